@@ -1,0 +1,43 @@
+"""graphport: an open, self-hosted visual graph hub.
+
+Example::
+
+    import graphport
+    g = graphport.client()
+    g.register(api=3, protocol="http", server="127.0.0.1:8080", username="alice", password="pw")
+    url = g.edges(df, "src", "dst").plot(render=False)
+"""
+
+from ._embedded import Server
+from ._version import __version__
+from .errors import (
+    AuthError,
+    ConfigError,
+    ConflictError,
+    GraphportError,
+    NotFoundError,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from .server import ServerConfig, get_num_cpus, set_num_cpus
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ConflictError",
+    "GraphportError",
+    "NotFoundError",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "Server",
+    "ServerConfig",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+    "get_num_cpus",
+    "set_num_cpus",
+]

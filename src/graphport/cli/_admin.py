@@ -1,0 +1,138 @@
+"""Admin commands: users, organizations, personal keys, database migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import open_server, store_options
+
+
+def register(cli: click.Group) -> None:
+    @cli.group()
+    def user() -> None:
+        """Manage users."""
+
+    @user.command("add")
+    @click.argument("name")
+    @click.option("--password", required=True, help="The user's password.")
+    @click.option("--email", help="The user's email (invitations by email match it).")
+    @click.option("--admin", is_flag=True, help="Make the user a site admin.")
+    @store_options
+    def user_add(name: str, password: str, email: str | None, admin: bool, data: Path, db: str | None,
+                 blobs: str | None) -> None:
+        """Create user NAME."""
+        with open_server(data, db, blobs) as server:
+            server.create_user(name, password, email=email, is_admin=admin)
+        click.echo(f"created user {name}")
+
+    @user.command("set-password")
+    @click.argument("name")
+    @click.option("--password", required=True)
+    @store_options
+    def user_set_password(name: str, password: str, data: Path, db: str | None, blobs: str | None) -> None:
+        """Change NAME's password (their existing tokens stop working)."""
+        with open_server(data, db, blobs) as server:
+            server.accounts.set_password(name, password)
+        click.echo(f"password changed for {name}")
+
+    @user.command("disable")
+    @click.argument("name")
+    @store_options
+    def user_disable(name: str, data: Path, db: str | None, blobs: str | None) -> None:
+        """Disable NAME: no sign-in, and existing tokens stop working."""
+        with open_server(data, db, blobs) as server:
+            server.accounts.set_active(name, False)
+        click.echo(f"disabled {name}")
+
+    @user.command("enable")
+    @click.argument("name")
+    @store_options
+    def user_enable(name: str, data: Path, db: str | None, blobs: str | None) -> None:
+        """Enable NAME again."""
+        with open_server(data, db, blobs) as server:
+            server.accounts.set_active(name, True)
+        click.echo(f"enabled {name}")
+
+    @cli.group()
+    def org() -> None:
+        """Manage organizations."""
+
+    @org.command("add")
+    @click.argument("slug")
+    @click.option("--name", help="Display name (default: the slug).")
+    @click.option("--member", "members", multiple=True, help="A username to add as member (repeatable).")
+    @store_options
+    def org_add(slug: str, name: str | None, members: tuple[str, ...], data: Path, db: str | None,
+                blobs: str | None) -> None:
+        """Create organization SLUG."""
+        with open_server(data, db, blobs) as server:
+            server.create_org(slug, name=name, members=list(members))
+        click.echo(f"created organization {slug}")
+
+    @org.command("add-member")
+    @click.argument("slug")
+    @click.argument("name")
+    @click.option("--role", type=click.Choice(["owner", "admin", "member"]), default="member", show_default=True)
+    @store_options
+    def org_add_member(slug: str, name: str, role: str, data: Path, db: str | None, blobs: str | None) -> None:
+        """Add user NAME to organization SLUG (or change their role)."""
+        with open_server(data, db, blobs) as server:
+            server.add_member(slug, name, role)
+        click.echo(f"{name} is now {role} of {slug}")
+
+    @org.command("remove-member")
+    @click.argument("slug")
+    @click.argument("name")
+    @store_options
+    def org_remove_member(slug: str, name: str, data: Path, db: str | None, blobs: str | None) -> None:
+        """Remove user NAME from organization SLUG."""
+        with open_server(data, db, blobs) as server:
+            server.accounts.remove_member(slug, name)
+        click.echo(f"removed {name} from {slug}")
+
+    @cli.group()
+    def key() -> None:
+        """Manage personal keys."""
+
+    @key.command("create")
+    @click.argument("name")
+    @click.option("--label", default="", help="A note to recognise the key by.")
+    @store_options
+    def key_create(name: str, label: str, data: Path, db: str | None, blobs: str | None) -> None:
+        """Create a personal key for user NAME; prints KEY_ID:KEY_SECRET once."""
+        with open_server(data, db, blobs) as server:
+            key_id, secret = server.create_key(name, label)
+        click.echo(f"{key_id}:{secret}")
+
+    @key.command("list")
+    @click.argument("name")
+    @store_options
+    def key_list(name: str, data: Path, db: str | None, blobs: str | None) -> None:
+        """List user NAME's personal keys (ids only; secrets are never stored)."""
+        with open_server(data, db, blobs) as server:
+            for row in server.accounts.list_keys(name):
+                state = "revoked" if row["revoked_at"] else "active"
+                click.echo(f"{row['id']}\t{state}\t{row['name']}")
+
+    @key.command("revoke")
+    @click.argument("key_id")
+    @store_options
+    def key_revoke(key_id: str, data: Path, db: str | None, blobs: str | None) -> None:
+        """Revoke personal key KEY_ID (tokens obtained with it stop working)."""
+        with open_server(data, db, blobs) as server:
+            server.accounts.revoke_key(key_id)
+        click.echo(f"revoked {key_id}")
+
+    @cli.group()
+    def db() -> None:
+        """Database maintenance."""
+
+    @db.command("upgrade")
+    @store_options
+    def db_upgrade(data: Path, db: str | None, blobs: str | None) -> None:
+        """Apply pending schema migrations (the server also does this at start)."""
+        with open_server(data, db, blobs):
+            pass
+        click.echo("database is up to date")

@@ -1,0 +1,98 @@
+"""Server configuration: one frozen dataclass, and the one place that reads the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import ConfigError
+
+PRIVACY_MODES = ("private", "organization", "public")
+
+# Environment variables the server reads (and nothing else does). Documented in docs/config.md.
+ENV_VARS = (
+    "GRAPHPORT_DATA",
+    "GRAPHPORT_DB",
+    "GRAPHPORT_BLOBS",
+    "GRAPHPORT_BUS",
+    "GRAPHPORT_SECRET",
+    "GRAPHPORT_NUM_CPUS",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerConfig:
+    """Everything a :class:`graphport.Server` needs to know, given to its constructor.
+
+    Parameters:
+        data: the data directory (SQLite file, blobs, generated secret). ``None`` makes a
+            temporary directory that is removed when the server closes.
+        db: a SQLAlchemy URL; default ``sqlite:///DATA/graphport.db``.
+        blobs: where table files go; default the directory ``DATA/blobs``.
+        bus: the live-update bus; default in-process.
+        secret: the JWT signing key; default a random key kept in ``DATA/secret.key`` (mode 0600).
+        token_ttl: lifetime of access tokens, in seconds.
+        default_privacy: the privacy of datasets whose uploader never called ``privacy()``.
+        max_upload_bytes: the largest request body accepted (larger gets HTTP 413).
+        public_url: the base URL browsers use to reach this server, if it differs from the
+            address the request came in on (used in URLs the server prints or returns).
+    """
+
+    data: Path | None = None
+    db: str | None = None
+    blobs: str | None = None
+    bus: str | None = None
+    secret: str | None = None
+    token_ttl: int = 3600
+    default_privacy: str = "public"
+    max_upload_bytes: int = 8 * 1024**3
+    public_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.default_privacy not in PRIVACY_MODES:
+            raise ConfigError(
+                f"default_privacy is {self.default_privacy!r}; expected one of "
+                f"{', '.join(PRIVACY_MODES)}."
+            )
+        if self.token_ttl <= 0:
+            raise ConfigError(f"token_ttl is {self.token_ttl}; it must be a positive number of seconds.")
+        if self.max_upload_bytes <= 0:
+            raise ConfigError(f"max_upload_bytes is {self.max_upload_bytes}; it must be positive.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> ServerConfig:
+        """Build a config from ``GRAPHPORT_*`` variables; explicit ``overrides`` win when not None."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if env.get("GRAPHPORT_DATA"):
+            values["data"] = Path(env["GRAPHPORT_DATA"])
+        for field, var in (
+            ("db", "GRAPHPORT_DB"),
+            ("blobs", "GRAPHPORT_BLOBS"),
+            ("bus", "GRAPHPORT_BUS"),
+            ("secret", "GRAPHPORT_SECRET"),
+        ):
+            if env.get(var):
+                values[field] = env[var]
+        for key, value in overrides.items():
+            if value is not None:
+                values[key] = Path(value) if key == "data" and isinstance(value, str) else value
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def num_cpus_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """``GRAPHPORT_NUM_CPUS``, else ``OMP_NUM_THREADS``, else the number of cores."""
+    env = os.environ if environ is None else environ
+    for var in ("GRAPHPORT_NUM_CPUS", "OMP_NUM_THREADS"):
+        raw = env.get(var)
+        if raw:
+            try:
+                value = int(raw)
+            except ValueError:
+                raise ConfigError(f"{var} has value {raw!r}; expected a positive integer.") from None
+            if value < 1:
+                raise ConfigError(f"{var} has value {raw!r}; expected a positive integer.")
+            return value
+    return os.cpu_count() or 1

@@ -1,0 +1,183 @@
+"""The engine: one isolated, thread-safe server instance that owns its stores.
+
+Any method may be called from any thread. Database access follows the one-writer rule of
+``storage._database``; CPU-heavy work (Arrow parsing and validation, graph building, layout) runs
+on the process-wide pools of ``_pool``. Nothing here knows about HTTP: transports translate.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..storage import Database, open_blob_store, sqlite_url
+from ._accounts import Accounts, Login, Principal
+from ._config import ServerConfig
+from ._datasets import Datasets
+from ._pool import cpu_executor
+from ._tokens import TokenIssuer
+
+PollCallback = Callable[["Server"], None]
+
+
+def _load_secret(config: ServerConfig, data: Path) -> str:
+    if config.secret:
+        return config.secret
+    path = data / "secret.key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret)
+    return secret
+
+
+class Server:
+    """A graphport server engine.
+
+    Parameters:
+        data: the data directory, or ``None`` for a temporary one removed by :meth:`close`.
+        config: a :class:`ServerConfig`; ``data`` overrides its ``data`` field.
+        on_poll_request: called with the server when live updates are pending; the owner must
+            then eventually call :meth:`poll`. Without it, updates are applied at once.
+
+    Example::
+
+        server = Server(data="./graphport-data")
+        server.create_user("alice", "pw")
+    """
+
+    def __init__(
+        self,
+        data: str | os.PathLike[str] | None = None,
+        *,
+        config: ServerConfig | None = None,
+        on_poll_request: PollCallback | None = None,
+    ) -> None:
+        config = config or ServerConfig()
+        self._tempdir: str | None = None
+        if data is not None:
+            config = ServerConfig(**{**config.__dict__, "data": Path(data)})
+        if config.data is None:
+            self._tempdir = tempfile.mkdtemp(prefix="graphport-")
+            config = ServerConfig(**{**config.__dict__, "data": Path(self._tempdir)})
+        assert config.data is not None
+        self.config = config
+        self.data = config.data
+        try:
+            self.data.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"Cannot create the data directory {str(self.data)!r}: {exc}.") from None
+        self.db = Database(config.db or sqlite_url(self.data / "graphport.db"))
+        self.db.upgrade()
+        self.blobs = open_blob_store(config.blobs or str(self.data / "blobs"))
+        self.tokens = TokenIssuer(_load_secret(config, self.data), config.token_ttl)
+        self.accounts = Accounts(self.db, self.tokens)
+        self.datasets = Datasets(self.db, self.blobs, self.accounts, config, cpu_executor())
+        self.on_poll_request = on_poll_request
+        self._stats_lock = threading.Lock()
+        self._stats: dict[str, int] = {}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<graphport.Server data={str(self.data)!r} db={self.db.engine.url.get_backend_name()}>"
+
+    def close(self) -> None:
+        """Release the database and remove a temporary data directory."""
+        if self._closed:
+            return
+        self._closed = True
+        self.db.close()
+        if self._tempdir:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- counters (tests and benchmarks read them) -------------------------------------------------
+
+    def count(self, name: str) -> None:
+        with self._stats_lock:
+            self._stats[name] = self._stats.get(name, 0) + 1
+
+    @property
+    def stats(self) -> Mapping[str, int]:
+        """Counts of auth events: ``login``, ``refresh``, ``verify``, ``key_login``."""
+        with self._stats_lock:
+            return dict(self._stats)
+
+    # -- accounts (thin delegation; see _accounts) -------------------------------------------------
+
+    def create_user(
+        self, username: str, password: str | None, *, email: str | None = None, is_admin: bool = False
+    ) -> Principal:
+        """Create a user. ``password=None`` makes a user who can sign in with personal keys only."""
+        return self.accounts.create_user(username, password, email=email, is_admin=is_admin)
+
+    def create_org(self, slug: str, *, name: str | None = None, members: list[str] | None = None) -> None:
+        self.accounts.create_org(slug, name, members)
+
+    def add_member(self, slug: str, username: str, role: str = "member") -> None:
+        self.accounts.add_member(slug, username, role)
+
+    def create_key(self, username: str, name: str = "") -> tuple[str, str]:
+        """A new personal key ``(key_id, secret)``; the secret is shown only here."""
+        return self.accounts.create_key(username, name)
+
+    def login(self, username: str, password: str, org_name: str | None = None) -> Login:
+        self.count("login")
+        return self.accounts.login_password(username, password, org_name)
+
+    def login_key(self, key_id: str, secret: str, org_name: str | None = None) -> Login:
+        self.count("key_login")
+        return self.accounts.login_key(key_id, secret, org_name)
+
+    def refresh(self, token: str) -> str:
+        self.count("refresh")
+        return self.accounts.refresh(token)
+
+    def authenticate(self, token: str) -> Principal:
+        return self.accounts.authenticate(token)
+
+    def verify(self, token: str) -> Principal:
+        self.count("verify")
+        return self.accounts.authenticate(token)
+
+    def switch_org(self, principal: Principal, slug: str) -> None:
+        self.accounts.member_org_id(principal, slug)
+
+    def token_for(self, username: str) -> str:
+        """A token for a user, minted without a password (embedded use, CLI, tests)."""
+        return self.accounts.token_for(username)
+
+    # -- datasets ----------------------------------------------------------------------------------
+
+    def create_dataset(self, principal: Principal, spec: Any) -> str:
+        return self.datasets.create(principal, spec)
+
+    def upload_table(self, principal: Principal, dataset_id: str, kind: str, body: bytes) -> int:
+        return self.datasets.upload_table(principal, dataset_id, kind, body)
+
+    def plot(
+        self,
+        principal: Principal,
+        spec: Any,
+        edges: bytes,
+        nodes: bytes | None = None,
+        privacy: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Create a complete dataset (description, tables, privacy) in one step; returns its id."""
+        return self.datasets.create_complete(principal, spec, edges, nodes, privacy)

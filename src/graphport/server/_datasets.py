@@ -1,0 +1,558 @@
+"""Datasets: create, ingest Arrow tables, share, read, list and delete.
+
+Durability order: a table's blob is written (and fsynced) first; only then does the metadata row
+that points at it commit. A dataset is ``pending`` (invisible) from the create call until its
+edges are durable. The node table with positions (the "graph") is built once per content version
+on the CPU pool and stored as its own blob.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from ..errors import ConflictError, NotFoundError, ValidationError
+from ..storage import BlobStore, Database
+from ..storage._models import dataset_invites, datasets, files, organizations, users
+from ._access import MODE_ALIASES, MODES, Action, allowed, load_caller, load_facts
+from ._accounts import Accounts, Principal
+from ._config import ServerConfig
+from ._ingest import build_graph, read_arrow, to_ipc_file, validate_edges, validate_nodes
+
+TableKind = str  # "edges" | "nodes"
+
+
+def new_dataset_id() -> str:
+    """A URL-safe id with 128 bits of randomness ([A-Za-z0-9_-], 22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def _not_found(dataset_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"There is no dataset {dataset_id!r}, or you may not see it.", code="dataset_not_found"
+    )
+
+
+def _bindings(spec: Mapping[str, Any], side: str) -> dict[str, Any]:
+    encodings = spec.get(f"{side}_encodings") or {}
+    bindings = encodings.get("bindings") if isinstance(encodings, Mapping) else None
+    return dict(bindings) if isinstance(bindings, Mapping) else {}
+
+
+def validate_spec(spec: Any) -> dict[str, Any]:
+    """The dataset JSON of the create call, checked for shape (not for table contents)."""
+    if not isinstance(spec, dict):
+        raise ValidationError("The dataset description must be a JSON object.", code="invalid_json")
+    errors = []
+    for side in ("node", "edge"):
+        enc = spec.get(f"{side}_encodings", {})
+        if not isinstance(enc, dict):
+            errors.append({"field": f"{side}_encodings", "message": "must be an object"})
+            continue
+        bindings = enc.get("bindings", {})
+        if not isinstance(bindings, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in bindings.items()
+        ):
+            errors.append({"field": f"{side}_encodings.bindings", "message": "must map names to column names"})
+    for field in ("name", "description", "org_name"):
+        if spec.get(field) is not None and not isinstance(spec[field], str):
+            errors.append({"field": field, "message": "must be a string"})
+    for field in ("edge_files", "node_files"):
+        value = spec.get(field)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            errors.append({"field": field, "message": "must be a list of file ids"})
+    if spec.get("metadata") is not None and not isinstance(spec["metadata"], dict):
+        errors.append({"field": "metadata", "message": "must be an object"})
+    if errors:
+        raise ValidationError(
+            "The dataset description is malformed: "
+            + "; ".join(f"{e['field']} {e['message']}" for e in errors) + ".",
+            code="invalid_dataset",
+            errors=errors,
+        )
+    return spec
+
+
+def normalize_privacy(body: Mapping[str, Any], default_mode: str) -> dict[str, Any]:
+    """Privacy settings from a share call (or the combined plot call), validated."""
+    raw_mode = body.get("mode", default_mode)
+    mode = MODE_ALIASES.get(raw_mode, raw_mode) if isinstance(raw_mode, str) else raw_mode
+    if mode not in MODES:
+        raise ValidationError(
+            f"The privacy mode {raw_mode!r} is not known; expected one of private, organization "
+            "(or org), public.",
+            code="invalid_privacy",
+            errors=[{"field": "mode", "message": "unknown mode"}],
+        )
+    mode_action = str(body.get("mode_action") or ("20" if mode == "private" else "10"))
+    if mode_action not in ("10", "20"):
+        raise ValidationError(
+            f"mode_action is {mode_action!r}; expected '10' (view) or '20' (edit).",
+            code="invalid_privacy",
+            errors=[{"field": "mode_action", "message": "must be '10' or '20'"}],
+        )
+    invited: list[tuple[str, int]] = []
+    raw_invited = body.get("invited_users") or []
+    if not isinstance(raw_invited, list):
+        raise ValidationError("invited_users must be a list.", code="invalid_privacy")
+    for entry in raw_invited:
+        if isinstance(entry, str):
+            who, action = entry, "10"
+        elif isinstance(entry, Mapping) and isinstance(entry.get("email") or entry.get("username"), str):
+            who = entry.get("email") or entry["username"]
+            action = str(entry.get("action", "10"))
+        else:
+            raise ValidationError(
+                f"An invited user is {entry!r}; expected an email or username string, or an object "
+                "with 'email' and 'action' ('10' view or '20' edit).",
+                code="invalid_privacy",
+            )
+        if action not in ("10", "20") or not who.strip():
+            raise ValidationError(
+                f"The invitation of {who!r} has action {action!r}; expected '10' (view) or '20' (edit).",
+                code="invalid_privacy",
+            )
+        invited.append((who.strip().lower(), int(action)))
+    message = body.get("message") or ""
+    return {
+        "mode": mode,
+        "notify": bool(body.get("notify", False)),
+        "mode_action": mode_action,
+        "message": str(message),
+        "invited": invited,
+    }
+
+
+class Datasets:
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        accounts: Accounts,
+        config: ServerConfig,
+        executor: Executor,
+    ) -> None:
+        self._db = db
+        self._blobs = blobs
+        self._accounts = accounts
+        self._config = config
+        self._executor = executor
+        self._graph_lock = threading.Lock()
+        self._graph_jobs: dict[tuple[str, int], Future[None]] = {}
+
+    # -- access ----------------------------------------------------------------------------------
+
+    def require(self, principal: Principal | None, dataset_id: str, action: Action) -> Any:
+        """The dataset row when the caller may do ``action`` on it; a 404 otherwise."""
+        with self._db.read() as c:
+            row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
+            facts = load_facts(c, dataset_id)
+            caller = load_caller(c, principal)
+        if row is None or facts is None or not allowed(caller, facts, action):
+            raise _not_found(dataset_id)
+        if row.status != "ready" and action == Action.VIEW and (
+            principal is None or principal.user_id != row.owner_id
+        ):
+            raise _not_found(dataset_id)
+        return row
+
+    # -- create and ingest -----------------------------------------------------------------------
+
+    def create(self, principal: Principal, spec: Any) -> str:
+        spec = validate_spec(spec)
+        org_name = spec.get("org_name")
+        org_id = (
+            self._accounts.member_org_id(principal, org_name)
+            if org_name
+            else self._accounts.default_org_id(principal.user_id)
+        )
+        dataset_id = new_dataset_id()
+        now = time.time()
+        edge_files, node_files = spec.get("edge_files"), spec.get("node_files")
+        values: dict[str, Any] = {}
+        if edge_files:
+            values = self._tables_from_files(principal, spec, edge_files, node_files or [])
+        privacy = normalize_privacy({}, self._config.default_privacy)
+        with self._db.write() as c:
+            c.execute(
+                datasets.insert().values(
+                    id=dataset_id,
+                    owner_id=principal.user_id,
+                    org_id=org_id,
+                    name=spec.get("name") or "Untitled",
+                    description=spec.get("description") or "",
+                    status="ready" if edge_files else "pending",
+                    privacy_mode=privacy["mode"],
+                    privacy_notify=False,
+                    privacy_mode_action=privacy["mode_action"],
+                    privacy_message="",
+                    spec={k: v for k, v in spec.items() if k not in ("edge_files", "node_files")},
+                    edges_key=values.get("edges_key"),
+                    edges_rows=values.get("edges_rows", 0),
+                    nodes_key=values.get("nodes_key"),
+                    nodes_rows=values.get("nodes_rows", 0),
+                    content_version=1 if edge_files else 0,
+                    graph_version=-1,
+                    graph_nodes_rows=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        if edge_files:
+            self.schedule_graph(dataset_id)
+        return dataset_id
+
+    def _tables_from_files(
+        self, principal: Principal, spec: Mapping[str, Any], edge_files: list[str], node_files: list[str]
+    ) -> dict[str, Any]:
+        if len(edge_files) != 1 or len(node_files) > 1:
+            raise ValidationError(
+                "A dataset takes exactly one edge file and at most one node file.", code="invalid_dataset"
+            )
+        values: dict[str, Any] = {}
+        for kind, file_id in (("edges", edge_files[0]), ("nodes", node_files[0] if node_files else None)):
+            if file_id is None:
+                continue
+            with self._db.read() as c:
+                row = c.execute(sa.select(files).where(files.c.id == file_id)).first()
+            if row is None or row.blob_key is None:
+                raise ValidationError(
+                    f"The {kind} file {file_id!r} does not exist or was never uploaded; upload it "
+                    "first with POST /api/v2/upload/files/{file_id}.",
+                    code="file_not_found",
+                )
+            table = self._executor.submit(read_arrow, self._blobs.get(row.blob_key), kind).result()
+            check = validate_edges if kind == "edges" else validate_nodes
+            check(table, _bindings(spec, "edge" if kind == "edges" else "node"))
+            values[f"{kind}_key"] = row.blob_key
+            values[f"{kind}_rows"] = table.num_rows
+        return values
+
+    def upload_table(self, principal: Principal, dataset_id: str, kind: TableKind, body: bytes) -> int:
+        """Store one table of a dataset; returns its row count. Needs edit rights."""
+        row = self.require(principal, dataset_id, Action.EDIT)
+        check = validate_edges if kind == "edges" else validate_nodes
+        side = "edge" if kind == "edges" else "node"
+
+        def ingest() -> tuple[str, int]:
+            table = read_arrow(body, kind)
+            check(table, _bindings(row.spec, side))
+            return self._blobs.put(body), table.num_rows
+
+        key, num_rows = self._executor.submit(ingest).result()
+        values: dict[str, Any] = {
+            f"{kind}_key": key,
+            f"{kind}_rows": num_rows,
+            "content_version": datasets.c.content_version + 1,
+            "updated_at": time.time(),
+        }
+        if kind == "edges":
+            values["status"] = "ready"
+        with self._db.write() as c:
+            c.execute(datasets.update().where(datasets.c.id == dataset_id).values(**values))
+        if kind == "edges" or row.edges_key:
+            self.schedule_graph(dataset_id)
+        return num_rows
+
+    def create_complete(
+        self,
+        principal: Principal,
+        spec: Any,
+        edges: bytes,
+        nodes: bytes | None,
+        privacy: Mapping[str, Any] | None,
+    ) -> str:
+        """Create a dataset from its description and tables in one step (the one-request plot).
+
+        The dataset becomes visible only when every table is durable and the row commits."""
+        spec = validate_spec(spec)
+        if spec.get("edge_files") or spec.get("node_files"):
+            raise ValidationError("The one-request plot carries its tables inline, not as files.",
+                                  code="invalid_dataset")
+        settings = normalize_privacy(privacy or {}, self._config.default_privacy)
+
+        def ingest() -> dict[str, Any]:
+            edge_table = read_arrow(edges, "edges")
+            validate_edges(edge_table, _bindings(spec, "edge"))
+            node_table = None
+            if nodes is not None:
+                node_table = read_arrow(nodes, "nodes")
+                validate_nodes(node_table, _bindings(spec, "node"))
+            return {
+                "edges_key": self._blobs.put(edges),
+                "edges_rows": edge_table.num_rows,
+                "nodes_key": self._blobs.put(nodes) if nodes is not None else None,
+                "nodes_rows": node_table.num_rows if node_table is not None else 0,
+            }
+
+        org_name = spec.get("org_name")
+        org_id = (
+            self._accounts.member_org_id(principal, org_name)
+            if org_name
+            else self._accounts.default_org_id(principal.user_id)
+        )
+        values = self._executor.submit(ingest).result()
+        dataset_id = new_dataset_id()
+        now = time.time()
+        with self._db.write() as c:
+            c.execute(
+                datasets.insert().values(
+                    id=dataset_id,
+                    owner_id=principal.user_id,
+                    org_id=org_id,
+                    name=spec.get("name") or "Untitled",
+                    description=spec.get("description") or "",
+                    status="ready",
+                    privacy_mode=settings["mode"],
+                    privacy_notify=settings["notify"],
+                    privacy_mode_action=settings["mode_action"],
+                    privacy_message=settings["message"],
+                    spec=spec,
+                    content_version=1,
+                    graph_version=-1,
+                    graph_nodes_rows=0,
+                    created_at=now,
+                    updated_at=now,
+                    **values,
+                )
+            )
+            self._write_invites(c, dataset_id, settings["invited"])
+        self.schedule_graph(dataset_id)
+        return dataset_id
+
+    # -- files mode ------------------------------------------------------------------------------
+
+    def create_file(self, principal: Principal, body: Mapping[str, Any]) -> str:
+        file_type = body.get("file_type", "arrow")
+        if file_type != "arrow":
+            raise ValidationError(f"file_type is {file_type!r}; only 'arrow' is supported.", code="invalid_file")
+        file_id = new_dataset_id()
+        with self._db.write() as c:
+            c.execute(
+                files.insert().values(
+                    id=file_id,
+                    owner_id=principal.user_id,
+                    name=str(body.get("name") or ""),
+                    file_type="arrow",
+                    blob_key=None,
+                    rows=0,
+                    created_at=time.time(),
+                )
+            )
+        return file_id
+
+    def upload_file(self, principal: Principal, file_id: str, body: bytes, *, erase: bool) -> int:
+        with self._db.read() as c:
+            row = c.execute(sa.select(files).where(files.c.id == file_id)).first()
+        if row is None or row.owner_id != principal.user_id:
+            raise NotFoundError(f"There is no file {file_id!r}, or it is not yours.", code="file_not_found")
+        if row.blob_key is not None:
+            raise ConflictError(f"The file {file_id!r} was already uploaded; files are immutable.",
+                                code="file_exists")
+
+        def ingest() -> tuple[str, int]:
+            table = read_arrow(body, "file")
+            return self._blobs.put(body), table.num_rows
+
+        try:
+            key, num_rows = self._executor.submit(ingest).result()
+        except ValidationError:
+            if erase:
+                with self._db.write() as c:
+                    c.execute(files.delete().where(files.c.id == file_id))
+            raise
+        with self._db.write() as c:
+            c.execute(files.update().where(files.c.id == file_id).values(blob_key=key, rows=num_rows))
+        return num_rows
+
+    # -- sharing ---------------------------------------------------------------------------------
+
+    def share(self, principal: Principal, dataset_id: str, body: Mapping[str, Any]) -> None:
+        self.require(principal, dataset_id, Action.SHARE)
+        settings = normalize_privacy(body, "private")
+        with self._db.write() as c:
+            c.execute(
+                datasets.update()
+                .where(datasets.c.id == dataset_id)
+                .values(
+                    privacy_mode=settings["mode"],
+                    privacy_notify=settings["notify"],
+                    privacy_mode_action=settings["mode_action"],
+                    privacy_message=settings["message"],
+                    updated_at=time.time(),
+                )
+            )
+            c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
+            self._write_invites(c, dataset_id, settings["invited"])
+
+    def _write_invites(self, c: sa.Connection, dataset_id: str, invited: list[tuple[str, int]]) -> None:
+        now = time.time()
+        for who, action in invited:
+            user_id = c.execute(
+                sa.select(users.c.id).where(sa.or_(users.c.username == who, users.c.email == who))
+            ).scalar()
+            c.execute(
+                dataset_invites.insert().values(
+                    dataset_id=dataset_id, invitee=who, user_id=user_id, action=action, created_at=now
+                )
+            )
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def describe(self, principal: Principal | None, dataset_id: str) -> dict[str, Any]:
+        row = self.require(principal, dataset_id, Action.VIEW)
+        return self._describe_row(principal, row)
+
+    def _describe_row(self, principal: Principal | None, row: Any) -> dict[str, Any]:
+        with self._db.read() as c:
+            owner = c.execute(sa.select(users.c.username).where(users.c.id == row.owner_id)).scalar()
+            org = (
+                c.execute(sa.select(organizations.c.slug).where(organizations.c.id == row.org_id)).scalar()
+                if row.org_id is not None
+                else None
+            )
+            facts = load_facts(c, row.id)
+            caller = load_caller(c, principal)
+        can_edit = facts is not None and allowed(caller, facts, Action.EDIT)
+        spec = row.spec or {}
+        privacy: dict[str, Any] = {"mode": row.privacy_mode, "mode_action": row.privacy_mode_action}
+        if can_edit and facts is not None:
+            privacy.update(
+                notify=row.privacy_notify,
+                message=row.privacy_message,
+                invited_users=[{"user": i.invitee, "action": str(i.action)} for i in facts.invites],
+            )
+        return {
+            "id": row.id,
+            "dataset_id": row.id,
+            "name": row.name,
+            "description": row.description,
+            "owner": owner,
+            "org": org,
+            "status": row.status,
+            "privacy": privacy,
+            "can_edit": can_edit,
+            "rows": {"edges": row.edges_rows, "nodes": row.nodes_rows, "graph_nodes": row.graph_nodes_rows},
+            "version": row.content_version,
+            "node_encodings": spec.get("node_encodings", {"bindings": {}}),
+            "edge_encodings": spec.get("edge_encodings", {"bindings": {}}),
+            "bindings": {
+                "node": _bindings(spec, "node"),
+                "edge": _bindings(spec, "edge"),
+            },
+            "metadata": spec.get("metadata", {}),
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+
+    def list_for(self, principal: Principal) -> list[dict[str, Any]]:
+        """Every ready dataset the caller owns, is invited to, or may see through an org."""
+        with self._db.read() as c:
+            caller = load_caller(c, principal)
+            names = [principal.username.lower()] + ([caller.email] if caller.email else [])
+            invited = sa.select(dataset_invites.c.dataset_id).where(
+                sa.or_(dataset_invites.c.user_id == principal.user_id, dataset_invites.c.invitee.in_(names))
+            )
+            conditions = [datasets.c.owner_id == principal.user_id, datasets.c.id.in_(invited)]
+            if caller.org_ids:
+                conditions.append(
+                    sa.and_(datasets.c.privacy_mode == "organization", datasets.c.org_id.in_(caller.org_ids))
+                )
+            rows = c.execute(
+                sa.select(datasets)
+                .where(datasets.c.status == "ready", sa.or_(*conditions))
+                .order_by(datasets.c.created_at.desc())
+            ).all()
+        out = []
+        for row in rows:
+            with self._db.read() as c:
+                facts = load_facts(c, row.id)
+            if facts is not None and allowed(caller, facts, Action.VIEW):
+                out.append(self._describe_row(principal, row))
+        return out
+
+    def table_key(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> str:
+        """The blob key of a dataset's edges, or of its graph nodes (built if needed)."""
+        row = self.require(principal, dataset_id, Action.VIEW)
+        if row.status != "ready" or row.edges_key is None:
+            raise _not_found(dataset_id)
+        if kind == "edges":
+            return str(row.edges_key)
+        self.graph_future(dataset_id).result()
+        with self._db.read() as c:
+            key = c.execute(sa.select(datasets.c.graph_key).where(datasets.c.id == dataset_id)).scalar()
+        if key is None:
+            raise _not_found(dataset_id)
+        return str(key)
+
+    def read_table(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> pa.Table:
+        key = self.table_key(principal, dataset_id, kind)
+        return read_arrow(self._blobs.get(key), kind)
+
+    def delete(self, principal: Principal, dataset_id: str) -> None:
+        row = self.require(principal, dataset_id, Action.DELETE)
+        with self._db.write() as c:
+            c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
+            c.execute(datasets.delete().where(datasets.c.id == dataset_id))
+            file_keys = set(c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars())
+        for key in (row.edges_key, row.nodes_key, row.graph_key):
+            if key and key not in file_keys:
+                self._blobs.delete(key)
+
+    # -- the graph (nodes + positions) -------------------------------------------------------------
+
+    def schedule_graph(self, dataset_id: str) -> None:
+        """Start building the graph for the dataset's current version, in the background."""
+        self.graph_future(dataset_id)
+
+    def graph_future(self, dataset_id: str) -> Future[None]:
+        """A future that completes when the graph of the current version is stored (single flight)."""
+        with self._db.read() as c:
+            row = c.execute(
+                sa.select(datasets.c.content_version, datasets.c.graph_version).where(
+                    datasets.c.id == dataset_id
+                )
+            ).first()
+        done: Future[None] = Future()
+        if row is None or row.graph_version == row.content_version:
+            done.set_result(None)
+            return done
+        job_key = (dataset_id, row.content_version)
+        with self._graph_lock:
+            job = self._graph_jobs.get(job_key)
+            if job is None:
+                job = self._executor.submit(self._build_graph, dataset_id, row.content_version)
+                self._graph_jobs[job_key] = job
+                job.add_done_callback(lambda _f: self._forget_job(job_key))
+        return job
+
+    def _forget_job(self, job_key: tuple[str, int]) -> None:
+        with self._graph_lock:
+            self._graph_jobs.pop(job_key, None)
+
+    def _build_graph(self, dataset_id: str, version: int) -> None:
+        with self._db.read() as c:
+            row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
+        if row is None or row.content_version != version or row.edges_key is None:
+            return
+        edges = read_arrow(self._blobs.get(row.edges_key), "edges")
+        nodes = read_arrow(self._blobs.get(row.nodes_key), "nodes") if row.nodes_key else None
+        graph = build_graph(edges, nodes, _bindings(row.spec, "edge"), _bindings(row.spec, "node"))
+        key = self._blobs.put(to_ipc_file(graph))
+        with self._db.write() as c:
+            updated = c.execute(
+                datasets.update()
+                .where(datasets.c.id == dataset_id, datasets.c.content_version == version)
+                .values(graph_key=key, graph_version=version, graph_nodes_rows=graph.num_rows)
+            ).rowcount
+        if not updated:  # a newer upload won the race; its own job stores its graph
+            self._blobs.delete(key)
+        elif row.graph_key:
+            self._blobs.delete(row.graph_key)

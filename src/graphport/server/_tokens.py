@@ -1,0 +1,58 @@
+"""JWT access tokens (HS256, PyJWT).
+
+Claims: ``sub`` (user id), ``username`` (the official client reads it as the personal org slug in
+one SSO fallback), ``iat``, ``exp``, ``jti``, ``ep`` (the user's token epoch: bumping it revokes
+every older token) and, for key logins, ``kid`` (revoking the key revokes its tokens).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import jwt
+
+from ..errors import AuthError
+
+ALGORITHM = "HS256"
+
+
+class TokenIssuer:
+    def __init__(self, secret: str, ttl: int) -> None:
+        self._secret = secret
+        self.ttl = ttl
+
+    def __repr__(self) -> str:
+        return f"TokenIssuer(ttl={self.ttl})"
+
+    def mint(self, *, user_id: int, username: str, epoch: int, key_id: str | None = None) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "sub": str(user_id),
+            "username": username,
+            "iat": now,
+            "exp": now + self.ttl,
+            "jti": secrets.token_hex(12),
+            "ep": epoch,
+        }
+        if key_id is not None:
+            claims["kid"] = key_id
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def decode(self, token: str) -> dict[str, Any]:
+        """The token's claims; raises AuthError ``token_expired`` or ``token_invalid``."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "exp", "iat", "ep"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("Token has expired.", code="token_expired") from None
+        except jwt.PyJWTError:
+            raise AuthError(
+                "The token is not valid for this server; sign in again.", code="token_invalid"
+            ) from None
+        return claims

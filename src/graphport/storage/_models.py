@@ -1,0 +1,107 @@
+"""The metadata schema, as SQLAlchemy Core tables. Alembic migrations (``migrations/``) create it.
+
+Times are Unix seconds (float) so SQLite and PostgreSQL store them the same way.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(150), nullable=False, unique=True),
+    sa.Column("email", sa.String(254), nullable=True, index=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
+    # Bumped on password change or disable: tokens minted under an older epoch stop working.
+    sa.Column("token_epoch", sa.Integer, nullable=False, default=0),
+    sa.Column("default_org_id", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("slug", sa.String(100), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("organizations.id"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True, index=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+personal_keys = sa.Table(
+    "personal_keys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("secret_hash", sa.String(128), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, default=""),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+)
+
+datasets = sa.Table(
+    "datasets",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("organizations.id"), nullable=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    # 'pending' until its edges are durable; only 'ready' datasets are ever shown.
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("privacy_mode", sa.String(20), nullable=False),
+    sa.Column("privacy_notify", sa.Boolean, nullable=False, default=False),
+    sa.Column("privacy_mode_action", sa.String(4), nullable=False),
+    sa.Column("privacy_message", sa.Text, nullable=False, default=""),
+    # The dataset JSON as the client sent it: bindings, complex encodings, metadata, style.
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("edges_key", sa.String(100), nullable=True),
+    sa.Column("edges_rows", sa.BigInteger, nullable=False, default=0),
+    sa.Column("nodes_key", sa.String(100), nullable=True),
+    sa.Column("nodes_rows", sa.BigInteger, nullable=False, default=0),
+    # Bumped by every table upload; the graph (nodes + positions) is built for one version.
+    sa.Column("content_version", sa.Integer, nullable=False, default=0),
+    sa.Column("graph_key", sa.String(100), nullable=True),
+    sa.Column("graph_version", sa.Integer, nullable=False, default=-1),
+    sa.Column("graph_nodes_rows", sa.BigInteger, nullable=False, default=0),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+dataset_invites = sa.Table(
+    "dataset_invites",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset_id", sa.String(64), sa.ForeignKey("datasets.id"), nullable=False, index=True),
+    # The invitee as written by the sharer (email or username), lower-cased; resolved when possible.
+    sa.Column("invitee", sa.String(254), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True, index=True),
+    sa.Column("action", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("file_type", sa.String(20), nullable=False),
+    sa.Column("blob_key", sa.String(100), nullable=True),
+    sa.Column("rows", sa.BigInteger, nullable=False, default=0),
+    sa.Column("created_at", sa.Float, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Thin adapters over :class:`graphport.server.Server`, one web framework per module."""

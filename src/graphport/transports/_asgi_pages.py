@@ -1,0 +1,105 @@
+"""Browser pages: the viewer at ``/graph/graph.html``, its static files, and sign-in/out."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import AuthError, GraphportError
+from ..server import Principal
+from ._asgi_base import SESSION_COOKIE, Context, endpoint, read_body
+
+STATIC = Path(__file__).resolve().parent.parent / "viewer" / "static"
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self' ws: wss:; frame-ancestors *",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+_FORM = """<!doctype html><html><head><meta charset="utf-8"><title>Sign in · graphport</title>
+<style>body{{font:15px system-ui,sans-serif;background:#111;color:#eee;display:grid;place-items:center;height:100vh;margin:0}}
+form{{background:#1c1c1c;padding:2em;border-radius:8px;min-width:18em}}input{{display:block;width:100%;margin:.4em 0 1em;
+padding:.5em;box-sizing:border-box}}.err{{color:#f88}}</style></head><body><form method="post" action="/login">
+<h2>graphport</h2>{error}<label>Username<input name="username" autocomplete="username" required autofocus></label>
+<label>Password<input name="password" type="password" autocomplete="current-password" required></label>
+<input type="hidden" name="next" value="{next}"><button type="submit">Sign in</button></form></body></html>"""
+
+
+def _safe_next(value: str) -> str:
+    # Only same-site paths: never redirect a signed-in user to another host.
+    return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
+
+
+async def viewer(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    return FileResponse(STATIC / "graph.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+async def login_form(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    nxt = _safe_next(request.query_params.get("next", "/"))
+    return HTMLResponse(_FORM.format(error="", next=html.escape(nxt)), headers=PAGE_HEADERS)
+
+
+async def login_submit(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    form = {k: v[0] for k, v in parse_qs((await read_body(ctx, request)).decode("utf-8", "replace")).items()}
+    nxt = _safe_next(form.get("next", "/"))
+    try:
+        login = await ctx.run(ctx.server.login, form.get("username", ""), form.get("password", ""))
+    except AuthError as exc:
+        page = _FORM.format(error=f'<p class="err">{html.escape(exc.message)}</p>', next=html.escape(nxt))
+        return HTMLResponse(page, status_code=401, headers=PAGE_HEADERS)
+    response = RedirectResponse(nxt, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        login.token,
+        max_age=ctx.server.config.token_ttl,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def logout(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+async def index(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    who = html.escape(principal.username) if principal else None
+    body = (
+        f"<p>Signed in as {who}. <a href='/api/v2/datasets/'>Your datasets (JSON)</a> · "
+        "<a href='/logout'>Sign out</a></p>"
+        if who
+        else "<p><a href='/login'>Sign in</a></p>"
+    )
+    return HTMLResponse(
+        "<!doctype html><html><head><meta charset='utf-8'><title>graphport</title></head>"
+        f"<body style='font:15px system-ui;background:#111;color:#eee'><h1>graphport</h1>{body}</body></html>",
+        headers=PAGE_HEADERS,
+    )
+
+
+async def _index_or_anonymous(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    try:
+        return await index(ctx, request, await ctx.principal(request, "optional", True))
+    except GraphportError:
+        return await index(ctx, request, None)
+
+
+def page_routes() -> list[Route | Mount]:
+    return [
+        Route("/", endpoint(_index_or_anonymous, auth="none"), methods=["GET"]),
+        Route("/graph/graph.html", endpoint(viewer, auth="none"), methods=["GET"]),
+        Route("/login", endpoint(login_form, auth="none"), methods=["GET"]),
+        Route("/login", endpoint(login_submit, auth="none"), methods=["POST"]),
+        Route("/logout", endpoint(logout, auth="none"), methods=["GET", "POST"]),
+        Mount("/graph", app=StaticFiles(directory=STATIC, check_dir=False), name="viewer-static"),
+    ]

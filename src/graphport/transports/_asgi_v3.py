@@ -1,0 +1,157 @@
+"""The REST v3 routes the official ``graphistry`` client calls, answering as its wire spec says.
+
+Paths are listed without a trailing slash; ``RequestIdAndSlashes`` makes both forms match.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import AuthError, ValidationError
+from ..server import Principal
+from ..server._accounts import Login
+from ._asgi_base import Context, endpoint, read_body, read_json
+
+SSO_MESSAGE = "single sign-on is not configured on this server; sign in with a username and password or a personal key"
+
+
+def _login_body(login: Login) -> dict[str, Any]:
+    body: dict[str, Any] = {"token": login.token}
+    if login.org is not None:
+        body["active_organization"] = {
+            "slug": login.org.slug,
+            "is_found": login.org.is_found,
+            "is_member": login.org.is_member,
+        }
+    return body
+
+
+async def login(ctx: Context, request: Request, _: Principal | None) -> Response:
+    body = await read_json(ctx, request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise ValidationError("Send a JSON object with 'username' and 'password' strings.",
+                              code="invalid_credentials_body")
+    result = await ctx.run(ctx.server.login, username, password, body.get("org_name") or None)
+    return JSONResponse(_login_body(result))
+
+
+async def key_login(ctx: Context, request: Request, _: Principal | None) -> Response:
+    header = request.headers.get("authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    key_id, colon, secret = value.strip().partition(":")
+    if scheme != "PersonalKey" or not colon or not key_id or not secret:
+        raise AuthError("Send 'Authorization: PersonalKey <key_id>:<key_secret>'.", code="invalid_key")
+    body = await read_json(ctx, request, required=False)
+    result = await ctx.run(ctx.server.login_key, key_id, secret, body.get("org_name") or None)
+    return JSONResponse(_login_body(result))
+
+
+async def refresh(ctx: Context, request: Request, _: Principal | None) -> Response:
+    body = await read_json(ctx, request)
+    token = body.get("token")
+    if not isinstance(token, str) or not token:
+        raise ValidationError("Send a JSON object with the current 'token'.", code="invalid_token_body")
+    return JSONResponse({"token": await ctx.run(ctx.server.refresh, token)})
+
+
+async def verify(ctx: Context, request: Request, _: Principal | None) -> Response:
+    body = await read_json(ctx, request)
+    token = body.get("token")
+    if not isinstance(token, str) or not token:
+        raise ValidationError("Send a JSON object with the 'token' to verify.", code="invalid_token_body")
+    principal = await ctx.run(ctx.server.verify, token)
+    return JSONResponse({"token": token, "username": principal.username})
+
+
+async def switch_org(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    assert principal is not None
+    slug = request.path_params["org"]
+    await ctx.run(ctx.server.switch_org, principal, slug)
+    return JSONResponse({"status": "OK", "message": f"Switched to organization: {slug}", "data": []})
+
+
+async def create_dataset(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    assert principal is not None
+    spec = await read_json(ctx, request)
+    dataset_id = await ctx.run(ctx.server.create_dataset, principal, spec)
+    return JSONResponse({"success": True, "data": {"dataset_id": dataset_id}})
+
+
+async def get_dataset(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    info = await ctx.run(ctx.server.datasets.describe, principal, request.path_params["dataset_id"])
+    data = {
+        "dataset_id": info["id"],
+        "name": info["name"],
+        "description": info["description"],
+        "node_encodings": info["node_encodings"],
+        "edge_encodings": info["edge_encodings"],
+        "metadata": info["metadata"],
+    }
+    return JSONResponse({"success": True, "data": data})
+
+
+async def upload_table(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    assert principal is not None
+    kind = request.path_params["kind"]
+    body = await read_body(ctx, request)
+    rows = await ctx.run(ctx.server.upload_table, principal, request.path_params["dataset_id"], kind, body)
+    return JSONResponse({"success": True, "data": {"rows": rows}})
+
+
+async def create_file(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    assert principal is not None
+    body = await read_json(ctx, request)
+    file_id = await ctx.run(ctx.server.datasets.create_file, principal, body)
+    return JSONResponse({"file_id": file_id})
+
+
+async def upload_file(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    assert principal is not None
+    erase = request.query_params.get("erase", "true").lower() != "false"
+    body = await read_body(ctx, request)
+    rows = await ctx.run(
+        ctx.server.datasets.upload_file, principal, request.path_params["file_id"], body, erase=erase
+    )
+    return JSONResponse({"is_valid": True, "is_uploaded": True, "errors": [], "rows": rows})
+
+
+async def share(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    assert principal is not None
+    body = await read_json(ctx, request)
+    if body.get("obj_type", "dataset") != "dataset" or not isinstance(body.get("obj_pk"), str):
+        raise ValidationError("Send 'obj_type': 'dataset' and the dataset id as 'obj_pk'.",
+                              code="invalid_share")
+    await ctx.run(ctx.server.datasets.share, principal, body["obj_pk"], body)
+    return JSONResponse({"success": True})
+
+
+async def sso(ctx: Context, request: Request, _: Principal | None) -> Response:
+    return JSONResponse({"status": "ERR", "message": SSO_MESSAGE, "data": {}}, status_code=404)
+
+
+def v3_routes() -> list[Route]:
+    return [
+        Route("/api-token-auth", endpoint(login, v3="login", auth="none"), methods=["POST"]),
+        Route("/api/v2/auth/pkey/jwt", endpoint(key_login, v3="key_login", auth="none"),
+              methods=["GET", "POST"]),
+        Route("/api/v2/auth/token/refresh", endpoint(refresh, v3="refresh", auth="none"), methods=["POST"]),
+        Route("/api-token-verify", endpoint(verify, v3="verify", auth="none"), methods=["POST"]),
+        Route("/api/v2/o/{org}/switch", endpoint(switch_org, v3="switch"), methods=["POST"]),
+        Route("/api/v2/upload/datasets", endpoint(create_dataset, v3="dataset"), methods=["POST"]),
+        Route("/api/v2/upload/datasets/{dataset_id}", endpoint(get_dataset, v3="dataset"), methods=["GET"]),
+        Route("/api/v2/upload/datasets/{dataset_id}/{kind:edges_or_nodes}/arrow",
+              endpoint(upload_table, v3="table"), methods=["POST"]),
+        Route("/api/v2/files", endpoint(create_file, v3="file"), methods=["POST"]),
+        Route("/api/v2/upload/files/{file_id}", endpoint(upload_file, v3="upload_file"), methods=["POST"]),
+        Route("/api/v2/share/link", endpoint(share, v3="share"), methods=["POST"]),
+        Route("/api/v2/g/sso/oidc/login", endpoint(sso, v3="sso", auth="none"), methods=["POST", "GET"]),
+        Route("/api/v2/o/{org}/sso/oidc/login", endpoint(sso, v3="sso", auth="none"), methods=["POST", "GET"]),
+        Route("/api/v2/o/{org}/sso/oidc/login/{idp}", endpoint(sso, v3="sso", auth="none"),
+              methods=["POST", "GET"]),
+        Route("/api/v2/o/sso/oidc/jwt/{state}", endpoint(sso, v3="sso", auth="none"), methods=["GET", "POST"]),
+    ]
