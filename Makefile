@@ -1,0 +1,36 @@
+# One command per task: make install | serve | test | check | bench
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: install serve test check lint bench viewer
+
+install: $(VENV)/.installed viewer
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+# The viewer bundle (web/ -> src/graphport/viewer/static/); needs Node 20 + npm.
+viewer:
+	@if [ -f web/package.json ]; then $(MAKE) -C web build; fi
+
+serve: install
+	$(VENV)/bin/graphport serve --sample
+
+test: install
+	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+check: lint test
+
+bench: install
+	$(PY) bench/layout.py
+	$(PY) bench/upload.py
