@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .._version import __version__
 from ..errors import ValidationError
 from ..server import Principal
 from ._asgi_base import Context, endpoint, read_body
@@ -103,8 +104,12 @@ async def plot(ctx: Context, request: Request, principal: Principal | None) -> R
     return JSONResponse({"success": True, "ok": True, "data": {"dataset_id": dataset_id}})
 
 
+FEATURES = ["plot-v1"]
+
+
 async def healthz(ctx: Context, request: Request, principal: Principal | None) -> Response:
-    return JSONResponse({"ok": True})
+    """Liveness, and what this server speaks beyond REST v3 (clients probe ``features`` once)."""
+    return JSONResponse({"ok": True, "server": "graphport", "version": __version__, "features": FEATURES})
 
 
 def api_routes() -> list[Route]:
