@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import AuthError, GraphportError
+from ..errors import AuthError, GraphportError, ServerError
 from ..server import Principal
 from ._asgi_base import SESSION_COOKIE, Context, endpoint, read_body
 
@@ -38,7 +38,15 @@ def _safe_next(value: str) -> str:
 
 
 async def viewer(ctx: Context, request: Request, principal: Principal | None) -> Response:
-    return FileResponse(STATIC / "graph.html", media_type="text/html", headers=PAGE_HEADERS)
+    """The graph viewer page (it loads the dataset named by ``?dataset=``)."""
+    page = STATIC / "graph.html"
+    if not page.is_file():
+        raise ServerError(
+            "The viewer bundle is missing from this installation; build it with `make install` "
+            "(needs Node 20 and npm) or install a graphport wheel.",
+            code="viewer_not_built", status=503,
+        )
+    return FileResponse(page, media_type="text/html", headers=PAGE_HEADERS)
 
 
 async def login_form(ctx: Context, request: Request, principal: Principal | None) -> Response:
