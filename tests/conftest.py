@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 
@@ -16,6 +17,7 @@ import graphport
 from graphport import ServerConfig
 
 PASSWORD = "correct horse battery staple"
+SECRET = "test-secret-" + "x" * 32
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +31,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[graphport.Server]:
     """An embedded server on a real SQLite file and blob directory under tmp_path."""
-    with graphport.Server(config=ServerConfig(data=tmp_path / "data", secret="test-secret")) as s:
+    with graphport.Server(config=ServerConfig(data=tmp_path / "data", secret=SECRET)) as s:
         yield s
 
 
@@ -43,6 +45,17 @@ def alice(server: graphport.Server) -> str:
 def bob(server: graphport.Server) -> str:
     server.create_user("bob", PASSWORD, email="bob@example.org")
     return "bob"
+
+
+@pytest.fixture
+def http(server: graphport.Server) -> Iterator[httpx.Client]:
+    """An httpx client into ``server``'s ASGI app, in-process (no sockets)."""
+    with httpx.Client(transport=server.local_transport(), base_url="http://testserver") as client:
+        yield client
+
+
+def bearer(server: graphport.Server, username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.token_for(username)}"}
 
 
 class LiveServer:

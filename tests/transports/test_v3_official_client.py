@@ -15,7 +15,7 @@ import pytest
 
 from graphport import Server, ServerConfig
 
-from ..conftest import PASSWORD, LiveServer, start_live
+from ..conftest import PASSWORD, SECRET, LiveServer, start_live
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 
@@ -125,7 +125,7 @@ def test_invited_objects_and_private_visibility(live: LiveServer, alice: str, bo
 
 
 def test_default_privacy_private_option(tmp_path: Any) -> None:
-    with Server(config=ServerConfig(data=tmp_path, secret="s", default_privacy="private")) as server:
+    with Server(config=ServerConfig(data=tmp_path, secret=SECRET, default_privacy="private")) as server:
         server.create_user("carol", PASSWORD)
         uv, thread, port = start_live(server)
         try:
@@ -242,7 +242,7 @@ def test_twelve_threads_each_with_its_own_client(live: LiveServer, server: Serve
 
 
 def test_two_servers_at_once(live: LiveServer, alice: str, tmp_path: Any) -> None:
-    with Server(config=ServerConfig(data=tmp_path / "staging", secret="other")) as staging:
+    with Server(config=ServerConfig(data=tmp_path / "staging", secret=SECRET)) as staging:
         staging.create_user("alice", PASSWORD)
         uv, thread, port = start_live(staging)
         try:
@@ -271,7 +271,7 @@ def test_files_mode_upload_and_plot(live: LiveServer, alice: str) -> None:
 def test_expired_token_relogs_in_silently(tmp_path: Any) -> None:
     import time
 
-    with Server(config=ServerConfig(data=tmp_path, secret="s", token_ttl=1)) as server:
+    with Server(config=ServerConfig(data=tmp_path, secret=SECRET, token_ttl=1)) as server:
         server.create_user("dan", PASSWORD)
         uv, thread, port = start_live(server)
         try:

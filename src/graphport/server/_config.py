@@ -56,6 +56,11 @@ class ServerConfig:
                 f"default_privacy is {self.default_privacy!r}; expected one of "
                 f"{', '.join(PRIVACY_MODES)}."
             )
+        if self.secret is not None and len(self.secret) < 32:
+            raise ConfigError(
+                f"The JWT secret has {len(self.secret)} characters; use at least 32 random characters "
+                "(or leave GRAPHPORT_SECRET unset to have one generated into the data directory)."
+            )
         if self.token_ttl <= 0:
             raise ConfigError(f"token_ttl is {self.token_ttl}; it must be a positive number of seconds.")
         if self.max_upload_bytes <= 0:
