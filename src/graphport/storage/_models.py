@@ -51,6 +51,7 @@ personal_keys = sa.Table(
     sa.Column("name", sa.String(200), nullable=False, default=""),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("revoked_at", sa.Float, nullable=True),
+    sa.Column("last_used_at", sa.Float, nullable=True),
 )
 
 datasets = sa.Table(
@@ -58,7 +59,7 @@ datasets = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("owner_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
-    sa.Column("org_id", sa.Integer, sa.ForeignKey("organizations.id"), nullable=True),
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("organizations.id"), nullable=True, index=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     # 'pending' until its edges are durable; only 'ready' datasets are ever shown.
@@ -88,7 +89,7 @@ dataset_invites = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("dataset_id", sa.String(64), sa.ForeignKey("datasets.id"), nullable=False, index=True),
     # The invitee as written by the sharer (email or username), lower-cased; resolved when possible.
-    sa.Column("invitee", sa.String(254), nullable=False),
+    sa.Column("invitee", sa.String(254), nullable=False, index=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True, index=True),
     sa.Column("action", sa.Integer, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
@@ -104,4 +105,21 @@ files = sa.Table(
     sa.Column("blob_key", sa.String(100), nullable=True),
     sa.Column("rows", sa.BigInteger, nullable=False, default=0),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# Notifications the server would send (invitations with ``notify``); sending mail is out of scope,
+# so this table is the record an operator's mailer would read (migration 0002).
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("dataset_id", sa.String(64), nullable=True, index=True),
+    sa.Column("sender_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("recipient", sa.String(254), nullable=False),
+    sa.Column("recipient_user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("action", sa.Integer, nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("delivered_at", sa.Float, nullable=True),
 )
