@@ -1,9 +1,22 @@
 """The ONE place that decides who may view, edit, share or delete a dataset.
 
-Rules (DESIGN.md section 5): the owner may do everything. Members of the dataset's organization may
-view it when its mode is ``organization``. Invited users get their action: ``10`` view, ``20`` edit
-(edit includes view and share). Anyone, signed in or not, may view a ``public`` dataset. Everyone else
-is told the dataset does not exist (404), so ids are never confirmed.
+Rules (DESIGN.md section 5, written out in ``docs/access.md``):
+
+- The owner may do everything.
+- Invited users get their action: ``10`` view, ``20`` edit. Edit includes view and share (changing
+  privacy and invitations, as the REST v3 share call does). Only the owner may delete.
+- In ``organization`` mode the members of the dataset's organization get the mode's action:
+  view, or edit when the sharer set ``mode_action`` to ``20``. A dataset without an organization
+  in ``organization`` mode is visible to its owner and invitees only.
+- In ``public`` mode anyone with the URL, signed in or not, may view (never edit: ``mode_action``
+  does not reach anonymous callers).
+- Everyone else is told the dataset does not exist (404), so ids are never confirmed. Being a site
+  admin or an admin of some organization gives no rights over other people's datasets.
+
+An invitation names a user by email (it contains ``@``) or by username. When the invitee already
+exists the invitation is bound to that user's id at once; otherwise it stays pending and is bound
+when a user with that email or username appears (``bind_pending_invites``). A bound invitation
+follows the user, not the name: changing a user's email later neither moves nor loses it.
 
 Every route asks :func:`allowed` (through ``Datasets.require``), never its own check.
 """
@@ -45,6 +58,7 @@ class AccessFacts:
     org_id: int | None
     mode: str
     invites: tuple[Invite, ...]
+    mode_action: int = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,42 +70,58 @@ class Caller:
     org_ids: frozenset[int]
 
 
-def allowed(caller: Caller, facts: AccessFacts, action: Action) -> bool:
-    """True when the caller may perform ``action`` on the dataset described by ``facts``."""
+ANONYMOUS = Caller(None, None, frozenset())
+
+
+def granted_level(caller: Caller, facts: AccessFacts) -> int:
+    """The highest right the caller holds: 0 none, 10 view, 20 edit (and share), 30 owner."""
     p = caller.principal
     if p is not None and p.user_id == facts.owner_id:
-        return True
-    if action == Action.VIEW:
-        if facts.mode == "public":
-            return True
-        if p is not None and facts.mode == "organization" and facts.org_id in caller.org_ids:
-            return True
-    if p is None or action == Action.DELETE:
+        return int(Action.DELETE)
+    level = 0
+    if facts.mode == "public":
+        level = int(Action.VIEW)
+    if p is None:
+        return level
+    if facts.mode == "organization" and facts.org_id is not None and facts.org_id in caller.org_ids:
+        level = max(level, int(Action.EDIT) if facts.mode_action >= Action.EDIT else int(Action.VIEW))
+    return max(level, invited_action(caller, facts))
+
+
+def allowed(caller: Caller, facts: AccessFacts, action: Action) -> bool:
+    """True when the caller may perform ``action`` on the dataset described by ``facts``."""
+    needed = {Action.VIEW: 10, Action.EDIT: 20, Action.SHARE: 20, Action.DELETE: 30}[action]
+    return granted_level(caller, facts) >= needed
+
+
+def rights(caller: Caller, facts: AccessFacts) -> frozenset[Action]:
+    """Every action the caller may perform on the dataset."""
+    return frozenset(a for a in Action if allowed(caller, facts, a))
+
+
+def invitee_matches(invite: Invite, caller: Caller) -> bool:
+    p = caller.principal
+    if p is None:
         return False
-    granted = _invited_action(caller, facts)
-    needed = Action.EDIT if action == Action.SHARE else action
-    return granted >= needed
+    if invite.user_id is not None:
+        return invite.user_id == p.user_id
+    # Pending: an email invitation matches the email only, a name invitation the username only,
+    # so nobody can claim an email invitation by choosing a username that looks like the email.
+    if "@" in invite.invitee:
+        return caller.email is not None and invite.invitee == caller.email.lower()
+    return invite.invitee == p.username.lower()
 
 
-def _invited_action(caller: Caller, facts: AccessFacts) -> int:
-    assert caller.principal is not None
-    names = {caller.principal.username.lower()}
-    if caller.email:
-        names.add(caller.email.lower())
-    best = 0
-    for invite in facts.invites:
-        # Invites for an email or username not registered yet apply as soon as that user exists.
-        if invite.user_id == caller.principal.user_id or invite.invitee in names:
-            best = max(best, invite.action)
-    return best
+def invited_action(caller: Caller, facts: AccessFacts) -> int:
+    return max((i.action for i in facts.invites if invitee_matches(i, caller)), default=0)
 
 
 def load_facts(c: sa.Connection, dataset_id: str) -> AccessFacts | None:
-    """The access facts of a ready dataset, or None when there is no such (ready) dataset."""
+    """The access facts of a dataset, or None when there is no such dataset."""
     row = c.execute(
-        sa.select(datasets.c.owner_id, datasets.c.org_id, datasets.c.privacy_mode).where(
-            datasets.c.id == dataset_id
-        )
+        sa.select(
+            datasets.c.owner_id, datasets.c.org_id, datasets.c.privacy_mode, datasets.c.privacy_mode_action
+        ).where(datasets.c.id == dataset_id)
     ).first()
     if row is None:
         return None
@@ -103,14 +133,41 @@ def load_facts(c: sa.Connection, dataset_id: str) -> AccessFacts | None:
             )
         )
     )
-    return AccessFacts(row.owner_id, row.org_id, row.privacy_mode, invites)
+    try:
+        mode_action = int(row.privacy_mode_action)
+    except (TypeError, ValueError):
+        mode_action = int(Action.VIEW)
+    return AccessFacts(row.owner_id, row.org_id, row.privacy_mode, invites, mode_action)
 
 
 def load_caller(c: sa.Connection, principal: Principal | None) -> Caller:
     if principal is None:
-        return Caller(None, None, frozenset())
+        return ANONYMOUS
     email = c.execute(sa.select(users.c.email).where(users.c.id == principal.user_id)).scalar()
     org_ids = frozenset(
         c.execute(sa.select(memberships.c.org_id).where(memberships.c.user_id == principal.user_id)).scalars()
     )
     return Caller(principal, email, org_ids)
+
+
+def resolve_invitee(c: sa.Connection, invitee: str) -> int | None:
+    """The id of the active user an invitation names (email when it has ``@``, else username)."""
+    column = users.c.email if "@" in invitee else sa.func.lower(users.c.username)
+    return c.execute(
+        sa.select(users.c.id).where(column == invitee.lower(), users.c.is_active).order_by(users.c.id)
+    ).scalar()
+
+
+def bind_pending_invites(c: sa.Connection, user_id: int, username: str, email: str | None) -> int:
+    """Bind pending invitations naming this user (by username, or by email); returns how many."""
+    names = [username.lower()] + ([email.lower()] if email else [])
+    bound = 0
+    for name in names:
+        if "@" in name and name != (email or "").lower():
+            continue  # a username containing '@' never claims an email invitation
+        bound += c.execute(
+            dataset_invites.update()
+            .where(dataset_invites.c.user_id.is_(None), dataset_invites.c.invitee == name)
+            .values(user_id=user_id)
+        ).rowcount
+    return bound

@@ -18,6 +18,8 @@ from ..storage import Database
 from ..storage._models import memberships, organizations, personal_keys, users
 from ._tokens import TokenIssuer
 
+_UNSET: Any = object()
+
 ROLES = ("owner", "admin", "member")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,149}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -46,6 +48,13 @@ class OrgStatus:
 class Login:
     token: str
     org: OrgStatus | None
+
+
+def bind_pending_invites(c: sa.Connection, user_id: int, username: str, email: str | None) -> int:
+    # Imported here: _access needs Principal from this module.
+    from ._access import bind_pending_invites as bind
+
+    return bind(c, user_id, username, email)
 
 
 def _hash_key_secret(secret: str) -> str:
@@ -85,7 +94,9 @@ class Accounts:
                     token_epoch=0,
                     created_at=time.time(),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
+            # Invitations sent before this user existed apply from now on.
+            bind_pending_invites(c, int(user_id), username, email)
         return Principal(int(user_id), username, is_admin)
 
     def find_user(self, name_or_email: str) -> Principal | None:
@@ -152,6 +163,8 @@ class Accounts:
             raise AuthError(
                 "The personal key is unknown, revoked, or its secret is wrong.", code="invalid_key"
             )
+        with self._db.write() as c:
+            c.execute(personal_keys.update().where(personal_keys.c.id == key_id).values(last_used_at=time.time()))
         token = self.tokens.mint(
             user_id=row.user_id, username=row.username, epoch=row.token_epoch, key_id=key_id
         )
@@ -172,9 +185,11 @@ class Accounts:
             key_revoked = False
             if "kid" in claims:
                 key = c.execute(
-                    sa.select(personal_keys.c.revoked_at).where(personal_keys.c.id == claims["kid"])
+                    sa.select(personal_keys.c.revoked_at, personal_keys.c.user_id).where(
+                        personal_keys.c.id == claims["kid"]
+                    )
                 ).first()
-                key_revoked = key is None or key.revoked_at is not None
+                key_revoked = key is None or key.revoked_at is not None or key.user_id != user_id
         if row is None or not row.is_active or row.token_epoch != claims.get("ep") or key_revoked:
             raise AuthError("The token has been revoked; sign in again.", code="token_revoked")
         return Principal(row.id, row.username, row.is_admin)
@@ -218,6 +233,74 @@ class Accounts:
         if not done:
             raise NotFoundError(f"There is no user named {username!r}.", code="user_not_found")
 
+    def set_user(
+        self,
+        username: str,
+        *,
+        email: str | None = _UNSET,
+        is_admin: bool | None = None,
+        default_org: str | None = _UNSET,
+    ) -> None:
+        """Change a user's email, site-admin flag or default organization (``None`` clears).
+
+        A new email also picks up pending invitations sent to it. The default organization must be
+        one the user belongs to; datasets created without ``org_name`` go there."""
+        values: dict[str, Any] = {}
+        if email is not _UNSET:
+            if email is not None and "@" not in email:
+                raise ValidationError(f"The email {email!r} has no '@'.", code="invalid_email")
+            values["email"] = email.lower() if email else None
+        if is_admin is not None:
+            values["is_admin"] = is_admin
+        with self._db.write() as c:
+            row = c.execute(sa.select(users.c.id).where(users.c.username == username)).first()
+            if row is None:
+                raise NotFoundError(f"There is no user named {username!r}.", code="user_not_found")
+            if default_org is not _UNSET:
+                if default_org is None:
+                    values["default_org_id"] = None
+                else:
+                    org_id = self._org_id(c, default_org)
+                    member = c.execute(
+                        sa.select(memberships.c.role).where(
+                            memberships.c.org_id == org_id, memberships.c.user_id == row.id
+                        )
+                    ).first()
+                    if member is None:
+                        raise ValidationError(
+                            f"{username!r} is not a member of {default_org!r}; add them first "
+                            f"(graphport org add-member {default_org} {username}).",
+                            code="not_a_member",
+                        )
+                    values["default_org_id"] = org_id
+            if values:
+                c.execute(users.update().where(users.c.id == row.id).values(**values))
+            if values.get("email"):
+                bind_pending_invites(c, row.id, username, values["email"])
+
+    def describe_user(self, user_id: int) -> dict[str, Any]:
+        """The caller's own account: name, email, admin flag, default org and memberships."""
+        with self._db.read() as c:
+            row = c.execute(sa.select(users).where(users.c.id == user_id)).one()
+            orgs = c.execute(
+                sa.select(organizations.c.slug, organizations.c.name, memberships.c.role)
+                .join(memberships, memberships.c.org_id == organizations.c.id)
+                .where(memberships.c.user_id == user_id)
+                .order_by(organizations.c.slug)
+            ).all()
+            default = (
+                c.execute(sa.select(organizations.c.slug).where(organizations.c.id == row.default_org_id)).scalar()
+                if row.default_org_id is not None
+                else None
+            )
+        return {
+            "username": row.username,
+            "email": row.email,
+            "is_admin": bool(row.is_admin),
+            "default_org": default,
+            "organizations": [{"slug": o.slug, "name": o.name, "role": o.role} for o in orgs],
+        }
+
     # -- personal keys --------------------------------------------------------------------------
 
     def create_key(self, username: str, name: str = "") -> tuple[str, str]:
@@ -242,7 +325,7 @@ class Accounts:
         with self._db.read() as c:
             rows = c.execute(
                 sa.select(personal_keys.c.id, personal_keys.c.name, personal_keys.c.created_at,
-                          personal_keys.c.revoked_at)
+                          personal_keys.c.revoked_at, personal_keys.c.last_used_at)
                 .where(personal_keys.c.user_id == user.user_id)
                 .order_by(personal_keys.c.created_at)
             ).all()
@@ -275,7 +358,7 @@ class Accounts:
                 raise ConflictError(f"An organization {slug!r} already exists.", code="org_exists")
             org_id = c.execute(
                 organizations.insert().values(slug=slug, name=name or slug, created_at=time.time())
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             for user in member_users:
                 self._add_member(c, org_id, user.user_id, "member")
 
@@ -355,6 +438,104 @@ class Accounts:
             )
         with self._db.read() as c:
             return self._org_id(c, slug)
+
+    # -- organizations, as their members manage them (the API; the CLI above acts as site admin) --
+
+    def _role(self, c: sa.Connection, org_id: int, user_id: int) -> str | None:
+        role = c.execute(
+            sa.select(memberships.c.role).where(memberships.c.org_id == org_id, memberships.c.user_id == user_id)
+        ).scalar()
+        return str(role) if role is not None else None
+
+    def _visible_org(self, c: sa.Connection, principal: Principal, slug: str) -> tuple[int, str | None]:
+        """The org's id and the caller's role; 404 for an org the caller does not belong to
+        (site admins see every org), so org names are not confirmed to outsiders."""
+        org_id = c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).scalar()
+        role = self._role(c, org_id, principal.user_id) if org_id is not None else None
+        if org_id is None or (role is None and not principal.is_admin):
+            raise NotFoundError(
+                f"There is no organization {slug!r}, or you are not a member of it.", code="org_not_found"
+            )
+        return int(org_id), ("owner" if principal.is_admin and role is None else role)
+
+    def describe_org(self, principal: Principal, slug: str) -> dict[str, Any]:
+        """An organization and its members, for its members."""
+        with self._db.read() as c:
+            org_id, role = self._visible_org(c, principal, slug)
+            name = c.execute(sa.select(organizations.c.name).where(organizations.c.id == org_id)).scalar()
+            members = c.execute(
+                sa.select(users.c.username, memberships.c.role)
+                .join(users, users.c.id == memberships.c.user_id)
+                .where(memberships.c.org_id == org_id)
+                .order_by(users.c.username)
+            ).all()
+        return {
+            "slug": slug,
+            "name": name,
+            "role": role,
+            "members": [{"username": m.username, "role": m.role} for m in members],
+        }
+
+    def create_org_as(self, principal: Principal, slug: str, name: str | None = None) -> None:
+        """Create an organization whose first owner is the caller."""
+        self.create_org(slug, name)
+        with self._db.write() as c:
+            self._add_member(c, self._org_id(c, slug), principal.user_id, "owner")
+
+    def add_member_as(self, principal: Principal, slug: str, username: str, role: str = "member") -> None:
+        """Add a member (or change a role) as an owner or admin of the org.
+
+        Admins manage members and admins; only owners make or unmake owners."""
+        if role not in ROLES:
+            raise ValidationError(f"The role {role!r} is not one of {', '.join(ROLES)}.", code="invalid_role")
+        with self._db.read() as c:
+            org_id, my_role = self._visible_org(c, principal, slug)
+            target = self.require_user(username)
+            current = self._role(c, org_id, target.user_id)
+        if my_role not in ("owner", "admin") or (
+            my_role == "admin" and "owner" in (role, current)
+        ):
+            raise PermissionDenied(
+                f"Your role in {slug!r} is {my_role}; adding members takes admin, and making or "
+                "changing owners takes owner.",
+                code="org_role_required",
+            )
+        if current == "owner" and role != "owner":
+            self._check_not_last_owner(org_id, slug, target.user_id)
+        self.add_member(slug, username, role)
+
+    def remove_member_as(self, principal: Principal, slug: str, username: str) -> None:
+        """Remove a member as an owner or admin of the org; any member may leave it."""
+        with self._db.read() as c:
+            org_id, my_role = self._visible_org(c, principal, slug)
+            target = self.find_user(username)
+            current = self._role(c, org_id, target.user_id) if target is not None else None
+        if target is None or current is None:
+            raise NotFoundError(f"{username!r} is not a member of {slug!r}.", code="not_a_member")
+        leaving = target.user_id == principal.user_id
+        if not leaving and (my_role not in ("owner", "admin") or (my_role == "admin" and current == "owner")):
+            raise PermissionDenied(
+                f"Your role in {slug!r} is {my_role}; removing members takes admin (owner to remove "
+                "an owner).",
+                code="org_role_required",
+            )
+        if current == "owner":
+            self._check_not_last_owner(org_id, slug, target.user_id)
+        self.remove_member(slug, username)
+
+    def _check_not_last_owner(self, org_id: int, slug: str, user_id: int) -> None:
+        with self._db.read() as c:
+            owners = set(
+                c.execute(
+                    sa.select(memberships.c.user_id).where(
+                        memberships.c.org_id == org_id, memberships.c.role == "owner"
+                    )
+                ).scalars()
+            )
+        if owners == {user_id}:
+            raise ConflictError(
+                f"{slug!r} would have no owner left; make someone else owner first.", code="last_owner"
+            )
 
     def default_org_id(self, user_id: int) -> int | None:
         with self._db.read() as c:

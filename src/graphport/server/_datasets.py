@@ -20,8 +20,18 @@ import sqlalchemy as sa
 
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..storage import BlobStore, Database
-from ..storage._models import dataset_invites, datasets, files, organizations, users
-from ._access import MODE_ALIASES, MODES, Action, allowed, load_caller, load_facts
+from ..storage._models import dataset_invites, datasets, files, organizations, outbox, users
+from ._access import (
+    MODE_ALIASES,
+    MODES,
+    Action,
+    allowed,
+    invitee_matches,
+    load_caller,
+    load_facts,
+    resolve_invitee,
+    rights,
+)
 from ._accounts import Accounts, Principal
 from ._config import ServerConfig
 from ._ingest import build_graph, read_arrow, to_ipc_file, validate_edges, validate_nodes
@@ -156,12 +166,36 @@ class Datasets:
             facts = load_facts(c, dataset_id)
             caller = load_caller(c, principal)
         if row is None or facts is None or not allowed(caller, facts, action):
+            if row is not None and facts is not None and row.status == "ready" and action != Action.VIEW and (
+                allowed(caller, facts, Action.VIEW)
+            ):
+                # Still 404 (one answer for every missing right), but the caller can see the
+                # dataset, so say which right is missing.
+                verb = "delete" if action == Action.DELETE else "change"
+                raise NotFoundError(
+                    f"You may view the dataset {dataset_id!r} but not {verb} it; ask its owner for "
+                    + ("edit rights." if action != Action.DELETE else "its deletion."),
+                    code="dataset_not_found",
+                )
             raise _not_found(dataset_id)
         if row.status != "ready" and action == Action.VIEW and (
             principal is None or principal.user_id != row.owner_id
         ):
             raise _not_found(dataset_id)
         return row
+
+    def rights(self, principal: Principal | None, dataset_id: str) -> frozenset[Action]:
+        """Every action the caller may perform on the dataset (empty: it is not theirs to know)."""
+        with self._db.read() as c:
+            status = c.execute(sa.select(datasets.c.status).where(datasets.c.id == dataset_id)).scalar()
+            facts = load_facts(c, dataset_id)
+            caller = load_caller(c, principal)
+        if facts is None:
+            return frozenset()
+        granted = rights(caller, facts)
+        if status != "ready" and (principal is None or principal.user_id != facts.owner_id):
+            return frozenset()
+        return granted
 
     # -- create and ingest -----------------------------------------------------------------------
 
@@ -324,6 +358,7 @@ class Datasets:
                 )
             )
             self._write_invites(c, dataset_id, settings["invited"])
+            self._notify(c, principal, dataset_id, settings)
         self.schedule_graph(dataset_id)
         return dataset_id
 
@@ -391,16 +426,42 @@ class Datasets:
             )
             c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
             self._write_invites(c, dataset_id, settings["invited"])
+            self._notify(c, principal, dataset_id, settings)
 
     def _write_invites(self, c: sa.Connection, dataset_id: str, invited: list[tuple[str, int]]) -> None:
+        """Store invitations (the strongest action wins for a name given twice). An invitee who
+        is already a user is bound to their id; others stay pending until they register."""
         now = time.time()
+        strongest: dict[str, int] = {}
         for who, action in invited:
-            user_id = c.execute(
-                sa.select(users.c.id).where(sa.or_(users.c.username == who, users.c.email == who))
-            ).scalar()
+            strongest[who] = max(action, strongest.get(who, 0))
+        for who, action in strongest.items():
             c.execute(
                 dataset_invites.insert().values(
-                    dataset_id=dataset_id, invitee=who, user_id=user_id, action=action, created_at=now
+                    dataset_id=dataset_id,
+                    invitee=who,
+                    user_id=resolve_invitee(c, who),
+                    action=action,
+                    created_at=now,
+                )
+            )
+
+    def _notify(self, c: sa.Connection, sender: Principal, dataset_id: str, settings: Mapping[str, Any]) -> None:
+        """Record one outbox message per invitee when the sharer asked to notify (no mail is sent)."""
+        if not settings["notify"]:
+            return
+        now = time.time()
+        for who, action in settings["invited"]:
+            c.execute(
+                outbox.insert().values(
+                    kind="dataset_invite",
+                    dataset_id=dataset_id,
+                    sender_id=sender.user_id,
+                    recipient=who,
+                    recipient_user_id=resolve_invitee(c, who),
+                    action=action,
+                    message=settings["message"],
+                    created_at=now,
                 )
             )
 
@@ -456,9 +517,13 @@ class Datasets:
         """Every ready dataset the caller owns, is invited to, or may see through an org."""
         with self._db.read() as c:
             caller = load_caller(c, principal)
-            names = [principal.username.lower()] + ([caller.email] if caller.email else [])
+            # Candidates only: allowed() below has the last word on every row.
+            names = [principal.username.lower()] + ([caller.email.lower()] if caller.email else [])
             invited = sa.select(dataset_invites.c.dataset_id).where(
-                sa.or_(dataset_invites.c.user_id == principal.user_id, dataset_invites.c.invitee.in_(names))
+                sa.or_(
+                    dataset_invites.c.user_id == principal.user_id,
+                    sa.and_(dataset_invites.c.user_id.is_(None), dataset_invites.c.invitee.in_(names)),
+                )
             )
             conditions = [datasets.c.owner_id == principal.user_id, datasets.c.id.in_(invited)]
             if caller.org_ids:
@@ -474,8 +539,14 @@ class Datasets:
         for row in rows:
             with self._db.read() as c:
                 facts = load_facts(c, row.id)
-            if facts is not None and allowed(caller, facts, Action.VIEW):
-                out.append(self._describe_row(principal, row))
+            if facts is None or not allowed(caller, facts, Action.VIEW):
+                continue
+            # Public datasets are unlisted: they are listed only for their owner, org or invitees.
+            if facts.mode == "public" and facts.owner_id != principal.user_id and not (
+                any(invitee_matches(i, caller) for i in facts.invites)
+            ):
+                continue
+            out.append(self._describe_row(principal, row))
         return out
 
     def table_key(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> str:

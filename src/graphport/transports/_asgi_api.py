@@ -117,7 +117,7 @@ def api_routes() -> list[Route]:
         Route("/api/v2/datasets", endpoint(list_datasets, cookie_ok=True), methods=["GET"]),
         Route("/api/v2/datasets/{dataset_id}", endpoint(describe, auth="optional", cookie_ok=True),
               methods=["GET"]),
-        Route("/api/v2/datasets/{dataset_id}", endpoint(delete), methods=["DELETE"]),
+        Route("/api/v2/datasets/{dataset_id}", endpoint(delete, cookie_ok=True), methods=["DELETE"]),
         Route("/api/v2/datasets/{dataset_id}/{kind:edges_or_nodes}.arrow",
               endpoint(table, auth="optional", cookie_ok=True), methods=["GET"]),
         Route("/api/v2/plot", endpoint(plot), methods=["POST"]),

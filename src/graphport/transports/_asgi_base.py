@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import AuthError, GraphportError, PayloadTooLarge, ServerError, ValidationError
+from ..errors import (
+    AuthError,
+    GraphportError,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServerError,
+    ValidationError,
+)
 from ..server import Principal, Server
 from ._errors import error_body, v3_shape
 
 logger = logging.getLogger("graphport.http")
 T = TypeVar("T")
 SESSION_COOKIE = "graphport_session"
+# Readable by the page's scripts (not HttpOnly): they echo it in the CSRF_HEADER of every change.
+CSRF_COOKIE = "graphport_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Auth = Literal["required", "optional", "none"]
 Handler = Callable[["Context", Request, "Principal | None"], Awaitable[Response]]
 
@@ -57,6 +70,20 @@ class Context:
             token = value.strip()
         elif cookie_ok:
             token = request.cookies.get(SESSION_COOKIE) or None
+            if token is not None and request.method not in SAFE_METHODS:
+                # A browser sends the cookie on any site's behalf: changes also need proof that
+                # the page making them is ours (same origin, and the CSRF token of this session).
+                principal = await self.run(self.server.authenticate, token)
+                check_origin(request.headers, self.server.config.public_url)
+                expected = await self.run(self.server.tokens.csrf_for, token)
+                if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):
+                    raise PermissionDenied(
+                        "This change came with the session cookie but without this session's CSRF "
+                        f"token; send the '{CSRF_COOKIE}' cookie's value in the X-CSRF-Token header "
+                        "(or use 'Authorization: Bearer <token>').",
+                        code="csrf_failed",
+                    )
+                return principal
         if token is None:
             if auth == "required":
                 raise AuthError(
@@ -65,6 +92,28 @@ class Context:
                 )
             return None
         return await self.run(self.server.authenticate, token)
+
+
+def check_origin(headers: Mapping[str, str], public_url: str | None) -> None:
+    """Refuse a browser request (or WebSocket upgrade) whose ``Origin`` is another site.
+
+    No Origin header (non-browser clients) passes; the origin must be this host as the request
+    named it, or the configured ``public_url``."""
+    origin = headers.get("origin")
+    if not origin:
+        return
+    host = headers.get("host", "")
+    # Either scheme: behind a TLS-terminating proxy the page is https while we see http.
+    ours = {f"http://{host}", f"https://{host}"}
+    if public_url:
+        parsed = urlsplit(public_url)
+        ours.add(f"{parsed.scheme}://{parsed.netloc}")
+    if origin.rstrip("/") not in ours:
+        raise PermissionDenied(
+            f"Requests from the origin {origin!r} are not accepted; this server answers pages of "
+            f"{sorted(ours)[0]!r} (set public_url when browsers reach it under another address).",
+            code="origin_refused",
+        )
 
 
 def request_id(request: Request) -> str:

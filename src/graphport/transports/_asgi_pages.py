@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..errors import AuthError, GraphportError, ServerError
+from ..errors import AuthError, GraphportError, PermissionDenied, ServerError
 from ..server import Principal
-from ._asgi_base import SESSION_COOKIE, Context, endpoint, read_body
+from ..server._access import Action
+from ._asgi_base import CSRF_COOKIE, SESSION_COOKIE, Context, check_origin, endpoint, read_body
 
 STATIC = Path(__file__).resolve().parent.parent / "viewer" / "static"
 PAGE_HEADERS = {
@@ -37,8 +38,36 @@ def _safe_next(value: str) -> str:
     return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else "/"
 
 
+_DENIED = """<!doctype html><html><head><meta charset="utf-8"><title>Not found · graphport</title></head>
+<body style="font:15px system-ui,sans-serif;background:#111;color:#eee;display:grid;place-items:center;height:100vh;margin:0">
+<div><h2>This graph does not exist, or you may not see it.</h2><p>{who}</p>
+<p><a style="color:#8cf" href="/login?next={next}">{action}</a></p></div></body></html>"""
+
+
+async def _visitor(ctx: Context, request: Request) -> Principal | None:
+    """The visitor of a page (Bearer or session cookie); a stale or revoked session counts as
+    anonymous here, so the page can offer sign-in instead of failing."""
+    try:
+        return await ctx.principal(request, "optional", True)
+    except AuthError:
+        return None
+
+
 async def viewer(ctx: Context, request: Request, principal: Principal | None) -> Response:
-    """The graph viewer page (it loads the dataset named by ``?dataset=``)."""
+    """The graph viewer page (it loads the dataset named by ``?dataset=``).
+
+    A dataset the visitor may not view gets a 404 page that offers sign-in (and returns here)."""
+    dataset_id = request.query_params.get("dataset")
+    if dataset_id:
+        visitor = await _visitor(ctx, request)
+        if Action.VIEW not in await ctx.run(ctx.server.datasets.rights, visitor, dataset_id):
+            here = request.url.path + ("?" + request.url.query if request.url.query else "")
+            denied = _DENIED.format(
+                who=f"Signed in as {html.escape(visitor.username)}." if visitor else "You are not signed in.",
+                next=quote(_safe_next(here), safe=""),
+                action="Sign in as someone else" if visitor else "Sign in",
+            )
+            return HTMLResponse(denied, status_code=404, headers=PAGE_HEADERS)
     page = STATIC / "graph.html"
     if not page.is_file():
         raise ServerError(
@@ -58,6 +87,12 @@ async def login_submit(ctx: Context, request: Request, principal: Principal | No
     form = {k: v[0] for k, v in parse_qs((await read_body(ctx, request)).decode("utf-8", "replace")).items()}
     nxt = _safe_next(form.get("next", "/"))
     try:
+        # Login CSRF: another site must not sign a visitor into an account of its choosing.
+        check_origin(request.headers, ctx.server.config.public_url)
+    except PermissionDenied as exc:
+        page = _FORM.format(error=f'<p class="err">{html.escape(exc.message)}</p>', next=html.escape(nxt))
+        return HTMLResponse(page, status_code=403, headers=PAGE_HEADERS)
+    try:
         login = await ctx.run(ctx.server.login, form.get("username", ""), form.get("password", ""))
     except AuthError as exc:
         page = _FORM.format(error=f'<p class="err">{html.escape(exc.message)}</p>', next=html.escape(nxt))
@@ -71,12 +106,22 @@ async def login_submit(ctx: Context, request: Request, principal: Principal | No
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+    # The page's scripts read this one and echo it in X-CSRF-Token on every change.
+    response.set_cookie(
+        CSRF_COOKIE,
+        await ctx.run(ctx.server.tokens.csrf_for, login.token),
+        max_age=ctx.server.config.token_ttl,
+        httponly=False,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
 async def logout(ctx: Context, request: Request, principal: Principal | None) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
     return response
 
 

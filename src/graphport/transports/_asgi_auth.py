@@ -1,0 +1,127 @@
+"""Account routes under ``/api/v2/``: the caller's profile, personal keys, organizations, privacy.
+
+Every route acts for the caller only: keys are listed and revoked among the caller's own keys
+(another user's key id answers 404), organizations are visible to their members (404 otherwise),
+and a dataset's privacy changes through the same access function as the REST v3 share call.
+They accept a Bearer token, or the browser session cookie plus the CSRF token for changes.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import ValidationError
+from ..server import Principal
+from ._asgi_base import SESSION_COOKIE, Context, endpoint, read_json
+
+
+def _me(principal: Principal | None) -> Principal:
+    assert principal is not None  # routes here require authentication
+    return principal
+
+
+async def me(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """The signed-in user: name, email, default organization, memberships (and, for a browser
+    session, the CSRF token its page must send with changes)."""
+    user = _me(principal)
+    info = await ctx.run(ctx.server.accounts.describe_user, user.user_id)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and not request.headers.get("authorization"):
+        info["csrf_token"] = await ctx.run(ctx.server.tokens.csrf_for, cookie)
+    return JSONResponse({"ok": True, **info})
+
+
+async def list_keys(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """The caller's personal keys (ids and labels; secrets are never stored)."""
+    keys = await ctx.run(ctx.server.accounts.list_keys, _me(principal).username)
+    return JSONResponse({"ok": True, "keys": keys, "count": len(keys)})
+
+
+async def create_key(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Create a personal key for the caller; the secret is in this answer only."""
+    body = await read_json(ctx, request, required=False)
+    name = body.get("name", "")
+    if not isinstance(name, str) or len(name) > 200:
+        raise ValidationError("The key 'name' must be a string of at most 200 characters.",
+                              code="invalid_key_name")
+    key_id, secret = await ctx.run(ctx.server.accounts.create_key, _me(principal).username, name)
+    return JSONResponse({"ok": True, "key_id": key_id, "secret": secret, "name": name}, status_code=201)
+
+
+async def revoke_key(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Revoke one of the caller's keys; tokens obtained with it stop working at once."""
+    key_id = request.path_params["key_id"]
+    await ctx.run(ctx.server.accounts.revoke_key, key_id, username=_me(principal).username)
+    return JSONResponse({"ok": True, "revoked": key_id})
+
+
+async def list_orgs(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """The organizations the caller belongs to, with their role."""
+    info = await ctx.run(ctx.server.accounts.describe_user, _me(principal).user_id)
+    return JSONResponse({"ok": True, "organizations": info["organizations"],
+                         "default_org": info["default_org"]})
+
+
+async def create_org(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Create an organization; the caller becomes its owner."""
+    body = await read_json(ctx, request)
+    slug, name = body.get("slug"), body.get("name")
+    if not isinstance(slug, str) or (name is not None and not isinstance(name, str)):
+        raise ValidationError("Send a JSON object with a 'slug' string (and optionally a 'name').",
+                              code="invalid_org")
+    await ctx.run(ctx.server.accounts.create_org_as, _me(principal), slug, name)
+    info = await ctx.run(ctx.server.accounts.describe_org, _me(principal), slug)
+    return JSONResponse({"ok": True, **info}, status_code=201)
+
+
+async def describe_org(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """An organization and its members (members only)."""
+    info = await ctx.run(ctx.server.accounts.describe_org, _me(principal), request.path_params["slug"])
+    return JSONResponse({"ok": True, **info})
+
+
+async def add_member(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Add a user to the organization or change their role (owners and admins)."""
+    body = await read_json(ctx, request)
+    username, role = body.get("username"), body.get("role", "member")
+    if not isinstance(username, str) or not isinstance(role, str):
+        raise ValidationError("Send a JSON object with 'username' and optionally 'role' "
+                              "(owner, admin or member).", code="invalid_member")
+    slug = request.path_params["slug"]
+    await ctx.run(ctx.server.accounts.add_member_as, _me(principal), slug, username, role)
+    return JSONResponse({"ok": True, "slug": slug, "username": username, "role": role})
+
+
+async def remove_member(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Remove a member (owners and admins), or leave the organization (anyone)."""
+    slug, username = request.path_params["slug"], request.path_params["username"]
+    await ctx.run(ctx.server.accounts.remove_member_as, _me(principal), slug, username)
+    return JSONResponse({"ok": True, "slug": slug, "removed": username})
+
+
+async def set_privacy(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Change a dataset's privacy and invitations (the fields of the REST v3 share call)."""
+    body = await read_json(ctx, request)
+    dataset_id = request.path_params["dataset_id"]
+    await ctx.run(ctx.server.datasets.share, _me(principal), dataset_id, body)
+    info = await ctx.run(ctx.server.datasets.describe, principal, dataset_id)
+    return JSONResponse({"ok": True, "privacy": info["privacy"]})
+
+
+def auth_routes() -> list[Route]:
+    return [
+        Route("/api/v2/me", endpoint(me, cookie_ok=True), methods=["GET"]),
+        Route("/api/v2/keys", endpoint(list_keys, cookie_ok=True), methods=["GET"]),
+        Route("/api/v2/keys", endpoint(create_key, cookie_ok=True), methods=["POST"]),
+        Route("/api/v2/keys/{key_id}", endpoint(revoke_key, cookie_ok=True), methods=["DELETE"]),
+        Route("/api/v2/orgs", endpoint(list_orgs, cookie_ok=True), methods=["GET"]),
+        Route("/api/v2/orgs", endpoint(create_org, cookie_ok=True), methods=["POST"]),
+        Route("/api/v2/orgs/{slug}", endpoint(describe_org, cookie_ok=True), methods=["GET"]),
+        Route("/api/v2/orgs/{slug}/members", endpoint(add_member, cookie_ok=True), methods=["POST"]),
+        Route("/api/v2/orgs/{slug}/members/{username}", endpoint(remove_member, cookie_ok=True),
+              methods=["DELETE"]),
+        Route("/api/v2/datasets/{dataset_id}/privacy", endpoint(set_privacy, cookie_ok=True),
+              methods=["PUT"]),
+    ]
