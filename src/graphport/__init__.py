@@ -10,6 +10,21 @@ Example::
 
 from ._embedded import Server
 from ._version import __version__
+from .client import (
+    AsyncClient,
+    AsyncPlottable,
+    Client,
+    Dataset,
+    Plottable,
+    PrivacySettings,
+    bind,
+    client,
+    edges,
+    nodes,
+    privacy,
+    register,
+    set_client_for,
+)
 from .errors import (
     AuthError,
     ConfigError,
@@ -25,19 +40,32 @@ from .errors import (
 from .server import ServerConfig, get_num_cpus, set_num_cpus
 
 __all__ = [
+    "AsyncClient",
+    "AsyncPlottable",
     "AuthError",
+    "Client",
     "ConfigError",
     "ConflictError",
+    "Dataset",
     "GraphportError",
     "NotFoundError",
     "PayloadTooLarge",
     "PermissionDenied",
+    "Plottable",
+    "PrivacySettings",
     "Server",
     "ServerConfig",
     "ServerError",
     "TransportError",
     "ValidationError",
     "__version__",
+    "bind",
+    "client",
+    "edges",
     "get_num_cpus",
+    "nodes",
+    "privacy",
+    "register",
+    "set_client_for",
     "set_num_cpus",
 ]
