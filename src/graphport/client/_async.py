@@ -151,6 +151,7 @@ class AsyncClient(_ClientBase[AsyncPlottable]):
 
     async def _upload(self, session: ClientSession, plottable: AsyncPlottable) -> Dataset:
         plan = plottable._plan(session)
+        await self._token(session)  # fails early (not signed in) before probing the server
         one_request = await self._one_request_plot(session)
         dataset_id = await self._run(session, plot_flow(plan, one_request))
         url = viz_url(session, dataset_id, plottable._spec.url_params)

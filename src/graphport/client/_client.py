@@ -323,6 +323,7 @@ class Client(_ClientBase[Plottable]):
 
     def _upload(self, session: ClientSession, plottable: Plottable) -> Dataset:
         plan = plottable._plan(session)
+        self._transport.token(session)  # fails early (not signed in) before probing the server
         one_request = self._transport.one_request_plot(session)
         dataset_id = self._transport.run(session, plot_flow(plan, one_request))
         url = viz_url(session, dataset_id, plottable._spec.url_params)
