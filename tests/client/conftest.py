@@ -45,7 +45,9 @@ class Counting(httpx.BaseTransport):
 
 
 def edges_frame(n: int = 10, offset: int = 0) -> pd.DataFrame:
-    return pd.DataFrame({"src": [offset + i for i in range(n)], "dst": [offset + (i + 1) % n for i in range(n)]})
+    return pd.DataFrame(
+        {"src": [offset + i for i in range(n)], "dst": [offset + (i + 1) % n for i in range(n)]}
+    )
 
 
 @pytest.fixture(scope="module")

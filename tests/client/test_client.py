@@ -15,7 +15,6 @@ from graphport import AuthError, ConfigError, PermissionDenied, ValidationError
 from .conftest import PASSWORD, Counting, edges_frame
 
 PLOT = "/api/v2/plot"
-AUTH_PATHS = {"/api-token-auth/", "/api/v2/auth/token/refresh", "/api-token-verify/", "/api/v2/auth/pkey/jwt/"}
 
 
 def auth_delta(hub: graphport.Server, before: dict[str, int]) -> dict[str, int]:
@@ -26,7 +25,9 @@ def auth_delta(hub: graphport.Server, before: dict[str, int]) -> dict[str, int]:
 def test_register_with_a_password_is_one_request(hub: graphport.Server, counting: Counting) -> None:
     before = dict(hub.stats)
     g = graphport.client(transport=counting)
-    assert g.register(api=3, protocol="http", server="graphport.local", username="alice", password=PASSWORD) is g
+    assert (
+        g.register(api=3, protocol="http", server="graphport.local", username="alice", password=PASSWORD) is g
+    )
     assert counting.paths() == ["/api-token-auth/"]
     assert auth_delta(hub, before) == {"login": 1}
 
@@ -166,9 +167,17 @@ def test_server_and_protocol_defaults() -> None:
 
 def test_client_protocol_hostname_is_the_url_base(hub: graphport.Server) -> None:
     g = graphport.client(transport=hub.local_transport())
-    g.register(server="graphport.local", token=hub.token_for("alice"), verify_token=False,
-               client_protocol_hostname="https://viz.example.org")
-    url = g.edges(edges_frame(), "src", "dst").settings(url_params={"play": 0, "menu": False}).plot(render=False)
+    g.register(
+        server="graphport.local",
+        token=hub.token_for("alice"),
+        verify_token=False,
+        client_protocol_hostname="https://viz.example.org",
+    )
+    url = (
+        g.edges(edges_frame(), "src", "dst")
+        .settings(url_params={"play": 0, "menu": False})
+        .plot(render=False)
+    )
     assert url.startswith("https://viz.example.org/graph/graph.html?dataset=")
     assert url.endswith("&info=true&play=0&menu=false")
 
@@ -251,9 +260,11 @@ def test_secrets_never_reach_logs_reprs_or_errors(
     k = graphport.client(transport=counting)
     k.register(server="graphport.local", personal_key_id=key_id, personal_key_secret=key_secret)
     failures = []
-    for kwargs in ({"username": "alice", "password": "not-" + PASSWORD},
-                   {"personal_key_id": key_id, "personal_key_secret": "bad-" + key_secret},
-                   {"token": token + "x"}):
+    for kwargs in (
+        {"username": "alice", "password": "not-" + PASSWORD},
+        {"personal_key_id": key_id, "personal_key_secret": "bad-" + key_secret},
+        {"token": token + "x"},
+    ):
         with pytest.raises(AuthError) as info:
             graphport.client(transport=counting).register(server="graphport.local", **kwargs)  # type: ignore[arg-type]
         failures.append(info.value)

@@ -67,11 +67,18 @@ def test_dataset_json_follows_the_wire_spec(g: graphport.Client) -> None:
         .description("desc")
     )
     body = p._dataset_json(g.session)
-    assert body["node_encodings"]["bindings"] == {"node": "id", "node_color": "kind", "node_title": "Full Name"}
+    assert body["node_encodings"]["bindings"] == {
+        "node": "id",
+        "node_color": "kind",
+        "node_title": "Full Name",
+    }
     assert body["edge_encodings"]["bindings"] == {"source": "s", "destination": "d", "edge_weight": "w"}
     color = body["node_encodings"]["complex"]["default"]["pointColorEncoding"]
     assert color == {
-        "graphType": "point", "encodingType": "color", "attribute": "kind", "variation": "categorical",
+        "graphType": "point",
+        "encodingType": "color",
+        "attribute": "kind",
+        "variation": "categorical",
         "mapping": {"categorical": {"fixed": {"x": "red"}, "other": "gray"}},
     }
     edge = body["edge_encodings"]["complex"]
@@ -123,7 +130,10 @@ def test_bad_plottables_fail_before_any_request(g: graphport.Client, build: obje
     ("call", "message"),
     [
         (lambda p: p.bind(source=1), "must name a column with a string"),
-        (lambda p: p.encode_point_color("w", palette=["red"]), "say as_categorical=True or as_continuous=True"),
+        (
+            lambda p: p.encode_point_color("w", palette=["red"]),
+            "say as_categorical=True or as_continuous=True",
+        ),
         (lambda p: p.encode_point_color("w", palette="red", as_categorical=True), "list of colour strings"),
         (lambda p: p.encode_point_color("w", categorical_mapping=[1]), "must be a dict"),
         (
@@ -149,7 +159,11 @@ def test_settings_merge_and_plot_privacy_overrides_per_field(g: graphport.Client
     g.privacy(mode="organization", notify=True, message="m")
     plan = p.privacy(mode="public", invited_users=["c@x.org"])._plan(g.session)
     assert plan.privacy == {
-        "mode": "public", "notify": True, "invited_users": ["c@x.org"], "mode_action": "10", "message": "m",
+        "mode": "public",
+        "notify": True,
+        "invited_users": ["c@x.org"],
+        "mode_action": "10",
+        "message": "m",
     }
     assert g.edges(EDGES, "s", "d")._plan(g.session).privacy is not None
 

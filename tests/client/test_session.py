@@ -79,7 +79,11 @@ def test_privacy_merges_field_by_field() -> None:
         "message": "m",
     }
     assert PrivacySettings().to_wire() == {
-        "mode": "private", "notify": False, "invited_users": [], "mode_action": "20", "message": "",
+        "mode": "private",
+        "notify": False,
+        "invited_users": [],
+        "mode_action": "20",
+        "message": "",
     }
     assert mine.over(None) is mine
 

@@ -58,7 +58,9 @@ def privacy(
     default_client().privacy(mode, notify, invited_users, mode_action, message)
 
 
-def edges(edges: Any, source: str | None = None, destination: str | None = None, edge: str | None = None) -> Plottable:
+def edges(
+    edges: Any, source: str | None = None, destination: str | None = None, edge: str | None = None
+) -> Plottable:
     """A plottable on the default client with this edges table (see :meth:`Client.edges`).
 
     Example::

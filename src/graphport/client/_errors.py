@@ -68,7 +68,9 @@ def _server_message(response: httpx.Response, body: Any) -> str:
     return text[:200] + ("…" if len(text) > 200 else "")
 
 
-def error_from_response(response: httpx.Response, action: str, *, reason: str | None = None) -> GraphportError:
+def error_from_response(
+    response: httpx.Response, action: str, *, reason: str | None = None
+) -> GraphportError:
     """The exception for a failed (or malformed) answer to ``action``.
 
     ``reason`` replaces the server's message when the status was fine but the body was not.

@@ -74,9 +74,7 @@ def to_table(data: Any, what: str) -> pa.Table:
     if table.schema.metadata:
         table = table.replace_schema_metadata(None)
     if any(field.type in _VIEW_CASTS for field in table.schema):
-        schema = pa.schema(
-            [f.with_type(_VIEW_CASTS.get(f.type, f.type)) for f in table.schema]
-        )
+        schema = pa.schema([f.with_type(_VIEW_CASTS.get(f.type, f.type)) for f in table.schema])
         table = table.cast(schema)
     return table
 

@@ -83,7 +83,9 @@ class _Spec:
     style: str = "{}"
     privacy: PrivacySettings | None = None
     # Arrow files of the tables, made on first plot (a plottable is immutable, so they never go stale).
-    cache: dict[str, pa.Buffer] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+    cache: dict[str, pa.Buffer] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
 
 def _in_notebook() -> bool:
@@ -227,7 +229,9 @@ class _PlottableBase:
             result = result._with(edges=to_table(edges, "edges"))
         if nodes is not None:
             result = result._with(nodes=to_table(nodes, "nodes"))
-        values = {k: v for k, v in locals().items() if k in EDGE_BINDINGS or k in NODE_BINDINGS or k == "edge"}
+        values = {
+            k: v for k, v in locals().items() if k in EDGE_BINDINGS or k in NODE_BINDINGS or k == "edge"
+        }
         return result._bind(values)
 
     def _bind(self, values: Mapping[str, str | None]) -> Self:
@@ -316,9 +320,16 @@ class _PlottableBase:
             g2 = g.encode_point_color("kind", categorical_mapping={"a": "red"}, default_mapping="gray")
         """
         return self._encode(
-            "point", "color", column, palette=palette, as_categorical=as_categorical,
-            as_continuous=as_continuous, categorical_mapping=categorical_mapping,
-            default_mapping=default_mapping, for_default=for_default, for_current=for_current,
+            "point",
+            "color",
+            column,
+            palette=palette,
+            as_categorical=as_categorical,
+            as_continuous=as_continuous,
+            categorical_mapping=categorical_mapping,
+            default_mapping=default_mapping,
+            for_default=for_default,
+            for_current=for_current,
         )
 
     def encode_edge_color(
@@ -339,9 +350,16 @@ class _PlottableBase:
             g2 = g.encode_edge_color("w", ["blue", "red"], as_continuous=True)
         """
         return self._encode(
-            "edge", "color", column, palette=palette, as_categorical=as_categorical,
-            as_continuous=as_continuous, categorical_mapping=categorical_mapping,
-            default_mapping=default_mapping, for_default=for_default, for_current=for_current,
+            "edge",
+            "color",
+            column,
+            palette=palette,
+            as_categorical=as_categorical,
+            as_continuous=as_continuous,
+            categorical_mapping=categorical_mapping,
+            default_mapping=default_mapping,
+            for_default=for_default,
+            for_current=for_current,
         )
 
     def encode_point_size(
@@ -360,9 +378,14 @@ class _PlottableBase:
             g2 = g.encode_point_size("degree")
         """
         return self._encode(
-            "point", "size", column, categorical_mapping=categorical_mapping,
-            default_mapping=default_mapping, continuous_binning=continuous_binning,
-            for_default=for_default, for_current=for_current,
+            "point",
+            "size",
+            column,
+            categorical_mapping=categorical_mapping,
+            default_mapping=default_mapping,
+            continuous_binning=continuous_binning,
+            for_default=for_default,
+            for_current=for_current,
         )
 
     def encode_edge_size(
@@ -381,9 +404,14 @@ class _PlottableBase:
             g2 = g.encode_edge_size("weight")
         """
         return self._encode(
-            "edge", "size", column, categorical_mapping=categorical_mapping,
-            default_mapping=default_mapping, continuous_binning=continuous_binning,
-            for_default=for_default, for_current=for_current,
+            "edge",
+            "size",
+            column,
+            categorical_mapping=categorical_mapping,
+            default_mapping=default_mapping,
+            continuous_binning=continuous_binning,
+            for_default=for_default,
+            for_current=for_current,
         )
 
     # -- description and presentation -------------------------------------------------------------
@@ -565,7 +593,9 @@ class Plottable(_PlottableBase):
         return self._client
 
     @overload
-    def plot(self, render: Literal[False], *, name: str | None = ..., description: str | None = ...) -> str: ...
+    def plot(
+        self, render: Literal[False], *, name: str | None = ..., description: str | None = ...
+    ) -> str: ...
 
     @overload
     def plot(self, render: bool = ..., *, name: str | None = ..., description: str | None = ...) -> Any: ...
@@ -626,7 +656,9 @@ class AsyncPlottable(_PlottableBase):
         self, render: bool = ..., *, name: str | None = ..., description: str | None = ...
     ) -> Any: ...
 
-    async def plot(self, render: bool = True, *, name: str | None = None, description: str | None = None) -> Any:
+    async def plot(
+        self, render: bool = True, *, name: str | None = None, description: str | None = None
+    ) -> Any:
         """Upload this graph and return its viewer URL (an IFrame in a notebook with ``render=True``).
 
         Example::

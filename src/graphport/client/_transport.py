@@ -52,7 +52,9 @@ class _Progress:
         if enabled:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=action, leave=False)
+            self.bar = tqdm(
+                total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=action, leave=False
+            )
 
     def update(self, n: int) -> None:
         if self.bar is not None:
