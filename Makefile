@@ -15,7 +15,11 @@ $(VENV)/.installed: pyproject.toml
 
 # The viewer bundle (web/ -> src/graphport/viewer/static/); needs Node 20 + npm.
 viewer:
-	@if [ -f web/package.json ]; then $(MAKE) -C web build; fi
+	@if [ -f web/package.json ]; then \
+	  if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+	    (cd web && npm ci --no-audit --no-fund); fi; \
+	  (cd web && npm run build); \
+	fi
 
 serve: install
 	$(VENV)/bin/graphport serve --sample

@@ -23,6 +23,14 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# The viewer draws with regl, which compiles its draw commands with `new Function`: only that page
+# allows 'unsafe-eval'. Inline scripts stay blocked, and the viewer shows data only as text (#4).
+VIEWER_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": PAGE_HEADERS["Content-Security-Policy"].replace(
+        "script-src 'self'", "script-src 'self' 'unsafe-eval'"
+    ),
+}
 
 _FORM = """<!doctype html><html><head><meta charset="utf-8"><title>Sign in · graphport</title>
 <style>body{{font:15px system-ui,sans-serif;background:#111;color:#eee;display:grid;place-items:center;height:100vh;margin:0}}
@@ -75,7 +83,7 @@ async def viewer(ctx: Context, request: Request, principal: Principal | None) ->
             "(needs Node 20 and npm) or install a graphport wheel.",
             code="viewer_not_built", status=503,
         )
-    return FileResponse(page, media_type="text/html", headers=PAGE_HEADERS)
+    return FileResponse(page, media_type="text/html", headers=VIEWER_HEADERS)
 
 
 async def login_form(ctx: Context, request: Request, principal: Principal | None) -> Response:

@@ -1,0 +1,182 @@
+// Drives Debian's Chromium (never a downloaded browser) through playwright-core for the viewer
+// tests. Usage: node driver.mjs PLAN.json  → prints {"steps": [...], "pageErrors": [...], ...}.
+// A plan is {"viewport": [w, h], "extraArgs": [...], "steps": [{"op": ...}, ...]}; see run_steps().
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export function chromiumPath() {
+  return process.env.CHROMIUM || execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
+}
+
+async function waitSettled(page, timeout = 60_000) {
+  // The viewer sets body[data-state]; the server's own 404 page has no canvas.
+  await page.waitForFunction(
+    () => document.body && (document.body.dataset.state !== 'loading' || !document.getElementById('canvas')),
+    null,
+    { timeout },
+  );
+}
+
+async function debugState(page) {
+  return page.evaluate(() => {
+    const g = window.__graphport;
+    if (!g) return null;
+    const v = g.view;
+    return {
+      state: g.state, error: g.error, renderer: g.renderer, frames: g.frames,
+      nodeCount: g.nodeCount, edgeCount: g.edgeCount,
+      view: v ? { cx: v.cx, cy: v.cy, zoom: v.zoom } : null,
+    };
+  });
+}
+
+async function visibleText(page, selector) {
+  return page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    if (!el) return null;
+    const style = getComputedStyle(el);
+    return {
+      text: el.textContent,
+      html: el.innerHTML,
+      visible: !el.hidden && style.display !== 'none' && style.visibility !== 'hidden',
+      children: el.querySelectorAll('*').length,
+    };
+  }, selector);
+}
+
+async function runStep(page, step) {
+  switch (step.op) {
+    case 'goto':
+      await page.goto(step.url, { waitUntil: 'load' });
+      await waitSettled(page);
+      return debugState(page);
+    case 'state':
+      return debugState(page);
+    case 'screenshot':
+      await page.screenshot({ path: step.path });
+      return step.path;
+    case 'wheel':
+      await page.mouse.move(step.x, step.y);
+      await page.mouse.wheel(0, step.dy);
+      await page.waitForTimeout(400);
+      return debugState(page);
+    case 'drag':
+      await page.mouse.move(step.from[0], step.from[1]);
+      await page.mouse.down();
+      await page.mouse.move(step.to[0], step.to[1], { steps: 8 });
+      await page.mouse.up();
+      await page.waitForTimeout(400);
+      return debugState(page);
+    case 'pixels': {
+      // Screenshot the page, then count pixels near each colour by decoding the PNG in the page.
+      const png = await page.screenshot(step.path ? { path: step.path } : {});
+      return page.evaluate(
+        async ({ b64, colors, tol }) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+          const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+          const ctx = canvas.getContext('2d');
+          ctx.drawImage(bmp, 0, 0);
+          const data = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+          const counts = colors.map(() => 0);
+          const distinct = new Set();
+          for (let i = 0; i < data.length; i += 4) {
+            const r = data[i], g = data[i + 1], b = data[i + 2];
+            if ((i & 0xfc) === 0) distinct.add((r << 16) | (g << 8) | b);
+            colors.forEach((c, k) => {
+              if (Math.abs(r - c[0]) <= tol && Math.abs(g - c[1]) <= tol && Math.abs(b - c[2]) <= tol) counts[k]++;
+            });
+          }
+          const at = (x, y) => Array.from(data.slice((y * bmp.width + x) * 4, (y * bmp.width + x) * 4 + 3));
+          return { width: bmp.width, height: bmp.height, counts, distinct: distinct.size, corner: at(bmp.width - 5, Math.floor(bmp.height / 2)) };
+        },
+        { b64: png.toString('base64'), colors: step.colors ?? [], tol: step.tol ?? 40 },
+      );
+    }
+    case 'screenOf':
+      return page.evaluate((id) => window.__graphport.screenOf(id), step.id);
+    case 'hover': {
+      const at = await page.evaluate((id) => window.__graphport.screenOf(id), step.id);
+      if (!at) return null;
+      await page.mouse.move(at[0] + 1, at[1] + 1);
+      await page.mouse.move(at[0], at[1]);
+      await page.waitForTimeout(250);
+      return visibleText(page, '#tooltip');
+    }
+    case 'clickNode': {
+      const at = await page.evaluate((id) => window.__graphport.screenOf(id), step.id);
+      if (!at) return null;
+      await page.mouse.click(at[0], at[1]);
+      await page.waitForTimeout(250);
+      return visibleText(page, '#inspector');
+    }
+    case 'type':
+      await page.fill(step.selector, step.text);
+      await page.waitForTimeout(300);
+      if (step.enter) {
+        await page.press(step.selector, 'Enter');
+        await page.waitForTimeout(700);
+      }
+      return debugState(page);
+    case 'click':
+      await page.click(step.selector);
+      await page.waitForTimeout(300);
+      return debugState(page);
+    case 'text':
+      return visibleText(page, step.selector);
+    case 'eval':
+      return page.evaluate(step.expr);
+    case 'wait':
+      await page.waitForTimeout(step.ms);
+      return null;
+    default:
+      throw new Error(`unknown step op ${JSON.stringify(step.op)}`);
+  }
+}
+
+async function main() {
+  const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...(plan.extraArgs ?? [])],
+  });
+  const out = { steps: [], pageErrors: [], consoleErrors: [], failedRequests: [] };
+  try {
+    const [w, h] = plan.viewport ?? [1000, 700];
+    const context = await browser.newContext({ viewport: { width: w, height: h }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    page.on('pageerror', (err) => out.pageErrors.push(String(err)));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') out.consoleErrors.push(msg.text());
+    });
+    for (const step of plan.steps) {
+      try {
+        out.steps.push(await runStep(page, step));
+      } catch (err) {
+        out.steps.push({ stepError: String(err) });
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+
+await main();

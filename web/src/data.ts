@@ -1,0 +1,236 @@
+// The graph as typed arrays: positions, endpoints by node index, and an id → index map.
+// Nothing here keeps a per-row object, so a million edges stay a few typed arrays. Column values
+// are read through ColumnView, backed today by Arrow vectors; live updates (a later issue) can
+// swap in mutable columns and call the upsert/remove helpers below without touching the renderer.
+
+import type { Table, Vector } from 'apache-arrow';
+
+export type Key = number | string;
+
+/** Normalise an id so that int32 edges and int64 nodes (as the server stores them) meet in one map. */
+export function toKey(v: unknown): Key {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (v === null || v === undefined) return '';
+  return String(v);
+}
+
+export interface ColumnView {
+  readonly name: string;
+  readonly typeName: string;
+  readonly isNumeric: boolean;
+  get(row: number): unknown;
+  /** Values as numbers (NaN for nulls and non-numbers). */
+  numbers(): Float64Array;
+}
+
+function isNumericType(t: string): boolean {
+  return /^(Int|Uint|Float)/i.test(t) || /^(int|uint|float|double|decimal)/i.test(t);
+}
+
+export class ArrowColumn implements ColumnView {
+  readonly typeName: string;
+  readonly isNumeric: boolean;
+  private cached: Float64Array | null = null;
+
+  constructor(readonly name: string, private readonly vector: Vector) {
+    this.typeName = String(vector.type);
+    this.isNumeric = isNumericType(this.typeName);
+  }
+
+  get(row: number): unknown {
+    return this.vector.get(row);
+  }
+
+  numbers(): Float64Array {
+    if (this.cached) return this.cached;
+    const n = this.vector.length;
+    const out = new Float64Array(n);
+    if (this.isNumeric && this.vector.nullCount === 0) {
+      const raw = this.vector.toArray() as ArrayLike<number | bigint>;
+      for (let i = 0; i < n; i++) out[i] = Number(raw[i]);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = this.vector.get(i);
+        out[i] = v === null || v === undefined || v === '' ? NaN : Number(v);
+      }
+    }
+    this.cached = out;
+    return out;
+  }
+}
+
+export function columnsOf(table: Table): Map<string, ColumnView> {
+  const out = new Map<string, ColumnView>();
+  for (const field of table.schema.fields) {
+    const vector = table.getChild(field.name);
+    if (vector) out.set(field.name, new ArrowColumn(field.name, vector));
+  }
+  return out;
+}
+
+function grow<T extends Float32Array | Uint32Array>(a: T, need: number, make: (n: number) => T): T {
+  if (a.length >= need) return a;
+  const b = make(Math.max(need, Math.ceil(a.length * 1.5) + 16));
+  b.set(a);
+  return b;
+}
+
+export class Graph {
+  nodeCount = 0;
+  edgeCount = 0;
+  /** Node index → original id; id key → node index. */
+  ids: Key[] = [];
+  index = new Map<Key, number>();
+  x: Float32Array = new Float32Array(0);
+  y: Float32Array = new Float32Array(0);
+  src: Uint32Array = new Uint32Array(0);
+  dst: Uint32Array = new Uint32Array(0);
+  /** Edge index → row in the edges table (edges with an unknown endpoint are skipped). */
+  edgeRow: Uint32Array = new Uint32Array(0);
+  degree: Uint32Array = new Uint32Array(0);
+  /** Node index → row in the nodes table (0xffffffff: no row yet, e.g. a node added live). */
+  row: Uint32Array = new Uint32Array(0);
+  nodeColumns = new Map<string, ColumnView>();
+  edgeColumns = new Map<string, ColumnView>();
+  nodeIdColumn = 'id';
+  /** Bumped on every change, so views know to refresh derived buffers. */
+  version = 0;
+
+  /** Replace all nodes (a snapshot). */
+  setNodes(ids: ArrayLike<unknown>, x: ArrayLike<number>, y: ArrayLike<number>): void {
+    const n = ids.length;
+    this.nodeCount = n;
+    this.ids = new Array<Key>(n);
+    this.index = new Map();
+    this.x = new Float32Array(n);
+    this.y = new Float32Array(n);
+    this.row = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      this.row[i] = i;
+      const k = toKey(ids[i]);
+      this.ids[i] = k;
+      this.index.set(k, i);
+      const xi = x[i];
+      const yi = y[i];
+      this.x[i] = Number.isFinite(xi) ? xi : 0;
+      this.y[i] = Number.isFinite(yi) ? yi : 0;
+    }
+    this.version++;
+  }
+
+  /** Replace all edges (a snapshot): endpoints are looked up in the id map. */
+  setEdges(src: ArrayLike<unknown>, dst: ArrayLike<unknown>): void {
+    const n = src.length;
+    this.src = new Uint32Array(n);
+    this.dst = new Uint32Array(n);
+    this.edgeRow = new Uint32Array(n);
+    this.degree = new Uint32Array(this.nodeCount);
+    let m = 0;
+    // Fast path: both sides are plain numbers (typed arrays), no per-row key conversion.
+    for (let i = 0; i < n; i++) {
+      const a = this.index.get(toKey(src[i]));
+      const b = this.index.get(toKey(dst[i]));
+      if (a === undefined || b === undefined) continue;
+      this.src[m] = a;
+      this.dst[m] = b;
+      this.edgeRow[m] = i;
+      this.degree[a]++;
+      this.degree[b]++;
+      m++;
+    }
+    this.edgeCount = m;
+    this.version++;
+  }
+
+  /** Add or move nodes by id (for live updates); returns their indices. */
+  upsertNodes(ids: ArrayLike<unknown>, x: ArrayLike<number>, y: ArrayLike<number>): Uint32Array {
+    const out = new Uint32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const k = toKey(ids[i]);
+      let idx = this.index.get(k);
+      if (idx === undefined) {
+        idx = this.nodeCount++;
+        this.x = grow(this.x, this.nodeCount, (c) => new Float32Array(c));
+        this.y = grow(this.y, this.nodeCount, (c) => new Float32Array(c));
+        this.degree = grow(this.degree, this.nodeCount, (c) => new Uint32Array(c));
+        this.row = grow(this.row, this.nodeCount, (c) => new Uint32Array(c));
+        this.row[idx] = 0xffffffff;
+        this.ids[idx] = k;
+        this.index.set(k, idx);
+      }
+      this.x[idx] = x[i];
+      this.y[idx] = y[i];
+      out[i] = idx;
+    }
+    this.version++;
+    return out;
+  }
+
+  /** Remove nodes by id, moving the last node into each hole; edges touching them go too. */
+  removeNodes(ids: ArrayLike<unknown>): void {
+    const gone = new Set<number>();
+    for (let i = 0; i < ids.length; i++) {
+      const idx = this.index.get(toKey(ids[i]));
+      if (idx !== undefined) gone.add(idx);
+    }
+    if (gone.size === 0) return;
+    let m = 0;
+    for (let e = 0; e < this.edgeCount; e++) {
+      if (gone.has(this.src[e]) || gone.has(this.dst[e])) continue;
+      this.src[m] = this.src[e];
+      this.dst[m] = this.dst[e];
+      this.edgeRow[m] = this.edgeRow[e];
+      m++;
+    }
+    this.edgeCount = m;
+    const remap = new Int32Array(this.nodeCount).map((_, i) => i);
+    for (const idx of [...gone].sort((a, b) => b - a)) {
+      const last = this.nodeCount - 1;
+      this.index.delete(this.ids[idx]);
+      if (idx !== last) {
+        this.ids[idx] = this.ids[last];
+        this.x[idx] = this.x[last];
+        this.y[idx] = this.y[last];
+        this.row[idx] = this.row[last];
+        this.index.set(this.ids[idx], idx);
+        remap[last] = idx;
+      }
+      this.nodeCount--;
+    }
+    this.ids.length = this.nodeCount;
+    for (let e = 0; e < this.edgeCount; e++) {
+      this.src[e] = remap[this.src[e]];
+      this.dst[e] = remap[this.dst[e]];
+    }
+    this.degree = new Uint32Array(this.nodeCount);
+    for (let e = 0; e < this.edgeCount; e++) {
+      this.degree[this.src[e]]++;
+      this.degree[this.dst[e]]++;
+    }
+    this.version++;
+  }
+
+  bounds(): [number, number, number, number] {
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let i = 0; i < this.nodeCount; i++) {
+      const x = this.x[i];
+      const y = this.y[i];
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+    if (!Number.isFinite(x0)) return [-1, -1, 1, 1];
+    return [x0, y0, x1, y1];
+  }
+
+  /** The node's row in the nodes table, or -1 when it has none. */
+  nodeRow(index: number): number {
+    const r = this.row[index];
+    return r === 0xffffffff ? -1 : r;
+  }
+}

@@ -1,0 +1,303 @@
+// Bindings and complex encodings → per-node colours and sizes, per-edge colours, and a legend.
+// Order of precedence for node colour: complex.current.pointColorEncoding, complex.default's, then
+// the node_color (point_color) binding with an automatic palette:
+//   - every distinct value is a CSS colour → used as is;
+//   - integers → Graphistry's convention, an index into the categorical palette;
+//   - other numbers → a continuous palette from min to max;
+//   - anything else → categorical palette by frequency.
+
+import { CATEGORICAL, CONTINUOUS, type RGBA, parseColor, ramp } from './colors';
+import type { ColumnView, Graph } from './data';
+
+export type Json = Record<string, unknown>;
+
+export interface LegendEntry {
+  label: string;
+  color: RGBA;
+  count: number;
+}
+
+export type Legend =
+  | { kind: 'categorical'; column: string; entries: LegendEntry[]; more: number }
+  | { kind: 'continuous'; column: string; min: number; max: number; stops: RGBA[] };
+
+const DEFAULT_NODE: RGBA = [78, 156, 255, 255];
+
+function obj(v: unknown): Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
+}
+
+/** The complex encoding `name` (e.g. pointColorEncoding), current over default. */
+export function complexEncoding(encodings: Json, name: string): Json | null {
+  const complex = obj(encodings.complex);
+  const hit = obj(complex.current)[name] ?? obj(complex.default)[name];
+  return hit && typeof hit === 'object' ? (hit as Json) : null;
+}
+
+export function bindingsOf(encodings: Json): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj(encodings.bindings))) if (typeof v === 'string') out[k] = v;
+  // Python-side point_* names map to node_*; accept both spellings.
+  for (const [k, v] of Object.entries(out)) if (k.startsWith('point_')) out[`node_${k.slice(6)}`] ??= v;
+  return out;
+}
+
+function isInteger(values: Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isNaN(v) && !Number.isInteger(v)) return false;
+  }
+  return true;
+}
+
+function minMax(values: Float64Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return Number.isFinite(lo) ? [lo, hi] : [0, 0];
+}
+
+function text(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
+}
+
+export interface ColorResult {
+  /** Colour per row of the column (length = rows). */
+  colors: Uint8Array;
+  legend: Legend | null;
+}
+
+/** Colour every row of `column` by `encoding` (complex) or an automatic palette. */
+export function colorColumn(column: ColumnView, rows: number, encoding: Json | null, fallback: RGBA): ColorResult {
+  const out = new Uint8Array(rows * 4);
+  const put = (i: number, c: RGBA): void => {
+    out[i * 4] = c[0];
+    out[i * 4 + 1] = c[1];
+    out[i * 4 + 2] = c[2];
+    out[i * 4 + 3] = c[3];
+  };
+  const mapping = obj(encoding?.mapping);
+  const variation = typeof encoding?.variation === 'string' ? encoding.variation : '';
+  const palette = Array.isArray(encoding?.colors)
+    ? (encoding.colors as unknown[]).map((c) => parseColor(c)).filter((c): c is RGBA => c !== null)
+    : [];
+  const categorical = obj(mapping.categorical);
+  const continuous = obj(mapping.continuous);
+
+  // Continuous: explicit bins, or a palette spread over min..max.
+  const wantsContinuous =
+    variation === 'continuous' || Array.isArray(continuous.bins) || (variation === '' && palette.length > 0 && column.isNumeric);
+  if (wantsContinuous && column.isNumeric) {
+    const values = column.numbers();
+    const [lo, hi] = minMax(values);
+    const other = parseColor(continuous.other) ?? fallback;
+    if (Array.isArray(continuous.bins) && continuous.bins.length > 0) {
+      // Bins: [[upper_bound_or_null, colour], ...] checked in order; the first that holds wins.
+      const bins = (continuous.bins as unknown[]).map((b) => {
+        const pair = Array.isArray(b) ? b : [null, b];
+        const bound = pair[0] === null || pair[0] === undefined ? Infinity : Number(pair[0]);
+        return [bound, parseColor(pair[1]) ?? other] as [number, RGBA];
+      });
+      for (let i = 0; i < rows; i++) {
+        const v = values[i];
+        const bin = Number.isNaN(v) ? undefined : bins.find(([bound]) => v <= bound);
+        put(i, bin ? bin[1] : other);
+      }
+      return {
+        colors: out,
+        legend: {
+          kind: 'categorical',
+          column: column.name,
+          entries: bins.map(([bound, c]) => ({ label: bound === Infinity ? 'higher' : `≤ ${bound}`, color: c, count: 0 })),
+          more: 0,
+        },
+      };
+    }
+    const stops = palette.length > 0 ? palette : CONTINUOUS.map((c) => parseColor(c) as RGBA);
+    const span = hi - lo || 1;
+    for (let i = 0; i < rows; i++) {
+      const v = values[i];
+      put(i, Number.isNaN(v) ? other : ramp(stops, (v - lo) / span));
+    }
+    return { colors: out, legend: { kind: 'continuous', column: column.name, min: lo, max: hi, stops } };
+  }
+
+  // Categorical: count values (strings), most frequent first.
+  const counts = new Map<string, number>();
+  const keys = new Array<string>(rows);
+  for (let i = 0; i < rows; i++) {
+    const k = text(column.get(i));
+    keys[i] = k;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const order = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const fixed = obj(categorical.fixed);
+  const hasFixed = Object.keys(fixed).length > 0;
+  const other = parseColor(categorical.other) ?? (hasFixed ? ([128, 128, 128, 255] as RGBA) : fallback);
+  const colorOf = new Map<string, RGBA>();
+  if (hasFixed) {
+    for (const [k] of order) colorOf.set(k, parseColor(fixed[k]) ?? other);
+  } else if (palette.length > 0) {
+    order.forEach(([k], i) => colorOf.set(k, palette[i % palette.length]));
+  } else {
+    const literal = order.every(([k]) => k === '' || parseColor(k) !== null);
+    const numbers = column.isNumeric ? column.numbers() : null;
+    if (literal && order.length > 0 && !column.isNumeric) {
+      for (const [k] of order) colorOf.set(k, parseColor(k) ?? fallback);
+    } else if (numbers && isInteger(numbers)) {
+      const pal = CATEGORICAL.map((c) => parseColor(c) as RGBA);
+      for (const [k] of order) {
+        const n = Number(k);
+        colorOf.set(k, Number.isFinite(n) ? pal[((n % pal.length) + pal.length) % pal.length] : fallback);
+      }
+    } else if (numbers) {
+      return colorColumn(column, rows, { variation: 'continuous' }, fallback);
+    } else {
+      const pal = CATEGORICAL.map((c) => parseColor(c) as RGBA);
+      order.forEach(([k], i) => colorOf.set(k, pal[i % pal.length]));
+    }
+  }
+  for (let i = 0; i < rows; i++) put(i, colorOf.get(keys[i]) ?? other);
+  const shown = order.slice(0, 12);
+  return {
+    colors: out,
+    legend: {
+      kind: 'categorical',
+      column: column.name,
+      entries: shown.map(([k, n]) => ({ label: k === '' ? '(empty)' : k, color: colorOf.get(k) ?? other, count: n })),
+      more: order.length - shown.length,
+    },
+  };
+}
+
+export interface NodeStyle {
+  colors: Uint8Array; // RGBA per node index
+  sizes: Float32Array; // diameter in CSS pixels per node index
+  legend: Legend | null;
+}
+
+/** Pick rows of a per-row RGBA array into per-node order (graph.row). */
+function byNode(graph: Graph, perRow: Uint8Array): Uint8Array {
+  const out = new Uint8Array(graph.nodeCount * 4);
+  for (let i = 0; i < graph.nodeCount; i++) {
+    const r = graph.nodeRow(i);
+    if (r < 0 || r * 4 >= perRow.length) {
+      out.set(DEFAULT_NODE, i * 4);
+    } else {
+      out[i * 4] = perRow[r * 4];
+      out[i * 4 + 1] = perRow[r * 4 + 1];
+      out[i * 4 + 2] = perRow[r * 4 + 2];
+      out[i * 4 + 3] = perRow[r * 4 + 3];
+    }
+  }
+  return out;
+}
+
+export function nodeStyle(graph: Graph, encodings: Json, pointSize: number, rows: number): NodeStyle {
+  const bindings = bindingsOf(encodings);
+  const colorEnc = complexEncoding(encodings, 'pointColorEncoding');
+  const colorColumnName = (typeof colorEnc?.attribute === 'string' ? colorEnc.attribute : '') || bindings.node_color;
+  let colors: Uint8Array;
+  let legend: Legend | null = null;
+  const column = colorColumnName ? graph.nodeColumns.get(colorColumnName) : undefined;
+  if (column) {
+    const result = colorColumn(column, rows, colorEnc, DEFAULT_NODE);
+    colors = byNode(graph, result.colors);
+    legend = result.legend;
+  } else {
+    colors = new Uint8Array(graph.nodeCount * 4);
+    for (let i = 0; i < graph.nodeCount; i++) colors.set(DEFAULT_NODE, i * 4);
+  }
+
+  // Sizes: the node_size column scaled to 0.5x–3x, else by degree (hubs a little bigger).
+  const base = 7 * (pointSize > 0 ? pointSize : 1);
+  const sizes = new Float32Array(graph.nodeCount);
+  const sizeColumn = bindings.node_size ? graph.nodeColumns.get(bindings.node_size) : undefined;
+  if (sizeColumn && sizeColumn.isNumeric) {
+    const values = sizeColumn.numbers();
+    const [lo, hi] = minMax(values);
+    const span = hi - lo || 1;
+    for (let i = 0; i < graph.nodeCount; i++) {
+      const r = graph.nodeRow(i);
+      const v = r >= 0 ? values[r] : NaN;
+      sizes[i] = Number.isNaN(v) ? base : base * (0.5 + 2.5 * Math.sqrt((v - lo) / span));
+    }
+  } else {
+    let maxDeg = 1;
+    for (let i = 0; i < graph.nodeCount; i++) if (graph.degree[i] > maxDeg) maxDeg = graph.degree[i];
+    const logMax = Math.log1p(maxDeg);
+    for (let i = 0; i < graph.nodeCount; i++) {
+      sizes[i] = base * (0.6 + 1.4 * (Math.log1p(graph.degree[i]) / logMax));
+    }
+  }
+  return { colors, sizes, legend };
+}
+
+export interface EdgeStyle {
+  /** RGBA per edge endpoint: [src colour, dst colour] per edge index. */
+  colors: Uint8Array;
+}
+
+/**
+ * Edge colours: the edge_color column / edgeColorEncoding when bound, else a gradient between the
+ * endpoint colours (as Graphistry draws them). Alpha = edgeOpacity × edge_opacity column × a
+ * weight factor (edge_weight normalised to 0.35–1), so heavier edges stand out.
+ */
+export function edgeStyle(
+  graph: Graph,
+  encodings: Json,
+  nodeColors: Uint8Array,
+  opacity: number,
+  edgeRows: number,
+): EdgeStyle {
+  const bindings = bindingsOf(encodings);
+  const m = graph.edgeCount;
+  const out = new Uint8Array(m * 8);
+  const enc = complexEncoding(encodings, 'edgeColorEncoding');
+  const colName = (typeof enc?.attribute === 'string' ? enc.attribute : '') || bindings.edge_color;
+  const column = colName ? graph.edgeColumns.get(colName) : undefined;
+  let perRow: Uint8Array | null = null;
+  if (column) perRow = colorColumn(column, edgeRows, enc, [160, 160, 160, 255]).colors;
+  const alphaCol = bindings.edge_opacity ? graph.edgeColumns.get(bindings.edge_opacity) : undefined;
+  const alphas = alphaCol?.isNumeric ? alphaCol.numbers() : null;
+  const weightCol = bindings.edge_weight ? graph.edgeColumns.get(bindings.edge_weight) : undefined;
+  const weights = weightCol?.isNumeric ? weightCol.numbers() : null;
+  const [wlo, whi] = weights ? minMax(weights) : [0, 0];
+  const wspan = whi - wlo || 1;
+  const base = Math.max(0, Math.min(1, opacity));
+  for (let e = 0; e < m; e++) {
+    const row = graph.edgeRow[e];
+    let a = base;
+    if (alphas) {
+      const v = alphas[row];
+      if (!Number.isNaN(v)) a *= Math.max(0, Math.min(1, v));
+    }
+    if (weights) {
+      const w = weights[row];
+      if (!Number.isNaN(w)) a *= 0.35 + 0.65 * ((w - wlo) / wspan);
+    }
+    const alpha = Math.round(a * 255);
+    const s = perRow ? row * 4 : graph.src[e] * 4;
+    const d = perRow ? row * 4 : graph.dst[e] * 4;
+    const cs = perRow ?? nodeColors;
+    out[e * 8] = cs[s];
+    out[e * 8 + 1] = cs[s + 1];
+    out[e * 8 + 2] = cs[s + 2];
+    out[e * 8 + 3] = alpha;
+    out[e * 8 + 4] = cs[d];
+    out[e * 8 + 5] = cs[d + 1];
+    out[e * 8 + 6] = cs[d + 2];
+    out[e * 8 + 7] = alpha;
+  }
+  return { colors: out };
+}
+
+export { text as valueText };

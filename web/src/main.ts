@@ -1,0 +1,758 @@
+// graphport viewer: loads /api/v2/datasets/{id} (+ edges.arrow, nodes.arrow) and draws the graph.
+// Everything that comes from the data reaches the page through textContent, never as HTML.
+
+import { type Table, tableFromIPC } from 'apache-arrow';
+import { type RGBA, luminance, parseColor, toCss } from './colors';
+import { Graph, columnsOf } from './data';
+import { type Json, type Legend, bindingsOf, edgeStyle, nodeStyle, valueText } from './encodings';
+import { Params } from './params';
+import { type Renderer, createCanvasRenderer, createWebGLRenderer } from './render';
+import { Grid } from './spatial';
+import { View } from './view';
+
+interface DebugApi {
+  state: 'loading' | 'ready' | 'error';
+  error: string | null;
+  renderer: string | null;
+  frames: number;
+  firstFrameMs: number | null;
+  lastDrawMs: number | null;
+  nodeCount: number;
+  edgeCount: number;
+  view: View | null;
+  screenOf(id: unknown): [number, number] | null;
+  benchPan(frames: number, dx: number): Promise<{ frames: number; meanMs: number; p95Ms: number; maxMs: number; edgesDrawn: number }>;
+  benchFull(repeats: number): { meanMs: number };
+}
+
+declare global {
+  interface Window {
+    __graphport: DebugApi;
+  }
+}
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`graph.html is missing the element #${id}`);
+  return el as T;
+};
+
+const debug: DebugApi = {
+  state: 'loading',
+  error: null,
+  renderer: null,
+  frames: 0,
+  firstFrameMs: null,
+  lastDrawMs: null,
+  nodeCount: 0,
+  edgeCount: 0,
+  view: null,
+  screenOf: () => null,
+  benchPan: async () => ({ frames: 0, meanMs: 0, p95Ms: 0, maxMs: 0, edgesDrawn: 0 }),
+  benchFull: () => ({ meanMs: 0 }),
+};
+window.__graphport = debug;
+
+const DEFAULT_BG: RGBA = [11, 14, 20, 255];
+
+class LoadError extends Error {
+  constructor(readonly heading: string, message: string, readonly signIn: boolean) {
+    super(message);
+  }
+}
+
+function showMessage(heading: string, text: string, signIn: boolean): void {
+  $('message-title').textContent = heading;
+  $('message-text').textContent = text;
+  const actions = $('message-actions');
+  actions.replaceChildren();
+  if (signIn) {
+    const a = document.createElement('a');
+    a.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+    a.textContent = 'Sign in';
+    a.className = 'button';
+    actions.append(a);
+  }
+  $('message').hidden = false;
+}
+
+function hideMessage(): void {
+  $('message').hidden = true;
+}
+
+async function api(url: string): Promise<Response> {
+  try {
+    return await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  } catch (err) {
+    throw new LoadError('Cannot reach the server', `The request to ${url} failed: ${String(err)}.`, false);
+  }
+}
+
+async function errorText(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as Json;
+    const rid = typeof body.request_id === 'string' ? ` (request id ${body.request_id})` : '';
+    return `${typeof body.error === 'string' ? body.error : res.statusText}${rid}`;
+  } catch {
+    return `${res.status} ${res.statusText}`;
+  }
+}
+
+async function loadMeta(id: string): Promise<Json> {
+  const res = await api(`/api/v2/datasets/${encodeURIComponent(id)}`);
+  if (res.status === 404) {
+    throw new LoadError(
+      'Dataset not found',
+      `There is no dataset “${id}”, or you are not allowed to see it. If it is shared with you, sign in first.`,
+      true,
+    );
+  }
+  if (res.status === 401 || res.status === 403) {
+    throw new LoadError('Please sign in', `Your session is missing or has expired: ${await errorText(res)}`, true);
+  }
+  if (!res.ok) throw new LoadError('The dataset could not be loaded', await errorText(res), false);
+  return (await res.json()) as Json;
+}
+
+async function loadTable(id: string, which: 'edges' | 'nodes'): Promise<Table> {
+  const res = await api(`/api/v2/datasets/${encodeURIComponent(id)}/${which}.arrow`);
+  if (!res.ok) throw new LoadError(`The ${which} could not be loaded`, await errorText(res), res.status === 404);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  try {
+    return tableFromIPC(bytes);
+  } catch (err) {
+    throw new LoadError(`The ${which} table is not valid Arrow`, String(err), false);
+  }
+}
+
+function obj(v: unknown): Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+class App {
+  private readonly view = new View();
+  private readonly canvas = $<HTMLCanvasElement>('canvas');
+  private renderer!: Renderer;
+  private graph = new Graph();
+  private grid: Grid | null = null;
+  private sizes: Float32Array = new Float32Array(0);
+  private titles: (i: number) => string = (i) => String(this.graph.ids[i]);
+  private labels: (i: number) => string = (i) => String(this.graph.ids[i]);
+  private searchTexts: string[] | null = null;
+  private bySize: Uint32Array = new Uint32Array(0);
+  private fitZoom = 1;
+  private hovered = -1;
+  private selected = -1;
+  private showEdges = true;
+  private showLabels = true;
+  private lastMove = -Infinity;
+  private frameQueued = false;
+  private settleTimer = 0;
+  private sampleEdges = 200_000;
+  private bg: RGBA = DEFAULT_BG;
+  private labelPool: HTMLSpanElement[] = [];
+  private anim: number | null = null;
+  private benchMoving = false;
+
+  constructor(private readonly params: Params) {}
+
+  async start(): Promise<void> {
+    const id = this.params.str('dataset');
+    if (!id) {
+      throw new LoadError('No dataset given', 'This page shows a graph when its URL names one: /graph/graph.html?dataset=ID.', false);
+    }
+    $('status').textContent = 'Loading dataset…';
+    const meta = await loadMeta(id);
+    const name = typeof meta.name === 'string' && meta.name ? meta.name : id;
+    const pageTitle = this.params.str('pageTitle');
+    document.title = `${pageTitle || name} · graphport`;
+    $('title').textContent = pageTitle || name;
+    if (typeof meta.description === 'string' && meta.description) $('title').title = meta.description;
+    const rows = obj(meta.rows);
+    $('status').textContent = `Loading ${fmt(Number(rows.edges ?? 0))} edges…`;
+    const [edges, nodes] = await Promise.all([loadTable(id, 'edges'), loadTable(id, 'nodes')]);
+    $('status').textContent = 'Drawing…';
+    this.build(meta, edges, nodes);
+  }
+
+  private build(meta: Json, edges: Table, nodes: Table): void {
+    const p = this.params;
+    const nodeEnc = obj(meta.node_encodings);
+    const edgeEnc = obj(meta.edge_encodings);
+    const bindings = obj(meta.bindings);
+    const nb = { ...obj(bindings.node), ...bindingsOf(nodeEnc) } as Record<string, string>;
+    const eb = { ...obj(bindings.edge), ...bindingsOf(edgeEnc) } as Record<string, string>;
+    const g = this.graph;
+    g.nodeColumns = columnsOf(nodes);
+    g.edgeColumns = columnsOf(edges);
+    const idCol = nb.node && g.nodeColumns.has(nb.node) ? nb.node : 'id';
+    g.nodeIdColumn = idCol;
+    const ids = nodes.getChild(idCol);
+    const xs = nodes.getChild('x');
+    const ys = nodes.getChild('y');
+    if (!ids || !xs || !ys) {
+      throw new LoadError('The nodes table is incomplete', `Expected the columns ${idCol}, x and y.`, false);
+    }
+    g.setNodes(ids.toArray() as ArrayLike<unknown>, g.nodeColumns.get('x')!.numbers(), g.nodeColumns.get('y')!.numbers());
+    const s = edges.getChild(eb.source ?? 'src');
+    const d = edges.getChild(eb.destination ?? 'dst');
+    if (!s || !d) {
+      throw new LoadError('The edges table is incomplete', `Expected the columns ${eb.source} and ${eb.destination}.`, false);
+    }
+    g.setEdges(s.toArray() as ArrayLike<unknown>, d.toArray() as ArrayLike<unknown>);
+    debug.nodeCount = g.nodeCount;
+    debug.edgeCount = g.edgeCount;
+
+    // Text for hover (title) and on-canvas labels.
+    const text = (col: string | undefined): ((i: number) => string) | null => {
+      const c = col ? g.nodeColumns.get(col) : undefined;
+      return c ? (i) => { const r = g.nodeRow(i); return r < 0 ? String(g.ids[i]) : valueText(c.get(r)); } : null;
+    };
+    const idText = (i: number): string => String(g.ids[i]);
+    this.titles = text(nb.node_title) ?? text(nb.node_label) ?? idText;
+    this.labels = text(nb.node_label) ?? text(nb.node_title) ?? idText;
+
+    // Background: URL bg, else style(bg=...) in metadata, else dark.
+    const metaBg = obj(meta.metadata).bg;
+    this.bg = parseColor(p.str('bg')) ?? parseColor(obj(metaBg).color) ?? parseColor(metaBg) ?? DEFAULT_BG;
+    document.body.style.background = toCss(this.bg);
+    document.body.classList.toggle('light', luminance(this.bg) > 0.55);
+
+    const style = nodeStyle(g, nodeEnc, p.num('pointSize', 1), nodes.numRows);
+    this.sizes = style.sizes;
+    const edgeColors = edgeStyle(g, edgeEnc, style.colors, p.num('edgeOpacity', 0.45), edges.numRows).colors;
+    this.renderLegend(style.legend);
+
+    const wantCanvas = p.str('renderer') === 'canvas';
+    const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas)) ?? createCanvasRenderer(this.canvas);
+    if (!renderer) throw new LoadError('This browser cannot draw', 'Neither WebGL nor Canvas2D is available.', false);
+    this.renderer = renderer;
+    debug.renderer = renderer.kind;
+    this.resize();
+    renderer.setNodes(g.x, g.y, style.colors, style.sizes, g.nodeCount);
+    renderer.setEdges(g.src, g.dst, edgeColors, g.edgeCount);
+    this.grid = new Grid(g.x, g.y, g.nodeCount);
+    this.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
+
+    this.showEdges = true;
+    this.showLabels = p.bool('showLabels', true);
+    this.syncButtons();
+    this.fit(false);
+    const [l, r, t, b] = ['left', 'right', 'top', 'bottom'].map((k) => p.num(k, NaN));
+    if ([l, r, t, b].every(Number.isFinite)) this.view.fit([Math.min(l, r), Math.min(t, b), Math.max(l, r), Math.max(t, b)], 0);
+
+    const info = $('info');
+    info.hidden = !p.bool('info', true);
+    info.textContent = `${fmt(g.nodeCount)} nodes · ${fmt(g.edgeCount)} edges · ${renderer.kind === 'webgl' ? 'WebGL' : 'Canvas2D (no WebGL)'}`;
+    $('toolbar').hidden = !p.bool('menu', true);
+    $('status').textContent = '';
+
+    // First frame, synchronously, timed to completion.
+    const t0 = performance.now();
+    this.drawNow(false);
+    renderer.finish();
+    const full = performance.now() - t0;
+    // Keep moving frames near 30 ms: thin edges in proportion when a full frame costs more.
+    this.sampleEdges = full < 30 ? g.edgeCount : Math.max(20_000, Math.floor((g.edgeCount * 30) / full));
+    debug.firstFrameMs = performance.now();
+    debug.lastDrawMs = full;
+    this.updateLabels();
+    this.bindEvents();
+    debug.view = this.view;
+    debug.screenOf = (id) => {
+      const i = g.index.get(typeof id === 'bigint' ? Number(id) : (id as number | string));
+      return i === undefined ? null : this.view.toScreen(g.x[i], g.y[i]);
+    };
+    debug.benchPan = (frames, dx) => this.benchPan(frames, dx);
+    debug.benchFull = (repeats) => {
+      const t = performance.now();
+      for (let k = 0; k < repeats; k++) {
+        this.drawNow(false);
+        this.renderer.finish();
+      }
+      return { meanMs: (performance.now() - t) / repeats };
+    };
+    debug.state = 'ready';
+    document.body.dataset.state = 'ready';
+  }
+
+  // -- drawing ---------------------------------------------------------------------------------
+
+  private sizeScale(): number {
+    return Math.min(6, Math.max(0.6, Math.sqrt(this.view.zoom / this.fitZoom)));
+  }
+
+  private drawNow(moving: boolean): void {
+    const p = this.params;
+    this.renderer.draw({
+      view: this.view,
+      edges: !this.showEdges ? 'none' : moving ? 'sample' : 'all',
+      sampleEdges: this.sampleEdges,
+      sizeScale: this.sizeScale(),
+      bg: this.bg,
+      pointOpacity: Math.max(0, Math.min(1, p.num('pointOpacity', 1))),
+      strokeWidth: Math.max(0, p.num('pointStrokeWidth', 1)),
+      marked: [this.selected, this.hovered].filter((i) => i >= 0),
+    });
+    debug.frames++;
+  }
+
+  /** Ask for a frame; `moving` draws a thinned frame and schedules a full one after the motion. */
+  private invalidate(moving = false): void {
+    if (moving) {
+      this.lastMove = performance.now();
+      window.clearTimeout(this.settleTimer);
+      this.settleTimer = window.setTimeout(() => this.invalidate(false), 160);
+      this.hideLabels();
+    }
+    if (this.frameQueued) return;
+    this.frameQueued = true;
+    requestAnimationFrame(() => {
+      this.frameQueued = false;
+      const stillMoving = this.benchMoving || performance.now() - this.lastMove < 150;
+      const t = performance.now();
+      this.drawNow(stillMoving);
+      debug.lastDrawMs = performance.now() - t;
+      if (!stillMoving) this.updateLabels();
+    });
+  }
+
+  private resize(): void {
+    const w = this.canvas.clientWidth || window.innerWidth;
+    const h = this.canvas.clientHeight || window.innerHeight;
+    const ratio = Math.min(window.devicePixelRatio || 1, 2);
+    this.view.width = w;
+    this.view.height = h;
+    this.renderer.resize(w, h, ratio);
+  }
+
+  private fit(animate: boolean): void {
+    const saved = [this.view.cx, this.view.cy, this.view.zoom];
+    this.view.fit(this.graph.bounds());
+    this.fitZoom = this.view.zoom;
+    if (animate) {
+      const target = [this.view.cx, this.view.cy, this.view.zoom];
+      [this.view.cx, this.view.cy, this.view.zoom] = saved;
+      this.flyTo(target[0], target[1], target[2]);
+    }
+  }
+
+  private flyTo(x: number, y: number, zoom: number): void {
+    const from = [this.view.cx, this.view.cy, Math.log(this.view.zoom)];
+    const to = [x, y, Math.log(zoom)];
+    const t0 = performance.now();
+    if (this.anim !== null) cancelAnimationFrame(this.anim);
+    const step = (): void => {
+      const t = Math.min(1, (performance.now() - t0) / 450);
+      const e = t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2;
+      this.view.cx = from[0] + (to[0] - from[0]) * e;
+      this.view.cy = from[1] + (to[1] - from[1]) * e;
+      this.view.zoom = Math.exp(from[2] + (to[2] - from[2]) * e);
+      this.invalidate(t < 1);
+      this.anim = t < 1 ? requestAnimationFrame(step) : null;
+    };
+    this.anim = requestAnimationFrame(step);
+  }
+
+  private async benchPan(frames: number, dx: number) {
+    const times: number[] = [];
+    this.benchMoving = true;
+    for (let k = 0; k < frames; k++) {
+      await new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+      this.view.panBy(dx, dx / 3);
+      const t = performance.now();
+      this.drawNow(true);
+      this.renderer.finish();
+      times.push(performance.now() - t);
+    }
+    this.benchMoving = false;
+    this.invalidate(false);
+    const sorted = [...times].sort((a, b) => a - b);
+    return {
+      frames,
+      meanMs: times.reduce((a, b) => a + b, 0) / times.length,
+      p95Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))],
+      maxMs: sorted[sorted.length - 1],
+      edgesDrawn: Math.min(this.sampleEdges, this.graph.edgeCount),
+    };
+  }
+
+  // -- labels ----------------------------------------------------------------------------------
+
+  private hideLabels(): void {
+    for (const span of this.labelPool) span.hidden = true;
+  }
+
+  private updateLabels(): void {
+    const layer = $('labels');
+    const max = Math.max(0, Math.floor(this.params.num('pointsOfInterestMax', 40)));
+    const want: number[] = [];
+    if (this.selected >= 0) want.push(this.selected);
+    if (this.showLabels) {
+      const v = this.view;
+      // Greedy placement, biggest nodes first; a label is skipped when its box would overlap one
+      // already placed (at most `max` boxes, so the check is cheap).
+      const boxes: number[] = [];
+      const limit = Math.min(this.bySize.length, 20_000);
+      const scale = this.sizeScale();
+      for (let k = 0; k < limit && want.length < max; k++) {
+        const i = this.bySize[k];
+        const [sx, sy] = v.toScreen(this.graph.x[i], this.graph.y[i]);
+        if (sx < 0 || sy < 0 || sx > v.width || sy > v.height) continue;
+        const x0 = sx - (this.sizes[i] * scale) / 2;
+        const x1 = sx + (this.sizes[i] * scale) / 2 + 6 + Math.min(22 * 11, 6.2 * this.labels(i).length);
+        const y0 = sy - 9;
+        const y1 = sy + 9;
+        let free = true;
+        for (let b = 0; b < boxes.length && free; b += 4) {
+          if (x0 < boxes[b + 2] && x1 > boxes[b] && y0 < boxes[b + 3] && y1 > boxes[b + 1]) free = false;
+        }
+        if (!free) continue;
+        boxes.push(x0, y0, x1, y1);
+        if (i !== this.selected) want.push(i);
+      }
+    }
+    while (this.labelPool.length < want.length) {
+      const span = document.createElement('span');
+      span.className = 'label';
+      layer.append(span);
+      this.labelPool.push(span);
+    }
+    const color = this.params.str('labelColor');
+    this.labelPool.forEach((span, k) => {
+      if (k >= want.length) {
+        span.hidden = true;
+        return;
+      }
+      const i = want[k];
+      const [sx, sy] = this.view.toScreen(this.graph.x[i], this.graph.y[i]);
+      const r = (this.sizes[i] * this.sizeScale()) / 2;
+      span.hidden = false;
+      span.textContent = this.labels(i);
+      span.style.transform = `translate(${Math.round(sx + r + 3)}px, ${Math.round(sy - 8)}px)`;
+      if (color) span.style.color = color;
+      span.classList.toggle('selected', i === this.selected);
+    });
+  }
+
+  // -- picking, inspector, search --------------------------------------------------------------
+
+  private pick(px: number, py: number): number {
+    if (!this.grid) return -1;
+    const [wx, wy] = this.view.toWorld(px, py);
+    const scale = this.sizeScale();
+    const z = this.view.zoom;
+    let maxSize = 0;
+    for (let k = 0; k < Math.min(1, this.bySize.length); k++) maxSize = this.sizes[this.bySize[k]];
+    const slack = 3; // px: small nodes are still easy to hit
+    return this.grid.nearest(wx, wy, ((maxSize * scale) / 2 + slack) / z, (i) => ((this.sizes[i] * scale) / 2 + slack) / z);
+  }
+
+  private setHover(i: number, px: number, py: number): void {
+    const tip = $('tooltip');
+    if (i !== this.hovered) {
+      this.hovered = i;
+      this.invalidate(false);
+    }
+    if (i < 0 || !this.params.bool('showLabelOnHover', true)) {
+      tip.hidden = true;
+      this.canvas.style.cursor = i < 0 ? 'grab' : 'pointer';
+      return;
+    }
+    this.canvas.style.cursor = 'pointer';
+    tip.textContent = this.titles(i);
+    tip.hidden = false;
+    const w = tip.offsetWidth;
+    const x = px + 14 + w > this.view.width ? px - 14 - w : px + 14;
+    tip.style.transform = `translate(${Math.round(x)}px, ${Math.round(py + 12)}px)`;
+  }
+
+  private select(i: number): void {
+    this.selected = i;
+    const panel = $('inspector');
+    if (i < 0 || !this.params.bool('showInspector', true)) {
+      panel.hidden = true;
+      this.invalidate(false);
+      return;
+    }
+    $('inspector-title').textContent = this.titles(i);
+    const body = $('inspector-rows');
+    body.replaceChildren();
+    const add = (k: string, v: string): void => {
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      const td = document.createElement('td');
+      th.textContent = k;
+      td.textContent = v;
+      tr.append(th, td);
+      body.append(tr);
+    };
+    const row = this.graph.nodeRow(i);
+    if (row >= 0) for (const [name, col] of this.graph.nodeColumns) add(name, valueText(col.get(row)));
+    else add(this.graph.nodeIdColumn, String(this.graph.ids[i]));
+    add('degree', String(this.graph.degree[i]));
+    panel.hidden = false;
+    this.invalidate(false);
+  }
+
+  private search(query: string): number[] {
+    const q = query.trim().toLowerCase();
+    if (!q) return [];
+    if (!this.searchTexts) {
+      const g = this.graph;
+      this.searchTexts = new Array<string>(g.nodeCount);
+      for (let i = 0; i < g.nodeCount; i++) {
+        const label = this.labels(i);
+        const title = this.titles(i);
+        const id = String(g.ids[i]);
+        this.searchTexts[i] = [label, title === label ? '' : title, id === label ? '' : id].join('\u0000').toLowerCase();
+      }
+    }
+    const prefix: number[] = [];
+    const inner: number[] = [];
+    for (let i = 0; i < this.searchTexts.length && prefix.length < 12; i++) {
+      const at = this.searchTexts[i].indexOf(q);
+      if (at === 0) prefix.push(i);
+      else if (at > 0 && inner.length < 12) inner.push(i);
+    }
+    return [...prefix, ...inner].slice(0, 12);
+  }
+
+  private showResults(hits: number[], query: string): void {
+    const list = $('search-results');
+    list.replaceChildren();
+    if (!query.trim()) {
+      list.hidden = true;
+      return;
+    }
+    if (hits.length === 0) {
+      const li = document.createElement('li');
+      li.className = 'empty';
+      li.textContent = 'No matching node';
+      list.append(li);
+    }
+    for (const i of hits) {
+      const li = document.createElement('li');
+      li.textContent = this.labels(i);
+      li.dataset.index = String(i);
+      li.addEventListener('mousedown', (ev) => {
+        ev.preventDefault();
+        this.goTo(i);
+      });
+      list.append(li);
+    }
+    list.hidden = false;
+  }
+
+  private goTo(i: number): void {
+    $('search-results').hidden = true;
+    this.select(i);
+    this.flyTo(this.graph.x[i], this.graph.y[i], Math.max(this.view.zoom, this.fitZoom * 4));
+  }
+
+  private renderLegend(legend: Legend | null): void {
+    const box = $('legend');
+    if (!legend) {
+      box.hidden = true;
+      return;
+    }
+    $('legend-title').textContent = legend.column;
+    const list = $('legend-list');
+    list.replaceChildren();
+    if (legend.kind === 'categorical') {
+      for (const e of legend.entries) {
+        const li = document.createElement('li');
+        const sw = document.createElement('span');
+        sw.className = 'swatch';
+        sw.style.background = toCss(e.color);
+        const label = document.createElement('span');
+        label.className = 'name';
+        label.textContent = e.label;
+        const count = document.createElement('span');
+        count.className = 'count';
+        count.textContent = e.count ? fmt(e.count) : '';
+        li.append(sw, label, count);
+        list.append(li);
+      }
+      if (legend.more > 0) {
+        const li = document.createElement('li');
+        li.className = 'more';
+        li.textContent = `+ ${fmt(legend.more)} more`;
+        list.append(li);
+      }
+    } else {
+      const li = document.createElement('li');
+      const bar = document.createElement('span');
+      bar.className = 'ramp';
+      bar.style.background = `linear-gradient(to right, ${legend.stops.map(toCss).join(', ')})`;
+      const lo = document.createElement('span');
+      lo.textContent = fmt(legend.min);
+      const hi = document.createElement('span');
+      hi.textContent = fmt(legend.max);
+      li.className = 'continuous';
+      li.append(lo, bar, hi);
+      list.append(li);
+    }
+    box.hidden = false;
+  }
+
+  private syncButtons(): void {
+    $('btn-edges').setAttribute('aria-pressed', String(this.showEdges));
+    $('btn-labels').setAttribute('aria-pressed', String(this.showLabels));
+  }
+
+  // -- events ----------------------------------------------------------------------------------
+
+  private bindEvents(): void {
+    const c = this.canvas;
+    const pointers = new Map<number, [number, number]>();
+    let downAt: [number, number] | null = null;
+    let dragged = false;
+    let pinch = 0;
+    const local = (ev: PointerEvent | WheelEvent): [number, number] => {
+      const r = c.getBoundingClientRect();
+      return [ev.clientX - r.left, ev.clientY - r.top];
+    };
+    c.addEventListener('pointerdown', (ev) => {
+      c.setPointerCapture(ev.pointerId);
+      pointers.set(ev.pointerId, local(ev));
+      if (pointers.size === 1) {
+        downAt = local(ev);
+        dragged = false;
+        c.style.cursor = 'grabbing';
+      }
+      pinch = 0;
+    });
+    c.addEventListener('pointermove', (ev) => {
+      const p = local(ev);
+      const prev = pointers.get(ev.pointerId);
+      if (!prev) {
+        if (ev.pointerType === 'mouse') this.setHover(this.pick(p[0], p[1]), p[0], p[1]);
+        return;
+      }
+      pointers.set(ev.pointerId, p);
+      if (pointers.size === 2) {
+        const [a, b] = [...pointers.values()];
+        const dist = Math.hypot(a[0] - b[0], a[1] - b[1]);
+        const mid: [number, number] = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+        if (pinch > 0 && dist > 0) this.view.zoomAt(mid[0], mid[1], dist / pinch);
+        pinch = dist;
+        this.view.panBy((p[0] - prev[0]) / 2, (p[1] - prev[1]) / 2);
+        dragged = true;
+        this.invalidate(true);
+        return;
+      }
+      if (downAt && Math.hypot(p[0] - downAt[0], p[1] - downAt[1]) > 3) dragged = true;
+      if (dragged) {
+        this.view.panBy(p[0] - prev[0], p[1] - prev[1]);
+        $('tooltip').hidden = true;
+        this.invalidate(true);
+      }
+    });
+    const up = (ev: PointerEvent): void => {
+      const was = pointers.has(ev.pointerId);
+      pointers.delete(ev.pointerId);
+      pinch = 0;
+      if (!was || pointers.size > 0) return;
+      c.style.cursor = 'grab';
+      if (!dragged && ev.type === 'pointerup') {
+        const p = local(ev);
+        this.select(this.pick(p[0], p[1]));
+      }
+      downAt = null;
+    };
+    c.addEventListener('pointerup', up);
+    c.addEventListener('pointercancel', up);
+    c.addEventListener('pointerleave', () => {
+      if (pointers.size === 0 && this.hovered >= 0) this.setHover(-1, 0, 0);
+    });
+    c.addEventListener(
+      'wheel',
+      (ev) => {
+        ev.preventDefault();
+        const [px, py] = local(ev);
+        const dy = ev.deltaMode === 1 ? ev.deltaY * 16 : ev.deltaMode === 2 ? ev.deltaY * 400 : ev.deltaY;
+        this.view.zoomAt(px, py, Math.exp(-Math.max(-600, Math.min(600, dy)) * 0.0015));
+        $('tooltip').hidden = true;
+        this.invalidate(true);
+      },
+      { passive: false },
+    );
+    window.addEventListener('resize', () => {
+      this.resize();
+      this.invalidate(false);
+    });
+
+    $('btn-fit').addEventListener('click', () => this.fit(true));
+    $('btn-edges').addEventListener('click', () => {
+      this.showEdges = !this.showEdges;
+      this.syncButtons();
+      this.invalidate(false);
+    });
+    $('btn-labels').addEventListener('click', () => {
+      this.showLabels = !this.showLabels;
+      this.syncButtons();
+      this.updateLabels();
+    });
+    $('inspector-close').addEventListener('click', () => this.select(-1));
+
+    const input = $<HTMLInputElement>('search-input');
+    let timer = 0;
+    let hits: number[] = [];
+    input.addEventListener('input', () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => {
+        hits = this.search(input.value);
+        this.showResults(hits, input.value);
+      }, 80);
+    });
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') {
+        hits = this.search(input.value);
+        if (hits.length > 0) this.goTo(hits[0]);
+        else this.showResults(hits, input.value);
+      } else if (ev.key === 'Escape') {
+        input.value = '';
+        $('search-results').hidden = true;
+        input.blur();
+      }
+    });
+    input.addEventListener('blur', () => window.setTimeout(() => ($('search-results').hidden = true), 150));
+    window.addEventListener('keydown', (ev) => {
+      if (ev.target instanceof HTMLInputElement) return;
+      if (ev.key === 'f') this.fit(true);
+      else if (ev.key === 'Escape') this.select(-1);
+      else if (ev.key === '/') {
+        ev.preventDefault();
+        input.focus();
+      }
+    });
+    c.style.cursor = 'grab';
+  }
+}
+
+async function main(): Promise<void> {
+  const params = Params.fromLocation(location);
+  try {
+    await new App(params).start();
+    hideMessage();
+  } catch (err) {
+    debug.state = 'error';
+    document.body.dataset.state = 'error';
+    $('status').textContent = '';
+    if (err instanceof LoadError) {
+      debug.error = err.message;
+      showMessage(err.heading, err.message, err.signIn);
+    } else {
+      debug.error = String(err);
+      showMessage('Something went wrong', `The viewer failed: ${String(err)}`, false);
+      throw err;
+    }
+  }
+}
+
+void main();

@@ -1,0 +1,50 @@
+// The camera: world coordinates (the server's layout) ↔ CSS pixels on the canvas. y points up.
+
+export class View {
+  cx = 0;
+  cy = 0;
+  /** CSS pixels per world unit. */
+  zoom = 1;
+  width = 1;
+  height = 1;
+
+  toScreen(x: number, y: number): [number, number] {
+    return [(x - this.cx) * this.zoom + this.width / 2, this.height / 2 - (y - this.cy) * this.zoom];
+  }
+
+  toWorld(px: number, py: number): [number, number] {
+    return [(px - this.width / 2) / this.zoom + this.cx, (this.height / 2 - py) / this.zoom + this.cy];
+  }
+
+  fit(bounds: [number, number, number, number], margin = 0.08): void {
+    const [x0, y0, x1, y1] = bounds;
+    const w = Math.max(x1 - x0, 1e-9);
+    const h = Math.max(y1 - y0, 1e-9);
+    this.cx = (x0 + x1) / 2;
+    this.cy = (y0 + y1) / 2;
+    const z = Math.min(this.width / w, this.height / h) * (1 - 2 * margin);
+    this.zoom = Number.isFinite(z) && z > 0 ? z : 1;
+    if (x1 - x0 < 1e-9 && y1 - y0 < 1e-9) this.zoom = 1;
+  }
+
+  /** Zoom by `factor`, keeping the world point under (px, py) fixed. */
+  zoomAt(px: number, py: number, factor: number): void {
+    const [wx, wy] = this.toWorld(px, py);
+    this.zoom = Math.min(1e9, Math.max(1e-9, this.zoom * factor));
+    const [nx, ny] = this.toWorld(px, py);
+    this.cx += wx - nx;
+    this.cy += wy - ny;
+  }
+
+  panBy(dx: number, dy: number): void {
+    this.cx -= dx / this.zoom;
+    this.cy += dy / this.zoom;
+  }
+
+  /** Visible world rectangle [x0, y0, x1, y1]. */
+  visible(): [number, number, number, number] {
+    const [x0, y1] = this.toWorld(0, 0);
+    const [x1, y0] = this.toWorld(this.width, this.height);
+    return [x0, y0, x1, y1];
+  }
+}
