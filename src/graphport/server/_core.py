@@ -20,7 +20,7 @@ from ..errors import ConfigError
 from ..storage import Database, open_blob_store, sqlite_url
 from ._accounts import Accounts, Login, Principal
 from ._config import ServerConfig
-from ._datasets import Datasets
+from ._live import ArrowInput, CloseCallback, LiveAwareDatasets, LiveHub, SendCallback, Subscription
 from ._pool import cpu_executor
 from ._tokens import TokenIssuer
 
@@ -83,8 +83,9 @@ class Server:
         self.blobs = open_blob_store(config.blobs or str(self.data / "blobs"))
         self.tokens = TokenIssuer(_load_secret(config, self.data), config.token_ttl)
         self.accounts = Accounts(self.db, self.tokens)
-        self.datasets = Datasets(self.db, self.blobs, self.accounts, config, cpu_executor())
-        self.on_poll_request = on_poll_request
+        self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor())
+        self.live = LiveHub(self, self.datasets, self.db, self.blobs, cpu_executor(), on_poll_request)
+        self.datasets.live = self.live
         self._stats_lock = threading.Lock()
         self._stats: dict[str, int] = {}
         self._closed = False
@@ -97,6 +98,7 @@ class Server:
         if self._closed:
             return
         self._closed = True
+        self.live.close()
         self.db.close()
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)
@@ -181,3 +183,61 @@ class Server:
     ) -> str:
         """Create a complete dataset (description, tables, privacy) in one step; returns its id."""
         return self.datasets.create_complete(principal, spec, edges, nodes, privacy)
+
+    # -- live datasets (see _live: queue, on_poll_request, poll, subscribers) ----------------------
+
+    @property
+    def on_poll_request(self) -> PollCallback | None:
+        """The callback told about pending live updates (None: the server applies them itself)."""
+        return self.live.on_poll_request
+
+    @on_poll_request.setter
+    def on_poll_request(self, callback: PollCallback | None) -> None:
+        self.live.on_poll_request = callback
+
+    def poll(self) -> None:
+        """Apply every queued live update, in order, and notify each subscriber once.
+
+        Needed only with ``on_poll_request``; thread-safe, and cheap when nothing is pending.
+        Once every writer has returned, one ``poll()`` publishes every update they made.
+
+        Example::
+
+            server = graphport.Server(on_poll_request=lambda s: executor.submit(s.poll))
+        """
+        self.live.poll()
+
+    def live_update(self, principal: Principal | None, dataset_id: str, kind: str, data: ArrowInput) -> int:
+        """Upsert rows of a dataset's ``edges`` or ``nodes`` by their bound id (edges without an
+        ``edge`` binding append). Partial rows change only the columns they have. Needs edit
+        rights; returns the rows queued."""
+        return self.live.update(principal, dataset_id, kind, data)
+
+    def live_replace(self, principal: Principal | None, dataset_id: str, kind: str, data: ArrowInput) -> int:
+        """Replace every row of ``edges`` or ``nodes`` (subscribers stay). Needs edit rights."""
+        return self.live.replace(principal, dataset_id, kind, data)
+
+    def live_remove(self, principal: Principal | None, dataset_id: str, kind: str, keys: Any) -> int:
+        """Remove rows by id (unknown ids are ignored). Needs edit rights."""
+        return self.live.remove(principal, dataset_id, kind, keys)
+
+    def live_clear(self, principal: Principal | None, dataset_id: str, kind: str | None = None) -> None:
+        """Remove every row of ``kind`` (both tables when None). Needs edit rights."""
+        self.live.clear(principal, dataset_id, kind)
+
+    def live_tables(self, principal: Principal | None, dataset_id: str) -> tuple[Any, Any]:
+        """The published ``(edges, nodes)`` pyarrow tables of a dataset. Needs view rights."""
+        return self.live.tables(principal, dataset_id)
+
+    def subscribe(
+        self,
+        principal: Principal | None,
+        dataset_id: str,
+        send: SendCallback,
+        on_close: CloseCallback | None = None,
+    ) -> Subscription:
+        """Follow a dataset: ``send(message)`` gets a snapshot now, then one delta per poll that
+        changed it, in version order. ``send`` runs on the publishing thread and must not block.
+        ``on_close(reason)`` is called if the server ends the subscription (``revoked``,
+        ``deleted``...). Needs view rights, re-checked on every publish."""
+        return self.live.subscribe(principal, dataset_id, send, on_close)

@@ -1,0 +1,851 @@
+"""Live datasets: update / remove / replace / clear, the pending queue, ``on_poll_request``, ``poll()``,
+subscribers.
+
+Semantics (issue #6, after Perspective's model; see ``docs/live.md``):
+
+* A write (``update``, ``remove``, ``replace``, ``clear``) is checked (edit rights, ids, column
+  types) in the writer's thread, then **queued**. Bad input fails the write; it is never queued.
+* Without ``on_poll_request`` the writer then polls itself: when the write returns, it is applied
+  and published (read-your-writes).
+* With ``on_poll_request=cb`` the writer calls ``cb(server)`` after queuing (on its own thread,
+  after every write, like Perspective) and returns. Nothing is visible to reads, subscribers or
+  viewers until someone calls :meth:`LiveHub.poll`.
+* ``poll()`` applies **every** queued write in order, then publishes one message per touched
+  dataset to each subscriber (so one notification per subscriber per poll).
+
+Why nothing can be left behind (the two hazards measured in Perspective, spec section 3): there are
+no dirty marks to lose. The queue *is* the pending state. A poll swaps the whole queue out under a
+short lock, so any write queued before that swap is in the batch, and any write queued after it
+stays in the queue, where the next ``poll()`` finds it; that write's own ``cb`` call comes after
+its enqueue, so a callback that always leads to a ``poll()`` (an executor, ``call_soon_threadsafe``)
+never misses work. Polls are serialised by a blocking lock (a second ``poll()`` waits, then drains
+what is left), and a poll re-drains the queue a few times before publishing, so writes that land
+while it works ride along. Hence: once every writer has returned, one ``poll()`` publishes everything.
+
+Persistence: the current tables live in memory per process (numpy columns, see ``_live_table``)
+and are written back as new blobs plus a metadata row update ("flush") after a short delay, and
+synchronously before any read of the stored tables (``edges.arrow``/``nodes.arrow``) and on close.
+A flush records the live version as the dataset's ``content_version``. Scale-out note: to remove
+the dependency on one process's memory, the next step is to persist each poll's delta (already an
+O(change) Arrow frame) as a blob plus a ``(dataset, version)`` row before publishing, and fan it out
+over the bus; another process then rebuilds state from the last flush plus the deltas after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import struct
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+import numpy as np
+import pyarrow as pa
+import sqlalchemy as sa
+
+from ..errors import GraphportError, ValidationError
+from ..storage import BlobStore, Database
+from ..storage._models import datasets, files
+from ._access import Action
+from ._accounts import Principal
+from ._datasets import Datasets, _bindings
+from ._ingest import DERIVED_NODE_COLUMN, read_arrow, to_ipc_file
+from ._live_table import Key, LiveTable, keys_from_python
+
+if TYPE_CHECKING:
+    from ._core import Server
+
+logger = logging.getLogger("graphport.live")
+
+Kind = Literal["edges", "nodes"]
+KINDS: tuple[Kind, ...] = ("edges", "nodes")
+OpName = Literal["upsert", "remove", "replace", "clear"]
+ArrowInput: TypeAlias = "bytes | bytearray | memoryview | pa.Buffer | pa.Table | pa.RecordBatch"
+#: Called with each message for a subscriber; must not block (transports enqueue and return).
+SendCallback = Callable[["LiveMessage"], None]
+CloseCallback = Callable[[str], None]
+FLUSH_DELAY = 1.0
+#: Polls re-drain the queue this many times before publishing (writes landing meanwhile ride along).
+MAX_DRAINS = 4
+#: How long a granted live right is trusted without asking the database again, in seconds. A
+#: ``share()`` or delete in this process forgets at once; other revocations (org membership, another
+#: process) take effect within this bound. Each check costs ~1-2 ms of database reads, which would
+#: otherwise cap single-row writes and per-publish re-checks.
+ACCESS_TTL = 0.25
+
+
+def check_kind(kind: str) -> Kind:
+    if kind not in KINDS:
+        raise ValidationError(f"The live table is {kind!r}; expected 'edges' or 'nodes'.", code="invalid_live_table")
+    return kind  # type: ignore[return-value]
+
+
+def as_table(data: ArrowInput, what: str) -> pa.Table:
+    """Arrow IPC bytes (file or stream), a pyarrow Table or a RecordBatch, as a Table."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if isinstance(data, (bytes, bytearray, memoryview, pa.Buffer)):
+        return read_arrow(data, what)
+    raise ValidationError(
+        f"A live {what} batch must be Arrow IPC bytes or a pyarrow Table, not {type(data).__name__}.",
+        code="invalid_arrow",
+    )
+
+
+# -- messages --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Part:
+    """One step of a message: ``reset`` (drop every row), ``remove`` (keys) or ``upsert`` (rows)."""
+
+    table: Kind
+    op: Literal["reset", "upsert", "remove"]
+    rows: pa.Table | None = None
+
+
+class LiveMessage:
+    """A snapshot (``base`` None) or a delta from version ``base`` to ``version``.
+
+    Apply the parts in order. A delta whose ``base`` is not the version you hold means you missed
+    one: ask for a snapshot. :meth:`frame` is the wire form (one binary WebSocket frame)::
+
+        4 bytes   big-endian length N of the JSON header
+        N bytes   {"type": "snapshot"|"delta", "dataset", "version", "base", "keys": {...},
+                   "parts": [{"table": "edges"|"nodes", "op": "reset"|"upsert"|"remove", "length": L}]}
+        L bytes   per part: an Arrow IPC stream (upsert: the rows as they now read, all columns;
+                  remove: one column ``key``); nothing for reset
+    """
+
+    def __init__(
+        self,
+        type_: Literal["snapshot", "delta"],
+        dataset_id: str,
+        version: int,
+        base: int | None,
+        parts: list[Part],
+        keys: dict[str, str | None],
+    ) -> None:
+        self.type = type_
+        self.dataset_id = dataset_id
+        self.version = version
+        self.base = base
+        self.parts = parts
+        self.keys = keys
+        self._frame: bytes | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        rows = sum(p.rows.num_rows for p in self.parts if p.rows is not None)
+        return f"<LiveMessage {self.type} {self.dataset_id} v{self.base}->v{self.version} rows={rows}>"
+
+    def rows(self, table: Kind, op: str = "upsert") -> pa.Table | None:
+        """The rows of the first part for ``table`` and ``op``, if any."""
+        for part in self.parts:
+            if part.table == table and part.op == op:
+                return part.rows
+        return None
+
+    def header(self) -> dict[str, Any]:
+        return {"type": self.type, "dataset": self.dataset_id, "version": self.version, "base": self.base,
+                "keys": self.keys}
+
+    def frame(self) -> bytes:
+        """The encoded message (made once, shared by every subscriber)."""
+        with self._lock:
+            if self._frame is None:
+                payloads = [_ipc_stream(p.rows) if p.rows is not None else b"" for p in self.parts]
+                header = self.header()
+                header["parts"] = [
+                    {"table": p.table, "op": p.op, "length": len(b)}
+                    for p, b in zip(self.parts, payloads, strict=True)
+                ]
+                raw = json.dumps(header, separators=(",", ":")).encode()
+                self._frame = b"".join([struct.pack(">I", len(raw)), raw, *payloads])
+            return self._frame
+
+
+def _ipc_stream(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
+
+
+def decode_frame(frame: bytes) -> tuple[dict[str, Any], list[tuple[str, str, pa.Table | None]]]:
+    """The header and ``(table, op, rows)`` parts of a :meth:`LiveMessage.frame` (tests, tools)."""
+    (n,) = struct.unpack(">I", frame[:4])
+    header = json.loads(frame[4 : 4 + n])
+    offset = 4 + n
+    parts = []
+    for part in header["parts"]:
+        length = part["length"]
+        rows = pa.ipc.open_stream(frame[offset : offset + length]).read_all() if length else None
+        parts.append((part["table"], part["op"], rows))
+        offset += length
+    return header, parts
+
+
+# -- one dataset -----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Op:
+    dataset_id: str
+    kind: Kind
+    name: OpName
+    table: pa.Table | None = None
+    keys: list[Key] | None = None
+
+
+class _Changes:
+    """What one poll did to one table: enough to build an O(change) delta."""
+
+    def __init__(self) -> None:
+        self.reset = False
+        self.changed: dict[Key, None] = {}
+        self.removed: dict[Key, None] = {}
+
+    def upserted(self, keys: list[Key]) -> None:
+        self.changed.update(dict.fromkeys(keys))
+        if self.removed:
+            for k in keys:
+                self.removed.pop(k, None)
+
+    def deleted(self, keys: list[Key]) -> None:
+        for k in keys:
+            self.changed.pop(k, None)
+        if not self.reset:
+            self.removed.update(dict.fromkeys(keys))
+
+    def cleared(self) -> None:
+        self.reset = True
+        self.changed.clear()
+        self.removed.clear()
+
+    def __bool__(self) -> bool:
+        return self.reset or bool(self.changed) or bool(self.removed)
+
+
+class LiveDataset:
+    """The live state of one dataset: its edge and node tables, version and subscribers."""
+
+    def __init__(self, dataset_id: str, edges: LiveTable, nodes: LiveTable, version: int,
+                 edge_bindings: dict[str, Any]) -> None:
+        self.id = dataset_id
+        self.tables: dict[Kind, LiveTable] = {"edges": edges, "nodes": nodes}
+        self.version = version
+        self.flushed_version = version
+        self.edge_bindings = edge_bindings
+        self.lock = threading.Lock()  # state: tables, version, subscriber list
+        self.flush_lock = threading.Lock()
+        self.subscribers: list[Subscription] = []
+        self.flush_timer: threading.Timer | None = None
+        self.old_keys: list[str] = []  # blobs of the flush before last, deleted on the next flush
+        self.dropped = False
+
+    @property
+    def keys(self) -> dict[str, str | None]:
+        return {kind: t.key for kind, t in self.tables.items()}
+
+    def copy_state(self) -> tuple[dict[Kind, LiveTable], int]:
+        """Detached copies of both tables and the version. Call with ``lock`` held (cheap: memcpy)."""
+        return {kind: t.copy() for kind, t in self.tables.items()}, self.version
+
+    def snapshot_message(self, copies: dict[Kind, LiveTable], version: int) -> LiveMessage:
+        """A snapshot built from :meth:`copy_state` output (no lock needed: O(table) Arrow building)."""
+        parts = [Part(kind, "upsert", copy.to_arrow()) for kind, copy in copies.items()]
+        return LiveMessage("snapshot", self.id, version, None, parts, self.keys)
+
+    def apply(self, ops: list[_Op]) -> dict[Kind, _Changes]:
+        """Apply queued writes in order (``lock`` held). Bad ops are logged and skipped."""
+        changes: dict[Kind, _Changes] = {"edges": _Changes(), "nodes": _Changes()}
+        for op in ops:
+            table = self.tables[op.kind]
+            change = changes[op.kind]
+            try:
+                if op.name == "upsert":
+                    assert op.table is not None
+                    change.upserted(table.upsert(op.table, op.keys))
+                elif op.name == "remove":
+                    change.deleted(table.remove(op.keys or []))
+                elif op.name == "clear":
+                    table.clear()
+                    change.cleared()
+                else:  # replace
+                    assert op.table is not None
+                    table.clear()
+                    change.cleared()
+                    change.upserted(table.upsert(op.table, op.keys))
+            except Exception:  # checked when queued; log rather than lose the rest of the batch
+                logger.exception("live %s %s on dataset %s failed; skipped", op.name, op.kind, op.dataset_id)
+        if changes["edges"].changed:
+            self._add_missing_nodes(list(changes["edges"].changed), changes["nodes"])
+        if changes["nodes"].changed:
+            self._place_nodes(changes["nodes"])
+        return changes
+
+    def _add_missing_nodes(self, edge_keys: list[Key], node_changes: _Changes) -> None:
+        """Endpoints of new or changed edges that are not nodes yet become nodes (placed later)."""
+        edges, nodes = self.tables["edges"], self.tables["nodes"]
+        src, dst = self.edge_bindings.get("source"), self.edge_bindings.get("destination")
+        if nodes.key is None or src not in edges.columns or dst not in edges.columns:
+            return
+        rows = np.asarray([edges.index[k] for k in edge_keys if k in edges.index], dtype=np.int64)
+        index = nodes.index
+        missing: dict[Key, None] = {}
+        for name in (src, dst):
+            col = edges.columns[name]
+            values = col.values[rows][col.valid[rows]]
+            for k in values.tolist():
+                if k not in index:
+                    missing[k] = None
+        if not missing:
+            return
+        try:
+            new = pa.table({nodes.key: pa.array(list(missing), type=nodes.key_type)})
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            logger.warning("dataset %s: edge endpoints do not match the node id type", self.id)
+            return
+        node_changes.upserted(nodes.upsert(new, list(missing)))
+
+    def _place_nodes(self, node_changes: _Changes) -> None:
+        """Give changed nodes without a position one near their neighbours (or near the centre)."""
+        nodes = self.tables["nodes"]
+        if "x" not in nodes.columns or "y" not in nodes.columns:
+            return
+        xs, ys = nodes.columns["x"], nodes.columns["y"]
+        keys = [k for k in node_changes.changed if k in nodes.index]
+        rows = np.asarray([nodes.index[k] for k in keys], dtype=np.int64)
+        unplaced = rows[~(xs.valid[rows] & ys.valid[rows])]
+        if not len(unplaced):
+            return
+        rng = np.random.default_rng(len(nodes.index) + self.version)
+        placed = xs.valid[: nodes.size] & ys.valid[: nodes.size]
+        if placed.any():
+            cx, cy = float(xs.values[: nodes.size][placed].mean()), float(ys.values[: nodes.size][placed].mean())
+            spread = float(np.std(xs.values[: nodes.size][placed])) or 1.0
+        else:
+            cx, cy, spread = 0.0, 0.0, 1.0
+        neighbours = self._neighbour_positions({nodes.row_keys[r] for r in unplaced.tolist()})
+        for r in unplaced.tolist():
+            near = neighbours.get(nodes.row_keys[r])
+            if near:
+                x, y = np.mean(near, axis=0)
+                jitter = spread * 0.05
+            else:
+                x, y = cx, cy
+                jitter = spread * 0.5
+            xs.values[r] = x + rng.normal(0, jitter)
+            ys.values[r] = y + rng.normal(0, jitter)
+            xs.valid[r] = ys.valid[r] = True
+
+    def _neighbour_positions(self, wanted: set[Key]) -> dict[Key, list[tuple[float, float]]]:
+        edges, nodes = self.tables["edges"], self.tables["nodes"]
+        src, dst = self.edge_bindings.get("source"), self.edge_bindings.get("destination")
+        out: dict[Key, list[tuple[float, float]]] = {}
+        if src not in edges.columns or dst not in edges.columns or edges.size == 0:
+            return out
+        s = edges.columns[src].values[: edges.size]
+        d = edges.columns[dst].values[: edges.size]
+        xs, ys = nodes.columns["x"], nodes.columns["y"]
+        # Only the edges touching a new node are visited (O(edges) scan in numpy, not Python).
+        wanted_array = np.asarray(list(wanted), dtype=s.dtype if s.dtype != object else object)
+        touching = np.flatnonzero(np.isin(s, wanted_array) | np.isin(d, wanted_array))
+        for i in touching.tolist():
+            a, b = s[i], d[i]
+            for me, other in ((a, b), (b, a)):
+                if me in wanted:
+                    r = nodes.index.get(other)
+                    if r is not None and xs.valid[r] and ys.valid[r]:
+                        out.setdefault(me, []).append((float(xs.values[r]), float(ys.values[r])))
+        return out
+
+    def delta(self, changes: dict[Kind, _Changes], base: int) -> LiveMessage:
+        """The message for one poll's changes: O(rows changed), never O(table) (except a reset)."""
+        parts: list[Part] = []
+        for kind in KINDS:
+            change, table = changes[kind], self.tables[kind]
+            if change.reset:
+                parts.append(Part(kind, "reset"))
+            if change.removed:
+                parts.append(Part(kind, "remove", pa.table(
+                    {"key": pa.array(list(change.removed), type=table.key_type)})))
+            if change.changed:
+                parts.append(Part(kind, "upsert", table.rows_for(list(change.changed))))
+        return LiveMessage("delta", self.id, self.version, base, parts, self.keys)
+
+
+# -- subscriptions ---------------------------------------------------------------------------------
+
+
+class Subscription:
+    """One subscriber of one dataset: a snapshot first, then every delta in version order.
+
+    ``send`` is called under this subscription's lock (so messages stay in order even when a poll
+    thread and a snapshot request race) and must not block. :meth:`close` stops delivery.
+    """
+
+    def __init__(self, hub: LiveHub, dataset: LiveDataset, principal: Principal | None,
+                 send: SendCallback, on_close: CloseCallback | None) -> None:
+        self._hub = hub
+        self.dataset = dataset
+        self.principal = principal
+        self._send = send
+        self._on_close = on_close
+        self._lock = threading.Lock()
+        self.version = -1  # the last version sent; deltas at or below it are skipped
+        self.closed = False
+        self._ready = False
+        self._buffer: list[LiveMessage] = []
+
+    @property
+    def dataset_id(self) -> str:
+        return self.dataset.id
+
+    def deliver(self, message: LiveMessage) -> None:
+        with self._lock:
+            if not self._ready:
+                self._buffer.append(message)  # a snapshot is being built; it goes first
+                return
+            self._deliver_locked(message)
+
+    def _deliver_locked(self, message: LiveMessage) -> None:
+        if self.closed or message.version <= self.version:
+            return  # already contained in the snapshot this subscriber got
+        self.version = message.version
+        self._send(message)
+
+    def _begin_snapshot(self) -> tuple[dict[Kind, LiveTable], int]:
+        """Call with the dataset lock held: deltas published from now on wait behind the snapshot."""
+        with self._lock:
+            self._ready = False
+        return self.dataset.copy_state()
+
+    def _finish_snapshot(self, copies: dict[Kind, LiveTable], version: int) -> None:
+        message = self.dataset.snapshot_message(copies, version)
+        with self._lock:
+            if self.closed:
+                return
+            self.version = version
+            self._send(message)
+            buffered, self._buffer = self._buffer, []
+            self._ready = True
+            for later in buffered:
+                self._deliver_locked(later)
+
+    def snapshot(self) -> None:
+        """Send a fresh snapshot (when the subscriber saw a gap, or asks again)."""
+        with self.dataset.lock:
+            copies, version = self._begin_snapshot()
+        self._finish_snapshot(copies, version)
+
+    def close(self, reason: str = "closed") -> None:
+        """Stop delivery (idempotent). ``on_close`` is told why unless the subscriber asked."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        self._hub._unsubscribe(self)
+        if self._on_close is not None and reason != "closed":
+            try:
+                self._on_close(reason)
+            except Exception:
+                logger.exception("live subscription close callback failed")
+
+
+# -- the hub ---------------------------------------------------------------------------------------
+
+
+class LiveHub:
+    """Every live dataset of one server, the pending queue, polls and flushes. Thread-safe."""
+
+    def __init__(self, server: Server, datasets_: LiveAwareDatasets, db: Database, blobs: BlobStore,
+                 executor: Executor, on_poll_request: Callable[[Server], None] | None,
+                 flush_delay: float = FLUSH_DELAY) -> None:
+        self._server = server
+        self._datasets = datasets_
+        self._db = db
+        self._blobs = blobs
+        self._executor = executor
+        self.on_poll_request = on_poll_request
+        self.flush_delay = flush_delay
+        self._live: dict[str, LiveDataset] = {}
+        self._loading: dict[str, Future[LiveDataset]] = {}
+        self._live_lock = threading.Lock()
+        self._queue: list[_Op] = []
+        self._queue_lock = threading.Lock()
+        self._poll_lock = threading.Lock()
+        self._closed = False
+        self.access_ttl = ACCESS_TTL
+        self._granted: dict[tuple[int | None, str, Action], float] = {}
+        self.polls = 0  # polls that applied something (tests and benchmarks read it)
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def require(self, principal: Principal | None, dataset_id: str, action: Action) -> None:
+        """``Datasets.require`` (the one access check), with granted rights trusted for ``access_ttl``."""
+        key = (principal.user_id if principal is not None else None, dataset_id, action)
+        now = time.monotonic()
+        if self._granted.get(key, 0.0) > now:
+            return
+        self._datasets.require(principal, dataset_id, action)
+        self._granted[key] = now + self.access_ttl
+
+    def forget_access(self, dataset_id: str | None = None) -> None:
+        """Drop cached rights (of one dataset, or all): the next write or publish asks again."""
+        for key in list(self._granted):
+            if dataset_id is None or key[1] == dataset_id:
+                self._granted.pop(key, None)
+
+    def _open(self, principal: Principal | None, dataset_id: str, action: Action) -> LiveDataset:
+        self.require(principal, dataset_id, action)
+        with self._live_lock:
+            ds = self._live.get(dataset_id)
+            if ds is not None:
+                return ds
+            future = self._loading.get(dataset_id)
+            owner = future is None
+            if future is None:
+                future = self._loading[dataset_id] = Future()
+        if not owner:
+            return future.result()
+        try:
+            ds = self._load(principal, dataset_id)
+        except BaseException as exc:
+            with self._live_lock:
+                self._loading.pop(dataset_id, None)
+            future.set_exception(exc)
+            raise
+        with self._live_lock:
+            self._live[dataset_id] = ds
+            self._loading.pop(dataset_id, None)
+        future.set_result(ds)
+        return ds
+
+    def _load(self, principal: Principal | None, dataset_id: str) -> LiveDataset:
+        edges = self._datasets.read_table(principal, dataset_id, "edges")
+        nodes = self._datasets.read_table(principal, dataset_id, "nodes")
+        with self._db.read() as c:
+            row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
+        assert row is not None
+        edge_bindings = _bindings(row.spec or {}, "edge")
+        node_key = _bindings(row.spec or {}, "node").get("node") or DERIVED_NODE_COLUMN
+        edge_key = edge_bindings.get("edge")
+
+        def build() -> LiveDataset:
+            return LiveDataset(
+                dataset_id,
+                LiveTable("edges", edge_key, edges),
+                LiveTable("nodes", node_key, nodes),
+                int(row.content_version),
+                edge_bindings,
+            )
+
+        return self._executor.submit(build).result()
+
+    def drop(self, dataset_id: str, reason: str = "deleted") -> None:
+        """Forget a dataset's live state (deleted, or its tables replaced by an upload)."""
+        self.forget_access(dataset_id)
+        with self._live_lock:
+            ds = self._live.pop(dataset_id, None)
+        if ds is None:
+            return
+        ds.dropped = True
+        if ds.flush_timer is not None:
+            ds.flush_timer.cancel()
+        with ds.lock:
+            subscribers = list(ds.subscribers)
+        for sub in subscribers:
+            sub.close(reason)
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def update(self, principal: Principal | None, dataset_id: str, kind: str, data: ArrowInput) -> int:
+        """Upsert rows (by the bound id; append when the edges have no ``edge`` binding)."""
+        return self._write(principal, dataset_id, check_kind(kind), "upsert", data)
+
+    def replace(self, principal: Principal | None, dataset_id: str, kind: str, data: ArrowInput) -> int:
+        """Swap in all-new rows for one table (columns and subscribers stay)."""
+        return self._write(principal, dataset_id, check_kind(kind), "replace", data)
+
+    def remove(self, principal: Principal | None, dataset_id: str, kind: str,
+               keys: Sequence[Any] | pa.Array | pa.ChunkedArray) -> int:
+        """Delete rows by id (unknown ids are ignored); returns how many ids were queued."""
+        kind = check_kind(kind)
+        ds = self._open(principal, dataset_id, Action.EDIT)
+        table = ds.tables[kind]
+        if table.key is None:
+            raise ValidationError(
+                "These edges have no id binding, so they cannot be removed one by one; bind an edge "
+                "id column (edge binding) or use replace/clear.", code="live_not_indexed")
+        if isinstance(keys, (pa.Array, pa.ChunkedArray)):
+            keys = keys.to_pylist()
+        if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
+            raise ValidationError("The keys to remove must be a list of ids.", code="invalid_live_keys")
+        canonical = keys_from_python(keys, table.key_type, f"{kind} id")
+        self._enqueue(_Op(dataset_id, kind, "remove", keys=canonical))
+        return len(canonical)
+
+    def clear(self, principal: Principal | None, dataset_id: str, kind: str | None = None) -> None:
+        """Remove every row of one table, or of both when ``kind`` is None."""
+        kinds = KINDS if kind is None else (check_kind(kind),)
+        self._open(principal, dataset_id, Action.EDIT)
+        for k in kinds:
+            self._enqueue(_Op(dataset_id, k, "clear"), poll=False)
+        self._after_enqueue()
+
+    def _write(self, principal: Principal | None, dataset_id: str, kind: Kind, name: OpName,
+               data: ArrowInput) -> int:
+        ds = self._open(principal, dataset_id, Action.EDIT)
+        live = ds.tables[kind]
+
+        def prepare() -> tuple[pa.Table, list[Key] | None]:
+            table = as_table(data, f"live {kind}")
+            with ds.lock:
+                types = live.types
+            checked = live.prepare_columns(table, types)
+            return checked, live.keys_for(checked)
+
+        size = int(data.num_rows) if isinstance(data, (pa.Table, pa.RecordBatch)) else len(data)
+        # Big batches decode and cast on the CPU pool (pyarrow drops the GIL); small ones inline.
+        table, keys = self._executor.submit(prepare).result() if size > 65536 else prepare()
+        if kind == "edges" and live.key is None and name == "upsert":
+            for binding in ("source", "destination"):
+                column = ds.edge_bindings.get(binding)
+                if column and column not in table.column_names:
+                    raise ValidationError(
+                        f"New edges need their {binding} column {column!r} (these edges have no id "
+                        "binding, so every update appends).", code="binding_mismatch")
+        self._enqueue(_Op(dataset_id, kind, name, table=table, keys=keys))
+        return int(table.num_rows)
+
+    def _enqueue(self, op: _Op, poll: bool = True) -> None:
+        with self._queue_lock:
+            self._queue.append(op)
+        if poll:
+            self._after_enqueue()
+
+    def _after_enqueue(self) -> None:
+        callback = self.on_poll_request
+        if callback is None:
+            self.poll()
+            return
+        try:
+            callback(self._server)
+        except Exception:
+            logger.exception("on_poll_request raised; the update stays queued until poll()")
+
+    # -- poll ------------------------------------------------------------------------------------
+
+    def pending(self) -> int:
+        """How many writes are queued and not yet applied."""
+        with self._queue_lock:
+            return len(self._queue)
+
+    def poll(self) -> None:
+        """Apply every queued write in order and publish once per touched dataset.
+
+        Thread-safe; a concurrent call waits for the running poll, then drains what is left.
+        Cheap when nothing is pending."""
+        if not self._queue:  # fast path; a racing append is seen by the poll its writer triggers
+            return
+        with self._poll_lock:
+            touched: dict[str, tuple[LiveDataset, int, dict[Kind, _Changes]]] = {}
+            for _ in range(MAX_DRAINS):
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                if not batch:
+                    break
+                by_dataset: dict[str, list[_Op]] = {}
+                for op in batch:
+                    by_dataset.setdefault(op.dataset_id, []).append(op)
+                for dataset_id, ops in by_dataset.items():
+                    with self._live_lock:
+                        ds = self._live.get(dataset_id)
+                    if ds is None:
+                        continue  # deleted (or replaced by an upload) after these were queued
+                    with ds.lock:
+                        changes = ds.apply(ops)
+                    if dataset_id in touched:
+                        _, base, earlier = touched[dataset_id]
+                        touched[dataset_id] = (ds, base, _merge(earlier, changes))
+                    else:
+                        touched[dataset_id] = (ds, ds.version, changes)
+            for ds, base, changes in touched.values():
+                if not any(changes.values()):
+                    continue
+                with ds.lock:
+                    ds.version += 1
+                    message = ds.delta(changes, base)
+                    subscribers = list(ds.subscribers)
+                self.polls += 1
+                self._publish(ds, message, subscribers)
+                self._schedule_flush(ds)
+
+    def _publish(self, ds: LiveDataset, message: LiveMessage, subscribers: list[Subscription]) -> None:
+        for sub in subscribers:
+            try:  # rights may have been revoked since the last message: check on every publish
+                self.require(sub.principal, ds.id, Action.VIEW)
+            except GraphportError:
+                sub.close("revoked")
+                continue
+            try:
+                sub.deliver(message)
+            except Exception:
+                logger.exception("live subscriber of %s failed; closing it", ds.id)
+                sub.close("error")
+
+    # -- reads and subscriptions -----------------------------------------------------------------
+
+    def tables(self, principal: Principal | None, dataset_id: str) -> tuple[pa.Table, pa.Table]:
+        """The published ``(edges, nodes)`` of a dataset (nodes with ``x``/``y``)."""
+        ds = self._open(principal, dataset_id, Action.VIEW)
+        with ds.lock:
+            copies, _ = ds.copy_state()
+        return copies["edges"].to_arrow(), copies["nodes"].to_arrow()
+
+    def version(self, principal: Principal | None, dataset_id: str) -> int:
+        ds = self._open(principal, dataset_id, Action.VIEW)
+        return ds.version
+
+    def subscribe(self, principal: Principal | None, dataset_id: str, send: SendCallback,
+                  on_close: CloseCallback | None = None) -> Subscription:
+        """Subscribe to a dataset: ``send`` gets a snapshot now, then each delta in order."""
+        ds = self._open(principal, dataset_id, Action.VIEW)
+        sub = Subscription(self, ds, principal, send, on_close)
+        with ds.lock:
+            copies, version = sub._begin_snapshot()
+            ds.subscribers.append(sub)
+        sub._finish_snapshot(copies, version)
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        with sub.dataset.lock:
+            if sub in sub.dataset.subscribers:
+                sub.dataset.subscribers.remove(sub)
+
+    # -- persistence -----------------------------------------------------------------------------
+
+    def _schedule_flush(self, ds: LiveDataset) -> None:
+        if ds.flush_timer is not None or self._closed:
+            return
+        timer = threading.Timer(self.flush_delay, self._timed_flush, args=(ds,))
+        timer.daemon = True
+        ds.flush_timer = timer
+        timer.start()
+
+    def _timed_flush(self, ds: LiveDataset) -> None:
+        ds.flush_timer = None
+        try:
+            self._flush(ds)
+        except Exception:
+            logger.exception("flushing live dataset %s failed; will retry on the next change", ds.id)
+
+    def flush(self, dataset_id: str) -> None:
+        """Write a live dataset's published state to storage now (no-op if unchanged or not live)."""
+        with self._live_lock:
+            ds = self._live.get(dataset_id)
+        if ds is not None:
+            self._flush(ds)
+
+    def _flush(self, ds: LiveDataset) -> None:
+        with ds.flush_lock:
+            with ds.lock:
+                if ds.version == ds.flushed_version or ds.dropped:
+                    return
+                version = ds.version
+                copies = {k: ds.tables[k].copy() for k in KINDS}
+                has_nodes_binding = ds.tables["nodes"].key != DERIVED_NODE_COLUMN
+
+            def write() -> dict[str, Any]:
+                edges, nodes = copies["edges"].to_arrow(), copies["nodes"].to_arrow()
+                return {"edges_key": self._blobs.put(to_ipc_file(edges)), "edges_rows": edges.num_rows,
+                        "graph_key": self._blobs.put(to_ipc_file(nodes)), "nodes_rows": nodes.num_rows}
+
+            values = self._executor.submit(write).result()
+            with self._db.write() as c:
+                old = c.execute(sa.select(datasets.c.edges_key, datasets.c.nodes_key, datasets.c.graph_key)
+                                .where(datasets.c.id == ds.id)).first()
+                if old is None:
+                    self._blobs.delete(values["edges_key"])
+                    self._blobs.delete(values["graph_key"])
+                    return
+                update: dict[str, Any] = {
+                    "edges_key": values["edges_key"], "edges_rows": values["edges_rows"],
+                    "graph_key": values["graph_key"], "graph_nodes_rows": values["nodes_rows"],
+                    "graph_version": version, "content_version": version, "updated_at": time.time(),
+                }
+                if has_nodes_binding:
+                    update["nodes_key"], update["nodes_rows"] = values["graph_key"], values["nodes_rows"]
+                c.execute(datasets.update().where(datasets.c.id == ds.id).values(**update))
+                shared = set(c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars())
+            # Old blobs go one flush later, so a download that just got their key can finish.
+            stale, ds.old_keys = ds.old_keys, [k for k in set(old) if k and k not in shared]
+            for key in stale:
+                if key not in (values["edges_key"], values["graph_key"]):
+                    self._blobs.delete(key)
+            ds.flushed_version = version
+
+    def close(self) -> None:
+        """Flush every live dataset and stop timers (the server calls this on close)."""
+        self._closed = True
+        self.poll()  # queued writes are applied, not lost
+        with self._live_lock:
+            live = list(self._live.values())
+        for ds in live:
+            if ds.flush_timer is not None:
+                ds.flush_timer.cancel()
+            try:
+                self._flush(ds)
+            except Exception:
+                logger.exception("flushing live dataset %s on close failed", ds.id)
+            with ds.lock:
+                subscribers = list(ds.subscribers)
+            for sub in subscribers:
+                sub.close("server closed")
+
+
+def _merge(earlier: dict[Kind, _Changes], later: dict[Kind, _Changes]) -> dict[Kind, _Changes]:
+    for kind in KINDS:
+        a, b = earlier[kind], later[kind]
+        if b.reset:
+            a.cleared()
+        a.deleted(list(b.removed))
+        a.upserted(list(b.changed))
+    return earlier
+
+
+class LiveAwareDatasets(Datasets):
+    """:class:`Datasets` whose stored-table reads see live changes, and whose deletes and uploads
+    drop live state. (A subclass, so the dataset module stays unaware of live tables.)"""
+
+    live: LiveHub | None = None
+
+    def table_key(self, principal: Principal | None, dataset_id: str, kind: str) -> str:
+        if self.live is not None:
+            self.live.flush(dataset_id)  # a no-op unless the dataset is live and changed
+        return super().table_key(principal, dataset_id, kind)
+
+    def delete(self, principal: Principal, dataset_id: str) -> None:
+        super().delete(principal, dataset_id)
+        if self.live is not None:
+            self.live.drop(dataset_id)
+
+    def share(self, principal: Principal, dataset_id: str, *args: Any, **kwargs: Any) -> Any:
+        result = super().share(principal, dataset_id, *args, **kwargs)
+        if self.live is not None:
+            self.live.forget_access(dataset_id)
+        return result
+
+    def upload_table(self, principal: Principal, dataset_id: str, kind: str, body: bytes) -> int:
+        rows = super().upload_table(principal, dataset_id, kind, body)
+        if self.live is not None:
+            self.live.drop(dataset_id, reason="replaced")
+        return rows
