@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -116,6 +117,15 @@ def invited_action(caller: Caller, facts: AccessFacts) -> int:
     return max((i.action for i in facts.invites if invitee_matches(i, caller)), default=0)
 
 
+def facts_from_row(row: Any, invites: tuple[Invite, ...]) -> AccessFacts:
+    """Access facts from a ``datasets`` row (any row with its owner, org and privacy columns)."""
+    try:
+        mode_action = int(row.privacy_mode_action)
+    except (TypeError, ValueError):
+        mode_action = int(Action.VIEW)
+    return AccessFacts(row.owner_id, row.org_id, row.privacy_mode, invites, mode_action)
+
+
 def load_facts(c: sa.Connection, dataset_id: str) -> AccessFacts | None:
     """The access facts of a dataset, or None when there is no such dataset."""
     row = c.execute(
@@ -133,11 +143,7 @@ def load_facts(c: sa.Connection, dataset_id: str) -> AccessFacts | None:
             )
         )
     )
-    try:
-        mode_action = int(row.privacy_mode_action)
-    except (TypeError, ValueError):
-        mode_action = int(Action.VIEW)
-    return AccessFacts(row.owner_id, row.org_id, row.privacy_mode, invites, mode_action)
+    return facts_from_row(row, invites)
 
 
 def load_caller(c: sa.Connection, principal: Principal | None) -> Caller:

@@ -50,6 +50,13 @@ class Login:
     org: OrgStatus | None
 
 
+def password_hasher(config: Any) -> argon2.PasswordHasher | None:
+    """The hasher for ``ServerConfig.argon2_*``; None means the shared default profile."""
+    if (config.argon2_time_cost, config.argon2_memory_kib) == (_hasher.time_cost, _hasher.memory_cost):
+        return None
+    return argon2.PasswordHasher(time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib)
+
+
 def bind_pending_invites(c: sa.Connection, user_id: int, username: str, email: str | None) -> int:
     # Imported here: _access needs Principal from this module.
     from ._access import bind_pending_invites as bind
@@ -63,9 +70,15 @@ def _hash_key_secret(secret: str) -> str:
 
 
 class Accounts:
-    def __init__(self, db: Database, tokens: TokenIssuer) -> None:
+    def __init__(
+        self, db: Database, tokens: TokenIssuer, hasher: argon2.PasswordHasher | None = None
+    ) -> None:
         self._db = db
         self.tokens = tokens
+        self._hasher = hasher or _hasher
+        # Verified against when the user does not exist, so a wrong username costs as long as a
+        # wrong password (made with this instance's cost).
+        self._dummy_hash = _DUMMY_HASH if hasher is None else hasher.hash(secrets.token_hex(8))
 
     # -- users -------------------------------------------------------------------------------
 
@@ -80,7 +93,7 @@ class Accounts:
             )
         if email is not None and "@" not in email:
             raise ValidationError(f"The email {email!r} has no '@'.", code="invalid_email")
-        password_hash = _hasher.hash(password) if password else None
+        password_hash = self._hasher.hash(password) if password else None
         with self._db.write() as c:
             if c.execute(sa.select(users.c.id).where(users.c.username == username)).first():
                 raise ConflictError(f"A user named {username!r} already exists.", code="user_exists")
@@ -132,9 +145,9 @@ class Accounts:
             row = c.execute(
                 sa.select(users).where(users.c.username == username, users.c.is_active)
             ).first()
-        stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
+        stored = row.password_hash if row is not None and row.password_hash else self._dummy_hash
         try:
-            _hasher.verify(stored, password)
+            self._hasher.verify(stored, password)
             ok = row is not None and bool(row.password_hash)
         except argon2.exceptions.VerificationError:
             ok = False
@@ -213,7 +226,7 @@ class Accounts:
 
     def set_password(self, username: str, password: str) -> None:
         """Change a password; every token issued before stops working."""
-        new_hash = _hasher.hash(password)
+        new_hash = self._hasher.hash(password)
         with self._db.write() as c:
             done = c.execute(
                 users.update()

@@ -37,7 +37,11 @@ class ServerConfig:
         default_privacy: the privacy of datasets whose uploader never called ``privacy()``.
         max_upload_bytes: the largest request body accepted (larger gets HTTP 413).
         public_url: the base URL browsers use to reach this server, if it differs from the
-            address the request came in on (used in URLs the server prints or returns).
+            address the request came in on (used in URLs the server prints or returns, and
+            accepted as a same-site ``Origin`` for browser changes and WebSocket upgrades).
+        argon2_time_cost, argon2_memory_kib: the cost of hashing new passwords (argon2id;
+            defaults are argon2-cffi's recommended profile). Lower them only for tests: a cheap
+            hash makes stolen password hashes cheap to crack. Existing hashes keep their cost.
     """
 
     data: Path | None = None
@@ -49,6 +53,8 @@ class ServerConfig:
     default_privacy: str = "public"
     max_upload_bytes: int = 8 * 1024**3
     public_url: str | None = None
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
 
     def __post_init__(self) -> None:
         if self.default_privacy not in PRIVACY_MODES:
@@ -60,6 +66,11 @@ class ServerConfig:
             raise ConfigError(
                 f"The JWT secret has {len(self.secret)} characters; use at least 32 random characters "
                 "(or leave GRAPHPORT_SECRET unset to have one generated into the data directory)."
+            )
+        if self.argon2_time_cost < 1 or self.argon2_memory_kib < 64:
+            raise ConfigError(
+                f"argon2_time_cost is {self.argon2_time_cost} and argon2_memory_kib is "
+                f"{self.argon2_memory_kib}; expected at least 1 and 64."
             )
         if self.token_ttl <= 0:
             raise ConfigError(f"token_ttl is {self.token_ttl}; it must be a positive number of seconds.")

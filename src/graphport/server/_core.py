@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..storage import Database, open_blob_store, sqlite_url
-from ._accounts import Accounts, Login, Principal
+from ._accounts import Accounts, Login, Principal, password_hasher
 from ._config import ServerConfig
 from ._live import ArrowInput, CloseCallback, LiveAwareDatasets, LiveHub, SendCallback, Subscription
 from ._pool import cpu_executor
@@ -82,7 +82,7 @@ class Server:
         self.db.upgrade()
         self.blobs = open_blob_store(config.blobs or str(self.data / "blobs"))
         self.tokens = TokenIssuer(_load_secret(config, self.data), config.token_ttl)
-        self.accounts = Accounts(self.db, self.tokens)
+        self.accounts = Accounts(self.db, self.tokens, password_hasher(config))
         self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor())
         self.live = LiveHub(self, self.datasets, self.db, self.blobs, cpu_executor(), on_poll_request)
         self.datasets.live = self.live

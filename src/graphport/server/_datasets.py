@@ -24,8 +24,12 @@ from ..storage._models import dataset_invites, datasets, files, organizations, o
 from ._access import (
     MODE_ALIASES,
     MODES,
+    AccessFacts,
     Action,
+    Caller,
+    Invite,
     allowed,
+    facts_from_row,
     invitee_matches,
     load_caller,
     load_facts,
@@ -289,8 +293,13 @@ class Datasets:
         }
         if kind == "edges":
             values["status"] = "ready"
-        with self._db.write() as c:
-            c.execute(datasets.update().where(datasets.c.id == dataset_id).values(**values))
+        try:
+            with self._db.write() as c:
+                self._recheck(c, principal, dataset_id, Action.EDIT)
+                c.execute(datasets.update().where(datasets.c.id == dataset_id).values(**values))
+        except NotFoundError:
+            self._blobs.delete(key)  # the right went away while the table was being read
+            raise
         if kind == "edges" or row.edges_key:
             self.schedule_graph(dataset_id)
         return num_rows
@@ -409,10 +418,12 @@ class Datasets:
 
     # -- sharing ---------------------------------------------------------------------------------
 
-    def share(self, principal: Principal, dataset_id: str, body: Mapping[str, Any]) -> None:
+    def share(self, principal: Principal, dataset_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Set a dataset's privacy and invitations (edit rights); returns the new settings."""
         self.require(principal, dataset_id, Action.SHARE)
         settings = normalize_privacy(body, "private")
         with self._db.write() as c:
+            self._recheck(c, principal, dataset_id, Action.SHARE)
             c.execute(
                 datasets.update()
                 .where(datasets.c.id == dataset_id)
@@ -427,6 +438,20 @@ class Datasets:
             c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
             self._write_invites(c, dataset_id, settings["invited"])
             self._notify(c, principal, dataset_id, settings)
+        return {
+            "mode": settings["mode"],
+            "mode_action": settings["mode_action"],
+            "notify": settings["notify"],
+            "message": settings["message"],
+            "invited_users": [{"user": who, "action": str(action)} for who, action in settings["invited"]],
+        }
+
+    def _recheck(self, c: sa.Connection, principal: Principal, dataset_id: str, action: Action) -> None:
+        """The access check again, inside the write transaction that acts on it, so a right
+        revoked between the first check and the write is not used (time of check = time of use)."""
+        facts = load_facts(c, dataset_id)
+        if facts is None or not allowed(load_caller(c, principal), facts, action):
+            raise _not_found(dataset_id)
 
     def _write_invites(self, c: sa.Connection, dataset_id: str, invited: list[tuple[str, int]]) -> None:
         """Store invitations (the strongest action wins for a name given twice). An invitee who
@@ -471,16 +496,24 @@ class Datasets:
         row = self.require(principal, dataset_id, Action.VIEW)
         return self._describe_row(principal, row)
 
-    def _describe_row(self, principal: Principal | None, row: Any) -> dict[str, Any]:
-        with self._db.read() as c:
-            owner = c.execute(sa.select(users.c.username).where(users.c.id == row.owner_id)).scalar()
-            org = (
-                c.execute(sa.select(organizations.c.slug).where(organizations.c.id == row.org_id)).scalar()
-                if row.org_id is not None
-                else None
-            )
-            facts = load_facts(c, row.id)
-            caller = load_caller(c, principal)
+    def _describe_row(
+        self,
+        principal: Principal | None,
+        row: Any,
+        preloaded: tuple[str | None, str | None, AccessFacts | None, Caller] | None = None,
+    ) -> dict[str, Any]:
+        if preloaded is not None:  # (owner name, org slug, facts, caller), loaded in bulk by list_for
+            owner, org, facts, caller = preloaded
+        else:
+            with self._db.read() as c:
+                owner = c.execute(sa.select(users.c.username).where(users.c.id == row.owner_id)).scalar()
+                org = (
+                    c.execute(sa.select(organizations.c.slug).where(organizations.c.id == row.org_id)).scalar()
+                    if row.org_id is not None
+                    else None
+                )
+                facts = load_facts(c, row.id)
+                caller = load_caller(c, principal)
         can_edit = facts is not None and allowed(caller, facts, Action.EDIT)
         spec = row.spec or {}
         privacy: dict[str, Any] = {"mode": row.privacy_mode, "mode_action": row.privacy_mode_action}
@@ -535,18 +568,36 @@ class Datasets:
                 .where(datasets.c.status == "ready", sa.or_(*conditions))
                 .order_by(datasets.c.created_at.desc())
             ).all()
+            # Everything the rows need, in three queries rather than a few per row.
+            ids = [row.id for row in rows]
+            invites: dict[str, list[Invite]] = {}
+            for r in c.execute(
+                sa.select(dataset_invites.c.dataset_id, dataset_invites.c.invitee, dataset_invites.c.user_id,
+                          dataset_invites.c.action).where(dataset_invites.c.dataset_id.in_(ids))
+            ):
+                invites.setdefault(r.dataset_id, []).append(Invite(r.invitee, r.user_id, r.action))
+            owners = {
+                r.id: r.username
+                for r in c.execute(sa.select(users.c.id, users.c.username).where(
+                    users.c.id.in_(sorted({row.owner_id for row in rows}))))
+            }
+            slugs = {
+                r.id: r.slug
+                for r in c.execute(sa.select(organizations.c.id, organizations.c.slug).where(
+                    organizations.c.id.in_(sorted({row.org_id for row in rows if row.org_id is not None}))))
+            }
         out = []
         for row in rows:
-            with self._db.read() as c:
-                facts = load_facts(c, row.id)
-            if facts is None or not allowed(caller, facts, Action.VIEW):
+            facts = facts_from_row(row, tuple(invites.get(row.id, ())))
+            if not allowed(caller, facts, Action.VIEW):
                 continue
             # Public datasets are unlisted: they are listed only for their owner, org or invitees.
             if facts.mode == "public" and facts.owner_id != principal.user_id and not (
                 any(invitee_matches(i, caller) for i in facts.invites)
             ):
                 continue
-            out.append(self._describe_row(principal, row))
+            preloaded = (owners.get(row.owner_id), slugs.get(row.org_id), facts, caller)
+            out.append(self._describe_row(principal, row, preloaded))
         return out
 
     def table_key(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> str:
@@ -570,6 +621,7 @@ class Datasets:
     def delete(self, principal: Principal, dataset_id: str) -> None:
         row = self.require(principal, dataset_id, Action.DELETE)
         with self._db.write() as c:
+            self._recheck(c, principal, dataset_id, Action.DELETE)
             c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
             c.execute(datasets.delete().where(datasets.c.id == dataset_id))
             file_keys = set(c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars())

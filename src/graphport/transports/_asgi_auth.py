@@ -105,9 +105,8 @@ async def set_privacy(ctx: Context, request: Request, principal: Principal | Non
     """Change a dataset's privacy and invitations (the fields of the REST v3 share call)."""
     body = await read_json(ctx, request)
     dataset_id = request.path_params["dataset_id"]
-    await ctx.run(ctx.server.datasets.share, _me(principal), dataset_id, body)
-    info = await ctx.run(ctx.server.datasets.describe, principal, dataset_id)
-    return JSONResponse({"ok": True, "privacy": info["privacy"]})
+    privacy = await ctx.run(ctx.server.datasets.share, _me(principal), dataset_id, body)
+    return JSONResponse({"ok": True, "dataset_id": dataset_id, "privacy": privacy})
 
 
 def auth_routes() -> list[Route]:
