@@ -92,3 +92,26 @@ def make_live(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         uv.should_exit = True
         thread.join(timeout=10)
         server.close()
+
+
+@pytest.fixture(scope="module")
+def live_hub(hub: graphport.Server) -> Iterator[LiveServer]:
+    """``hub`` served by uvicorn on 127.0.0.1 and a free port, for the whole module."""
+    uv, thread, port = start_live(hub)
+    try:
+        yield LiveServer(hub, "127.0.0.1", port)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+
+
+def anonymous_status(live: LiveServer, dataset_id: str) -> int:
+    """The status an anonymous caller gets for a dataset's metadata."""
+    return httpx.get(f"{live.url}/api/v2/datasets/{dataset_id}", timeout=10).status_code
+
+
+def dataset_id_of(url: str) -> str:
+    query = httpx.URL(url).params
+    value = query.get("dataset")
+    assert value, url
+    return value

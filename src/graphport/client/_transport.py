@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar, cast
 
@@ -104,6 +105,13 @@ async def async_stream(call: Call, progress: _Progress) -> AsyncIterator[bytes]:
         progress.close()
 
 
+def _close_pools(pools: dict[bool, httpx.Client]) -> None:
+    clients = list(pools.values())
+    pools.clear()
+    for http in clients:
+        http.close()
+
+
 class SyncTransport:
     """Sends a client's calls (see module docstring). Internal to :class:`graphport.Client`."""
 
@@ -122,6 +130,8 @@ class SyncTransport:
         self._http: dict[bool, httpx.Client] = {}
         self._features: dict[str, bool] = {}
         self.is_closed = False
+        # A client dropped without close() still releases its sockets (the seed examples never close).
+        self._finalizer = weakref.finalize(self, _close_pools, self._http)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -151,9 +161,7 @@ class SyncTransport:
     def close(self) -> None:
         with self._lock:
             self.is_closed = True
-            clients, self._http = list(self._http.values()), {}
-        for http in clients:
-            http.close()
+        self._finalizer()
 
     # -- running conversations ---------------------------------------------------------------------
 
