@@ -27,6 +27,7 @@ from ..server import Server
 from ._asgi_api import api_routes
 from ._asgi_auth import auth_routes
 from ._asgi_base import Context, RequestIdAndSlashes, request_id
+from ._asgi_live import live_routes
 from ._asgi_pages import page_routes
 from ._asgi_v3 import v3_routes
 from ._errors import error_body
@@ -71,7 +72,7 @@ def make_app(server: Server, executor: Executor | None = None, **_: Any) -> Star
         server: the engine to serve (its owner closes it).
         executor: when given, blocking server calls run on it instead of Starlette's threadpool.
     """
-    routes = [*v3_routes(), *api_routes(), *auth_routes(), openapi_route(), *page_routes()]
+    routes = [*v3_routes(), *api_routes(), *auth_routes(), *live_routes(), openapi_route(), *page_routes()]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(RequestIdAndSlashes)],

@@ -1,0 +1,149 @@
+"""Live routes of the ASGI app: writes over HTTP, and the WebSocket viewers subscribe to.
+
+- ``POST   /api/v2/datasets/{id}/live/{edges|nodes}``         Arrow body: upsert by the bound id
+- ``PUT    /api/v2/datasets/{id}/live/{edges|nodes}``         Arrow body: replace every row
+- ``DELETE /api/v2/datasets/{id}/live/{edges|nodes}``         clear
+- ``POST   /api/v2/datasets/{id}/live/{edges|nodes}/remove``  JSON ``{"keys": [...]}``
+- ``GET    /api/v2/datasets/{id}/live``                       JSON: the live version
+- ``WS     /api/v2/datasets/{id}/live``                       snapshot, then ordered deltas
+
+Writes need edit rights; the socket needs view rights, checked before the upgrade is accepted and
+again on every publish (a revoked viewer is closed with code 4403). A browser's ``Origin`` must be
+this server (or ``public_url``). Protocol details: ``_live_socket``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..errors import AuthError, GraphportError, PermissionDenied, ValidationError
+from ..server import Principal
+from ..server._access import Action
+from ._asgi_base import SESSION_COOKIE, Context, endpoint, read_body, read_json
+from ._errors import error_body
+from ._live_socket import CLOSE_NOT_FOUND, LiveSocket, same_origin
+
+
+async def live_write(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    dataset_id, kind = request.path_params["dataset_id"], request.path_params["kind"]
+    if request.method == "DELETE":
+        await ctx.run(ctx.server.live_clear, principal, dataset_id, kind)
+        return JSONResponse({"ok": True, "rows": 0})
+    body = await read_body(ctx, request)
+    write = ctx.server.live_update if request.method == "POST" else ctx.server.live_replace
+    rows = await ctx.run(write, principal, dataset_id, kind, body)
+    return JSONResponse({"ok": True, "rows": rows})
+
+
+async def live_remove(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    body = await read_json(ctx, request)
+    keys = body.get("keys")
+    if not isinstance(keys, list):
+        raise ValidationError('Send {"keys": [id, ...]}: the ids of the rows to remove.', code="invalid_live_keys")
+    count = await ctx.run(
+        ctx.server.live_remove, principal, request.path_params["dataset_id"], request.path_params["kind"], keys
+    )
+    return JSONResponse({"ok": True, "rows": count})
+
+
+async def live_version(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    dataset_id = request.path_params["dataset_id"]
+    version = await ctx.run(ctx.server.live.version, principal, dataset_id)
+    return JSONResponse({"ok": True, "dataset_id": dataset_id, "version": version,
+                         "pending": ctx.server.live.pending()})
+
+
+async def _socket_principal(ctx: Context, conn: HTTPConnection) -> Principal | None:
+    header = conn.headers.get("authorization", "")
+    token: str | None = None
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthError("The Authorization header must be 'Bearer <token>'.", code="invalid_auth_header")
+        token = value.strip()
+    else:
+        token = conn.cookies.get(SESSION_COOKIE) or None
+    if token is None:
+        return None  # anonymous: public datasets only
+    return await ctx.run(ctx.server.authenticate, token)
+
+
+def _origin_ok(ctx: Context, conn: HTTPConnection) -> bool:
+    origin = conn.headers.get("origin")
+    if same_origin(origin, conn.headers.get("host")):
+        return True
+    public = ctx.server.config.public_url
+    return bool(public) and same_origin(origin, urlsplit(public or "").netloc)
+
+
+async def live_socket(websocket: WebSocket) -> None:
+    ctx: Context = websocket.app.state.graphport
+    dataset_id = websocket.path_params["dataset_id"]
+    if not _origin_ok(ctx, websocket):
+        await _deny(websocket, PermissionDenied(
+            "This socket was opened by a page of another site (Origin header); open it from this "
+            "server's pages or configure public_url.", code="bad_origin"))
+        return
+    try:
+        principal = await _socket_principal(ctx, websocket)
+        await ctx.run(ctx.server.live.require, principal, dataset_id, Action.VIEW)
+    except GraphportError as exc:  # 404 for "no such dataset" and "not yours" alike
+        await _deny(websocket, exc)
+        return
+    await websocket.accept()
+
+    async def close(code: int, reason: str) -> None:
+        await websocket.close(code=code, reason=reason)
+
+    session = LiveSocket(
+        ctx.server, principal, dataset_id,
+        send_bytes=websocket.send_bytes, send_text=websocket.send_text, close=close,
+        executor=ctx.executor,
+    )
+    async def receive() -> None:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") is not None:
+                await session.handle_text(message["text"])  # in order, one at a time
+
+    try:
+        try:
+            await session.start()
+        except GraphportError:
+            await websocket.close(code=CLOSE_NOT_FOUND)
+            return
+        tasks = {asyncio.ensure_future(receive()), asyncio.ensure_future(session.done.wait())}
+        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        session.stop()
+
+
+async def _deny(websocket: WebSocket, exc: GraphportError) -> None:
+    """Refuse the upgrade with the one JSON error shape (where the server supports it), else close."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        body = error_body(exc, str(websocket.scope.get("graphport.request_id", "")))
+        await websocket.send_denial_response(JSONResponse(body, status_code=exc.status))
+    else:
+        await websocket.close(code=CLOSE_NOT_FOUND if exc.status == 404 else 1008)
+
+
+def live_routes() -> list[BaseRoute]:
+    base = "/api/v2/datasets/{dataset_id}/live"
+    return [
+        Route(base + "/{kind:edges_or_nodes}", endpoint(live_write), methods=["POST", "PUT", "DELETE"]),
+        Route(base + "/{kind:edges_or_nodes}/remove", endpoint(live_remove), methods=["POST"]),
+        Route(base, endpoint(live_version, auth="optional", cookie_ok=True), methods=["GET"]),
+        WebSocketRoute(base, live_socket),
+    ]
