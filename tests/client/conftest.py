@@ -17,6 +17,7 @@ from graphport import ServerConfig
 from ..conftest import PASSWORD, SECRET, LiveServer, start_live
 
 __all__ = ["PASSWORD", "SECRET", "Counting", "LiveServer", "edges_frame"]
+AUTH_EVENTS = ("login", "key_login", "refresh", "verify")
 
 
 class Counting(httpx.BaseTransport):

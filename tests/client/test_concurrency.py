@@ -9,10 +9,9 @@ from collections.abc import Callable
 
 import graphport
 
-from .conftest import PASSWORD, LiveServer, dataset_id_of, edges_frame
+from .conftest import AUTH_EVENTS, PASSWORD, LiveServer, dataset_id_of, edges_frame
 
 THREADS = 16
-AUTH_EVENTS = ("login", "key_login", "refresh", "verify")
 
 
 def auth_requests(server: graphport.Server) -> int:
