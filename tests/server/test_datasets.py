@@ -1,0 +1,86 @@
+"""Datasets in the engine: visibility, versions, deletion, concurrent use."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from graphport import NotFoundError, Server
+from graphport.server._ingest import to_ipc_file
+
+SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}},
+        "node_encodings": {"bindings": {"node": "id"}}}
+EDGES = to_ipc_file(pa.table({"s": ["a", "b"], "d": ["b", "c"]}))
+
+
+def blob_count(server: Server) -> int:
+    return sum(1 for p in (server.data / "blobs").rglob("*.arrow"))
+
+
+def test_pending_until_edges_are_durable(server: Server, alice: str) -> None:
+    me = server.accounts.require_user(alice)
+    ds = server.create_dataset(me, SPEC)
+    assert server.datasets.list_for(me) == []
+    with pytest.raises(NotFoundError):
+        server.datasets.table_key(me, ds, "edges")
+    server.upload_table(me, ds, "edges", EDGES)
+    assert [d["id"] for d in server.datasets.list_for(me)] == [ds]
+
+
+def test_nodes_after_edges_rebuild_the_graph(server: Server, alice: str) -> None:
+    me = server.accounts.require_user(alice)
+    ds = server.create_dataset(me, SPEC)
+    server.upload_table(me, ds, "edges", EDGES)
+    first = server.datasets.read_table(me, ds, "nodes")
+    assert "kind" not in first.column_names
+    server.upload_table(me, ds, "nodes", to_ipc_file(pa.table({"id": ["a", "b", "c"], "kind": [1, 2, 3]})))
+    second = server.datasets.read_table(me, ds, "nodes")
+    assert second.column("kind").to_pylist() == [1, 2, 3]
+    assert server.datasets.describe(me, ds)["version"] == 2
+
+
+def test_delete_removes_row_and_blobs(server: Server, alice: str) -> None:
+    me = server.accounts.require_user(alice)
+    ds = server.plot(me, SPEC, EDGES)
+    server.datasets.read_table(me, ds, "nodes")
+    assert blob_count(server) == 2  # edges + graph
+    server.datasets.delete(me, ds)
+    assert blob_count(server) == 0
+    with pytest.raises(NotFoundError):
+        server.datasets.describe(me, ds)
+
+
+def test_many_threads_plot_at_once(server: Server, alice: str, bob: str) -> None:
+    users = [server.accounts.require_user(u) for u in (alice, bob)]
+    made: list[tuple[int, str]] = []
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            table = pa.table({"s": [f"{i}-a"], "d": [f"{i}-b"]})
+            made.append((i, server.plot(users[i % 2], SPEC, to_ipc_file(table), None, {"mode": "private"})))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and len(made) == 16
+    for i, ds in made:
+        owner = users[i % 2]
+        assert server.datasets.read_table(owner, ds, "edges").column("s").to_pylist() == [f"{i}-a"]
+        with pytest.raises(NotFoundError):
+            server.datasets.describe(users[(i + 1) % 2], ds)
+
+
+def test_generated_secret_is_kept(tmp_path: Path) -> None:
+    with Server(data=tmp_path) as first:
+        first.create_user("zed", "pw")
+        token = first.token_for("zed")
+    with Server(data=tmp_path) as second:
+        assert second.authenticate(token).username == "zed"
