@@ -127,10 +127,18 @@ export class Graph {
     this.edgeRow = new Uint32Array(n);
     this.degree = new Uint32Array(this.nodeCount);
     let m = 0;
-    // Fast path: both sides are plain numbers (typed arrays), no per-row key conversion.
+    const lookup = this.denseLookup();
+    const indexOf = lookup
+      ? (v: unknown): number | undefined => {
+          const k = typeof v === 'bigint' ? Number(v) : (v as number);
+          const j = k - lookup.min;
+          const r = j >= 0 && j < lookup.table.length && Number.isInteger(j) ? lookup.table[j] : -1;
+          return r >= 0 ? r : undefined;
+        }
+      : (v: unknown): number | undefined => this.index.get(toKey(v));
     for (let i = 0; i < n; i++) {
-      const a = this.index.get(toKey(src[i]));
-      const b = this.index.get(toKey(dst[i]));
+      const a = indexOf(src[i]);
+      const b = indexOf(dst[i]);
       if (a === undefined || b === undefined) continue;
       this.src[m] = a;
       this.dst[m] = b;
@@ -141,6 +149,26 @@ export class Graph {
     }
     this.edgeCount = m;
     this.version++;
+  }
+
+  /**
+   * Integer ids within a small range (the common case: 0..n-1) resolve through an Int32Array
+   * instead of the Map: a million edge endpoints in a few milliseconds.
+   */
+  private denseLookup(): { min: number; table: Int32Array } | null {
+    if (this.nodeCount === 0) return null;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < this.nodeCount; i++) {
+      const k = this.ids[i];
+      if (typeof k !== 'number' || !Number.isInteger(k)) return null;
+      if (k < min) min = k;
+      if (k > max) max = k;
+    }
+    if (max - min + 1 > 4 * this.nodeCount + 1024) return null;
+    const table = new Int32Array(max - min + 1).fill(-1);
+    for (let i = 0; i < this.nodeCount; i++) table[(this.ids[i] as number) - min] = i;
+    return { min, table };
   }
 
   /** Add or move nodes by id (for live updates); returns their indices. */

@@ -218,7 +218,9 @@ export function nodeStyle(graph: Graph, encodings: Json, pointSize: number, rows
   }
 
   // Sizes: the node_size column scaled to 0.5x–3x, else by degree (hubs a little bigger).
-  const base = 7 * (pointSize > 0 ? pointSize : 1);
+  // Smaller points as graphs grow (they overlap anyway, and software WebGL pays per pixel).
+  const density = Math.min(1, Math.max(0.5, (30_000 / Math.max(1, graph.nodeCount)) ** 0.25));
+  const base = 7 * density * (pointSize > 0 ? pointSize : 1);
   const sizes = new Float32Array(graph.nodeCount);
   const sizeColumn = bindings.node_size ? graph.nodeColumns.get(bindings.node_size) : undefined;
   if (sizeColumn && sizeColumn.isNumeric) {

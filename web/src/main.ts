@@ -16,12 +16,16 @@ interface DebugApi {
   renderer: string | null;
   frames: number;
   firstFrameMs: number | null;
+  /** performance.now() when the complete picture was first on screen. */
+  completeMs: number | null;
+  /** performance.now() when each loading stage ended (ms since navigation start). */
+  marks: Record<string, number>;
   lastDrawMs: number | null;
   nodeCount: number;
   edgeCount: number;
   view: View | null;
   screenOf(id: unknown): [number, number] | null;
-  benchPan(frames: number, dx: number): Promise<{ frames: number; meanMs: number; p95Ms: number; maxMs: number; edgesDrawn: number }>;
+  benchPan(frames: number, dx: number, edges?: 'sample' | 'all' | 'none'): Promise<{ frames: number; meanMs: number; p95Ms: number; maxMs: number; edgesDrawn: number; nodesDrawn: number }>;
   benchFull(repeats: number): { meanMs: number };
 }
 
@@ -43,17 +47,23 @@ const debug: DebugApi = {
   renderer: null,
   frames: 0,
   firstFrameMs: null,
+  completeMs: null,
+  marks: {},
   lastDrawMs: null,
   nodeCount: 0,
   edgeCount: 0,
   view: null,
   screenOf: () => null,
-  benchPan: async () => ({ frames: 0, meanMs: 0, p95Ms: 0, maxMs: 0, edgesDrawn: 0 }),
+  benchPan: async () => ({ frames: 0, meanMs: 0, p95Ms: 0, maxMs: 0, edgesDrawn: 0, nodesDrawn: 0 }),
   benchFull: () => ({ meanMs: 0 }),
 };
 window.__graphport = debug;
 
 const DEFAULT_BG: RGBA = [11, 14, 20, 255];
+/** Budget for a frame while the view moves (pan, zoom, fly-to); see build(). */
+const MOVING_FRAME_MS = 40;
+/** Edges (and nodes) in the first frame, which also measures what the machine can draw. */
+const PROBE_ITEMS = 20_000;
 
 class LoadError extends Error {
   constructor(readonly heading: string, message: string, readonly signIn: boolean) {
@@ -153,6 +163,12 @@ class App {
   private frameQueued = false;
   private settleTimer = 0;
   private sampleEdges = 200_000;
+  private sampleNodes = 200_000;
+  private chunkEdges = 200_000;
+  /** The complete picture in progress (big graphs take several frames), or null. */
+  private progress: { next: number; start: number } | null = null;
+  private colors: Uint8Array = new Uint8Array(0);
+  private readonly overlay = $<HTMLCanvasElement>('overlay');
   private bg: RGBA = DEFAULT_BG;
   private labelPool: HTMLSpanElement[] = [];
   private anim: number | null = null;
@@ -167,6 +183,7 @@ class App {
     }
     $('status').textContent = 'Loading dataset…';
     const meta = await loadMeta(id);
+    debug.marks.meta = performance.now();
     const name = typeof meta.name === 'string' && meta.name ? meta.name : id;
     const pageTitle = this.params.str('pageTitle');
     document.title = `${pageTitle || name} · graphport`;
@@ -175,6 +192,7 @@ class App {
     const rows = obj(meta.rows);
     $('status').textContent = `Loading ${fmt(Number(rows.edges ?? 0))} edges…`;
     const [edges, nodes] = await Promise.all([loadTable(id, 'edges'), loadTable(id, 'nodes')]);
+    debug.marks.tables = performance.now();
     $('status').textContent = 'Drawing…';
     this.build(meta, edges, nodes);
   }
@@ -203,7 +221,9 @@ class App {
     if (!s || !d) {
       throw new LoadError('The edges table is incomplete', `Expected the columns ${eb.source} and ${eb.destination}.`, false);
     }
+    debug.marks.nodes = performance.now();
     g.setEdges(s.toArray() as ArrayLike<unknown>, d.toArray() as ArrayLike<unknown>);
+    debug.marks.edges = performance.now();
     debug.nodeCount = g.nodeCount;
     debug.edgeCount = g.edgeCount;
 
@@ -224,8 +244,10 @@ class App {
 
     const style = nodeStyle(g, nodeEnc, p.num('pointSize', 1), nodes.numRows);
     this.sizes = style.sizes;
+    this.colors = style.colors;
     const edgeColors = edgeStyle(g, edgeEnc, style.colors, p.num('edgeOpacity', 0.45), edges.numRows).colors;
     this.renderLegend(style.legend);
+    debug.marks.style = performance.now();
 
     const wantCanvas = p.str('renderer') === 'canvas';
     const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas)) ?? createCanvasRenderer(this.canvas);
@@ -233,10 +255,12 @@ class App {
     this.renderer = renderer;
     debug.renderer = renderer.kind;
     this.resize();
-    renderer.setNodes(g.x, g.y, style.colors, style.sizes, g.nodeCount);
-    renderer.setEdges(g.src, g.dst, edgeColors, g.edgeCount);
-    this.grid = new Grid(g.x, g.y, g.nodeCount);
     this.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
+    renderer.setNodes(g.x, g.y, style.colors, style.sizes, g.nodeCount, this.bySize.slice().reverse());
+    debug.marks.upNodes = performance.now();
+    renderer.setEdges(g.src, g.dst, edgeColors, g.edgeCount);
+    debug.marks.upEdges = performance.now();
+    this.grid = new Grid(g.x, g.y, g.nodeCount);
 
     this.showEdges = true;
     this.showLabels = p.bool('showLabels', true);
@@ -251,15 +275,28 @@ class App {
     $('toolbar').hidden = !p.bool('menu', true);
     $('status').textContent = '';
 
-    // First frame, synchronously, timed to completion.
+    debug.marks.built = performance.now();
+    // First frame: a probe of at most PROBE_ITEMS edges (a uniform sample) and the biggest nodes,
+    // timed to completion. Its cost per item sets how much a frame may draw while the view moves;
+    // the complete picture is then added over the next frames (see frame()).
+    const probeEdges = Math.min(g.edgeCount, PROBE_ITEMS);
+    const probeNodes = Math.min(g.nodeCount, PROBE_ITEMS);
     const t0 = performance.now();
-    this.drawNow(false);
+    this.drawPass({ clear: true, edgeStart: 0, edgeEnd: this.showEdges ? probeEdges : 0, nodes: probeNodes });
     renderer.finish();
-    const full = performance.now() - t0;
-    // Keep moving frames near 30 ms: thin edges in proportion when a full frame costs more.
-    this.sampleEdges = full < 30 ? g.edgeCount : Math.max(20_000, Math.floor((g.edgeCount * 30) / full));
+    const probe = performance.now() - t0;
     debug.firstFrameMs = performance.now();
-    debug.lastDrawMs = full;
+    const perItem = probe / Math.max(1, probeEdges + probeNodes);
+    const items = Math.max(20_000, Math.floor(MOVING_FRAME_MS / Math.max(perItem, 1e-6)));
+    this.sampleNodes = Math.min(g.nodeCount, Math.max(10_000, Math.floor(items / 2)));
+    this.sampleEdges = Math.min(g.edgeCount, Math.max(10_000, items - this.sampleNodes));
+    // Completing passes may take longer than moving frames (nothing moves): ~150 ms each.
+    this.chunkEdges = Math.max(50_000, Math.floor(150 / Math.max(perItem, 1e-6)));
+    this.progress = probeEdges === g.edgeCount && probeNodes === g.nodeCount ? null : { next: 0, start: performance.now() };
+    if (this.progress) this.progress.next = 1; // the probe was pass 0
+    else debug.completeMs = performance.now();
+    debug.lastDrawMs = probe;
+    if (this.progress) this.requestFrame();
     this.updateLabels();
     this.bindEvents();
     debug.view = this.view;
@@ -267,13 +304,14 @@ class App {
       const i = g.index.get(typeof id === 'bigint' ? Number(id) : (id as number | string));
       return i === undefined ? null : this.view.toScreen(g.x[i], g.y[i]);
     };
-    debug.benchPan = (frames, dx) => this.benchPan(frames, dx);
+    debug.benchPan = (frames, dx, edges) => this.benchPan(frames, dx, edges);
     debug.benchFull = (repeats) => {
       const t = performance.now();
       for (let k = 0; k < repeats; k++) {
-        this.drawNow(false);
+        this.drawPass({ clear: true, edgeStart: 0, edgeEnd: this.graph.edgeCount, nodes: this.graph.nodeCount });
         this.renderer.finish();
       }
+      this.invalidate(false);
       return { meanMs: (performance.now() - t) / repeats };
     };
     debug.state = 'ready';
@@ -286,22 +324,81 @@ class App {
     return Math.min(6, Math.max(0.6, Math.sqrt(this.view.zoom / this.fitZoom)));
   }
 
-  private drawNow(moving: boolean): void {
+  private drawPass(pass: { clear: boolean; edgeStart: number; edgeEnd: number; nodes: number }): void {
     const p = this.params;
     this.renderer.draw({
       view: this.view,
-      edges: !this.showEdges ? 'none' : moving ? 'sample' : 'all',
-      sampleEdges: this.sampleEdges,
+      ...pass,
       sizeScale: this.sizeScale(),
       bg: this.bg,
       pointOpacity: Math.max(0, Math.min(1, p.num('pointOpacity', 1))),
       strokeWidth: Math.max(0, p.num('pointStrokeWidth', 1)),
-      marked: [this.selected, this.hovered].filter((i) => i >= 0),
     });
     debug.frames++;
+    this.drawOverlay();
   }
 
-  /** Ask for a frame; `moving` draws a thinned frame and schedules a full one after the motion. */
+  /** A frame while the view moves: a random sample of edges and the biggest nodes. */
+  private drawMoving(): void {
+    this.progress = null;
+    this.drawPass({ clear: true, edgeStart: 0, edgeEnd: this.showEdges ? this.sampleEdges : 0, nodes: this.sampleNodes });
+  }
+
+  /**
+   * One step of the complete picture: pass 0 is the moving frame, then chunks of the remaining
+   * edges are added on top, then every node over them. Small graphs take a single pass. Returns
+   * true when the picture is complete.
+   */
+  private drawSettledStep(): boolean {
+    const g = this.graph;
+    const edges = this.showEdges ? g.edgeCount : 0;
+    const step = this.progress ?? { next: 0, start: performance.now() };
+    this.progress = step;
+    if (step.next === 0 && edges <= this.sampleEdges && g.nodeCount <= this.sampleNodes * 2) {
+      this.drawPass({ clear: true, edgeStart: 0, edgeEnd: edges, nodes: g.nodeCount });
+      this.progress = null;
+      return true;
+    }
+    if (step.next === 0) {
+      this.drawMoving();
+      this.progress = step;
+      step.next = 1;
+      return false;
+    }
+    const from = this.sampleEdges + (step.next - 1) * this.chunkEdges;
+    if (from < edges) {
+      this.drawPass({ clear: false, edgeStart: from, edgeEnd: Math.min(edges, from + this.chunkEdges), nodes: 0 });
+      step.next++;
+      return false;
+    }
+    this.drawPass({ clear: false, edgeStart: 0, edgeEnd: 0, nodes: g.nodeCount });
+    this.progress = null;
+    return true;
+  }
+
+  private requestFrame(): void {
+    if (this.frameQueued) return;
+    this.frameQueued = true;
+    requestAnimationFrame(() => {
+      this.frameQueued = false;
+      const moving = this.benchMoving || performance.now() - this.lastMove < 150;
+      const t = performance.now();
+      if (moving) {
+        this.drawMoving();
+      } else if (this.drawSettledStep()) {
+        if (debug.completeMs === null) debug.completeMs = performance.now();
+        this.updateLabels();
+      } else {
+        this.requestFrame();
+      }
+      debug.lastDrawMs = performance.now() - t;
+    });
+  }
+
+  /**
+   * Ask for a frame. `moving` draws thinned frames and completes the picture once the motion
+   * stops; otherwise the complete picture is (re)drawn, progressively for big graphs.
+   */
   private invalidate(moving = false): void {
     if (moving) {
       this.lastMove = performance.now();
@@ -309,16 +406,39 @@ class App {
       this.settleTimer = window.setTimeout(() => this.invalidate(false), 160);
       this.hideLabels();
     }
-    if (this.frameQueued) return;
-    this.frameQueued = true;
-    requestAnimationFrame(() => {
-      this.frameQueued = false;
-      const stillMoving = this.benchMoving || performance.now() - this.lastMove < 150;
-      const t = performance.now();
-      this.drawNow(stillMoving);
-      debug.lastDrawMs = performance.now() - t;
-      if (!stillMoving) this.updateLabels();
-    });
+    this.progress = null;
+    this.requestFrame();
+  }
+
+  /** Hovered and selected nodes, on a 2D canvas over the graph: changing them redraws nothing else. */
+  private drawOverlay(): void {
+    const c = this.overlay;
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    const ratio = Math.min(window.devicePixelRatio || 1, 2);
+    const w = Math.round(this.view.width * ratio);
+    const h = Math.round(this.view.height * ratio);
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, this.view.width, this.view.height);
+    const light = luminance(this.bg) > 0.55;
+    for (const i of new Set([this.selected, this.hovered])) {
+      if (i < 0 || i >= this.graph.nodeCount) continue;
+      const [x, y] = this.view.toScreen(this.graph.x[i], this.graph.y[i]);
+      const r = Math.max(3, (this.sizes[i] * this.sizeScale()) / 2) + 1;
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, Math.PI * 2);
+      ctx.fillStyle = `rgb(${this.colors[i * 4]},${this.colors[i * 4 + 1]},${this.colors[i * 4 + 2]})`;
+      ctx.fill();
+      ctx.lineWidth = 2.5;
+      ctx.strokeStyle = light ? '#111' : '#fff';
+      ctx.beginPath();
+      ctx.arc(x, y, r + 3, 0, Math.PI * 2);
+      ctx.stroke();
+    }
   }
 
   private resize(): void {
@@ -358,18 +478,25 @@ class App {
     this.anim = requestAnimationFrame(step);
   }
 
-  private async benchPan(frames: number, dx: number) {
+  private async benchPan(frames: number, dx: number, edges: 'sample' | 'all' | 'none' = 'sample') {
     const times: number[] = [];
-    this.benchMoving = true;
+    const shown = this.showEdges;
+    this.showEdges = edges !== 'none';
+    this.benchMoving = edges !== 'all';
     for (let k = 0; k < frames; k++) {
       await new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
       this.view.panBy(dx, dx / 3);
       const t = performance.now();
-      this.drawNow(true);
+      if (edges === 'all') {
+        this.drawPass({ clear: true, edgeStart: 0, edgeEnd: this.graph.edgeCount, nodes: this.graph.nodeCount });
+      } else {
+        this.drawMoving();
+      }
       this.renderer.finish();
       times.push(performance.now() - t);
     }
     this.benchMoving = false;
+    this.showEdges = shown;
     this.invalidate(false);
     const sorted = [...times].sort((a, b) => a - b);
     return {
@@ -377,7 +504,8 @@ class App {
       meanMs: times.reduce((a, b) => a + b, 0) / times.length,
       p95Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))],
       maxMs: sorted[sorted.length - 1],
-      edgesDrawn: Math.min(this.sampleEdges, this.graph.edgeCount),
+      edgesDrawn: edges === 'none' ? 0 : edges === 'all' ? this.graph.edgeCount : Math.min(this.sampleEdges, this.graph.edgeCount),
+      nodesDrawn: edges === 'all' ? this.graph.nodeCount : Math.min(this.sampleNodes, this.graph.nodeCount),
     };
   }
 
@@ -456,7 +584,7 @@ class App {
     const tip = $('tooltip');
     if (i !== this.hovered) {
       this.hovered = i;
-      this.invalidate(false);
+      this.drawOverlay();
     }
     if (i < 0 || !this.params.bool('showLabelOnHover', true)) {
       tip.hidden = true;
@@ -476,7 +604,8 @@ class App {
     const panel = $('inspector');
     if (i < 0 || !this.params.bool('showInspector', true)) {
       panel.hidden = true;
-      this.invalidate(false);
+      this.drawOverlay();
+      this.updateLabels();
       return;
     }
     $('inspector-title').textContent = this.titles(i);
@@ -496,7 +625,8 @@ class App {
     else add(this.graph.nodeIdColumn, String(this.graph.ids[i]));
     add('degree', String(this.graph.degree[i]));
     panel.hidden = false;
-    this.invalidate(false);
+    this.drawOverlay();
+    this.updateLabels();
   }
 
   private search(query: string): number[] {

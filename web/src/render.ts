@@ -6,20 +6,24 @@ import type { View } from './view';
 
 export interface DrawOptions {
   view: View;
-  /** 'all' edges, a random 'sample' of `sampleEdges` while the view moves, or 'none'. */
-  edges: 'all' | 'sample' | 'none';
-  sampleEdges: number;
+  /** Clear to the background first; false adds to the previous pass (progressive drawing). */
+  clear: boolean;
+  /** Edges [edgeStart, edgeEnd) in the renderer's random order: any prefix is a uniform sample. */
+  edgeStart: number;
+  edgeEnd: number;
+  /** Nodes drawn: the last `nodes` in the order given to setNodes (the biggest); 0 for none. */
+  nodes: number;
   sizeScale: number;
   bg: RGBA;
   pointOpacity: number;
   strokeWidth: number;
-  /** Node indices drawn on top with a ring (hovered, selected). */
-  marked: number[];
 }
 
 export interface Renderer {
   readonly kind: 'webgl' | 'canvas2d';
-  setNodes(x: Float32Array, y: Float32Array, colors: Uint8Array, sizes: Float32Array, count: number): void;
+  /** Node buffers, uploaded in `order` (smallest first: big nodes end on top, and a suffix of
+   *  the buffer keeps the important ones when frames must be thinned). */
+  setNodes(x: Float32Array, y: Float32Array, colors: Uint8Array, sizes: Float32Array, count: number, order: Uint32Array): void;
   /** Endpoints by node index plus RGBA per endpoint (8 bytes per edge). */
   setEdges(src: Uint32Array, dst: Uint32Array, colors: Uint8Array, count: number): void;
   resize(width: number, height: number, dpr: number): void;
@@ -45,6 +49,8 @@ export function edgeOrder(count: number): Uint32Array {
   return order;
 }
 
+// Kept lean on purpose: with software WebGL (SwiftShader) the fragment shader is the cost of a
+// point, so no branches, no discard; anti-aliasing and the dark outline come from r² directly.
 const POINT_VERT = `
 precision highp float;
 attribute vec2 position;
@@ -55,39 +61,32 @@ uniform vec2 scale;
 uniform float sizeScale;
 uniform float dpr;
 uniform float grow;
+uniform float strokePx;
+uniform float opacity;
 varying vec4 vColor;
-varying float vSize;
+varying float vAA;
+varying float vInner;
 void main() {
   gl_Position = vec4((position - center) * scale, 0.0, 1.0);
   float s = max(1.5, size * sizeScale * dpr) + grow * dpr;
   gl_PointSize = s;
-  vSize = s;
-  vColor = color;
+  vAA = s * 0.25;
+  float w = clamp(1.0 - strokePx * 2.0 / s, 0.0, 1.0);
+  vInner = w * w;
+  vColor = vec4(color.rgb, color.a * opacity);
 }`;
 
 const POINT_FRAG = `
 precision mediump float;
 varying vec4 vColor;
-varying float vSize;
-uniform float strokePx;
-uniform float opacity;
-uniform vec4 ringColor;
-uniform float ringOnly;
+varying float vAA;
+varying float vInner;
 void main() {
   vec2 p = gl_PointCoord * 2.0 - 1.0;
-  float r = length(p);
-  float aa = 2.0 / vSize;
-  float alpha = 1.0 - smoothstep(1.0 - aa, 1.0, r);
-  if (alpha <= 0.0) discard;
-  float w = strokePx * 2.0 / vSize;
-  float ring = smoothstep(1.0 - w - aa, 1.0 - w, r);
-  vec3 c = mix(vColor.rgb, vColor.rgb * 0.35, ring);
-  if (ringOnly > 0.5) {
-    if (ring <= 0.0) discard;
-    gl_FragColor = vec4(ringColor.rgb, ringColor.a * alpha * ring);
-  } else {
-    gl_FragColor = vec4(c, alpha * opacity * vColor.a);
-  }
+  float r2 = dot(p, p);
+  float a = clamp((1.0 - r2) * vAA, 0.0, 1.0);
+  float ring = clamp((r2 - vInner) * vAA, 0.0, 1.0);
+  gl_FragColor = vec4(vColor.rgb * (1.0 - 0.65 * ring), vColor.a * a);
 }`;
 
 const EDGE_VERT = `
@@ -111,7 +110,9 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
   let regl: createREGL.Regl;
   try {
     // Ask for the context ourselves: when it fails the canvas is still free for Canvas2D.
-    const attrs = { antialias: true, alpha: false, premultipliedAlpha: false, preserveDrawingBuffer: false };
+    // preserveDrawingBuffer: a big graph is completed over several frames, each adding to the last.
+    // antialias off: multisampling multiplies the cost of every line under software WebGL.
+    const attrs = { antialias: false, alpha: false, premultipliedAlpha: false, preserveDrawingBuffer: true };
     const gl = canvas.getContext('webgl', attrs) ?? canvas.getContext('experimental-webgl', attrs);
     if (!gl) return null;
     regl = createREGL({ gl: gl as WebGLRenderingContext });
@@ -124,9 +125,6 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
   const nodeSize = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
   const edgePos = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
   const edgeColor = regl.buffer({ usage: 'dynamic', type: 'uint8', length: 0 });
-  const markPos = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
-  const markColor = regl.buffer({ usage: 'dynamic', type: 'uint8', length: 0 });
-  const markSize = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
   let nodeCount = 0;
   let edgeCount = 0;
   let xs: Float32Array = new Float32Array(0);
@@ -152,6 +150,7 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       scale: regl.prop<{ scale: number[] }, 'scale'>('scale'),
     },
     primitive: 'lines',
+    offset: regl.prop<{ offset: number }, 'offset'>('offset'),
     count: regl.prop<{ count: number }, 'count'>('count'),
     depth: { enable: false },
     blend,
@@ -164,9 +163,8 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
     grow: number;
     strokePx: number;
     opacity: number;
-    ringColor: number[];
-    ringOnly: number;
     count: number;
+    offset: number;
   };
   const pointCommand = (pos: createREGL.Buffer, col: createREGL.Buffer, size: createREGL.Buffer) =>
     regl({
@@ -184,39 +182,49 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
         grow: regl.prop<PointProps, 'grow'>('grow'),
         strokePx: regl.prop<PointProps, 'strokePx'>('strokePx'),
         opacity: regl.prop<PointProps, 'opacity'>('opacity'),
-        ringColor: regl.prop<PointProps, 'ringColor'>('ringColor'),
-        ringOnly: regl.prop<PointProps, 'ringOnly'>('ringOnly'),
         dpr: () => dpr,
       },
       primitive: 'points',
       count: regl.prop<PointProps, 'count'>('count'),
+      offset: regl.prop<PointProps, 'offset'>('offset'),
       depth: { enable: false },
       blend,
     });
   const drawPoints = pointCommand(nodePos, nodeColor, nodeSize);
-  const drawMarks = pointCommand(markPos, markColor, markSize);
+
 
   return {
     kind: 'webgl',
-    setNodes(x, y, c, s, count) {
+    setNodes(x, y, c, s, count, order) {
       xs = x;
       ys = y;
       colors = c;
       sizes = s;
       const pos = new Float32Array(count * 2);
-      for (let i = 0; i < count; i++) {
-        pos[i * 2] = x[i];
-        pos[i * 2 + 1] = y[i];
+      const col = new Uint8Array(count * 4);
+      const siz = new Float32Array(count);
+      for (let k = 0; k < count; k++) {
+        const i = order[k];
+        pos[k * 2] = x[i];
+        pos[k * 2 + 1] = y[i];
+        col[k * 4] = c[i * 4];
+        col[k * 4 + 1] = c[i * 4 + 1];
+        col[k * 4 + 2] = c[i * 4 + 2];
+        col[k * 4 + 3] = c[i * 4 + 3];
+        siz[k] = s[i];
       }
       nodePos({ data: pos, usage: 'dynamic' });
-      nodeColor({ data: c.subarray(0, count * 4), usage: 'dynamic' });
-      nodeSize({ data: s.subarray(0, count), usage: 'dynamic' });
+      nodeColor({ data: col, usage: 'dynamic' });
+      nodeSize({ data: siz, usage: 'dynamic' });
       nodeCount = count;
     },
     setEdges(src, dst, c, count) {
       const order = edgeOrder(count);
       const pos = new Float32Array(count * 4);
       const col = new Uint8Array(count * 8);
+      // RGBA as one 32-bit word per endpoint: two word copies per edge, no per-edge objects.
+      const col32 = new Uint32Array(col.buffer);
+      const c32 = new Uint32Array(c.buffer, c.byteOffset, count * 2);
       for (let k = 0; k < count; k++) {
         const e = order[k];
         const a = src[e];
@@ -225,7 +233,8 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
         pos[k * 4 + 1] = ys[a];
         pos[k * 4 + 2] = xs[b];
         pos[k * 4 + 3] = ys[b];
-        col.set(c.subarray(e * 8, e * 8 + 8), k * 8);
+        col32[k * 2] = c32[e * 2];
+        col32[k * 2 + 1] = c32[e * 2 + 1];
       }
       edgePos({ data: pos, usage: 'static' });
       edgeColor({ data: col, usage: 'static' });
@@ -242,30 +251,22 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       const v = o.view;
       const center = [v.cx, v.cy];
       const scale = [(2 * v.zoom) / v.width, (2 * v.zoom) / v.height];
-      regl.clear({ color: [o.bg[0] / 255, o.bg[1] / 255, o.bg[2] / 255, 1], depth: 1 });
-      const n = o.edges === 'all' ? edgeCount : o.edges === 'sample' ? Math.min(edgeCount, o.sampleEdges) : 0;
-      if (n > 0) drawEdges({ center, scale, count: n * 2 });
-      const common = { center, scale, sizeScale: o.sizeScale, strokePx: o.strokeWidth * dpr };
-      if (nodeCount > 0) {
-        drawPoints({ ...common, grow: 0, opacity: o.pointOpacity, ringColor: [0, 0, 0, 0], ringOnly: 0, count: nodeCount });
-      }
-      const marked = o.marked.filter((i) => i >= 0 && i < nodeCount);
-      if (marked.length > 0) {
-        const pos = new Float32Array(marked.length * 2);
-        const col = new Uint8Array(marked.length * 4);
-        const siz = new Float32Array(marked.length);
-        marked.forEach((i, k) => {
-          pos[k * 2] = xs[i];
-          pos[k * 2 + 1] = ys[i];
-          col.set(colors.subarray(i * 4, i * 4 + 4), k * 4);
-          siz[k] = sizes[i];
+      if (o.clear) regl.clear({ color: [o.bg[0] / 255, o.bg[1] / 255, o.bg[2] / 255, 1], depth: 1 });
+      const e0 = Math.max(0, Math.min(edgeCount, o.edgeStart));
+      const e1 = Math.max(e0, Math.min(edgeCount, o.edgeEnd));
+      if (e1 > e0) drawEdges({ center, scale, offset: e0 * 2, count: (e1 - e0) * 2 });
+      const shown = Math.min(nodeCount, o.nodes);
+      if (shown > 0) {
+        drawPoints({
+          center,
+          scale,
+          sizeScale: o.sizeScale,
+          strokePx: o.strokeWidth * dpr,
+          grow: 0,
+          opacity: o.pointOpacity,
+          count: shown,
+          offset: nodeCount - shown,
         });
-        markPos({ data: pos });
-        markColor({ data: col });
-        markSize({ data: siz });
-        const light = o.bg[0] + o.bg[1] + o.bg[2] > 384;
-        drawMarks({ ...common, grow: 8, strokePx: 3 * dpr, opacity: 1, ringColor: light ? [0, 0, 0, 1] : [1, 1, 1, 1], ringOnly: 1, count: marked.length });
-        drawMarks({ ...common, grow: 2, opacity: 1, ringColor: [0, 0, 0, 0], ringOnly: 0, count: marked.length });
       }
     },
     finish() {
@@ -276,6 +277,8 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
   };
 }
 
+const CANVAS_MAX_EDGES = 150_000;
+
 /** The fallback for browsers without WebGL: the same picture, drawn with Canvas2D, fewer edges. */
 export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null {
   const ctx = canvas.getContext('2d', { alpha: false });
@@ -285,6 +288,7 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
   let colors: Uint8Array = new Uint8Array(0);
   let sizes: Float32Array = new Float32Array(0);
   let nodeCount = 0;
+  let nodeOrder: Uint32Array = new Uint32Array(0);
   let src: Uint32Array = new Uint32Array(0);
   let dst: Uint32Array = new Uint32Array(0);
   let edgeColors: Uint8Array = new Uint8Array(0);
@@ -295,12 +299,13 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
     `rgba(${c[i]},${c[i + 1]},${c[i + 2]},${((alpha ?? c[i + 3]) / 255).toFixed(3)})`;
   return {
     kind: 'canvas2d',
-    setNodes(x, y, c, s, count) {
+    setNodes(x, y, c, s, count, order) {
       xs = x;
       ys = y;
       colors = c;
       sizes = s;
       nodeCount = count;
+      nodeOrder = order;
     },
     setEdges(s, d, c, count) {
       src = s;
@@ -317,17 +322,19 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
     draw(o) {
       const v = o.view;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.fillStyle = `rgb(${o.bg[0]},${o.bg[1]},${o.bg[2]})`;
-      ctx.fillRect(0, 0, v.width, v.height);
-      // Canvas2D strokes are slow: cap edges (a uniform sample) even when the view is still.
-      const cap = o.edges === 'all' ? 150_000 : o.edges === 'sample' ? Math.min(o.sampleEdges, 20_000) : 0;
-      const n = Math.min(edgeCount, cap);
+      if (o.clear) {
+        ctx.fillStyle = `rgb(${o.bg[0]},${o.bg[1]},${o.bg[2]})`;
+        ctx.fillRect(0, 0, v.width, v.height);
+      }
+      // Canvas2D strokes are slow: never more than CANVAS_MAX_EDGES (a uniform sample).
+      const e0 = Math.max(0, Math.min(edgeCount, CANVAS_MAX_EDGES, o.edgeStart));
+      const e1 = Math.max(e0, Math.min(edgeCount, CANVAS_MAX_EDGES, o.edgeEnd));
       const hw = v.width / 2;
       const hh = v.height / 2;
       ctx.lineWidth = 1;
       let style = '';
       ctx.beginPath();
-      for (let k = 0; k < n; k++) {
+      for (let k = e0; k < e1; k++) {
         const e = order[k];
         const s = css(edgeColors, e * 8);
         if (s !== style) {
@@ -343,7 +350,9 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
       }
       if (style) ctx.stroke();
       ctx.globalAlpha = o.pointOpacity;
-      for (let i = 0; i < nodeCount; i++) {
+      // Smallest first, so that big nodes end up on top.
+      for (let k = nodeCount - Math.min(nodeCount, o.nodes); k < nodeCount; k++) {
+        const i = nodeOrder[k];
         const px = (xs[i] - v.cx) * v.zoom + hw;
         const py = hh - (ys[i] - v.cy) * v.zoom;
         const r = Math.max(0.75, (sizes[i] * o.sizeScale) / 2);
@@ -358,18 +367,6 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
         }
       }
       ctx.globalAlpha = 1;
-      const light = o.bg[0] + o.bg[1] + o.bg[2] > 384;
-      for (const i of o.marked) {
-        if (i < 0 || i >= nodeCount) continue;
-        const px = (xs[i] - v.cx) * v.zoom + hw;
-        const py = hh - (ys[i] - v.cy) * v.zoom;
-        const r = Math.max(0.75, (sizes[i] * o.sizeScale) / 2) + 3;
-        ctx.beginPath();
-        ctx.arc(px, py, r, 0, Math.PI * 2);
-        ctx.lineWidth = 2.5;
-        ctx.strokeStyle = light ? '#000' : '#fff';
-        ctx.stroke();
-      }
     },
     finish() {
       ctx.getImageData(0, 0, 1, 1);

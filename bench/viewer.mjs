@@ -1,0 +1,203 @@
+// Viewer benchmark: time to first frame and frame time while panning, for synthetic graphs of
+// 10k, 100k and 1M edges, in headless Debian Chromium with software WebGL (SwiftShader).
+//
+//   node bench/viewer.mjs [--sizes 10000,100000,1000000] [--frames 60] [--layout]
+//
+// It starts a real graphport server (the repo's .venv python, or $BENCH_PYTHON) on 127.0.0.1 and a
+// free port, plots one public dataset per size through the engine, then opens
+// /graph/graph.html?dataset=ID for each in a fresh browser context. Nodes = edges / 5, in 40
+// Gaussian clusters (90% of edges inside a cluster), coloured by a categorical `group` column.
+// Positions are uploaded (node_x/node_y) so the figures measure the viewer, not the server's
+// layout; pass --layout to let the server lay the graph out at plot time instead (slow at 1M).
+//
+// Figures:
+//   first frame  = performance.now() when the first full frame has finished drawing (gl.readPixels
+//                  forces completion), i.e. milliseconds since navigation start: metadata + both
+//                  Arrow downloads + decode + buffers + one complete frame.
+//   pan frame    = mean / p95 of per-frame time while the view pans every animation frame (the
+//                  viewer's moving mode: edges thinned to a random sample), each frame timed to GPU
+//                  completion.
+//   full redraw  = one complete frame with every edge, timed to completion.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import readline from 'node:readline';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(path.join(root, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const sizes = opt('sizes', '10000,100000,1000000').split(',').map(Number);
+const frames = Number(opt('frames', '60'));
+const serverLayout = args.includes('--layout');
+const breakdown = args.includes('--breakdown');
+
+// The study behind issue #4 (regl drawing everything, same machine class, SwiftShader).
+const STUDY = {
+  10000: { first: '–', redraw: '–' },
+  100000: { first: '1.3–2.3 s', redraw: '0.3–0.7 s' },
+  1000000: { first: '3.6–4.7 s', redraw: '–' },
+};
+
+const SERVER_PY = String.raw`
+import json, sys, tempfile
+from pathlib import Path
+import numpy as np
+import pyarrow as pa
+import graphport
+from graphport import ServerConfig
+from graphport.transports import asgi  # noqa: F401  (the app comes from Server.asgi_app())
+import uvicorn, socket
+
+sizes = [int(s) for s in sys.argv[1].split(",")]
+layout = sys.argv[2] == "1"
+data = Path(tempfile.mkdtemp(prefix="graphport-bench-viewer-"))
+server = graphport.Server(config=ServerConfig(data=data / "data", secret="bench-viewer-" + "x" * 32))
+server.__enter__()
+server.create_user("bench", "bench password 123")
+who = server.accounts.require_user("bench")
+
+def ipc(table):
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+ids = {}
+for m in sizes:
+    rng = np.random.default_rng(m)
+    n = max(10, m // 5)
+    k = 40
+    group = rng.integers(0, k, n)
+    centers = rng.normal(0, 40, (k, 2))
+    pos = centers[group] + rng.normal(0, 6, (n, 2))
+    order = np.argsort(group, kind="stable")
+    starts = np.searchsorted(group[order], np.arange(k))
+    counts = np.bincount(group, minlength=k)
+    src = rng.integers(0, n, m)
+    inside = rng.random(m) < 0.9
+    g = group[src]
+    dst = rng.integers(0, n, m)
+    pick = starts[g] + (rng.random(m) * counts[g]).astype(np.int64)
+    dst = np.where(inside, order[np.minimum(pick, n - 1)], dst)
+    nodes = pa.table({
+        "id": np.arange(n, dtype=np.int64),
+        "group": pa.array([f"g{v:02d}" for v in group]),
+        "px": pos[:, 0].astype(np.float32),
+        "py": pos[:, 1].astype(np.float32),
+    })
+    edges = pa.table({"s": src.astype(np.int64), "d": dst.astype(np.int64)})
+    bindings = {"node": "id", "node_color": "group"}
+    if not layout:
+        bindings.update(node_x="px", node_y="py")
+    ids[m] = server.plot(who, {
+        "name": f"bench {m} edges",
+        "edge_encodings": {"bindings": {"source": "s", "destination": "d"}},
+        "node_encodings": {"bindings": bindings},
+    }, ipc(edges), ipc(nodes), {"mode": "public"})
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.bind(("127.0.0.1", 0))
+port = sock.getsockname()[1]
+uv = uvicorn.Server(uvicorn.Config(server.asgi_app(), log_level="warning", lifespan="off"))
+import threading
+threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True).start()
+import time
+while not uv.started:
+    time.sleep(0.01)
+print(json.dumps({"url": f"http://127.0.0.1:{port}", "ids": ids}), flush=True)
+sys.stdin.read()  # serve until the bench closes our stdin
+uv.should_exit = True
+`;
+
+function python() {
+  if (process.env.BENCH_PYTHON) return process.env.BENCH_PYTHON;
+  const venv = path.join(root, '.venv', 'bin', 'python');
+  return existsSync(venv) ? venv : 'python3';
+}
+
+async function startServer() {
+  const t0 = Date.now();
+  const child = spawn(python(), ['-c', SERVER_PY, sizes.join(','), serverLayout ? '1' : '0'], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const rl = readline.createInterface({ input: child.stdout });
+  const first = await new Promise((resolve, reject) => {
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the bench server exited with ${code}`)));
+  });
+  const info = JSON.parse(first);
+  console.log(`server ready at ${info.url} (datasets plotted in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  return { child, ...info };
+}
+
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+
+const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+
+async function main() {
+  const server = await startServer();
+  const executablePath = process.env.CHROMIUM || execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
+  // launch() gives the browser a fresh temporary profile (user-data-dir) and removes it afterwards.
+  let browser;
+  const rows = [];
+  try {
+    browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+    for (const m of sizes) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+      const page = await context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${server.url}/graph/graph.html?dataset=${server.ids[m]}&showLabels=False`);
+      await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 180_000 });
+      const r = await page.evaluate(async ([n, breakdown]) => {
+        const g = window.__graphport;
+        if (g.state !== 'ready') return { error: g.error };
+        // Wait for the complete picture (big graphs finish it over several frames).
+        const t0 = performance.now();
+        while (g.completeMs === null && performance.now() - t0 < 120_000) await new Promise((res) => setTimeout(res, 50));
+        const pan = await g.benchPan(n, 6);
+        const full = g.benchFull(3);
+        const nodesOnly = breakdown ? await g.benchPan(Math.min(n, 20), 6, 'none') : null;
+        return { nodesOnly, first: g.firstFrameMs, complete: g.completeMs, marks: g.marks, renderer: g.renderer, nodes: g.nodeCount, edges: g.edgeCount, pan, full };
+      }, [frames, breakdown]);
+      if (r.error || errors.length) throw new Error(`viewer failed at ${m} edges: ${r.error ?? errors.join('; ')}`);
+      rows.push({ m, ...r });
+      console.log(
+        `${m.toLocaleString('en-US')} edges (${r.nodes.toLocaleString('en-US')} nodes, ${r.renderer}): first frame ${fmt(r.first)}, complete ${fmt(r.complete)} ` +
+          `[${Object.entries(r.marks).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}]; pan ${fmt(r.pan.meanMs)} mean, ` +
+          `${fmt(r.pan.p95Ms)} p95 (${r.pan.nodesDrawn.toLocaleString("en-US")} nodes, ${r.pan.edgesDrawn.toLocaleString("en-US")} edges drawn); full redraw ${fmt(r.full.meanMs)}` +
+          (r.nodesOnly ? `; nodes only ${fmt(r.nodesOnly.meanMs)}` : ''),
+      );
+      await context.close();
+    }
+  } finally {
+    await browser?.close();
+    server.child.stdin.end();
+  }
+  console.log('\n| edges | nodes | first frame | complete picture | study first frame | pan frame mean / p95 | full redraw | study redraw |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const s = STUDY[r.m] ?? { first: '–', redraw: '–' };
+    console.log(
+      `| ${r.m.toLocaleString('en-US')} | ${r.nodes.toLocaleString('en-US')} | ${fmt(r.first)} | ${fmt(r.complete)} | ${s.first} | ` +
+        `${fmt(r.pan.meanMs)} / ${fmt(r.pan.p95Ms)} | ${fmt(r.full.meanMs)} | ${s.redraw} |`,
+    );
+  }
+  console.log(`\nAims (issue #4): first frame at 1M < 3 s; panning at 1M < 100 ms per frame. cores: ${os.cpus().length}`);
+}
+
+await main();
