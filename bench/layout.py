@@ -53,10 +53,14 @@ def timed(fn: object) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--drl-max", type=int, default=10_000, help="largest graph to run igraph DrL on")
-    parser.add_argument("--fr-max", type=int, default=1_000_000, help="largest graph to run igraph FR (500 it) on")
+    parser.add_argument(
+        "--fr-max", type=int, default=1_000_000, help="largest graph to run igraph FR (500 it) on"
+    )
     args = parser.parse_args()
     cases = [(f"random {int(s):,}", random_edges(int(s))) for s in args.sizes.split(",")]
     fb = facebook()
@@ -68,13 +72,15 @@ def main() -> None:
     print("-" * len(header))
     for name, edges in cases:
         build_graph(edges.slice(0, 100), None, BINDINGS, {})  # warm the worker pool
-        t_gp = timed(lambda: build_graph(edges, None, BINDINGS, {}))
+        t_gp = timed(lambda e=edges: build_graph(e, None, BINDINGS, {}))
         g = igraph_graph(edges)
-        fr = timed(lambda: g.layout_fruchterman_reingold()) if edges.num_rows <= args.fr_max else float("nan")
-        drl = timed(lambda: g.layout_drl()) if edges.num_rows <= args.drl_max else float("nan")
+        fr = timed(lambda g=g: g.layout_fruchterman_reingold()) if edges.num_rows <= args.fr_max else float("nan")
+        drl = timed(lambda g=g: g.layout_drl()) if edges.num_rows <= args.drl_max else float("nan")
         ratio = t_gp / fr if fr == fr else float("nan")
-        print(f"{name:<18}{g.vcount():>10,}{t_gp:>13.2f}{iterations_for(edges.num_rows):>11}{fr:>13.2f}"
-              f"{ratio:>8.2f}{drl:>14.2f}")
+        print(
+            f"{name:<18}{g.vcount():>10,}{t_gp:>13.2f}{iterations_for(edges.num_rows):>11}{fr:>13.2f}"
+            f"{ratio:>8.2f}{drl:>14.2f}"
+        )
     print("ratio = graphport / igraph FR with its defaults (500 iterations); nan = not run at that size")
 
 

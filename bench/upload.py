@@ -24,11 +24,10 @@ import threading
 import time
 from pathlib import Path
 
+import graphistry
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
-import graphistry
 
 BIN = Path(sys.executable).parent / "graphport"
 
@@ -42,8 +41,13 @@ def free_port() -> int:
 def frame(num_edges: int) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     n = max(2, num_edges // 5)
-    return pd.DataFrame({"src": rng.integers(0, n, num_edges), "dst": rng.integers(0, n, num_edges),
-                         "weight": rng.random(num_edges)})
+    return pd.DataFrame(
+        {
+            "src": rng.integers(0, n, num_edges),
+            "dst": rng.integers(0, n, num_edges),
+            "weight": rng.random(num_edges),
+        }
+    )
 
 
 def floor_seconds(df: pd.DataFrame, directory: Path) -> tuple[float, float, float]:
@@ -92,16 +96,23 @@ def floor_seconds(df: pd.DataFrame, directory: Path) -> tuple[float, float, floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--reps", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="graphport-bench-") as tmp:
         data = Path(tmp) / "data"
-        subprocess.run([BIN, "user", "add", "bench", "--password", "pw", "--data", data], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [BIN, "user", "add", "bench", "--password", "pw", "--data", data],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         port = free_port()
-        proc = subprocess.Popen([BIN, "serve", "--port", str(port), "--data", data], stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [BIN, "serve", "--port", str(port), "--data", data], stdout=subprocess.DEVNULL
+        )
         try:
             deadline = time.time() + 30
             while True:
@@ -114,7 +125,9 @@ def main() -> None:
                     time.sleep(0.1)
             g = graphistry.client()
             g.register(api=3, protocol="http", server=f"127.0.0.1:{port}", username="bench", password="pw")
-            print(f"{'edges':>12}{'plot() s':>11}{'floor s':>10}{'(encode':>9}{'send':>7}{'fsync)':>8}{'ratio':>8}")
+            print(
+                f"{'edges':>12}{'plot() s':>11}{'floor s':>10}{'(encode':>9}{'send':>7}{'fsync)':>8}{'ratio':>8}"
+            )
             for size in (int(s) for s in args.sizes.split(",")):
                 df = frame(size)
                 plots, floors = [], []
@@ -127,7 +140,9 @@ def main() -> None:
                 plot_s = statistics.median(plots)
                 enc, send, write = (statistics.median(p[i] for p in floors) for i in range(3))
                 floor = enc + send + write
-                print(f"{size:>12,}{plot_s:>11.2f}{floor:>10.2f}{enc:>9.2f}{send:>7.2f}{write:>8.2f}{plot_s / floor:>8.2f}")
+                print(
+                    f"{size:>12,}{plot_s:>11.2f}{floor:>10.2f}{enc:>9.2f}{send:>7.2f}{write:>8.2f}{plot_s / floor:>8.2f}"
+                )
             print(f"median of {args.reps}; ratio = plot() / floor (1.0 would be free)")
         finally:
             proc.terminate()

@@ -46,13 +46,18 @@ class LocalTransport(httpx.BaseTransport):
         async def call() -> httpx.Response:
             body = request.read()
             async_request = httpx.Request(
-                request.method, request.url, headers=request.headers, content=body,
+                request.method,
+                request.url,
+                headers=request.headers,
+                content=body,
                 extensions=request.extensions,
             )
             response = await self._asgi.handle_async_request(async_request)
             content = await response.aread()
             return httpx.Response(
-                response.status_code, headers=response.headers, content=content,
+                response.status_code,
+                headers=response.headers,
+                content=content,
                 extensions=response.extensions,
             )
 

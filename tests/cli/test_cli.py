@@ -23,8 +23,15 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_help_for_every_command() -> None:
-    for args in (["--help"], ["serve", "--help"], ["user", "add", "--help"], ["org", "add", "--help"],
-                 ["org", "add-member", "--help"], ["key", "create", "--help"], ["demo", "--help"]):
+    for args in (
+        ["--help"],
+        ["serve", "--help"],
+        ["user", "add", "--help"],
+        ["org", "add", "--help"],
+        ["org", "add-member", "--help"],
+        ["key", "create", "--help"],
+        ["demo", "--help"],
+    ):
         code, out, _ = run(*args)
         assert code == 0 and "Usage:" in out
 
@@ -48,7 +55,7 @@ def test_user_org_key_roundtrip(tmp_path: Path) -> None:
 def test_errors_are_one_line_and_nonzero(tmp_path: Path) -> None:
     data = str(tmp_path / "d")
     run("user", "add", "alice", "--password", "pw", "--data", data)
-    code, out, err = run("user", "add", "alice", "--password", "pw", "--data", data)
+    code, _out, err = run("user", "add", "alice", "--password", "pw", "--data", data)
     assert code == 1 and err.strip() == "Error: A user named 'alice' already exists."
     code, _, err = run("org", "add-member", "nope", "alice", "--data", data)
     assert code == 1 and "There is no organization 'nope'" in err and "Traceback" not in err
@@ -83,8 +90,11 @@ def test_serve_starts_and_answers(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--data", str(tmp_path / "d"), "--sample"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port), "--data", str(tmp_path / "d"), "--sample"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]

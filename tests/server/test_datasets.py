@@ -11,8 +11,11 @@ import pytest
 from graphport import NotFoundError, Server
 from graphport.server._ingest import to_ipc_file
 
-SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}},
-        "node_encodings": {"bindings": {"node": "id"}}}
+SPEC = {
+    "name": "t",
+    "edge_encodings": {"bindings": {"source": "s", "destination": "d"}},
+    "node_encodings": {"bindings": {"node": "id"}},
+}
 EDGES = to_ipc_file(pa.table({"s": ["a", "b"], "d": ["b", "c"]}))
 
 

@@ -58,7 +58,9 @@ def test_uploaded_nodes_keep_columns_and_gain_missing_endpoints() -> None:
 
 
 def test_dictionary_and_large_string_ids_are_one_kind() -> None:
-    edges = pa.table({"s": pa.array(["a", "b"]).dictionary_encode(), "d": pa.array(["b", "a"], pa.large_string())})
+    edges = pa.table(
+        {"s": pa.array(["a", "b"]).dictionary_encode(), "d": pa.array(["b", "a"], pa.large_string())}
+    )
     assert sorted(build_graph(edges, None, EB, {}).column("id").to_pylist()) == ["a", "b"]
 
 

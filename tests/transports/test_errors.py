@@ -66,7 +66,9 @@ def test_unknown_user_same_answer(http: httpx.Client, server: Server) -> None:
 def test_expired_token_on_refresh_says_so(tmp_path: Path) -> None:
     with Server(config=ServerConfig(data=tmp_path, secret=SECRET)) as server:
         server.create_user("eve", PASSWORD)
-        expired = jwt.encode({"sub": "1", "username": "eve", "iat": 1, "exp": 2, "ep": 0}, SECRET, algorithm="HS256")
+        expired = jwt.encode(
+            {"sub": "1", "username": "eve", "iat": 1, "exp": 2, "ep": 0}, SECRET, algorithm="HS256"
+        )
         with httpx.Client(transport=server.local_transport(), base_url="http://t") as http:
             r = http.post("/api/v2/auth/token/refresh", json={"token": expired})
             body = assert_error(r, 401, "token_expired")
@@ -76,9 +78,14 @@ def test_expired_token_on_refresh_says_so(tmp_path: Path) -> None:
 
 
 def test_forged_token(http: httpx.Client, alice: str) -> None:
-    forged = jwt.encode({"sub": "1", "username": "alice", "iat": 1, "exp": 2**40, "ep": 0}, "other" * 10, algorithm="HS256")
-    assert_error(http.post("/api/v2/upload/datasets/", json=SPEC, headers={"Authorization": f"Bearer {forged}"}),
-                 401, "token_invalid")
+    forged = jwt.encode(
+        {"sub": "1", "username": "alice", "iat": 1, "exp": 2**40, "ep": 0}, "other" * 10, algorithm="HS256"
+    )
+    assert_error(
+        http.post("/api/v2/upload/datasets/", json=SPEC, headers={"Authorization": f"Bearer {forged}"}),
+        401,
+        "token_invalid",
+    )
     assert_error(http.post("/api-token-verify/", json={"token": forged}), 401, "token_invalid")
     assert_error(http.post("/api/v2/upload/datasets/", json=SPEC), 401, "not_authenticated")
 
@@ -99,8 +106,9 @@ def test_fresh_token_refreshes(http: httpx.Client, alice: str) -> None:
     ],
     ids=["empty", "garbage", "truncated-file", "bad-file"],
 )
-def test_malformed_arrow_stores_nothing(http: httpx.Client, server: Server, alice: str, body: bytes,
-                                        words: list[str]) -> None:
+def test_malformed_arrow_stores_nothing(
+    http: httpx.Client, server: Server, alice: str, body: bytes, words: list[str]
+) -> None:
     headers = bearer(server, alice)
     ds = create(http, headers)
     before = blob_files(server)
@@ -115,7 +123,9 @@ def test_malformed_arrow_stores_nothing(http: httpx.Client, server: Server, alic
 
 def test_missing_bound_column(http: httpx.Client, server: Server, alice: str) -> None:
     headers = bearer(server, alice)
-    ds = create(http, {**headers}, {**SPEC, "edge_encodings": {"bindings": {"source": "s", "destination": "dst"}}})
+    ds = create(
+        http, {**headers}, {**SPEC, "edge_encodings": {"bindings": {"source": "s", "destination": "dst"}}}
+    )
     r = http.post(f"/api/v2/upload/datasets/{ds}/edges/arrow", content=arrow_file(EDGES), headers=headers)
     body = assert_error(r, 400, "binding_mismatch", "'dst'", "destination")
     assert body["errors"][0]["field"] == "destination"
@@ -140,10 +150,15 @@ def test_unknown_dataset_everywhere(http: httpx.Client, server: Server, alice: s
         ("GET", "/api/v2/upload/datasets/nope"),
         ("POST", "/api/v2/upload/datasets/nope/edges/arrow"),
     ]:
-        r = http.request(method, path, headers=headers, content=arrow_file(EDGES) if method == "POST" else None)
+        r = http.request(
+            method, path, headers=headers, content=arrow_file(EDGES) if method == "POST" else None
+        )
         assert_error(r, 404, "dataset_not_found")
-    r = http.post("/api/v2/share/link/", json={"obj_pk": "nope", "obj_type": "dataset", "mode": "public"},
-                  headers=headers)
+    r = http.post(
+        "/api/v2/share/link/",
+        json={"obj_pk": "nope", "obj_type": "dataset", "mode": "public"},
+        headers=headers,
+    )
     assert_error(r, 404, "dataset_not_found")
 
 
@@ -161,13 +176,20 @@ def test_body_over_limit_is_413(tmp_path: Path) -> None:
 
 def test_invalid_json_and_shapes(http: httpx.Client, server: Server, alice: str) -> None:
     headers = bearer(server, alice)
-    r = http.post("/api/v2/upload/datasets/", content=b"{nope", headers={**headers, "content-type": "application/json"})
+    r = http.post(
+        "/api/v2/upload/datasets/", content=b"{nope", headers={**headers, "content-type": "application/json"}
+    )
     assert_error(r, 400, "invalid_json")
-    r = http.post("/api/v2/upload/datasets/", json={"edge_encodings": {"bindings": {"source": 3}}}, headers=headers)
+    r = http.post(
+        "/api/v2/upload/datasets/", json={"edge_encodings": {"bindings": {"source": 3}}}, headers=headers
+    )
     body = assert_error(r, 400, "invalid_dataset", "edge_encodings.bindings")
     assert body["success"] is False
-    r = http.post("/api/v2/share/link/", json={"obj_pk": create(http, headers), "obj_type": "dataset", "mode": "secret"},
-                  headers=headers)
+    r = http.post(
+        "/api/v2/share/link/",
+        json={"obj_pk": create(http, headers), "obj_type": "dataset", "mode": "secret"},
+        headers=headers,
+    )
     assert_error(r, 400, "invalid_privacy", "'secret'")
 
 
@@ -178,7 +200,11 @@ def test_switch_failure_shape(http: httpx.Client, server: Server, alice: str) ->
 
 
 def test_sso_not_configured(http: httpx.Client) -> None:
-    for path in ("/api/v2/g/sso/oidc/login/", "/api/v2/o/acme/sso/oidc/login/", "/api/v2/o/acme/sso/oidc/login/okta/"):
+    for path in (
+        "/api/v2/g/sso/oidc/login/",
+        "/api/v2/o/acme/sso/oidc/login/",
+        "/api/v2/o/acme/sso/oidc/login/okta/",
+    ):
         body = http.post(path, data={"client-type": "pygraphistry"}).json()
         assert body["status"] == "ERR" and "single sign-on is not configured" in body["message"]
 
@@ -191,8 +217,12 @@ def test_unknown_route_and_method_are_json(http: httpx.Client) -> None:
 def test_no_redirects_and_get_with_body(http: httpx.Client, server: Server, alice: str) -> None:
     key_id, secret = server.create_key(alice)
     for path in ("/api/v2/auth/pkey/jwt/", "/api/v2/auth/pkey/jwt"):
-        r = http.request("GET", path, content=b"{}", headers={"Authorization": f"PersonalKey {key_id}:{secret}",
-                                                               "content-type": "application/json"})
+        r = http.request(
+            "GET",
+            path,
+            content=b"{}",
+            headers={"Authorization": f"PersonalKey {key_id}:{secret}", "content-type": "application/json"},
+        )
         assert r.status_code == 200 and r.json()["token"]
     for path in ("/api/v2/auth/token/refresh", "/api/v2/auth/token/refresh/"):
         token = server.token_for(alice)
@@ -203,5 +233,7 @@ def test_plot_frame_errors(http: httpx.Client, server: Server, alice: str) -> No
     headers = bearer(server, alice)
     header = json.dumps({"dataset": SPEC, "tables": [{"name": "edges", "length": 10_000}]}).encode()
     body = struct.pack(">I", len(header)) + header + b"short"
-    assert_error(http.post("/api/v2/plot", content=body, headers=headers), 400, "invalid_plot_frame", "truncated")
+    assert_error(
+        http.post("/api/v2/plot", content=body, headers=headers), 400, "invalid_plot_frame", "truncated"
+    )
     assert blob_files(server) == []

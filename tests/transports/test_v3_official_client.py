@@ -49,7 +49,11 @@ def table(live: LiveServer, ds: str, kind: str, token: str | None = None) -> pa.
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     r = httpx.get(f"{live.url}/api/v2/datasets/{ds}/{kind}.arrow", headers=headers, timeout=60)
     assert r.status_code == 200, r.text
-    return pa.ipc.open_file(r.content).read_all() if r.content[:6] == b"ARROW1" else pa.ipc.open_stream(r.content).read_all()
+    return (
+        pa.ipc.open_file(r.content).read_all()
+        if r.content[:6] == b"ARROW1"
+        else pa.ipc.open_stream(r.content).read_all()
+    )
 
 
 def test_password_login_plot_and_tables_read_back_equal(live: LiveServer, alice: str) -> None:
@@ -99,10 +103,16 @@ def test_nodes_bindings_and_encodings_kept(live: LiveServer, alice: str) -> None
 
 @pytest.mark.parametrize(
     ("privacy", "expected_mode"),
-    [({"mode": "public"}, "public"), ({"mode": "org"}, "organization"), ({"mode": "private"}, "private"),
-     ({}, "private")],
+    [
+        ({"mode": "public"}, "public"),
+        ({"mode": "org"}, "organization"),
+        ({"mode": "private"}, "private"),
+        ({}, "private"),
+    ],
 )
-def test_privacy_share_call_stored(live: LiveServer, alice: str, privacy: dict[str, Any], expected_mode: str) -> None:
+def test_privacy_share_call_stored(
+    live: LiveServer, alice: str, privacy: dict[str, Any], expected_mode: str
+) -> None:
     g = login(live, alice)
     g.privacy(**privacy, notify=True, invited_users=["bob@example.org"], message="hi")
     ds = dataset_id(g.edges(edges_df(), "s", "d").plot(render=False))
@@ -142,7 +152,9 @@ def test_default_privacy_private_option(tmp_path: Any) -> None:
 def test_personal_key_login(live: LiveServer, server: Server, alice: str) -> None:
     key_id, secret = server.create_key(alice)
     g = graphistry.client()
-    g.register(api=3, protocol="http", server=live.address, personal_key_id=key_id, personal_key_secret=secret)
+    g.register(
+        api=3, protocol="http", server=live.address, personal_key_id=key_id, personal_key_secret=secret
+    )
     ds = dataset_id(g.edges(edges_df(), "s", "d").plot(render=False))
     assert meta(live, ds).json()["owner"] == "alice"
 
@@ -160,7 +172,10 @@ def test_token_login_with_and_without_verify(live: LiveServer, server: Server, a
     for verify in (True, False):
         g = graphistry.client()
         g.register(api=3, protocol="http", server=live.address, token=token, verify_token=verify)
-        assert meta(live, dataset_id(g.edges(edges_df(), "s", "d").plot(render=False))).json()["owner"] == "alice"
+        assert (
+            meta(live, dataset_id(g.edges(edges_df(), "s", "d").plot(render=False))).json()["owner"]
+            == "alice"
+        )
     with pytest.raises(ValueError, match="verification"):
         graphistry.client().register(api=3, protocol="http", server=live.address, token="forged.token.value")
 
@@ -172,8 +187,14 @@ def test_org_login_flows(live: LiveServer, server: Server, alice: str, bob: str)
     assert meta(live, ds).json()["org"] == "acme"
     key_id, secret = server.create_key(alice)
     k = graphistry.client()
-    k.register(api=3, protocol="http", server=live.address, personal_key_id=key_id, personal_key_secret=secret,
-               org_name="acme")
+    k.register(
+        api=3,
+        protocol="http",
+        server=live.address,
+        personal_key_id=key_id,
+        personal_key_secret=secret,
+        org_name="acme",
+    )
     assert meta(live, dataset_id(k.edges(edges_df(), "s", "d").plot(render=False))).json()["org"] == "acme"
     t = graphistry.client()
     t.register(api=3, protocol="http", server=live.address, token=server.token_for(alice), org_name="acme")
@@ -289,7 +310,11 @@ def test_expired_token_relogs_in_silently(tmp_path: Any) -> None:
 
 def test_url_params_survive_in_returned_url(live: LiveServer, alice: str) -> None:
     g = login(live, alice)
-    url = g.edges(edges_df(), "s", "d").settings(url_params={"bg": "#000000", "pageTitle": "my title"}).plot(render=False)
+    url = (
+        g.edges(edges_df(), "s", "d")
+        .settings(url_params={"bg": "#000000", "pageTitle": "my title"})
+        .plot(render=False)
+    )
     assert "bg=%23000000" in url or "bg=#000000" in url
     assert "pageTitle=my title" in url or "pageTitle=my%20title" in url
     r = httpx.get(url.replace(" ", "%20"))

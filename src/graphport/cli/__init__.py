@@ -19,11 +19,19 @@ DEFAULT_DATA = "./graphport-data"
 
 def store_options(fn: F) -> F:
     """--data / --db / --blobs, shared by every command that opens the stores."""
-    fn = click.option("--blobs", envvar="GRAPHPORT_BLOBS", help="Blob store: a directory (default DATA/blobs).")(fn)
-    fn = click.option("--db", envvar="GRAPHPORT_DB", help="SQLAlchemy URL (default sqlite:///DATA/graphport.db).")(fn)
     fn = click.option(
-        "--data", envvar="GRAPHPORT_DATA", default=DEFAULT_DATA, show_default=True,
-        type=click.Path(file_okay=False, path_type=Path), help="Data directory.",
+        "--blobs", envvar="GRAPHPORT_BLOBS", help="Blob store: a directory (default DATA/blobs)."
+    )(fn)
+    fn = click.option(
+        "--db", envvar="GRAPHPORT_DB", help="SQLAlchemy URL (default sqlite:///DATA/graphport.db)."
+    )(fn)
+    fn = click.option(
+        "--data",
+        envvar="GRAPHPORT_DATA",
+        default=DEFAULT_DATA,
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Data directory.",
     )(fn)
     return fn
 

@@ -20,8 +20,15 @@ def register(cli: click.Group) -> None:
     @click.option("--email", help="The user's email (invitations by email match it).")
     @click.option("--admin", is_flag=True, help="Make the user a site admin.")
     @store_options
-    def user_add(name: str, password: str, email: str | None, admin: bool, data: Path, db: str | None,
-                 blobs: str | None) -> None:
+    def user_add(
+        name: str,
+        password: str,
+        email: str | None,
+        admin: bool,
+        data: Path,
+        db: str | None,
+        blobs: str | None,
+    ) -> None:
         """Create user NAME."""
         with open_server(data, db, blobs) as server:
             server.create_user(name, password, email=email, is_admin=admin)
@@ -64,8 +71,9 @@ def register(cli: click.Group) -> None:
     @click.option("--name", help="Display name (default: the slug).")
     @click.option("--member", "members", multiple=True, help="A username to add as member (repeatable).")
     @store_options
-    def org_add(slug: str, name: str | None, members: tuple[str, ...], data: Path, db: str | None,
-                blobs: str | None) -> None:
+    def org_add(
+        slug: str, name: str | None, members: tuple[str, ...], data: Path, db: str | None, blobs: str | None
+    ) -> None:
         """Create organization SLUG."""
         with open_server(data, db, blobs) as server:
             server.create_org(slug, name=name, members=list(members))
@@ -74,9 +82,13 @@ def register(cli: click.Group) -> None:
     @org.command("add-member")
     @click.argument("slug")
     @click.argument("name")
-    @click.option("--role", type=click.Choice(["owner", "admin", "member"]), default="member", show_default=True)
+    @click.option(
+        "--role", type=click.Choice(["owner", "admin", "member"]), default="member", show_default=True
+    )
     @store_options
-    def org_add_member(slug: str, name: str, role: str, data: Path, db: str | None, blobs: str | None) -> None:
+    def org_add_member(
+        slug: str, name: str, role: str, data: Path, db: str | None, blobs: str | None
+    ) -> None:
         """Add user NAME to organization SLUG (or change their role)."""
         with open_server(data, db, blobs) as server:
             server.add_member(slug, name, role)

@@ -17,11 +17,13 @@ def sample_table() -> pa.Table:
     text = resources.files("graphport._samples").joinpath("lesmiserables.csv").read_bytes().decode("utf-8")
     # The file keeps its original old-Mac CR line endings; splitlines handles CR, LF and CRLF.
     rows = list(csv.DictReader(io.StringIO("\n".join(text.splitlines()))))
-    return pa.table({
-        "source": [r["source"] for r in rows],
-        "target": [r["target"] for r in rows],
-        "value": [int(r["value"]) for r in rows],
-    })
+    return pa.table(
+        {
+            "source": [r["source"] for r in rows],
+            "target": [r["target"] for r in rows],
+            "value": [int(r["value"]) for r in rows],
+        }
+    )
 
 
 def ensure_sample(server: Server, base: str) -> tuple[str, str, str]:
@@ -34,7 +36,11 @@ def ensure_sample(server: Server, base: str) -> tuple[str, str, str]:
         fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(password)
-    password = password_file.read_text().strip() if password_file.exists() else "(set with graphport user set-password demo)"
+    password = (
+        password_file.read_text().strip()
+        if password_file.exists()
+        else "(set with graphport user set-password demo)"
+    )
     principal = server.accounts.require_user(username)
     existing = [d for d in server.datasets.list_for(principal) if d["name"] == "Les Misérables"]
     if existing:
@@ -47,7 +53,9 @@ def ensure_sample(server: Server, base: str) -> tuple[str, str, str]:
         spec = {
             "name": "Les Misérables",
             "description": "Character co-appearances in Victor Hugo's novel (Knuth)",
-            "edge_encodings": {"bindings": {"source": "source", "destination": "target", "edge_weight": "value"}},
+            "edge_encodings": {
+                "bindings": {"source": "source", "destination": "target", "edge_weight": "value"}
+            },
             "node_encodings": {"bindings": {}},
             "metadata": {"agent": "graphport-demo"},
         }

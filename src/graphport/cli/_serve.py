@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from .. import Server, ServerConfig
-from ._sample import ensure_sample
 from . import open_server, store_options
+from ._sample import ensure_sample
 
 _ENV_OPTIONS = {
     "token_ttl": "GRAPHPORT_TOKEN_TTL",
@@ -34,25 +34,54 @@ def app_from_env() -> Any:
 def register(cli: click.Group) -> None:
     @cli.command()
     @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-    @click.option("--port", default=8080, show_default=True, type=int, help="Port to bind (0: any free port).")
+    @click.option(
+        "--port", default=8080, show_default=True, type=int, help="Port to bind (0: any free port)."
+    )
     @click.option("--bus", envvar="GRAPHPORT_BUS", help="Live-update bus URL (default: in-process).")
     @click.option("--workers", default=1, show_default=True, type=int, help="Server processes.")
-    @click.option("--token-ttl", default=3600, show_default=True, type=int, help="Access token lifetime, seconds.")
-    @click.option("--default-privacy", type=click.Choice(["public", "organization", "private"]),
-                  default="public", show_default=True, help="Privacy of datasets whose uploader set none.")
-    @click.option("--max-upload-bytes", default=8 * 1024**3, show_default=True, type=int,
-                  help="Largest request body accepted (larger gets HTTP 413).")
+    @click.option(
+        "--token-ttl", default=3600, show_default=True, type=int, help="Access token lifetime, seconds."
+    )
+    @click.option(
+        "--default-privacy",
+        type=click.Choice(["public", "organization", "private"]),
+        default="public",
+        show_default=True,
+        help="Privacy of datasets whose uploader set none.",
+    )
+    @click.option(
+        "--max-upload-bytes",
+        default=8 * 1024**3,
+        show_default=True,
+        type=int,
+        help="Largest request body accepted (larger gets HTTP 413).",
+    )
     @click.option("--sample", is_flag=True, help="Create a demo user and a sample graph, and print both.")
     @store_options
-    def serve(host: str, port: int, bus: str | None, workers: int, token_ttl: int, default_privacy: str,
-              max_upload_bytes: int, sample: bool, data: Path, db: str | None, blobs: str | None) -> None:
+    def serve(
+        host: str,
+        port: int,
+        bus: str | None,
+        workers: int,
+        token_ttl: int,
+        default_privacy: str,
+        max_upload_bytes: int,
+        sample: bool,
+        data: Path,
+        db: str | None,
+        blobs: str | None,
+    ) -> None:
         """Run the server (embedded default: SQLite + local blobs in DATA)."""
         import uvicorn
 
-        options = dict(token_ttl=token_ttl, default_privacy=default_privacy, max_upload_bytes=max_upload_bytes)
+        options = dict(
+            token_ttl=token_ttl, default_privacy=default_privacy, max_upload_bytes=max_upload_bytes
+        )
         server = open_server(data, db, blobs, bus=bus, **options)
         base = f"http://{host}:{port}"
-        click.echo(f"graphport serving on {base}  (data: {server.data}, db: {server.db.engine.url.get_backend_name()})")
+        click.echo(
+            f"graphport serving on {base}  (data: {server.data}, db: {server.db.engine.url.get_backend_name()})"
+        )
         if sample:
             username, password, url = ensure_sample(server, base)
             click.echo(f"sign in at {base}/login as {username!r} with password {password!r}")
@@ -68,8 +97,14 @@ def register(cli: click.Group) -> None:
             for var, value in (("GRAPHPORT_DB", db), ("GRAPHPORT_BLOBS", blobs), ("GRAPHPORT_BUS", bus)):
                 if value:
                     os.environ[var] = value
-            uvicorn.run("graphport.cli._serve:app_from_env", factory=True, host=host, port=port,
-                        workers=workers, log_level="warning")
+            uvicorn.run(
+                "graphport.cli._serve:app_from_env",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="warning",
+            )
             return
         try:
             server.serve(host=host, port=port, log_level="warning")
@@ -91,5 +126,3 @@ def register(cli: click.Group) -> None:
             if not no_serve:
                 click.echo(f"serving on {base}; stop with Ctrl-C")
                 server.serve(host=host, port=port, log_level="warning")
-
-

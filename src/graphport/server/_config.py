@@ -59,8 +59,7 @@ class ServerConfig:
     def __post_init__(self) -> None:
         if self.default_privacy not in PRIVACY_MODES:
             raise ConfigError(
-                f"default_privacy is {self.default_privacy!r}; expected one of "
-                f"{', '.join(PRIVACY_MODES)}."
+                f"default_privacy is {self.default_privacy!r}; expected one of {', '.join(PRIVACY_MODES)}."
             )
         if self.secret is not None and len(self.secret) < 32:
             raise ConfigError(

@@ -14,7 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from ..errors import ConfigError
 from ..storage import Database, open_blob_store, sqlite_url
@@ -103,7 +103,7 @@ class Server:
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

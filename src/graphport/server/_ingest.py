@@ -18,12 +18,31 @@ from ._layout import Positions, layout_async
 
 ARROW_FILE_MAGIC = b"ARROW1"
 EDGE_BINDINGS = (
-    "source", "destination", "edge_color", "edge_source_color", "edge_destination_color",
-    "edge_label", "edge_opacity", "edge_size", "edge_title", "edge_weight", "edge_icon",
+    "source",
+    "destination",
+    "edge_color",
+    "edge_source_color",
+    "edge_destination_color",
+    "edge_label",
+    "edge_opacity",
+    "edge_size",
+    "edge_title",
+    "edge_weight",
+    "edge_icon",
 )
 NODE_BINDINGS = (
-    "node", "node_color", "node_label", "node_opacity", "node_size", "node_title", "node_weight",
-    "node_icon", "node_x", "node_y", "node_longitude", "node_latitude",
+    "node",
+    "node_color",
+    "node_label",
+    "node_opacity",
+    "node_size",
+    "node_title",
+    "node_weight",
+    "node_icon",
+    "node_x",
+    "node_y",
+    "node_longitude",
+    "node_latitude",
 )
 DERIVED_NODE_COLUMN = "id"
 
@@ -52,7 +71,7 @@ def read_arrow(body: bytes | memoryview | pa.Buffer, what: str) -> pa.Table:
 def _is_id_type(t: pa.DataType) -> bool:
     if pa.types.is_dictionary(t):
         return _is_id_type(t.value_type)
-    return (
+    return bool(
         pa.types.is_integer(t)
         or pa.types.is_string(t)
         or pa.types.is_large_string(t)
@@ -84,18 +103,24 @@ def _check_bound(
             col = table.column(column)
             if not _is_id_type(col.type):
                 errors.append(
-                    {"field": key, "message": f"column {column!r} has type {col.type}; ids must be "
-                     "integers or strings"}
+                    {
+                        "field": key,
+                        "message": f"column {column!r} has type {col.type}; ids must be integers or strings",
+                    }
                 )
             elif col.null_count:
                 errors.append(
-                    {"field": key, "message": f"column {column!r} has {col.null_count} null values; "
-                     "ids must not be null"}
+                    {
+                        "field": key,
+                        "message": f"column {column!r} has {col.null_count} null values; "
+                        "ids must not be null",
+                    }
                 )
     if errors:
         raise ValidationError(
             f"The {what} table does not match the dataset's bindings: "
-            + "; ".join(e["message"] for e in errors) + ".",
+            + "; ".join(e["message"] for e in errors)
+            + ".",
             code="binding_mismatch",
             errors=errors,
         )
@@ -142,7 +167,10 @@ def _id_kind(t: pa.DataType) -> str:
 
 
 def build_graph(
-    edges: pa.Table, nodes: pa.Table | None, edge_bindings: Mapping[str, Any], node_bindings: Mapping[str, Any]
+    edges: pa.Table,
+    nodes: pa.Table | None,
+    edge_bindings: Mapping[str, Any],
+    node_bindings: Mapping[str, Any],
 ) -> pa.Table:
     """The node table the viewer draws: the uploaded nodes (or nodes derived from the edge
     endpoints), plus endpoints missing from it, plus ``x`` and ``y`` positions."""
@@ -171,9 +199,7 @@ def build_graph(
         table = nodes.set_column(nodes.schema.get_field_index(node_column), node_column, ids)
         missing = pc.filter(endpoints, pc.invert(pc.is_in(endpoints, value_set=ids)))
         if len(missing):
-            table = pa.concat_tables(
-                [table, pa.table({node_column: missing})], promote_options="default"
-            )
+            table = pa.concat_tables([table, pa.table({node_column: missing})], promote_options="default")
             ids = table.column(node_column).combine_chunks()
     ids_array = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     x, y = _positions(table, ids_array, src, dst, node_bindings)

@@ -18,7 +18,9 @@ import numpy as np
 from ._pool import process_executor
 
 IN_PROCESS_EDGES = 20_000
-Positions = tuple["np.ndarray[tuple[int], np.dtype[np.float64]]", "np.ndarray[tuple[int], np.dtype[np.float64]]"]
+Positions = tuple[
+    "np.ndarray[tuple[int], np.dtype[np.float64]]", "np.ndarray[tuple[int], np.dtype[np.float64]]"
+]
 
 
 def iterations_for(num_edges: int) -> int:

@@ -70,20 +70,25 @@ def parse_plot_frame(body: bytearray) -> tuple[dict[str, Any], dict[str, Any] | 
     try:
         header = json.loads(bytes(view[4 : 4 + header_len]))
     except ValueError as exc:
-        raise ValidationError(f"The plot header is not valid JSON ({exc}).", code="invalid_plot_frame") from None
+        raise ValidationError(
+            f"The plot header is not valid JSON ({exc}).", code="invalid_plot_frame"
+        ) from None
     if not isinstance(header, dict) or not isinstance(header.get("dataset"), dict):
-        raise ValidationError("The plot header must be an object with a 'dataset' object.",
-                              code="invalid_plot_frame")
+        raise ValidationError(
+            "The plot header must be an object with a 'dataset' object.", code="invalid_plot_frame"
+        )
     tables: dict[str, memoryview] = {}
     offset = 4 + header_len
     for entry in header.get("tables") or []:
         name, length = (entry or {}).get("name"), (entry or {}).get("length")
         if name not in ("edges", "nodes") or not isinstance(length, int) or length < 0:
-            raise ValidationError(f"The plot header lists a bad table entry {entry!r}.",
-                                  code="invalid_plot_frame")
+            raise ValidationError(
+                f"The plot header lists a bad table entry {entry!r}.", code="invalid_plot_frame"
+            )
         if offset + length > len(view):
-            raise ValidationError(f"The plot body ends inside the {name} table (truncated upload?).",
-                                  code="invalid_plot_frame")
+            raise ValidationError(
+                f"The plot body ends inside the {name} table (truncated upload?).", code="invalid_plot_frame"
+            )
         tables[name] = view[offset : offset + length]
         offset += length
     if offset != len(view):
@@ -115,11 +120,17 @@ async def healthz(ctx: Context, request: Request, principal: Principal | None) -
 def api_routes() -> list[Route]:
     return [
         Route("/api/v2/datasets", endpoint(list_datasets, cookie_ok=True), methods=["GET"]),
-        Route("/api/v2/datasets/{dataset_id}", endpoint(describe, auth="optional", cookie_ok=True),
-              methods=["GET"]),
+        Route(
+            "/api/v2/datasets/{dataset_id}",
+            endpoint(describe, auth="optional", cookie_ok=True),
+            methods=["GET"],
+        ),
         Route("/api/v2/datasets/{dataset_id}", endpoint(delete, cookie_ok=True), methods=["DELETE"]),
-        Route("/api/v2/datasets/{dataset_id}/{kind:edges_or_nodes}.arrow",
-              endpoint(table, auth="optional", cookie_ok=True), methods=["GET"]),
+        Route(
+            "/api/v2/datasets/{dataset_id}/{kind:edges_or_nodes}.arrow",
+            endpoint(table, auth="optional", cookie_ok=True),
+            methods=["GET"],
+        ),
         Route("/api/v2/plot", endpoint(plot), methods=["POST"]),
         Route("/healthz", endpoint(healthz, auth="none"), methods=["GET"]),
     ]

@@ -16,7 +16,9 @@ from ..server import Principal
 from ..server._accounts import Login
 from ._asgi_base import Context, endpoint, read_body, read_json
 
-SSO_MESSAGE = "single sign-on is not configured on this server; sign in with a username and password or a personal key"
+SSO_MESSAGE = (
+    "single sign-on is not configured on this server; sign in with a username and password or a personal key"
+)
 
 
 def _login_body(login: Login) -> dict[str, Any]:
@@ -34,8 +36,9 @@ async def login(ctx: Context, request: Request, _: Principal | None) -> Response
     body = await read_json(ctx, request)
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
-        raise ValidationError("Send a JSON object with 'username' and 'password' strings.",
-                              code="invalid_credentials_body")
+        raise ValidationError(
+            "Send a JSON object with 'username' and 'password' strings.", code="invalid_credentials_body"
+        )
     result = await ctx.run(ctx.server.login, username, password, body.get("org_name") or None)
     return JSONResponse(_login_body(result))
 
@@ -124,8 +127,9 @@ async def share(ctx: Context, request: Request, principal: Principal | None) -> 
     assert principal is not None
     body = await read_json(ctx, request)
     if body.get("obj_type", "dataset") != "dataset" or not isinstance(body.get("obj_pk"), str):
-        raise ValidationError("Send 'obj_type': 'dataset' and the dataset id as 'obj_pk'.",
-                              code="invalid_share")
+        raise ValidationError(
+            "Send 'obj_type': 'dataset' and the dataset id as 'obj_pk'.", code="invalid_share"
+        )
     await ctx.run(ctx.server.datasets.share, principal, body["obj_pk"], body)
     return JSONResponse({"success": True})
 
@@ -137,21 +141,32 @@ async def sso(ctx: Context, request: Request, _: Principal | None) -> Response:
 def v3_routes() -> list[Route]:
     return [
         Route("/api-token-auth", endpoint(login, v3="login", auth="none"), methods=["POST"]),
-        Route("/api/v2/auth/pkey/jwt", endpoint(key_login, v3="key_login", auth="none"),
-              methods=["GET", "POST"]),
+        Route(
+            "/api/v2/auth/pkey/jwt", endpoint(key_login, v3="key_login", auth="none"), methods=["GET", "POST"]
+        ),
         Route("/api/v2/auth/token/refresh", endpoint(refresh, v3="refresh", auth="none"), methods=["POST"]),
         Route("/api-token-verify", endpoint(verify, v3="verify", auth="none"), methods=["POST"]),
         Route("/api/v2/o/{org}/switch", endpoint(switch_org, v3="switch"), methods=["POST"]),
         Route("/api/v2/upload/datasets", endpoint(create_dataset, v3="dataset"), methods=["POST"]),
         Route("/api/v2/upload/datasets/{dataset_id}", endpoint(get_dataset, v3="dataset"), methods=["GET"]),
-        Route("/api/v2/upload/datasets/{dataset_id}/{kind:edges_or_nodes}/arrow",
-              endpoint(upload_table, v3="table"), methods=["POST"]),
+        Route(
+            "/api/v2/upload/datasets/{dataset_id}/{kind:edges_or_nodes}/arrow",
+            endpoint(upload_table, v3="table"),
+            methods=["POST"],
+        ),
         Route("/api/v2/files", endpoint(create_file, v3="file"), methods=["POST"]),
         Route("/api/v2/upload/files/{file_id}", endpoint(upload_file, v3="upload_file"), methods=["POST"]),
         Route("/api/v2/share/link", endpoint(share, v3="share"), methods=["POST"]),
         Route("/api/v2/g/sso/oidc/login", endpoint(sso, v3="sso", auth="none"), methods=["POST", "GET"]),
-        Route("/api/v2/o/{org}/sso/oidc/login", endpoint(sso, v3="sso", auth="none"), methods=["POST", "GET"]),
-        Route("/api/v2/o/{org}/sso/oidc/login/{idp}", endpoint(sso, v3="sso", auth="none"),
-              methods=["POST", "GET"]),
-        Route("/api/v2/o/sso/oidc/jwt/{state}", endpoint(sso, v3="sso", auth="none"), methods=["GET", "POST"]),
+        Route(
+            "/api/v2/o/{org}/sso/oidc/login", endpoint(sso, v3="sso", auth="none"), methods=["POST", "GET"]
+        ),
+        Route(
+            "/api/v2/o/{org}/sso/oidc/login/{idp}",
+            endpoint(sso, v3="sso", auth="none"),
+            methods=["POST", "GET"],
+        ),
+        Route(
+            "/api/v2/o/sso/oidc/jwt/{state}", endpoint(sso, v3="sso", auth="none"), methods=["GET", "POST"]
+        ),
     ]

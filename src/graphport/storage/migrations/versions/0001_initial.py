@@ -95,6 +95,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("files", "dataset_invites", "datasets", "personal_keys", "memberships",
-                  "organizations", "users"):
+    for table in (
+        "files",
+        "dataset_invites",
+        "datasets",
+        "personal_keys",
+        "memberships",
+        "organizations",
+        "users",
+    ):
         op.drop_table(table)
