@@ -308,3 +308,47 @@ def test_node_updates_keep_positions_and_place_new_nodes(
     assert rows[1]["x"] == x0[1] and rows[1]["color"] == "red"
     assert rows[42]["x"] is not None and rows[42]["y"] is not None
 
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("sparse", [False, True])
+def test_live_table_matches_a_plain_model(seed: int, sparse: bool) -> None:
+    """Random upserts (partial rows, duplicates, new keys), removes and clears against a dict model."""
+    import random
+
+    from graphport.server._live_table import LiveTable
+
+    rng = random.Random(seed)
+    scale = 10**9 if sparse else 1
+
+    def key() -> int:
+        return rng.randrange(60) * scale
+
+    model: dict[int, dict[str, Any]] = {}
+    table = LiveTable("edges", "k", pa.table({"k": pa.array([], pa.int64()), "a": pa.array([], pa.float64()),
+                                              "s": pa.array([], pa.string())}))
+    for step in range(300):
+        action = rng.random()
+        if action < 0.6:
+            keys = [key() for _ in range(rng.randrange(1, 12))]
+            cols: dict[str, Any] = {"k": keys}
+            if rng.random() < 0.7:
+                cols["a"] = [rng.random() if rng.random() < 0.9 else None for _ in keys]
+            if rng.random() < 0.7:
+                cols["s"] = [f"v{step}-{i}" for i in range(len(keys))]
+            batch = pa.table(cols)
+            table.upsert(table.prepare_columns(batch, table.types), table.keys_for(batch))
+            for i, k in enumerate(keys):
+                row = model.setdefault(k, {"k": k, "a": None, "s": None})
+                row.update({c: v[i] for c, v in cols.items()})
+        elif action < 0.95:
+            keys = [key() for _ in range(rng.randrange(1, 8))]
+            table.remove(keys)
+            for k in keys:
+                model.pop(k, None)
+        else:
+            table.clear()
+            model.clear()
+        got = {r["k"]: r for r in table.to_arrow().to_pylist()}
+        assert got == model, f"step {step}"
+        assert sorted(table.rows_for(list(model)).column("k").to_pylist()) == sorted(model)

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from ..errors import GraphportError, ValidationError
@@ -54,7 +55,7 @@ from ._access import Action
 from ._accounts import Principal
 from ._datasets import Datasets, _bindings
 from ._ingest import DERIVED_NODE_COLUMN, read_arrow, to_ipc_file
-from ._live_table import Key, LiveTable, keys_from_python
+from ._live_table import Key, LiveTable, keys_from_python, keys_of, plain
 
 if TYPE_CHECKING:
     from ._core import Server
@@ -205,32 +206,63 @@ class _Op:
 
 
 class _Changes:
-    """What one poll did to one table: enough to build an O(change) delta."""
+    """What one poll did to one table: enough to build an O(change) delta.
+
+    Upserted rows are kept as (keys, row numbers) runs, so the delta needs no second lookup; a
+    remove moves rows (swap-remove), so it turns earlier runs into keys looked up at publish time."""
 
     def __init__(self) -> None:
         self.reset = False
-        self.changed: dict[Key, None] = {}
+        self.moved = False
+        self.runs: list[tuple[list[Key], np.ndarray[Any, Any]]] = []
+        self.keyed: dict[Key, None] = {}
         self.removed: dict[Key, None] = {}
 
-    def upserted(self, keys: list[Key]) -> None:
-        self.changed.update(dict.fromkeys(keys))
+    def upserted(self, result: tuple[list[Key], np.ndarray[Any, Any]]) -> None:
         if self.removed:
-            for k in keys:
+            for k in result[0]:
                 self.removed.pop(k, None)
+        self.runs.append(result)
+
+    def materialize(self) -> None:
+        for keys, _ in self.runs:
+            self.keyed.update(dict.fromkeys(keys))
+        self.runs = []
 
     def deleted(self, keys: list[Key]) -> None:
+        if not keys:
+            return
+        self.moved = True
+        self.materialize()
         for k in keys:
-            self.changed.pop(k, None)
+            self.keyed.pop(k, None)
         if not self.reset:
             self.removed.update(dict.fromkeys(keys))
 
     def cleared(self) -> None:
         self.reset = True
-        self.changed.clear()
+        self.moved = True
+        self.runs = []
+        self.keyed.clear()
         self.removed.clear()
 
+    def changed_keys(self) -> list[Key]:
+        self.materialize()
+        return list(self.keyed)
+
+    def rows(self, table: LiveTable) -> np.ndarray[Any, Any]:
+        """Row numbers of every changed row, each once."""
+        parts = [rows for _, rows in self.runs]
+        if self.keyed:
+            parts.append(table.rows_of(list(self.keyed)))
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        if len(parts) == 1:
+            return parts[0]  # one upsert: its keys are unique already
+        return np.unique(np.concatenate(parts))
+
     def __bool__(self) -> bool:
-        return self.reset or bool(self.changed) or bool(self.removed)
+        return self.reset or bool(self.runs) or bool(self.keyed) or bool(self.removed)
 
 
 class LiveDataset:
@@ -266,7 +298,11 @@ class LiveDataset:
     def apply(self, ops: list[_Op]) -> dict[Kind, _Changes]:
         """Apply queued writes in order (``lock`` held). Bad ops are logged and skipped."""
         changes: dict[Kind, _Changes] = {"edges": _Changes(), "nodes": _Changes()}
+        endpoints: list[pa.Array] = []
+        ends = [self.edge_bindings.get("source"), self.edge_bindings.get("destination")]
         for op in ops:
+            if op.kind == "edges" and op.table is not None:
+                endpoints.extend(plain(op.table.column(c)) for c in ends if c in op.table.column_names)
             table = self.tables[op.kind]
             change = changes[op.kind]
             try:
@@ -285,35 +321,37 @@ class LiveDataset:
                     change.upserted(table.upsert(op.table, op.keys))
             except Exception:  # checked when queued; log rather than lose the rest of the batch
                 logger.exception("live %s %s on dataset %s failed; skipped", op.name, op.kind, op.dataset_id)
-        if changes["edges"].changed:
-            self._add_missing_nodes(list(changes["edges"].changed), changes["nodes"])
-        if changes["nodes"].changed:
+        if endpoints:
+            self._add_missing_nodes(endpoints, changes["nodes"])
+        if changes["nodes"]:
             self._place_nodes(changes["nodes"])
         return changes
 
-    def _add_missing_nodes(self, edge_keys: list[Key], node_changes: _Changes) -> None:
-        """Endpoints of new or changed edges that are not nodes yet become nodes (placed later)."""
-        edges, nodes = self.tables["edges"], self.tables["nodes"]
-        src, dst = self.edge_bindings.get("source"), self.edge_bindings.get("destination")
-        if nodes.key is None or src not in edges.columns or dst not in edges.columns:
-            return
-        rows = np.asarray([edges.index[k] for k in edge_keys if k in edges.index], dtype=np.int64)
-        index = nodes.index
-        missing: dict[Key, None] = {}
-        for name in (src, dst):
-            col = edges.columns[name]
-            values = col.values[rows][col.valid[rows]]
-            for k in values.tolist():
-                if k not in index:
-                    missing[k] = None
-        if not missing:
+    def _add_missing_nodes(self, endpoints: list[pa.Array], node_changes: _Changes) -> None:
+        """Endpoints of new or changed edges that are not nodes yet become nodes (placed later).
+        Costs O(endpoints in this poll): unique values in Arrow, then one dict lookup each."""
+        nodes = self.tables["nodes"]
+        if nodes.key is None:
             return
         try:
-            new = pa.table({nodes.key: pa.array(list(missing), type=nodes.key_type)})
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            values = pc.unique(pa.chunked_array(
+                [a.cast(nodes.key_type) for a in endpoints], type=nodes.key_type).combine_chunks().drop_null())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             logger.warning("dataset %s: edge endpoints do not match the node id type", self.id)
             return
-        node_changes.upserted(nodes.upsert(new, list(missing)))
+        dense = nodes.dense
+        if dense is not None:  # integer ids: one vectorised membership test
+            ids = values.to_numpy(zero_copy_only=False)
+            inside = (ids >= 0) & (ids < len(dense))
+            known = np.zeros(len(ids), dtype=bool)
+            known[inside] = dense[ids[inside]] >= 0
+            missing = ids[~known].tolist()
+        else:
+            index = nodes.index
+            missing = [k for k in keys_of(values, nodes.key_type, "endpoint") if k not in index]
+        if missing:
+            new = pa.table({nodes.key: pa.array(missing, type=nodes.key_type)})
+            node_changes.upserted(nodes.upsert(new, missing))
 
     def _place_nodes(self, node_changes: _Changes) -> None:
         """Give changed nodes without a position one near their neighbours (or near the centre)."""
@@ -321,7 +359,7 @@ class LiveDataset:
         if "x" not in nodes.columns or "y" not in nodes.columns:
             return
         xs, ys = nodes.columns["x"], nodes.columns["y"]
-        keys = [k for k in node_changes.changed if k in nodes.index]
+        keys = [k for k in node_changes.changed_keys() if k in nodes.index]
         rows = np.asarray([nodes.index[k] for k in keys], dtype=np.int64)
         unplaced = rows[~(xs.valid[rows] & ys.valid[rows])]
         if not len(unplaced):
@@ -377,8 +415,9 @@ class LiveDataset:
             if change.removed:
                 parts.append(Part(kind, "remove", pa.table(
                     {"key": pa.array(list(change.removed), type=table.key_type)})))
-            if change.changed:
-                parts.append(Part(kind, "upsert", table.rows_for(list(change.changed))))
+            rows = change.rows(table)
+            if len(rows):
+                parts.append(Part(kind, "upsert", table.rows_at(rows)))
         return LiveMessage("delta", self.id, self.version, base, parts, self.keys)
 
 
@@ -817,8 +856,16 @@ def _merge(earlier: dict[Kind, _Changes], later: dict[Kind, _Changes]) -> dict[K
         a, b = earlier[kind], later[kind]
         if b.reset:
             a.cleared()
-        a.deleted(list(b.removed))
-        a.upserted(list(b.changed))
+        elif b.moved:  # rows moved after a's runs were recorded
+            a.materialize()
+            a.deleted(list(b.removed))
+            a.moved = True
+        if a.removed:
+            for keys in [list(b.keyed), *(k for k, _ in b.runs)]:
+                for k in keys:
+                    a.removed.pop(k, None)
+        a.keyed.update(b.keyed)
+        a.runs.extend(b.runs)
     return earlier
 
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 from ..errors import ValidationError
 
 Key = Any  # a canonical key: int (integer ids), float, or str
+DENSE_SLACK = 1 << 16
 
 
 def canonical_key_type(t: pa.DataType) -> pa.DataType:
@@ -130,6 +131,9 @@ class LiveTable:
         self.row_keys: list[Key] = []
         self.size = 0
         self._next_serial = 0
+        # Integer ids that are dense enough also get a direct-address array (id -> row, -1: none),
+        # so looking up a batch is one numpy gather instead of a dict lookup per key.
+        self.dense: np.ndarray[Any, Any] | None = None
         if key is not None and key not in table.column_names:
             raise ValidationError(
                 f"The {kind} table has no column {key!r}, which the dataset binds as its id.",
@@ -138,6 +142,8 @@ class LiveTable:
         self.key_type: pa.DataType = (
             canonical_key_type(table.schema.field(key).type) if key is not None else pa.int64()
         )
+        if key is not None and pa.types.is_integer(self.key_type):
+            self.dense = np.full(0, -1, dtype=np.int64)
         for field in table.schema:
             t = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
             if field.name == key:
@@ -174,11 +180,21 @@ class LiveTable:
         """All current rows (order is not meaningful)."""
         return self._rows_arrow(slice(0, self.size))
 
+    def rows_of(self, keys: list[Key]) -> np.ndarray[Any, Any]:
+        """The row numbers of ``keys`` (keys no longer present are skipped)."""
+        try:
+            return np.fromiter(map(self.index.__getitem__, keys), dtype=np.int64, count=len(keys))
+        except KeyError:
+            get = self.index.get
+            return np.asarray([r for r in map(get, keys) if r is not None], dtype=np.int64)
+
+    def rows_at(self, rows: np.ndarray[Any, Any]) -> pa.Table:
+        """The given rows, every column, as Arrow (O(len(rows)))."""
+        return self._rows_arrow(rows)
+
     def rows_for(self, keys: list[Key]) -> pa.Table:
         """The current rows of ``keys`` (keys no longer present are skipped)."""
-        get = self.index.get
-        rows = [r for r in map(get, keys) if r is not None]
-        return self._rows_arrow(np.asarray(rows, dtype=np.int64))
+        return self._rows_arrow(self.rows_of(keys))
 
     def copy(self) -> LiveTable:
         """A detached copy of the current rows (for snapshots taken under a lock, built outside it)."""
@@ -190,6 +206,7 @@ class LiveTable:
             c.type, c.values, c.valid = col.type, col.values[: self.size].copy(), col.valid[: self.size].copy()
             clone.columns[name] = c
         clone.index, clone.row_keys, clone.size, clone._next_serial = {}, [], self.size, self._next_serial
+        clone.dense = None
         return clone
 
     # -- writing ---------------------------------------------------------------------------------
@@ -220,8 +237,9 @@ class LiveTable:
             arrays.append(array)
         return pa.Table.from_arrays(arrays, names=table.column_names)
 
-    def upsert(self, table: pa.Table, keys: list[Key] | None) -> list[Key]:
-        """Insert new keys, change the given columns of existing ones; returns the keys touched.
+    def upsert(self, table: pa.Table, keys: list[Key] | None) -> tuple[list[Key], np.ndarray[Any, Any]]:
+        """Insert new keys, change the given columns of existing ones; returns the keys touched and
+        their row numbers (valid until the next remove or clear).
 
         ``keys=None`` (append-only tables) numbers the rows with fresh serial keys."""
         if keys is None:
@@ -233,6 +251,39 @@ class LiveTable:
             take = sorted(last.values())
             table = table.take(pa.array(take, type=pa.int64()))
             keys = [keys[i] for i in take]
+        targets: np.ndarray[Any, Any] | None = None
+        if self.dense is not None and self.key is not None:
+            key_array = plain(table.column(self.key)).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            if self._dense_fits(key_array):
+                assert self.dense is not None
+                rows = self.dense[key_array]
+                if len(rows) == 0 or rows.min() >= 0:
+                    targets = rows
+        if targets is None:
+            try:  # every key known: one pass in C
+                targets = np.fromiter(map(self.index.__getitem__, keys), dtype=np.int64, count=len(keys))
+            except KeyError:
+                targets = self._insert_new(keys)
+        self._assign(targets, table)
+        return keys, targets
+
+    def _dense_fits(self, key_array: np.ndarray[Any, Any]) -> bool:
+        """Make the direct-address array cover ``key_array``, or give it up for good (sparse ids)."""
+        assert self.dense is not None
+        if not len(key_array):
+            return True
+        lo, hi = int(key_array.min()), int(key_array.max())
+        limit = 4 * (self.size + len(key_array)) + DENSE_SLACK
+        if lo < 0 or hi >= limit:
+            self.dense = None
+            return False
+        if hi >= len(self.dense):
+            grown = np.full(min(limit, max(hi + 1, 2 * len(self.dense))), -1, dtype=np.int64)
+            grown[: len(self.dense)] = self.dense
+            self.dense = grown
+        return True
+
+    def _insert_new(self, keys: list[Key]) -> np.ndarray[Any, Any]:
         rows: list[int | None] = list(map(self.index.get, keys))
         if None in rows:
             start = self.size
@@ -247,7 +298,13 @@ class LiveTable:
             for col in self.columns.values():
                 col.valid[start:end] = False
             self.size = end
-        targets = np.asarray(rows, dtype=np.int64)
+            if self.dense is not None:
+                new_keys = np.asarray(self.row_keys[start:end], dtype=np.int64)
+                if self._dense_fits(new_keys) and self.dense is not None:
+                    self.dense[new_keys] = np.arange(start, end, dtype=np.int64)
+        return np.asarray(rows, dtype=np.int64)
+
+    def _assign(self, targets: np.ndarray[Any, Any], table: pa.Table) -> None:
         for name in table.column_names:
             array = plain(table.column(name))
             existing = self.columns.get(name)
@@ -263,7 +320,6 @@ class LiveTable:
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                     continue  # checked when queued; a concurrent schema change is the only way here
             col.assign(targets, array)
-        return keys
 
     def remove(self, keys: list[Key]) -> list[Key]:
         """Delete rows by key (unknown keys are ignored); returns the keys that were present."""
@@ -285,6 +341,10 @@ class LiveTable:
             if col.values.dtype == object:
                 col.values[new_n:n] = None
         row_keys = self.row_keys
+        dense = self.dense
+        if dense is not None:
+            dense[np.asarray(removed, dtype=np.int64)] = -1
+            dense[np.asarray([row_keys[m] for m in movers.tolist()], dtype=np.int64)] = holes
         for h, m in zip(holes.tolist(), movers.tolist(), strict=True):
             k = row_keys[m]
             row_keys[h] = k
@@ -301,6 +361,8 @@ class LiveTable:
         self.index = {}
         self.row_keys = []
         self.size = 0
+        if self.dense is not None:
+            self.dense[:] = -1
 
     # -- graph helpers ---------------------------------------------------------------------------
 

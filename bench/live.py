@@ -1,0 +1,431 @@
+"""Live updates: graphport side by side with perspective-python, in the same process and run.
+
+Throughput: rows/s of Arrow IPC batches (1, 100, 10,000 rows) rewriting random existing keys of a
+100,000-row indexed edge table, from 1 and 2 writer threads, with and without ``on_poll_request``.
+Each side has one subscriber (graphport: a local subscription that also encodes every delta to its
+wire frame, as a WebSocket viewer would; Perspective: a flat View with a counting ``on_update``).
+The clock stops after the writers return *and* every pending poll has run (plus one explicit
+``poll()``).
+
+Poll modes: ``direct`` = no callback (the engine applies inside the write). ``poll`` = a callback
+handing polls to a one-worker executor: graphport ``lambda s: pool.submit(s.poll)``; Perspective the
+lock + executor pattern of its streaming example (its poll is not safe to call concurrently).
+
+Latency: one writer, 1-row updates with a 2 ms pause, from before ``update()`` to the moment a
+WebSocket client on another thread has the change: graphport over uvicorn (ASGI) and Tornado;
+Perspective over its Tornado handler with an ``AsyncClient`` (``on_update`` default and row mode).
+
+Run (perspective-python is in the ``bench`` extra)::
+
+    .venv/bin/python bench/live.py                 # about 2 minutes
+    .venv/bin/python bench/live.py --duration 1 --samples 100 --skip-perspective
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+import graphport
+from graphport.server._ingest import to_ipc_file
+
+N = 100_000
+NODES = 10_000
+SPEC = {
+    "name": "bench",
+    "edge_encodings": {"bindings": {"source": "src", "destination": "dst", "edge": "id"}},
+    "node_encodings": {"bindings": {"node": "id", "node_x": "x", "node_y": "y"}},
+}
+
+
+def edge_table(keys: np.ndarray, rng: np.random.Generator) -> pa.Table:
+    n = len(keys)
+    return pa.table({
+        "id": pa.array(keys, pa.int64()),
+        "src": pa.array(rng.integers(0, NODES, n), pa.int64()),
+        "dst": pa.array(rng.integers(0, NODES, n), pa.int64()),
+        "w": pa.array(rng.random(n), pa.float64()),
+        "label": pa.array([f"edge {k}" for k in keys.tolist()], pa.string()),
+    })
+
+
+def ipc_stream(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
+
+
+def make_batches(size: int, rng: np.random.Generator) -> list[bytes]:
+    count = {1: 400, 100: 200, 10_000: 20}[size]
+    return [ipc_stream(edge_table(rng.choice(N, size, replace=False), rng)) for _ in range(count)]
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+# -- the two systems behind one interface ----------------------------------------------------------
+
+
+class GraphportSide:
+    name = "graphport"
+
+    def __init__(self, initial: pa.Table, nodes: pa.Table) -> None:
+        self.server = graphport.Server(data=tempfile.mkdtemp(prefix="gp-bench-"))
+        self.owner = self.server.create_user("bench", "bench-password-1")
+        self.dataset = self.server.plot(self.owner, SPEC, to_ipc_file(initial).to_pybytes(),
+                                        to_ipc_file(nodes).to_pybytes(), {"mode": "private"})
+        self.callbacks = 0
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="gp-poll")
+
+        def on_message(message: Any) -> None:
+            message.frame()  # what a WebSocket subscriber pays
+            self.callbacks += 1
+
+        self.subscription = self.server.subscribe(self.owner, self.dataset, on_message)
+
+    def set_mode(self, mode: str) -> None:
+        pool = self.pool
+        self.server.on_poll_request = None if mode == "direct" else (lambda s: pool.submit(s.poll))
+
+    def update(self, batch: bytes) -> None:
+        self.server.live_update(self.owner, self.dataset, "edges", batch)
+
+    def settle(self) -> None:
+        self.pool.submit(lambda: None).result()
+        self.server.poll()
+
+    def close(self) -> None:
+        self.subscription.close()
+        self.pool.shutdown()
+        self.server.close()
+
+
+class PerspectiveSide:
+    name = "perspective"
+
+    def __init__(self, initial: pa.Table, mode: str) -> None:
+        import perspective
+
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="psp-poll")
+        self.lock = threading.Lock()
+
+        def on_poll_request(server: Any) -> None:  # perspective's streaming example pattern
+            if self.lock.acquire(blocking=False):
+                self.pool.submit(server.poll).add_done_callback(lambda _f: self.lock.release())
+
+        self.server = perspective.Server(on_poll_request=None if mode == "direct" else on_poll_request)
+        client = self.server.new_local_client()
+        self.table = client.table(ipc_stream(initial), index="id", name="edges")
+        self.view = self.table.view()
+        self.callbacks = 0
+
+        def on_update(*_: Any) -> None:
+            self.callbacks += 1
+
+        self.view.on_update(on_update)
+
+    def update(self, batch: bytes) -> None:
+        self.table.update(batch)
+
+    def settle(self) -> None:
+        self.pool.submit(lambda: None).result()
+        self.server.poll()
+
+    def close(self) -> None:
+        self.view.delete()
+        self.pool.shutdown()
+
+
+def throughput(side: Any, batches: list[bytes], rows_per_batch: int, threads: int, duration: float
+               ) -> dict[str, float]:
+    counts = [0] * threads
+    start_gate = threading.Barrier(threads + 1)
+    callbacks0 = side.callbacks
+
+    def writer(w: int) -> None:
+        start_gate.wait()
+        deadline = time.perf_counter() + duration
+        i = w
+        while time.perf_counter() < deadline:
+            side.update(batches[i % len(batches)])
+            counts[w] += 1
+            i += threads
+
+    workers = [threading.Thread(target=writer, args=(w,)) for w in range(threads)]
+    for t in workers:
+        t.start()
+    cpu0 = time.process_time()
+    start_gate.wait()
+    t0 = time.perf_counter()
+    for t in workers:
+        t.join()
+    side.settle()
+    elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    updates = sum(counts)
+    rows = updates * rows_per_batch
+    return {"rows_per_s": rows / elapsed, "updates": updates,
+            "cb_per_update": (side.callbacks - callbacks0) / max(updates, 1),
+            "cpu_us_per_row": cpu / max(rows, 1) * 1e6}
+
+
+# -- latency over a WebSocket ----------------------------------------------------------------------
+
+
+def graphport_latency(transport: str, samples: int, batches: list[bytes]) -> dict[str, float]:
+    """update() → a websockets client on another thread has the delta."""
+    from websockets.sync.client import connect
+
+    rng = np.random.default_rng(1)
+    side = GraphportSide(edge_table(np.arange(N), rng), node_table(rng))
+    side.set_mode("direct")
+    stop: Callable[[], None]
+    if transport == "asgi":
+        import socket
+
+        import uvicorn
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        uv = uvicorn.Server(uvicorn.Config(side.server.asgi_app(), log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        while not uv.started:
+            time.sleep(0.01)
+
+        def stop() -> None:
+            uv.should_exit = True
+            thread.join(10)
+    else:
+        port, stop = start_tornado_graphport(side.server)
+    token = side.server.token_for("bench")
+    received = threading.Event()
+    latencies: list[float] = []
+    t_sent = [0.0]
+    ready = threading.Event()
+    done = threading.Event()
+
+    def client() -> None:
+        with connect(f"ws://127.0.0.1:{port}/api/v2/datasets/{side.dataset}/live",
+                     additional_headers={"Authorization": f"Bearer {token}"}, max_size=None) as ws:
+            ws.recv()  # snapshot
+            ready.set()
+            while not done.is_set():
+                try:
+                    frame = ws.recv(timeout=0.5)
+                except TimeoutError:
+                    continue
+                if isinstance(frame, bytes):
+                    latencies.append(time.perf_counter() - t_sent[0])
+                    received.set()
+
+    reader = threading.Thread(target=client, daemon=True)
+    reader.start()
+    ready.wait(30)
+    stalled = 0
+    for i in range(samples):
+        received.clear()
+        t_sent[0] = time.perf_counter()
+        side.update(batches[i % len(batches)])
+        if not received.wait(1.0):
+            stalled += 1
+        time.sleep(0.002)
+    done.set()
+    reader.join(5)
+    stop()
+    side.close()
+    ms = [x * 1e3 for x in latencies]
+    return {"p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99),
+            "stalled": stalled, "samples": samples}
+
+
+def start_tornado_graphport(server: Any) -> tuple[int, Callable[[], None]]:
+    from graphport.transports.tornado import make_app
+
+    return start_tornado(make_app(server, executor=ThreadPoolExecutor(2)))
+
+
+def start_tornado(app: Any) -> tuple[int, Callable[[], None]]:
+    import tornado.httpserver
+    import tornado.netutil
+
+    holder: dict[str, Any] = {}
+    ready = threading.Event()
+
+    async def main() -> None:
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        http = tornado.httpserver.HTTPServer(app)
+        http.add_sockets(sockets)
+        holder.update(port=sockets[0].getsockname()[1], loop=asyncio.get_running_loop(), stop=asyncio.Event())
+        ready.set()
+        await holder["stop"].wait()
+        http.stop()
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    thread.start()
+    ready.wait(10)
+
+    def stop() -> None:
+        holder["loop"].call_soon_threadsafe(holder["stop"].set)
+        thread.join(10)
+
+    return holder["port"], stop
+
+
+def perspective_latency(samples: int, batches: list[bytes], row_mode: bool) -> dict[str, float]:
+    import perspective
+    import tornado.web
+    import websockets
+    from perspective.handlers.tornado import PerspectiveTornadoHandler
+
+    rng = np.random.default_rng(1)
+    server = perspective.Server()
+    local = server.new_local_client()
+    table = local.table(ipc_stream(edge_table(np.arange(N), rng)), index="id", name="edges")
+    app = tornado.web.Application([(r"/ws", PerspectiveTornadoHandler, {"perspective_server": server})])
+    port, stop = start_tornado(app)
+    received = threading.Event()
+    ready = threading.Event()
+    latencies: list[float] = []
+    t_sent = [0.0]
+    loop = asyncio.new_event_loop()
+    finished = asyncio.Event()
+
+    async def client_main() -> None:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/ws", max_size=None) as ws:
+            async def send_request(msg: bytes) -> None:
+                await ws.send(msg)
+
+            client = perspective.AsyncClient(send_request)
+
+            async def reader() -> None:
+                async for message in ws:
+                    await client.handle_response(message)
+
+            reader_task = asyncio.ensure_future(reader())
+            remote = await client.open_table("edges")
+            view = await remote.view()
+
+            def on_update(*_: Any) -> None:
+                latencies.append(time.perf_counter() - t_sent[0])
+                received.set()
+
+            if row_mode:
+                await view.on_update(on_update, mode="row")
+            else:
+                await view.on_update(on_update)
+            await remote.size()  # a round trip, so the subscription is in place (no ack otherwise)
+            ready.set()
+            await finished.wait()
+            reader_task.cancel()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(client_main()), daemon=True)
+    thread.start()
+    ready.wait(30)
+    stalled = 0
+    for i in range(samples):
+        received.clear()
+        t_sent[0] = time.perf_counter()
+        table.update(batches[i % len(batches)])
+        if not received.wait(1.0):
+            stalled += 1
+        time.sleep(0.002)
+    loop.call_soon_threadsafe(finished.set)
+    thread.join(5)
+    stop()
+    ms = [x * 1e3 for x in latencies]
+    return {"p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99),
+            "stalled": stalled, "samples": samples}
+
+
+def node_table(rng: np.random.Generator) -> pa.Table:
+    return pa.table({"id": pa.array(np.arange(NODES), pa.int64()),
+                     "x": pa.array(rng.random(NODES), pa.float32()), "y": pa.array(rng.random(NODES), pa.float32())})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=1.5, help="seconds per throughput case")
+    parser.add_argument("--samples", type=int, default=200, help="latency samples per case")
+    parser.add_argument("--batches", default="1,100,10000")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--skip-perspective", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--json", help="append result lines to this file")
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(42)
+    initial = edge_table(np.arange(N), rng)
+    nodes = node_table(rng)
+    sizes = [int(s) for s in args.batches.split(",")]
+    thread_counts = [int(t) for t in args.threads.split(",")]
+    batches = {size: make_batches(size, rng) for size in sizes}
+    load = os.getloadavg()[0]
+    print(f"# graphport {graphport.__version__}, num_cpus={graphport.get_num_cpus()}, "
+          f"python {sys.version.split()[0]}, pyarrow {pa.__version__}, load {load:.1f}")
+    if not args.skip_perspective:
+        import perspective
+
+        print(f"# perspective-python {perspective.__version__}, num_cpus={perspective.num_cpus()}")
+    results: list[dict[str, Any]] = []
+
+    gp = GraphportSide(initial, nodes)
+    psp = {} if args.skip_perspective else {m: PerspectiveSide(initial, m) for m in ("direct", "poll")}
+    print(f"\n{'batch':>6} {'mode':>6} {'thr':>3} | {'graphport rows/s':>16} {'cb/upd':>6} {'cpu us/row':>10} | "
+          f"{'perspective rows/s':>18} {'cb/upd':>6} {'cpu us/row':>10} | {'ratio':>5}")
+    for size in sizes:
+        for mode in ("direct", "poll"):
+            for threads in thread_counts:
+                gp.set_mode(mode)
+                g = throughput(gp, batches[size], size, threads, args.duration)
+                p = throughput(psp[mode], batches[size], size, threads, args.duration) if psp else None
+                ratio = g["rows_per_s"] / p["rows_per_s"] if p else float("nan")
+                print(f"{size:>6} {mode:>6} {threads:>3} | {g['rows_per_s']:>16,.0f} {g['cb_per_update']:>6.2f} "
+                      f"{g['cpu_us_per_row']:>10.2f} | "
+                      + (f"{p['rows_per_s']:>18,.0f} {p['cb_per_update']:>6.2f} {p['cpu_us_per_row']:>10.2f}"
+                         if p else f"{'-':>18} {'-':>6} {'-':>10}")
+                      + f" | {ratio:>5.2f}", flush=True)
+                results.append({"case": "throughput", "batch": size, "mode": mode, "threads": threads,
+                                "graphport": g, "perspective": p, "ratio": ratio})
+    gp.close()
+    for side in psp.values():
+        side.close()
+
+    if not args.skip_latency:
+        lat_batches = batches.get(1) or make_batches(1, rng)
+        print(f"\nlatency, update() -> WebSocket client, 1-row batches, {args.samples} samples")
+        rows = [("graphport asgi (uvicorn)", graphport_latency("asgi", args.samples, lat_batches)),
+                ("graphport tornado", graphport_latency("tornado", args.samples, lat_batches))]
+        if not args.skip_perspective:
+            rows.append(("perspective tornado, default", perspective_latency(args.samples, lat_batches, False)))
+            rows.append(("perspective tornado, row mode", perspective_latency(args.samples, lat_batches, True)))
+        for name, r in rows:
+            print(f"{name:<32} p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
+                  f"  stalled {r['stalled']}/{r['samples']}")
+            results.append({"case": "latency", "name": name, **r})
+    if args.json:
+        with open(args.json, "a") as f:
+            for r in results:
+                f.write(json.dumps({**r, "load": load}) + "\n")
+    print(f"\n# load average after: {os.getloadavg()[0]:.1f}; median 10k ratio: "
+          + str(statistics.median([r["ratio"] for r in results if r.get("batch") == 10_000] or [float("nan")])))
+
+
+if __name__ == "__main__":
+    main()
