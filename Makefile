@@ -38,3 +38,4 @@ check: lint test
 bench: install
 	$(PY) bench/layout.py
 	$(PY) bench/upload.py
+	$(PY) bench/client.py

@@ -115,4 +115,4 @@ def dataset_id_of(url: str) -> str:
     query = httpx.URL(url).params
     value = query.get("dataset")
     assert value, url
-    return value
+    return str(value)

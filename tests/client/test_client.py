@@ -182,6 +182,15 @@ def test_client_protocol_hostname_is_the_url_base(hub: graphport.Server) -> None
     assert url.endswith("&info=true&play=0&menu=false")
 
 
+def test_new_local_client_plots_in_process(hub: graphport.Server) -> None:
+    g = hub.new_local_client("bob")
+    assert isinstance(g, graphport.Client) and g.session.username == "bob"
+    ds = g.edges(edges_frame(), "src", "dst").upload()
+    assert g.dataset_info(ds.id)["owner"] == "bob"
+    local = hub.new_local_client()
+    assert local.dataset_info(local.edges(edges_frame(), "src", "dst").upload().id)["owner"] == "local"
+
+
 def test_render_true_outside_a_notebook_returns_the_url(alice_client: graphport.Client) -> None:
     assert alice_client.edges(edges_frame(), "src", "dst").plot().startswith("http://graphport.local/graph/")
 

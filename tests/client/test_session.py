@@ -97,7 +97,13 @@ def test_privacy_merges_field_by_field() -> None:
     ],
 )
 def test_privacy_rejects_bad_values(kwargs: dict[str, object], fragment: str) -> None:
-    args = {"mode": None, "notify": None, "invited_users": None, "mode_action": None, "message": None}
+    args: dict[str, object] = {
+        "mode": None,
+        "notify": None,
+        "invited_users": None,
+        "mode_action": None,
+        "message": None,
+    }
     args.update(kwargs)
     with pytest.raises(ConfigError, match="privacy") as info:
         PrivacySettings.build(**args)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pyarrow as pa
@@ -227,7 +228,7 @@ def test_store_token_creds_in_memory_false_keeps_no_password() -> None:
 
 
 def test_the_plot_frame_is_what_the_server_parses() -> None:
-    seen: dict[str, object] = {}
+    seen: dict[str, Any] = {}
 
     def capture(request: httpx.Request) -> httpx.Response:
         dataset, privacy, tables = parse_plot_frame(bytearray(request.content))
@@ -248,8 +249,8 @@ def test_the_plot_frame_is_what_the_server_parses() -> None:
         "mode_action": "10",
         "message": "",
     }
-    assert set(seen["tables"]) == {"edges", "nodes"}  # type: ignore[arg-type]
-    assert seen["dataset"]["edge_encodings"] == {"bindings": {"source": "a", "destination": "b"}}  # type: ignore[index]
+    assert set(seen["tables"]) == {"edges", "nodes"}
+    assert seen["dataset"]["edge_encodings"] == {"bindings": {"source": "a", "destination": "b"}}
 
 
 def test_large_bodies_stream_with_a_length_and_a_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ session with an ``asyncio.Lock``. Use one AsyncClient per event loop.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any, Self, TypeVar, cast
 
 import httpx
@@ -63,7 +64,7 @@ class AsyncClient(_ClientBase[AsyncPlottable]):
         self._progress = progress
         self._http: dict[bool, httpx.AsyncClient] = {}
         self._features: dict[str, bool] = {}
-        self._auth_locks: dict[int, asyncio.Lock] = {}
+        self._auth_locks: weakref.WeakKeyDictionary[ClientSession, asyncio.Lock] = weakref.WeakKeyDictionary()
         self._probe_lock: asyncio.Lock | None = None
         self._closed = False
 
@@ -182,9 +183,9 @@ class AsyncClient(_ClientBase[AsyncPlottable]):
             return known
 
     def _auth_lock(self, session: ClientSession) -> asyncio.Lock:
-        lock = self._auth_locks.get(id(session))
+        lock = self._auth_locks.get(session)
         if lock is None:
-            lock = self._auth_locks[id(session)] = asyncio.Lock()
+            lock = self._auth_locks[session] = asyncio.Lock()
         return lock
 
     async def _token(self, session: ClientSession) -> str:

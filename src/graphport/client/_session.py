@@ -13,7 +13,7 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 PRIVACY_MODES = ("private", "organization", "org", "public")
@@ -195,7 +195,6 @@ class ClientSession:
     registered: bool = False
     # The single-flight lock for token renewal (sync clients; async clients keep their own).
     auth_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
-    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
