@@ -1,0 +1,72 @@
+"""The aiohttp transport: pushes from other threads reach the socket (Perspective's stall, fixed) (#6)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pyarrow as pa
+import pytest
+from aiohttp import web
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+import graphport
+from graphport.server._ingest import to_ipc_file
+from graphport.server._live import decode_frame
+from graphport.transports.aiohttp import make_app
+from tests.conftest import bearer
+
+SPEC = {"edge_encodings": {"bindings": {"source": "src", "destination": "dst", "edge": "eid"}}}
+
+
+@pytest.fixture
+def aiohttp_port(server: graphport.Server) -> Iterator[int]:
+    holder: dict[str, Any] = {}
+    ready = threading.Event()
+
+    async def main() -> None:
+        runner = web.AppRunner(make_app(server))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        holder.update(port=runner.addresses[0][1], loop=asyncio.get_running_loop(), stop=asyncio.Event())
+        ready.set()
+        await holder["stop"].wait()
+        await runner.cleanup()
+
+    thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield holder["port"]
+    holder["loop"].call_soon_threadsafe(holder["stop"].set)
+    thread.join(10)
+
+
+def test_pushes_from_writer_threads_arrive(server: graphport.Server, alice: str, bob: str, aiohttp_port: int) -> None:
+    owner = server.authenticate(server.token_for(alice))
+    edges = pa.table({"eid": [1, 2], "src": [1, 2], "dst": [2, 3]})
+    dataset = server.plot(owner, SPEC, to_ipc_file(edges).to_pybytes(), None, {"mode": "private"})
+    url = f"ws://127.0.0.1:{aiohttp_port}/api/v2/datasets/{dataset}/live"
+    with connect(url, additional_headers=bearer(server, alice), open_timeout=5) as ws:
+        version = decode_frame(ws.recv(timeout=5))[0]["version"]  # type: ignore[arg-type]
+        for i in range(20):  # each from a fresh thread, never the loop's
+            t = threading.Thread(target=server.live_update,
+                                 args=(owner, dataset, "edges", pa.table({"eid": [10 + i], "src": [1], "dst": [2]})))
+            t.start()
+            t.join()
+            header, parts = decode_frame(ws.recv(timeout=2))  # type: ignore[arg-type]
+            assert header["base"] == version and parts[0][2].column("eid").to_pylist() == [10 + i]
+            version = header["version"]
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, additional_headers=bearer(server, bob), open_timeout=5)
+    assert refused.value.response.status_code == 404
+    r = httpx.post(f"http://127.0.0.1:{aiohttp_port}/api/v2/datasets/{dataset}/live/edges/remove",
+                   json={"keys": [1]}, headers=bearer(server, alice))
+    assert r.json() == {"ok": True, "rows": 1}
+    r = httpx.get(f"http://127.0.0.1:{aiohttp_port}/api/v2/datasets/{dataset}/edges.arrow",
+                  headers=bearer(server, alice))
+    assert 1 not in pa.ipc.open_file(r.content).read_all().column("eid").to_pylist()
