@@ -148,8 +148,15 @@ BODIES: dict[str, Body] = {
     "nodes": lambda w, p, ids: {"content": NODES},
     "file_json": lambda w, p, ids: _json({"file_type": "arrow", "name": "f edges"}),
     "share": lambda w, p, ids: _json(
-        {"obj_pk": ids["dataset_id"], "obj_type": "dataset", "mode": "private", "notify": False,
-         "invited_users": [], "mode_action": "20", "message": ""}
+        {
+            "obj_pk": ids["dataset_id"],
+            "obj_type": "dataset",
+            "mode": "private",
+            "notify": False,
+            "invited_users": [],
+            "mode_action": "20",
+            "message": "",
+        }
     ),
     "privacy": lambda w, p, ids: _json({"mode": "private", "invited_users": []}),
     "plot_frame": lambda w, p, ids: {"content": plot_frame(SPEC)},
@@ -173,9 +180,9 @@ def dataset_state(server: graphport.Server, dataset_id: str) -> Any:
         invites = sorted(
             tuple(r)
             for r in c.execute(
-                sa.select(dataset_invites.c.invitee, dataset_invites.c.user_id, dataset_invites.c.action).where(
-                    dataset_invites.c.dataset_id == dataset_id
-                )
+                sa.select(
+                    dataset_invites.c.invitee, dataset_invites.c.user_id, dataset_invites.c.action
+                ).where(dataset_invites.c.dataset_id == dataset_id)
             )
         )
     return (tuple(row) if row else None, invites)
@@ -188,8 +195,10 @@ def expected(case: Case, principal: str, mode: str) -> Answer:
 
 def placeholders(world: World, case: Case, mode: str) -> dict[str, str]:
     server = world.server
-    ids = {"dataset_id": world.new_dataset(mode) if case.fresh_dataset else world.shared[mode],
-           "fresh": world.fresh()}
+    ids = {
+        "dataset_id": world.new_dataset(mode) if case.fresh_dataset else world.shared[mode],
+        "fresh": world.fresh(),
+    }
     if "{file_id}" in case.path:
         ids["file_id"] = server.datasets.create_file(world.principals["owner"], {"name": "f"})
     if "{key_id}" in case.path:
@@ -232,13 +241,21 @@ def test_cell(world: World, case: Case, principal: str, mode: str) -> None:
         assert r.json()["code"] == "viewer_not_built"
         answer = 200
     want = expected(case, principal, mode)
-    assert answer == want, f"{case.name} as {principal} on a {mode} dataset: got {answer}, expected {want}: {r.text[:300]}"
+    assert answer == want, (
+        f"{case.name} as {principal} on a {mode} dataset: got {answer}, expected {want}: {r.text[:300]}"
+    )
     own_route = not case.name.startswith("v3 ")  # REST v3 routes answer the shapes of the wire spec
-    if own_route and r.status_code >= 400 and r.headers.get("content-type", "").startswith("application/json"):
+    if (
+        own_route
+        and r.status_code >= 400
+        and r.headers.get("content-type", "").startswith("application/json")
+    ):
         body = r.json()
         assert {"ok", "error", "code", "request_id"} <= set(body), body
     if case.fresh_dataset and r.status_code >= 400:
-        assert dataset_state(world.server, ids["dataset_id"]) == before, "a refused request changed the dataset"
+        assert dataset_state(world.server, ids["dataset_id"]) == before, (
+            "a refused request changed the dataset"
+        )
 
 
 def app_routes(app: Any) -> set[tuple[str, str]]:
@@ -263,7 +280,9 @@ def test_route_inventory(server: graphport.Server) -> None:
         "These routes of the app are not in the authorization matrix (tests/transports/authz_matrix.py); "
         f"add a Case for each: {sorted(missing)}"
     )
-    assert not covered - present, f"The matrix covers routes the app does not have: {sorted(covered - present)}"
+    assert not covered - present, (
+        f"The matrix covers routes the app does not have: {sorted(covered - present)}"
+    )
     landed = PENDING & present
     assert not landed, f"Pending routes now exist and are covered: remove them from PENDING: {sorted(landed)}"
 

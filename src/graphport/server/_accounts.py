@@ -19,6 +19,14 @@ from ..storage._models import memberships, organizations, personal_keys, users
 from ._tokens import TokenIssuer
 
 _UNSET: Any = object()
+_USER_COLUMNS = (users.c.id, users.c.username, users.c.is_admin, users.c.is_active, users.c.token_epoch)
+# Built once: statement construction costs more than the SQLite lookup itself.
+_USER_BY_ID = sa.select(*_USER_COLUMNS).where(users.c.id == sa.bindparam("user_id"))
+_USER_AND_KEY = (
+    sa.select(*_USER_COLUMNS, personal_keys.c.user_id.label("key_user_id"), personal_keys.c.revoked_at)
+    .select_from(users.outerjoin(personal_keys, personal_keys.c.id == sa.bindparam("kid")))
+    .where(users.c.id == sa.bindparam("user_id"))
+)
 
 ROLES = ("owner", "admin", "member")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,149}$")
@@ -193,16 +201,16 @@ class Accounts:
             user_id = int(claims["sub"])
         except (TypeError, ValueError):
             raise AuthError("The token is not valid for this server.", code="token_invalid") from None
-        with self._db.read() as c:
-            row = c.execute(sa.select(users).where(users.c.id == user_id)).first()
-            key_revoked = False
-            if "kid" in claims:
-                key = c.execute(
-                    sa.select(personal_keys.c.revoked_at, personal_keys.c.user_id).where(
-                        personal_keys.c.id == claims["kid"]
-                    )
-                ).first()
-                key_revoked = key is None or key.revoked_at is not None or key.user_id != user_id
+        kid = claims.get("kid")
+        row: Any
+        with self._db.read() as c:  # one query on every authenticated request
+            if kid is None:
+                row = c.execute(_USER_BY_ID, {"user_id": user_id}).first()
+                key_revoked = False
+            else:
+                row = c.execute(_USER_AND_KEY, {"user_id": user_id, "kid": str(kid)}).first()
+                # A key token needs the key: present, not revoked, and the token user's own.
+                key_revoked = row is None or row.key_user_id != user_id or row.revoked_at is not None
         if row is None or not row.is_active or row.token_epoch != claims.get("ep") or key_revoked:
             raise AuthError("The token has been revoked; sign in again.", code="token_revoked")
         return Principal(row.id, row.username, row.is_admin)

@@ -44,8 +44,9 @@ async def create_key(ctx: Context, request: Request, principal: Principal | None
     body = await read_json(ctx, request, required=False)
     name = body.get("name", "")
     if not isinstance(name, str) or len(name) > 200:
-        raise ValidationError("The key 'name' must be a string of at most 200 characters.",
-                              code="invalid_key_name")
+        raise ValidationError(
+            "The key 'name' must be a string of at most 200 characters.", code="invalid_key_name"
+        )
     key_id, secret = await ctx.run(ctx.server.accounts.create_key, _me(principal).username, name)
     return JSONResponse({"ok": True, "key_id": key_id, "secret": secret, "name": name}, status_code=201)
 
@@ -60,8 +61,9 @@ async def revoke_key(ctx: Context, request: Request, principal: Principal | None
 async def list_orgs(ctx: Context, request: Request, principal: Principal | None) -> Response:
     """The organizations the caller belongs to, with their role."""
     info = await ctx.run(ctx.server.accounts.describe_user, _me(principal).user_id)
-    return JSONResponse({"ok": True, "organizations": info["organizations"],
-                         "default_org": info["default_org"]})
+    return JSONResponse(
+        {"ok": True, "organizations": info["organizations"], "default_org": info["default_org"]}
+    )
 
 
 async def create_org(ctx: Context, request: Request, principal: Principal | None) -> Response:
@@ -69,8 +71,9 @@ async def create_org(ctx: Context, request: Request, principal: Principal | None
     body = await read_json(ctx, request)
     slug, name = body.get("slug"), body.get("name")
     if not isinstance(slug, str) or (name is not None and not isinstance(name, str)):
-        raise ValidationError("Send a JSON object with a 'slug' string (and optionally a 'name').",
-                              code="invalid_org")
+        raise ValidationError(
+            "Send a JSON object with a 'slug' string (and optionally a 'name').", code="invalid_org"
+        )
     await ctx.run(ctx.server.accounts.create_org_as, _me(principal), slug, name)
     info = await ctx.run(ctx.server.accounts.describe_org, _me(principal), slug)
     return JSONResponse({"ok": True, **info}, status_code=201)
@@ -87,8 +90,10 @@ async def add_member(ctx: Context, request: Request, principal: Principal | None
     body = await read_json(ctx, request)
     username, role = body.get("username"), body.get("role", "member")
     if not isinstance(username, str) or not isinstance(role, str):
-        raise ValidationError("Send a JSON object with 'username' and optionally 'role' "
-                              "(owner, admin or member).", code="invalid_member")
+        raise ValidationError(
+            "Send a JSON object with 'username' and optionally 'role' (owner, admin or member).",
+            code="invalid_member",
+        )
     slug = request.path_params["slug"]
     await ctx.run(ctx.server.accounts.add_member_as, _me(principal), slug, username, role)
     return JSONResponse({"ok": True, "slug": slug, "username": username, "role": role})
@@ -119,8 +124,12 @@ def auth_routes() -> list[Route]:
         Route("/api/v2/orgs", endpoint(create_org, cookie_ok=True), methods=["POST"]),
         Route("/api/v2/orgs/{slug}", endpoint(describe_org, cookie_ok=True), methods=["GET"]),
         Route("/api/v2/orgs/{slug}/members", endpoint(add_member, cookie_ok=True), methods=["POST"]),
-        Route("/api/v2/orgs/{slug}/members/{username}", endpoint(remove_member, cookie_ok=True),
-              methods=["DELETE"]),
-        Route("/api/v2/datasets/{dataset_id}/privacy", endpoint(set_privacy, cookie_ok=True),
-              methods=["PUT"]),
+        Route(
+            "/api/v2/orgs/{slug}/members/{username}",
+            endpoint(remove_member, cookie_ok=True),
+            methods=["DELETE"],
+        ),
+        Route(
+            "/api/v2/datasets/{dataset_id}/privacy", endpoint(set_privacy, cookie_ok=True), methods=["PUT"]
+        ),
     ]
