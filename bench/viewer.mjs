@@ -1,7 +1,8 @@
 // Viewer benchmark: time to first frame and frame time while panning, for synthetic graphs of
 // 10k, 100k and 1M edges, in headless Debian Chromium with software WebGL (SwiftShader).
 //
-//   node bench/viewer.mjs [--sizes 10000,100000,1000000] [--frames 60] [--layout]
+//   node bench/viewer.mjs [--sizes 10000,100000,1000000] [--frames 60] [--layout] [--breakdown]
+//   node bench/viewer.mjs --serve [--sizes ...]   (only serve the graphs and print their URLs)
 //
 // It starts a real graphport server (the repo's .venv python, or $BENCH_PYTHON) on 127.0.0.1 and a
 // free port, plots one public dataset per size through the engine, then opens
@@ -150,6 +151,13 @@ const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(
 
 async function main() {
   const server = await startServer();
+  if (args.includes('--serve')) {
+    // Look at the synthetic graphs yourself; Ctrl-C stops the server.
+    for (const m of sizes) console.log(`${m} edges: ${server.url}/graph/graph.html?dataset=${server.ids[m]}`);
+    await new Promise((resolve) => process.once('SIGINT', resolve));
+    server.child.stdin.end();
+    return;
+  }
   const executablePath = process.env.CHROMIUM || execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
   // launch() gives the browser a fresh temporary profile (user-data-dir) and removes it afterwards.
   let browser;

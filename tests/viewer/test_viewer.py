@@ -45,6 +45,7 @@ class Site:
     demo: str
     lesmis: str
     private: str
+    encoded: str
     workdir: Path
 
     def viewer(self, dataset: str, extra: str = "") -> str:
@@ -145,9 +146,33 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             None,
             {"mode": "private"},
         )
+        encoded = server.plot(
+            alice,
+            {
+                "name": "encoded",
+                "edge_encodings": {"bindings": {"source": "s", "destination": "d", "edge_color": "ec"}},
+                "node_encodings": {
+                    "bindings": {"node": "id", "node_color": "score", "node_size": "score"},
+                    "complex": {
+                        "default": {
+                            "pointColorEncoding": {
+                                "graphType": "point",
+                                "encodingType": "color",
+                                "attribute": "score",
+                                "variation": "continuous",
+                                "colors": ["#0000ff", "#ff0000"],
+                            }
+                        }
+                    },
+                },
+            },
+            arrow_bytes(edges.append_column("ec", pa.array(["#00e5ff"] * edges.num_rows))),
+            arrow_bytes(nodes),
+            {"mode": "public"},
+        )
         uv, thread, port = start_live(server)
         try:
-            yield Site(f"http://127.0.0.1:{port}", demo, lesmis, private, root)
+            yield Site(f"http://127.0.0.1:{port}", demo, lesmis, private, encoded, root)
         finally:
             uv.should_exit = True
             thread.join(timeout=10)
@@ -295,3 +320,22 @@ def test_url_parameters_are_read_tolerantly(site: Site) -> None:
     assert not info["visible"] and not toolbar["visible"]
     assert white["counts"][0] > 0.5 * white["width"] * white["height"]
     assert labels > 5
+
+
+def test_continuous_palette_sizes_edge_colours_and_arrows(site: Site) -> None:
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.encoded, "&edgeOpacity=1&showLabels=False")},
+            {"op": "pixels", "colors": [(0, 229, 255), (0, 0, 255), (255, 0, 0)], "tol": 25},
+            {"op": "eval", "expr": "document.querySelectorAll('#legend .ramp').length"},
+            {"op": "text", "selector": "#legend"},
+            {"op": "goto", "url": site.viewer(site.encoded, "&showArrows=True&showLabels=False")},
+            {"op": "pixels", "colors": [(220, 225, 235)], "tol": 20},
+        ],
+    )
+    _, pixels, ramps, legend, _, arrows = report["steps"]
+    cyan, blue, red = pixels["counts"]
+    assert cyan > 200 and blue > 20 and red > 20, pixels
+    assert ramps == 1 and "score" in legend["text"] and "59" in legend["text"]
+    assert arrows["counts"][0] > 100, "arrow heads are drawn"

@@ -64,6 +64,8 @@ const DEFAULT_BG: RGBA = [11, 14, 20, 255];
 const MOVING_FRAME_MS = 40;
 /** Edges (and nodes) in the first frame, which also measures what the machine can draw. */
 const PROBE_ITEMS = 20_000;
+/** showArrows draws heads on a 2D overlay: beyond this many edges they would be noise (and slow). */
+const MAX_ARROWS = 50_000;
 
 class LoadError extends Error {
   constructor(readonly heading: string, message: string, readonly signIn: boolean) {
@@ -159,6 +161,7 @@ class App {
   private selected = -1;
   private showEdges = true;
   private showLabels = true;
+  private showArrows = false;
   private lastMove = -Infinity;
   private frameQueued = false;
   private settleTimer = 0;
@@ -264,6 +267,7 @@ class App {
 
     this.showEdges = true;
     this.showLabels = p.bool('showLabels', true);
+    this.showArrows = p.bool('showArrows', false);
     this.syncButtons();
     this.fit(false);
     const [l, r, t, b] = ['left', 'right', 'top', 'bottom'].map((k) => p.num(k, NaN));
@@ -301,7 +305,8 @@ class App {
     this.bindEvents();
     debug.view = this.view;
     debug.screenOf = (id) => {
-      const i = g.index.get(typeof id === 'bigint' ? Number(id) : (id as number | string));
+      const key = typeof id === 'bigint' ? Number(id) : (id as number | string);
+      const i = g.index.get(key) ?? (typeof key === 'string' && key.trim() !== '' ? g.index.get(Number(key)) : undefined);
       return i === undefined ? null : this.view.toScreen(g.x[i], g.y[i]);
     };
     debug.benchPan = (frames, dx, edges) => this.benchPan(frames, dx, edges);
@@ -388,6 +393,7 @@ class App {
       } else if (this.drawSettledStep()) {
         if (debug.completeMs === null) debug.completeMs = performance.now();
         this.updateLabels();
+        this.drawOverlay();
       } else {
         this.requestFrame();
       }
@@ -410,6 +416,43 @@ class App {
     this.requestFrame();
   }
 
+  private isMoving(): boolean {
+    return this.benchMoving || performance.now() - this.lastMove < 150;
+  }
+
+  /** showArrows: a small head at the destination end of each edge (graphs up to MAX_ARROWS edges). */
+  private drawArrows(ctx: CanvasRenderingContext2D): void {
+    const g = this.graph;
+    if (g.edgeCount > MAX_ARROWS) return;
+    const v = this.view;
+    const scale = this.sizeScale();
+    const light = luminance(this.bg) > 0.55;
+    ctx.fillStyle = light ? 'rgba(40,40,40,0.75)' : 'rgba(220,225,235,0.75)';
+    ctx.beginPath();
+    for (let e = 0; e < g.edgeCount; e++) {
+      const a = g.src[e];
+      const b = g.dst[e];
+      if (a === b) continue;
+      const [x0, y0] = v.toScreen(g.x[a], g.y[a]);
+      const [x1, y1] = v.toScreen(g.x[b], g.y[b]);
+      if ((x1 < 0 || x1 > v.width || y1 < 0 || y1 > v.height) && (x0 < 0 || x0 > v.width || y0 < 0 || y0 > v.height)) continue;
+      const dx = x1 - x0;
+      const dy = y1 - y0;
+      const len = Math.hypot(dx, dy);
+      const r = (this.sizes[b] * scale) / 2;
+      if (len < r + 10) continue;
+      const ux = dx / len;
+      const uy = dy / len;
+      const tx = x1 - ux * (r + 1);
+      const ty = y1 - uy * (r + 1);
+      ctx.moveTo(tx, ty);
+      ctx.lineTo(tx - ux * 7 - uy * 3, ty - uy * 7 + ux * 3);
+      ctx.lineTo(tx - ux * 7 + uy * 3, ty - uy * 7 - ux * 3);
+      ctx.closePath();
+    }
+    ctx.fill();
+  }
+
   /** Hovered and selected nodes, on a 2D canvas over the graph: changing them redraws nothing else. */
   private drawOverlay(): void {
     const c = this.overlay;
@@ -424,6 +467,7 @@ class App {
     }
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, this.view.width, this.view.height);
+    if (this.showArrows && this.showEdges && this.progress === null && !this.isMoving()) this.drawArrows(ctx);
     const light = luminance(this.bg) > 0.55;
     for (const i of new Set([this.selected, this.hovered])) {
       if (i < 0 || i >= this.graph.nodeCount) continue;
@@ -436,7 +480,7 @@ class App {
       ctx.lineWidth = 2.5;
       ctx.strokeStyle = light ? '#111' : '#fff';
       ctx.beginPath();
-      ctx.arc(x, y, r + 3, 0, Math.PI * 2);
+      ctx.arc(x, y, r + 2, 0, Math.PI * 2);
       ctx.stroke();
     }
   }
@@ -551,6 +595,8 @@ class App {
       this.labelPool.push(span);
     }
     const color = this.params.str('labelColor');
+    const background = this.params.str('labelBackground');
+    const opacity = this.params.has('labelOpacity') ? Math.max(0, Math.min(1, this.params.num('labelOpacity', 1))) : null;
     this.labelPool.forEach((span, k) => {
       if (k >= want.length) {
         span.hidden = true;
@@ -563,6 +609,8 @@ class App {
       span.textContent = this.labels(i);
       span.style.transform = `translate(${Math.round(sx + r + 3)}px, ${Math.round(sy - 8)}px)`;
       if (color) span.style.color = color;
+      if (background) span.style.background = background;
+      if (opacity !== null) span.style.opacity = String(opacity);
       span.classList.toggle('selected', i === this.selected);
     });
   }
