@@ -283,3 +283,16 @@ def test_secrets_never_reach_logs_reprs_or_errors(
     for secret in (PASSWORD, key_secret, token):
         assert not [s for s in seen if secret in s], secret[-4:]
     assert "…" + token[-4:] in repr(g)
+
+
+@pytest.mark.parametrize("kind", ["pandas", "pyarrow", "polars"])
+def test_every_frame_kind_plots(alice_client: graphport.Client, kind: str) -> None:
+    import polars as pl
+    import pyarrow as pa
+
+    columns = {"src": ["a", "b", "c"], "dst": ["b", "c", "a"], "w": [0.5, 1.5, 2.5]}
+    nodes = {"id": ["a", "b", "c"], "kind": ["x", "y", "x"]}
+    make = {"pandas": pd.DataFrame, "pyarrow": pa.table, "polars": pl.DataFrame}[kind]
+    ds = alice_client.edges(make(columns), "src", "dst").nodes(make(nodes), "id").upload()
+    info = alice_client.dataset_info(ds.id)
+    assert (info["rows"]["edges"], info["rows"]["nodes"]) == (3, 3)
