@@ -15,6 +15,7 @@ the GIL is held for a few milliseconds only.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -74,6 +75,13 @@ def cpu_executor() -> Executor:
         return _threads
 
 
+def _lower_priority() -> None:
+    # Layouts are background work: requests (uploads, reads) should win the CPU when both want it.
+    # Measured: a 10M-edge plot() took 17.8 s while the previous upload's layout ran at normal
+    # priority, against 2.5 s with the machine otherwise idle.
+    os.nice(10)
+
+
 def process_executor() -> Executor:
     """The shared process pool for work that holds the GIL (graph layout)."""
     global _processes
@@ -81,6 +89,8 @@ def process_executor() -> Executor:
     with _lock:
         if _processes is None:
             _processes = ProcessPoolExecutor(
-                max_workers=size, mp_context=multiprocessing.get_context("spawn")
+                max_workers=size,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
             )
         return _processes
