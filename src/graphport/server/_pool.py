@@ -78,7 +78,7 @@ def cpu_executor() -> Executor:
 def _lower_priority() -> None:
     # Layouts are background work: requests (uploads, reads) should win the CPU when both want it.
     # Measured: a 10M-edge plot() took 17.8 s while the previous upload's layout ran at normal
-    # priority, against 2.5 s with the machine otherwise idle.
+    # priority, against 2.5 s when no layout was running (of which 1.7 s is the client hashing).
     os.nice(10)
 
 
