@@ -191,3 +191,16 @@ def test_a_plottable_can_be_used_from_many_threads(g: graphport.Client) -> None:
 def test_repr_shows_shape_not_data(g: graphport.Client) -> None:
     text = repr(g.edges(EDGES, "s", "d"))
     assert "2 edges" in text and "no nodes" in text and "source" in text
+
+
+def _static_types(p: Plottable, ap: graphport.AsyncPlottable) -> None:  # checked by mypy, never run
+    from typing import Any, assert_type
+
+    assert_type(p.plot(render=False), str)
+    assert_type(p.plot(), Any)
+    assert_type(p.upload(), graphport.Dataset)
+    assert_type(p.bind(source="s"), Plottable)
+
+    async def later() -> None:
+        assert_type(await ap.plot(render=False), str)
+        assert_type(ap.edges(EDGES), graphport.AsyncPlottable)
