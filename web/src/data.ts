@@ -39,7 +39,13 @@ export class ArrowColumn implements ColumnView {
   }
 
   get(row: number): unknown {
-    return this.vector.get(row);
+    const v = this.vector.get(row);
+    // Arrow JS hands timestamps and dates over as epoch milliseconds: show them as dates.
+    if ((typeof v === 'number' || typeof v === 'bigint') && /^(Timestamp|Date)/.test(this.typeName)) {
+      const d = new Date(Number(v));
+      return Number.isNaN(d.getTime()) ? v : d;
+    }
+    return v;
   }
 
   numbers(): Float64Array {
