@@ -319,3 +319,23 @@ def test_url_params_survive_in_returned_url(live: LiveServer, alice: str) -> Non
     assert "pageTitle=my title" in url or "pageTitle=my%20title" in url
     r = httpx.get(url.replace(" ", "%20"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+
+
+def test_files_mode_cache_across_users(live: LiveServer, alice: str, bob: str) -> None:
+    """The official client reuses a file id process-wide, even across users (wire spec 6.1): file ids
+    are unguessable capabilities, so bob's dataset may reference the file alice uploaded."""
+    df = edges_df(6, prefix="shared")
+    a = login(live, alice).edges(df, "s", "d").upload()
+    b = login(live, bob).edges(df, "s", "d").upload()
+    assert a._dataset_id != b._dataset_id
+    info = meta(live, b._dataset_id).json()
+    assert info["owner"] == "bob"
+    assert table(live, b._dataset_id, "edges").num_rows == 6
+
+
+def test_openapi_and_healthz(live: LiveServer) -> None:
+    spec = httpx.get(f"{live.url}/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v2/datasets/{dataset_id}", "/api/v2/datasets/{dataset_id}/{kind}.arrow", "/api/v2/plot"):
+        assert path in spec["paths"], sorted(spec["paths"])
+    assert httpx.get(f"{live.url}/healthz").json()["ok"] is True
