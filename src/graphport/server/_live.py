@@ -33,6 +33,7 @@ over the bus; another process then rebuilds state from the last flush plus the d
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 import logging
@@ -48,7 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from ..errors import GraphportError, ValidationError
+from ..errors import GraphportError, NotFoundError, ValidationError
 from ..storage import BlobStore, Database
 from ..storage._models import datasets, files
 from ._access import Action
@@ -77,6 +78,9 @@ MAX_DRAINS = 4
 #: process) take effect within this bound. Each check costs ~1-2 ms of database reads, which would
 #: otherwise cap single-row writes and per-publish re-checks.
 ACCESS_TTL = 0.25
+#: Deltas kept per dataset for subscribers that poll for changes (``changes(since=...)``); a
+#: subscriber further behind gets a snapshot.
+HISTORY = 64
 
 
 def check_kind(kind: str) -> Kind:
@@ -276,6 +280,8 @@ class LiveDataset:
         self.flushed_version = version
         self.edge_bindings = edge_bindings
         self.lock = threading.Lock()  # state: tables, version, subscriber list
+        self.changed = threading.Condition(self.lock)  # notified on every publish (and on drop)
+        self.history: collections.deque[LiveMessage] = collections.deque(maxlen=HISTORY)
         self.flush_lock = threading.Lock()
         self.subscribers: list[Subscription] = []
         self.flush_timer: threading.Timer | None = None
@@ -543,6 +549,29 @@ class LiveHub:
             if dataset_id is None or key[1] == dataset_id:
                 self._granted.pop(key, None)
 
+    def revalidate(self, *, user_id: int | None = None, dataset_id: str | None = None) -> int:
+        """Re-check open subscriptions now (of one user's, one dataset's, or all) after a change that
+        can take rights away: privacy, invitations, org membership, password, disabled user, revoked
+        key. A subscriber who may no longer view is closed ("revoked") at once, without waiting for
+        the next publish. Returns how many were closed. (Issue #5; called by the accounts and
+        sharing code of this process; other processes catch up at their next publish.)"""
+        self.forget_access(dataset_id)
+        with self._live_lock:
+            live = [ds for ds in self._live.values() if dataset_id is None or ds.id == dataset_id]
+        closed = 0
+        for ds in live:
+            with ds.lock:
+                subscribers = list(ds.subscribers)
+            for sub in subscribers:
+                if user_id is not None and (sub.principal is None or sub.principal.user_id != user_id):
+                    continue
+                try:
+                    self._datasets.require(sub.principal, ds.id, Action.VIEW)
+                except GraphportError:
+                    sub.close("revoked")
+                    closed += 1
+        return closed
+
     def _open(self, principal: Principal | None, dataset_id: str, action: Action) -> LiveDataset:
         self.require(principal, dataset_id, action)
         with self._live_lock:
@@ -601,6 +630,7 @@ class LiveHub:
             ds.flush_timer.cancel()
         with ds.lock:
             subscribers = list(ds.subscribers)
+            ds.changed.notify_all()
         for sub in subscribers:
             sub.close(reason)
 
@@ -724,6 +754,8 @@ class LiveHub:
                     ds.version += 1
                     message = ds.delta(changes, base)
                     subscribers = list(ds.subscribers)
+                    ds.history.append(message)
+                    ds.changed.notify_all()
                 self.polls += 1
                 self._publish(ds, message, subscribers)
                 self._schedule_flush(ds)
@@ -764,6 +796,29 @@ class LiveHub:
             ds.subscribers.append(sub)
         sub._finish_snapshot(copies, version)
         return sub
+
+    def changes(self, principal: Principal | None, dataset_id: str, since: int, timeout: float) -> list[LiveMessage]:
+        """The messages after version ``since``, waiting up to ``timeout`` seconds for one.
+
+        Returns the deltas in order when they are still kept (the last ``HISTORY``), else one
+        snapshot; an empty list when nothing was published in time. For subscribers that cannot
+        hold a socket open (HTTP long polling, the Python client's ``on_update``)."""
+        ds = self._open(principal, dataset_id, Action.VIEW)
+        deadline = time.monotonic() + max(0.0, timeout)
+        with ds.lock:
+            while ds.version == since and not ds.dropped:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return []
+                ds.changed.wait(remaining)
+            if ds.dropped:
+                raise NotFoundError(f"The dataset {dataset_id!r} was deleted or replaced.",
+                                    code="dataset_not_found")
+            newer = [m for m in ds.history if m.version > since]
+            if newer and newer[0].base == since:
+                return newer
+            copies, version = ds.copy_state()
+        return [ds.snapshot_message(copies, version)]
 
     def _unsubscribe(self, sub: Subscription) -> None:
         with sub.dataset.lock:
@@ -888,7 +943,7 @@ class LiveAwareDatasets(Datasets):
     def share(self, principal: Principal, dataset_id: str, *args: Any, **kwargs: Any) -> Any:
         result = super().share(principal, dataset_id, *args, **kwargs)
         if self.live is not None:
-            self.live.forget_access(dataset_id)
+            self.live.revalidate(dataset_id=dataset_id)  # close subscribers who lost their right now
         return result
 
     def upload_table(self, principal: Principal, dataset_id: str, kind: str, body: bytes) -> int:

@@ -5,6 +5,7 @@
 - ``DELETE /api/v2/datasets/{id}/live/{edges|nodes}``         clear
 - ``POST   /api/v2/datasets/{id}/live/{edges|nodes}/remove``  JSON ``{"keys": [...]}``
 - ``GET    /api/v2/datasets/{id}/live``                       JSON: the live version
+- ``GET    /api/v2/datasets/{id}/live/changes?since=V&wait=S`` long polling: frames after V
 - ``WS     /api/v2/datasets/{id}/live``                       snapshot, then ordered deltas
 
 Writes need edit rights; the socket needs view rights, checked before the upgrade is accepted and
@@ -15,6 +16,7 @@ this server (or ``public_url``). Protocol details: ``_live_socket``.
 from __future__ import annotations
 
 import asyncio
+import struct
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection, Request
@@ -57,6 +59,28 @@ async def live_version(ctx: Context, request: Request, principal: Principal | No
     version = await ctx.run(ctx.server.live.version, principal, dataset_id)
     return JSONResponse({"ok": True, "dataset_id": dataset_id, "version": version,
                          "pending": ctx.server.live.pending()})
+
+
+MAX_WAIT = 30.0
+
+
+async def live_changes(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Long polling: the messages after ``since`` (waiting up to ``wait`` seconds), each as a
+    4-byte big-endian length and a live frame; 204 when nothing came in time."""
+    try:
+        since = int(request.query_params.get("since", "-1"))
+        wait = min(MAX_WAIT, max(0.0, float(request.query_params.get("wait", "0"))))
+    except ValueError:
+        raise ValidationError("since must be an integer version and wait a number of seconds.",
+                              code="invalid_live_request") from None
+    dataset_id = request.path_params["dataset_id"]
+    messages = await ctx.run(ctx.server.live.changes, principal, dataset_id, since, wait)
+    if not messages:
+        return Response(status_code=204)
+    frames = [m.frame() for m in messages]
+    body = b"".join(struct.pack(">I", len(f)) + f for f in frames)
+    return Response(body, media_type="application/vnd.graphport.live-frames",
+                    headers={"X-Graphport-Version": str(messages[-1].version), "Cache-Control": "no-store"})
 
 
 async def _socket_principal(ctx: Context, conn: HTTPConnection) -> Principal | None:
@@ -145,5 +169,6 @@ def live_routes() -> list[BaseRoute]:
         Route(base + "/{kind:edges_or_nodes}", endpoint(live_write), methods=["POST", "PUT", "DELETE"]),
         Route(base + "/{kind:edges_or_nodes}/remove", endpoint(live_remove), methods=["POST"]),
         Route(base, endpoint(live_version, auth="optional", cookie_ok=True), methods=["GET"]),
+        Route(base + "/changes", endpoint(live_changes, auth="optional", cookie_ok=True), methods=["GET"]),
         WebSocketRoute(base, live_socket),
     ]

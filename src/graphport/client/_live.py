@@ -1,0 +1,236 @@
+"""Live datasets from the client: the conversations behind ``Dataset.update/remove/replace/clear``,
+``edges()/nodes()`` and ``on_update``.
+
+Writes are one HTTP request each (Arrow IPC stream bodies; removes as JSON). ``on_update`` follows a
+dataset by HTTP long polling (``GET .../live/changes?since=V&wait=S``), which works over every
+transport, the in-process one of ``Server.new_local_client()`` included: one daemon thread per
+followed dataset and client, delivering :class:`LiveUpdate` objects in version order (a client
+that fell too far behind gets a snapshot, ``update.snapshot`` is then True).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import logging
+import struct
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+import pyarrow as pa
+
+from ..errors import ConfigError, GraphportError, NotFoundError
+from ._errors import raise_for_status
+from ._frames import to_table
+from ._protocol import Call, Flow
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+logger = logging.getLogger("graphport.client.live")
+T = TypeVar("T")
+ARROW_STREAM = "application/vnd.apache.arrow.stream"
+WAIT = 20.0
+
+
+def _path(dataset_id: str, rest: str) -> str:
+    return f"/api/v2/datasets/{quote(dataset_id, safe='')}/{rest}"
+
+
+def _stream(table: pa.Table) -> pa.Buffer:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def write_flow(dataset_id: str, kind: str, method: str, data: Any) -> Flow[int]:
+    verb = {"POST": "Updating", "PUT": "Replacing"}[method]
+    action = f"{verb} the live {kind} of dataset {dataset_id}"
+    body = _stream(to_table(data, kind))
+    response = yield Call(method, _path(dataset_id, f"live/{kind}"), action, parts=(body,),
+                          headers={"Content-Type": ARROW_STREAM}, auth=True)
+    return int(raise_for_status(response, action)["rows"])
+
+
+def remove_flow(dataset_id: str, kind: str, keys: Sequence[Any]) -> Flow[int]:
+    action = f"Removing {len(keys)} live {kind} of dataset {dataset_id}"
+    response = yield Call("POST", _path(dataset_id, f"live/{kind}/remove"), action,
+                          json={"keys": list(keys)}, auth=True)
+    return int(raise_for_status(response, action)["rows"])
+
+
+def clear_flow(dataset_id: str, kind: str) -> Flow[None]:
+    action = f"Clearing the live {kind} of dataset {dataset_id}"
+    response = yield Call("DELETE", _path(dataset_id, f"live/{kind}"), action, auth=True)
+    raise_for_status(response, action)
+
+
+def table_flow(dataset_id: str, kind: str) -> Flow[pa.Table]:
+    action = f"Reading the {kind} of dataset {dataset_id}"
+    response = yield Call("GET", _path(dataset_id, f"{kind}.arrow"), action, auth=True)
+    if response.status_code >= 400:
+        raise_for_status(response, action)
+    return pa.ipc.open_file(pa.py_buffer(response.content)).read_all()
+
+
+def version_flow(dataset_id: str) -> Flow[int]:
+    action = f"Reading the live version of dataset {dataset_id}"
+    response = yield Call("GET", _path(dataset_id, "live"), action, auth=True)
+    return int(raise_for_status(response, action)["version"])
+
+
+def changes_flow(dataset_id: str, since: int, wait: float) -> Flow[list[LiveUpdate]]:
+    action = f"Waiting for changes of dataset {dataset_id}"
+    response = yield Call("GET", _path(dataset_id, f"live/changes?since={since}&wait={wait}"), action, auth=True)
+    if response.status_code == 204:
+        return []
+    if response.status_code >= 400:
+        raise_for_status(response, action)
+    data, updates, offset = response.content, [], 0
+    while offset < len(data):
+        (n,) = struct.unpack(">I", data[offset : offset + 4])
+        updates.append(decode_frame(data[offset + 4 : offset + 4 + n]))
+        offset += 4 + n
+    return updates
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveUpdate:
+    """One published change of a dataset (or a snapshot), as ``on_update`` callbacks get it.
+
+    ``edges``/``nodes`` are the upserted rows as they now read (all columns), ``removed_*`` the ids
+    removed, ``reset_*`` whether every row was dropped first (replace, clear). A snapshot holds
+    the whole dataset in ``edges``/``nodes`` and has ``snapshot=True`` and ``base=None``.
+    """
+
+    dataset_id: str
+    version: int
+    base: int | None
+    snapshot: bool
+    edges: pa.Table | None = None
+    nodes: pa.Table | None = None
+    removed_edges: tuple[Any, ...] = ()
+    removed_nodes: tuple[Any, ...] = ()
+    reset_edges: bool = False
+    reset_nodes: bool = False
+
+
+def decode_frame(frame: bytes) -> LiveUpdate:
+    """A live frame (the server's wire form, also sent over the WebSocket) as a :class:`LiveUpdate`."""
+    (n,) = struct.unpack(">I", frame[:4])
+    header = json.loads(frame[4 : 4 + n])
+    offset = 4 + n
+    fields: dict[str, Any] = {}
+    for part in header["parts"]:
+        length, table, op = part["length"], part["table"], part["op"]
+        rows = pa.ipc.open_stream(pa.py_buffer(frame[offset : offset + length])).read_all() if length else None
+        offset += length
+        if op == "reset":
+            fields[f"reset_{table}"] = True
+        elif op == "remove" and rows is not None:
+            fields[f"removed_{table}"] = tuple(rows.column("key").to_pylist())
+        elif op == "upsert":
+            fields[table] = rows
+    return LiveUpdate(header["dataset"], header["version"], header["base"], header["type"] == "snapshot", **fields)
+
+
+class Follower:
+    """One thread following one dataset for one client; calls every registered callback in order."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, client: Client, dataset_id: str) -> None:
+        self._client = weakref.ref(client)
+        self.dataset_id = dataset_id
+        self._lock = threading.Lock()
+        self.callbacks: dict[int, Callable[[LiveUpdate], Any]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.version: int | None = None
+        self.ready = threading.Event()
+
+    def add(self, callback: Callable[[LiveUpdate], Any]) -> int:
+        callback_id = next(self._ids)
+        with self._lock:
+            self.callbacks[callback_id] = callback
+            if self._thread is None:
+                client = self._client()
+                if client is None:
+                    raise ConfigError("The client of this dataset was closed.")
+                # The starting version is read before returning: changes from now on are delivered.
+                self.version = _run(client, version_flow(self.dataset_id))
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._loop, name=f"graphport-live-{self.dataset_id}",
+                                                daemon=True)
+                self._thread.start()
+        return callback_id
+
+    def remove(self, callback_id: int) -> bool:
+        with self._lock:
+            found = self.callbacks.pop(callback_id, None) is not None
+            if not self.callbacks and self._thread is not None:
+                self._stop.set()
+                self._thread = None
+        return found
+
+    def _loop(self) -> None:
+        stop = self._stop
+        while not stop.is_set():
+            client = self._client()
+            if client is None or client.is_closed:
+                return
+            try:
+                assert self.version is not None
+                updates = _run(client, changes_flow(self.dataset_id, self.version, WAIT))
+            except NotFoundError:
+                logger.warning("dataset %s is gone; no more updates", self.dataset_id)
+                return
+            except GraphportError:
+                if stop.wait(1.0):
+                    return
+                continue
+            del client
+            for update in updates:
+                self.version = update.version
+                with self._lock:
+                    callbacks = list(self.callbacks.values())
+                for callback in callbacks:
+                    try:
+                        callback(update)
+                    except Exception:  # a failing callback must not stop the others
+                        logger.exception("an on_update callback of dataset %s raised", self.dataset_id)
+
+
+_followers: weakref.WeakKeyDictionary[Any, dict[str, Follower]] = weakref.WeakKeyDictionary()
+_followers_lock = threading.Lock()
+
+
+def follower(client: Any, dataset_id: str) -> Follower:
+    """The follower of ``dataset_id`` for ``client`` (one per pair)."""
+    with _followers_lock:
+        per_client = _followers.setdefault(client, {})
+        found = per_client.get(dataset_id)
+        if found is None:
+            found = per_client[dataset_id] = Follower(client, dataset_id)
+        return found
+
+
+def sync_client(client: Any, what: str) -> Client:
+    """The dataset's client, if it is a synchronous :class:`Client` (the live methods need one)."""
+    from ._client import Client
+
+    if not isinstance(client, Client):
+        raise ConfigError(
+            f"Dataset.{what}() needs the synchronous graphport.Client that uploaded it; this dataset "
+            "has none (or an AsyncClient). Use graphport.client() to upload it."
+        )
+    return client
+
+
+def _run(client: Client, flow: Flow[T]) -> T:
+    return client._transport.run(client._session, flow)
