@@ -21,12 +21,14 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from starlette.routing import Match, Mount, Route, WebSocketRoute
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
 
 import graphport
 from graphport import ServerConfig
 from graphport.server import Principal
 
-from ..conftest import PASSWORD, SECRET
+from ..conftest import PASSWORD, SECRET, start_live
 from .authz_matrix import CASES, LISTED, MODES, PENDING, PRINCIPALS, UNLISTED, Answer, Case
 
 USERS = {
@@ -70,6 +72,7 @@ class World:
     bob_key: str
     revoked_key: str
     shared: dict[str, str]  # mode -> a dataset for the cells that only read
+    socket_base: str  # ws://127.0.0.1:PORT of a uvicorn serving the same server (real upgrades)
     counter: itertools.count[int] = dataclasses.field(default_factory=itertools.count)
 
     def new_dataset(self, mode: str) -> str:
@@ -111,12 +114,26 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         server.accounts.revoke_key(key_id)
         bob_key = ":".join(server.create_key("bob", "login"))
         shared: dict[str, str] = {}
-        world = World(server, None, principals, tokens, bob_key, f"{key_id}:{secret}", shared)  # type: ignore[arg-type]
+        uv, thread, port = start_live(server)
+        world = World(
+            server,
+            None,
+            principals,
+            tokens,
+            bob_key,
+            f"{key_id}:{secret}",
+            shared,  # type: ignore[arg-type]
+            f"ws://127.0.0.1:{port}",
+        )
         for mode in MODES:
             shared[mode] = world.new_dataset(mode)
-        with httpx.Client(transport=server.local_transport(), base_url="http://testserver") as http:
-            world.http = http
-            yield world
+        try:
+            with httpx.Client(transport=server.local_transport(), base_url="http://testserver") as http:
+                world.http = http
+                yield world
+        finally:
+            uv.should_exit = True
+            thread.join(timeout=10)
 
 
 Body = Callable[[World, str, dict[str, str]], dict[str, Any]]
@@ -164,6 +181,9 @@ BODIES: dict[str, Body] = {
     "key_json": lambda w, p, ids: _json({"name": "matrix"}),
     "org_json": lambda w, p, ids: _json({"slug": ids["fresh"]}),
     "member_json": lambda w, p, ids: _json({"username": "carol", "role": "member"}),
+    "live_keys": lambda w, p, ids: _json({"keys": ["no-such-node"]}),
+    "foreign_origin": lambda w, p, ids: {"headers": {"Origin": "http://evil.example"}},
+    "own_origin": lambda w, p, ids: {"headers": {"Origin": w.socket_base.replace("ws://", "http://")}},
     "login_form": lambda w, p, ids: {
         "content": f"username=alice&password={PASSWORD}&next=/".encode(),
         "headers": {"Content-Type": "application/x-www-form-urlencoded"},
@@ -229,6 +249,10 @@ def test_cell(world: World, case: Case, principal: str, mode: str) -> None:
         headers["Authorization"] = f"Bearer {token}"
     before = dataset_state(world.server, ids["dataset_id"])
     world.http.cookies.clear()
+    if case.route[0] == "WS":
+        answer = socket_answer(world, case.path.format(**ids), headers)
+        assert answer == expected(case, principal, mode), f"{case.name} as {principal} on a {mode} dataset"
+        return
     method = "GET" if case.route[0] == "MOUNT" else case.route[0]
     r = world.http.request(method, case.path.format(**ids), headers=headers, **request)
 
@@ -256,6 +280,25 @@ def test_cell(world: World, case: Case, principal: str, mode: str) -> None:
         assert dataset_state(world.server, ids["dataset_id"]) == before, (
             "a refused request changed the dataset"
         )
+
+
+def socket_answer(world: World, path: str, headers: dict[str, str]) -> Answer:
+    """200 when the upgrade is accepted and the snapshot arrives; else the refusal's status."""
+    headers = dict(headers)
+    origin = headers.pop("Origin", None)
+    try:
+        with connect(
+            world.socket_base + path,
+            additional_headers=headers,
+            origin=origin,  # type: ignore[arg-type]
+            open_timeout=5,
+        ) as ws:
+            first = ws.recv(timeout=5)
+            return 200 if isinstance(first, bytes) else f"text frame {first[:80]}"
+    except InvalidStatus as refused:
+        return refused.response.status_code
+    except ConnectionClosed as closed:
+        return f"closed {closed.rcvd.code if closed.rcvd else None}"
 
 
 def app_routes(app: Any) -> set[tuple[str, str]]:

@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..storage._models import dataset_invites, datasets, memberships, users
-from ._accounts import Principal
+from ._accounts import Accounts, Principal
 
 
 class Action(enum.IntEnum):
@@ -151,9 +151,10 @@ def load_facts(c: sa.Connection, dataset_id: str) -> AccessFacts | None:
 
 
 def load_caller(c: sa.Connection, principal: Principal | None) -> Caller:
+    """The caller's email and orgs; re-validates the principal's token (AuthError when revoked)."""
     if principal is None:
         return ANONYMOUS
-    email = c.execute(sa.select(users.c.email).where(users.c.id == principal.user_id)).scalar()
+    email = Accounts.check_current(c, principal)
     org_ids = frozenset(
         c.execute(sa.select(memberships.c.org_id).where(memberships.c.user_id == principal.user_id)).scalars()
     )

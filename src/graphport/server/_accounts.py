@@ -8,6 +8,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import argon2
@@ -27,6 +28,8 @@ _USER_AND_KEY = (
     .select_from(users.outerjoin(personal_keys, personal_keys.c.id == sa.bindparam("kid")))
     .where(users.c.id == sa.bindparam("user_id"))
 )
+_USER_BY_ID_EMAIL = _USER_BY_ID.add_columns(users.c.email)
+_USER_AND_KEY_EMAIL = _USER_AND_KEY.add_columns(users.c.email)
 
 ROLES = ("owner", "admin", "member")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,149}$")
@@ -38,11 +41,18 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 
 @dataclasses.dataclass(frozen=True)
 class Principal:
-    """Who is making a request: a signed-in user (anonymous callers are ``None``)."""
+    """Who is making a request: a signed-in user (anonymous callers are ``None``).
+
+    A principal from :meth:`Accounts.authenticate` remembers the credential it came from (the
+    token epoch, and the personal key for key logins). Every access check re-validates such a
+    principal, so one held for long (an open WebSocket subscription) loses its rights as soon as
+    the password changes, the user is disabled or the key is revoked."""
 
     user_id: int
     username: str
     is_admin: bool = False
+    epoch: int | None = dataclasses.field(default=None, compare=False, repr=False)
+    key_id: str | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +93,10 @@ class Accounts:
     ) -> None:
         self._db = db
         self.tokens = tokens
+        # Called with a user id after a change that can only take rights away from that user
+        # (removed from an org, key revoked, password changed, disabled, email changed), so
+        # long-lived holders of rights (live subscriptions) re-check at once.
+        self.revocation_listeners: list[Callable[[int], object]] = []
         self._hasher = hasher or _hasher
         # Verified against when the user does not exist, so a wrong username costs as long as a
         # wrong password (made with this instance's cost).
@@ -213,7 +227,9 @@ class Accounts:
                 key_revoked = row is None or row.key_user_id != user_id or row.revoked_at is not None
         if row is None or not row.is_active or row.token_epoch != claims.get("ep") or key_revoked:
             raise AuthError("The token has been revoked; sign in again.", code="token_revoked")
-        return Principal(row.id, row.username, row.is_admin)
+        return Principal(
+            row.id, row.username, row.is_admin, epoch=row.token_epoch, key_id=None if kid is None else str(kid)
+        )
 
     def refresh(self, token: str) -> str:
         """A fresh token for a valid one (a token minted a second ago refreshes fine)."""
@@ -243,6 +259,7 @@ class Accounts:
             ).rowcount
         if not done:
             raise NotFoundError(f"There is no user named {username!r}.", code="user_not_found")
+        self._revoked(username=username)
 
     def set_active(self, username: str, active: bool) -> None:
         with self._db.write() as c:
@@ -253,6 +270,7 @@ class Accounts:
             ).rowcount
         if not done:
             raise NotFoundError(f"There is no user named {username!r}.", code="user_not_found")
+        self._revoked(username=username)
 
     def set_user(
         self,
@@ -298,6 +316,8 @@ class Accounts:
                 c.execute(users.update().where(users.c.id == row.id).values(**values))
             if values.get("email"):
                 bind_pending_invites(c, row.id, username, values["email"])
+        if "email" in values or values.get("is_admin") is False:
+            self._revoked(user_id=row.id)
 
     def describe_user(self, user_id: int) -> dict[str, Any]:
         """The caller's own account: name, email, admin flag, default org and memberships."""
@@ -361,8 +381,37 @@ class Accounts:
                 owner = sa.select(users.c.id).where(users.c.username == username).scalar_subquery()
                 query = query.where(personal_keys.c.user_id == owner)
             done = c.execute(query.values(revoked_at=time.time())).rowcount
+            owner_id = c.execute(sa.select(personal_keys.c.user_id).where(personal_keys.c.id == key_id)).scalar()
         if not done:
             raise NotFoundError(f"There is no active personal key {key_id!r}.", code="key_not_found")
+        self._revoked(user_id=owner_id)
+
+    def _revoked(self, *, user_id: int | None = None, username: str | None = None) -> None:
+        """Tell the listeners that this user may have lost rights (after the change committed)."""
+        if user_id is None and username is not None:
+            with self._db.read() as c:
+                user_id = c.execute(sa.select(users.c.id).where(users.c.username == username)).scalar()
+        if user_id is None:
+            return
+        for listener in list(self.revocation_listeners):
+            listener(int(user_id))
+
+    @staticmethod
+    def check_current(c: sa.Connection, principal: Principal) -> str | None:
+        """Re-validate an authenticated principal's credential inside a read; returns the user's
+        email. AuthError when the password changed, the user was disabled or the key revoked
+        since the principal was made (principals made without a token are not checked)."""
+        if principal.epoch is None:
+            return c.execute(sa.select(users.c.email).where(users.c.id == principal.user_id)).scalar()
+        if principal.key_id is None:
+            row = c.execute(_USER_BY_ID_EMAIL, {"user_id": principal.user_id}).first()
+            key_ok = True
+        else:
+            row = c.execute(_USER_AND_KEY_EMAIL, {"user_id": principal.user_id, "kid": principal.key_id}).first()
+            key_ok = row is not None and row.key_user_id == principal.user_id and row.revoked_at is None
+        if row is None or not row.is_active or row.token_epoch != principal.epoch or not key_ok:
+            raise AuthError("The token has been revoked; sign in again.", code="token_revoked")
+        return str(row.email) if row.email is not None else None
 
     # -- organizations --------------------------------------------------------------------------
 
@@ -419,6 +468,7 @@ class Accounts:
                 .where(users.c.id == user.user_id, users.c.default_org_id == org_id)
                 .values(default_org_id=None)
             )
+        self._revoked(user_id=user.user_id)
 
     def _add_member(self, c: sa.Connection, org_id: int, user_id: int, role: str) -> None:
         c.execute(

@@ -86,6 +86,9 @@ class Server:
         self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor())
         self.live = LiveHub(self, self.datasets, self.db, self.blobs, cpu_executor(), on_poll_request)
         self.datasets.live = self.live
+        # Removal from an org, a revoked key, a new password, a disabled user: open live
+        # subscriptions of that user are re-checked at once (issue #5).
+        self.accounts.revocation_listeners.append(lambda user_id: self.live.revalidate(user_id=user_id))
         self._stats_lock = threading.Lock()
         self._stats: dict[str, int] = {}
         self._closed = False
