@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .. import Server, ServerConfig
+from ..server._pool import terminate_workers
 from . import open_server, store_options
 from ._sample import ensure_sample
 
@@ -110,6 +111,7 @@ def register(cli: click.Group) -> None:
             server.serve(host=host, port=port, log_level="warning")
         finally:
             server.close()
+            terminate_workers()
 
     @cli.command()
     @click.option("--host", default="127.0.0.1", show_default=True)

@@ -94,3 +94,17 @@ def process_executor() -> Executor:
                 initializer=_lower_priority,
             )
         return _processes
+
+
+def terminate_workers() -> None:
+    """Stop the layout worker processes now, abandoning layouts in progress (used when a server
+    process shuts down: a half-done layout is simply recomputed on the next request)."""
+    global _processes
+    with _lock:
+        pool, _processes = _processes, None
+    if pool is None:
+        return
+    # ProcessPoolExecutor offers no way to stop a running task; its workers are ours to end.
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
