@@ -109,6 +109,19 @@ async function runStep(page, step) {
         { b64: png.toString('base64'), colors: step.colors ?? [], tol: step.tol ?? 40 },
       );
     }
+    case 'touch': {
+      // Fingers moving from `from` to `to` (lists of [x, y], one per finger), through CDP touch events.
+      const cdp = await page.context().newCDPSession(page);
+      const at = (t) => step.from.map((p, id) => ({ id, x: p[0] + (step.to[id][0] - p[0]) * t, y: p[1] + (step.to[id][1] - p[1]) * t }));
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(0) });
+      for (let k = 1; k <= 10; k++) {
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(k / 10) });
+        await page.waitForTimeout(16);
+      }
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+      await page.waitForTimeout(400);
+      return debugState(page);
+    }
     case 'screenOf':
       return page.evaluate((id) => window.__graphport.screenOf(id), step.id);
     case 'hover': {
@@ -160,7 +173,11 @@ async function main() {
   const out = { steps: [], pageErrors: [], consoleErrors: [], failedRequests: [] };
   try {
     const [w, h] = plan.viewport ?? [1000, 700];
-    const context = await browser.newContext({ viewport: { width: w, height: h }, deviceScaleFactor: 1 });
+    const context = await browser.newContext({
+      viewport: { width: w, height: h },
+      deviceScaleFactor: 1,
+      hasTouch: Boolean(plan.touch),
+    });
     const page = await context.newPage();
     page.on('pageerror', (err) => out.pageErrors.push(String(err)));
     page.on('console', (msg) => {

@@ -339,3 +339,19 @@ def test_continuous_palette_sizes_edge_colours_and_arrows(site: Site) -> None:
     assert cyan > 200 and blue > 20 and red > 20, pixels
     assert ramps == 1 and "score" in legend["text"] and "59" in legend["text"]
     assert arrows["counts"][0] > 100, "arrow heads are drawn"
+
+
+def test_touch_pinch_zooms_and_one_finger_pans(site: Site) -> None:
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.demo)},
+            {"op": "touch", "from": [[450, 350], [550, 350]], "to": [[350, 350], [650, 350]]},
+            {"op": "touch", "from": [[500, 400]], "to": [[400, 300]]},
+        ],
+        touch=True,
+    )
+    start, pinched, panned = report["steps"]
+    assert pinched["view"]["zoom"] > start["view"]["zoom"] * 2
+    assert panned["view"]["cx"] > pinched["view"]["cx"], "a finger moving left moves the view right"
+    assert panned["view"]["zoom"] == pinched["view"]["zoom"]

@@ -66,6 +66,27 @@ export class ArrowColumn implements ColumnView {
   }
 }
 
+/**
+ * A column's values for id lookups. Int64 columns (how the server stores integer ids) arrive as
+ * BigInt64Array; when every value fits in 32 bits they are read as plain numbers from the low words
+ * of the same buffer, with no BigInt conversion per row.
+ */
+export function idValues(vector: Vector): ArrayLike<unknown> {
+  const raw = vector.toArray() as unknown;
+  if (raw instanceof BigInt64Array && vector.nullCount === 0) {
+    const words = new Int32Array(raw.buffer, raw.byteOffset, raw.length * 2);
+    const out = new Float64Array(raw.length);
+    for (let i = 0; i < raw.length; i++) {
+      const lo = words[2 * i];
+      const hi = words[2 * i + 1];
+      if (hi !== (lo >> 31)) return raw; // beyond 32 bits: keep BigInts (toKey converts them)
+      out[i] = lo;
+    }
+    return out;
+  }
+  return raw as ArrayLike<unknown>;
+}
+
 export function columnsOf(table: Table): Map<string, ColumnView> {
   const out = new Map<string, ColumnView>();
   for (const field of table.schema.fields) {

@@ -3,7 +3,7 @@
 
 import { type Table, tableFromIPC } from 'apache-arrow';
 import { type RGBA, luminance, parseColor, toCss } from './colors';
-import { Graph, columnsOf } from './data';
+import { Graph, columnsOf, idValues } from './data';
 import { type Json, type Legend, bindingsOf, edgeStyle, nodeStyle, valueText } from './encodings';
 import { Params } from './params';
 import { type Renderer, createCanvasRenderer, createWebGLRenderer } from './render';
@@ -218,14 +218,14 @@ class App {
     if (!ids || !xs || !ys) {
       throw new LoadError('The nodes table is incomplete', `Expected the columns ${idCol}, x and y.`, false);
     }
-    g.setNodes(ids.toArray() as ArrayLike<unknown>, g.nodeColumns.get('x')!.numbers(), g.nodeColumns.get('y')!.numbers());
+    g.setNodes(idValues(ids), g.nodeColumns.get('x')!.numbers(), g.nodeColumns.get('y')!.numbers());
     const s = edges.getChild(eb.source ?? 'src');
     const d = edges.getChild(eb.destination ?? 'dst');
     if (!s || !d) {
       throw new LoadError('The edges table is incomplete', `Expected the columns ${eb.source} and ${eb.destination}.`, false);
     }
     debug.marks.nodes = performance.now();
-    g.setEdges(s.toArray() as ArrayLike<unknown>, d.toArray() as ArrayLike<unknown>);
+    g.setEdges(idValues(s), idValues(d));
     debug.marks.edges = performance.now();
     debug.nodeCount = g.nodeCount;
     debug.edgeCount = g.edgeCount;
