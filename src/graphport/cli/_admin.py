@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -52,6 +53,28 @@ def register(cli: click.Group) -> None:
         with open_server(data, db, blobs) as server:
             server.accounts.set_active(name, False)
         click.echo(f"disabled {name}")
+
+    @user.command("set")
+    @click.argument("name")
+    @click.option("--email", help="A new email (pending invitations to it apply); '' clears it.")
+    @click.option("--admin/--no-admin", default=None, help="Make NAME a site admin, or not.")
+    @click.option("--default-org", help="The org NAME's datasets go to when no org is named; '' clears.")
+    @store_options
+    def user_set(name: str, email: str | None, admin: bool | None, default_org: str | None, data: Path,
+                 db: str | None, blobs: str | None) -> None:
+        """Change user NAME's email, site-admin flag or default organization."""
+        changes: dict[str, object] = {}
+        if email is not None:
+            changes["email"] = email or None
+        if admin is not None:
+            changes["is_admin"] = admin
+        if default_org is not None:
+            changes["default_org"] = default_org or None
+        if not changes:
+            raise click.UsageError("Nothing to change: give --email, --admin/--no-admin or --default-org.")
+        with open_server(data, db, blobs) as server:
+            server.accounts.set_user(name, **changes)  # type: ignore[arg-type]
+        click.echo(f"updated {name}: " + ", ".join(f"{k}={v!r}" for k, v in changes.items()))
 
     @user.command("enable")
     @click.argument("name")
@@ -126,7 +149,8 @@ def register(cli: click.Group) -> None:
         with open_server(data, db, blobs) as server:
             for row in server.accounts.list_keys(name):
                 state = "revoked" if row["revoked_at"] else "active"
-                click.echo(f"{row['id']}\t{state}\t{row['name']}")
+                used = time.strftime("%Y-%m-%d %H:%M", time.gmtime(row["last_used_at"])) if row["last_used_at"] else "never used"
+                click.echo(f"{row['id']}\t{state}\t{used}\t{row['name']}")
 
     @key.command("revoke")
     @click.argument("key_id")
