@@ -215,9 +215,16 @@ def test_wheel_zoom_changes_the_view(site: Site) -> None:
             {"op": "wheel", "x": 500, "y": 350, "dy": -600},
             {"op": "pixels", "colors": [PERSON], "tol": 30},
             {"op": "drag", "from": [500, 350], "to": [300, 250]},
+            {"op": "click", "selector": "#btn-fit"},
+            {"op": "wait", "ms": 600},
+            {"op": "state"},
+            {"op": "click", "selector": "#btn-edges"},
+            {"op": "eval", "expr": "document.getElementById('btn-edges').getAttribute('aria-pressed')"},
         ],
     )
-    before, px_before, after, px_after, dragged = report["steps"]
+    before, px_before, after, px_after, dragged, _, _, fitted, _, edges_pressed = report["steps"]
+    assert fitted["view"]["zoom"] == pytest.approx(before["view"]["zoom"], rel=1e-6)
+    assert edges_pressed == "false"
     assert after["view"]["zoom"] > before["view"]["zoom"] * 1.5
     assert px_after["counts"][0] != px_before["counts"][0], "the picture changes"
     assert dragged["view"]["cx"] > after["view"]["cx"], "dragging left moves the view right"

@@ -222,8 +222,24 @@ export function nodeStyle(graph: Graph, encodings: Json, pointSize: number, rows
   const density = Math.min(1, Math.max(0.5, (30_000 / Math.max(1, graph.nodeCount)) ** 0.25));
   const base = 7 * density * (pointSize > 0 ? pointSize : 1);
   const sizes = new Float32Array(graph.nodeCount);
-  const sizeColumn = bindings.node_size ? graph.nodeColumns.get(bindings.node_size) : undefined;
-  if (sizeColumn && sizeColumn.isNumeric) {
+  // pointSizeEncoding (encode_point_size) over the node_size binding: a numeric column scales
+  // continuously; mapping.categorical.fixed gives numbers per value (relative sizes, `other` else).
+  const sizeEnc = complexEncoding(encodings, 'pointSizeEncoding');
+  const sizeName = (typeof sizeEnc?.attribute === 'string' ? sizeEnc.attribute : '') || bindings.node_size;
+  const sizeColumn = sizeName ? graph.nodeColumns.get(sizeName) : undefined;
+  const fixedSizes = obj(obj(obj(sizeEnc?.mapping).categorical).fixed);
+  const sizeKeys = Object.keys(fixedSizes).filter((k) => Number.isFinite(Number(fixedSizes[k])));
+  if (sizeColumn && sizeKeys.length > 0) {
+    const other = Number(obj(obj(sizeEnc?.mapping).categorical).other);
+    const all = sizeKeys.map((k) => Number(fixedSizes[k])).concat(Number.isFinite(other) ? [other] : []);
+    const top = Math.max(...all.map(Math.abs), 1e-9);
+    for (let i = 0; i < graph.nodeCount; i++) {
+      const r = graph.nodeRow(i);
+      const v = r >= 0 ? Number(fixedSizes[text(sizeColumn.get(r))]) : NaN;
+      const rel = Number.isFinite(v) ? v : Number.isFinite(other) ? other : top / 2;
+      sizes[i] = base * (0.5 + 2.5 * Math.sqrt(Math.max(0, rel) / top));
+    }
+  } else if (sizeColumn && sizeColumn.isNumeric) {
     const values = sizeColumn.numbers();
     const [lo, hi] = minMax(values);
     const span = hi - lo || 1;
