@@ -10,7 +10,7 @@ import pytest
 
 from graphport.errors import ValidationError
 from graphport.server._ingest import build_graph, read_arrow, to_ipc_file, validate_edges, validate_nodes
-from graphport.server._layout import IN_PROCESS_EDGES, compute_layout, layout_async
+from graphport.server._layout import compute_layout, layout
 
 EB = {"source": "s", "destination": "d"}
 
@@ -90,10 +90,34 @@ def test_layout_places_connected_nodes_closer_than_strangers() -> None:
     assert np.linalg.norm(a - b) > 1.5 * spread
 
 
-def test_big_layouts_run_in_a_worker_process() -> None:
-    n = IN_PROCESS_EDGES + 1
+def test_layouts_run_in_a_worker_process() -> None:
+    from graphport.server._pool import layout_workers
+
+    n = 5_000
     rng = np.random.default_rng(0)
     src = rng.integers(0, n // 4, n).astype(np.int32)
     dst = rng.integers(0, n // 4, n).astype(np.int32)
-    x, y = layout_async(n // 4, src, dst).result(timeout=120)
+    x, y = layout(n // 4, src, dst)
     assert len(x) == n // 4 and np.isfinite(x).all() and np.isfinite(y).all()
+    workers = layout_workers()._all
+    assert workers and all(w.alive() for w in workers)
+
+
+def test_a_killed_worker_is_replaced() -> None:
+    from graphport.errors import ServerError
+    from graphport.server._pool import layout_workers
+
+    rng = np.random.default_rng(1)
+    src = rng.integers(0, 300, 2_000).astype(np.int32)
+    dst = rng.integers(0, 300, 2_000).astype(np.int32)
+    layout(300, src, dst)
+    for worker in layout_workers()._all:
+        worker.proc.kill()
+        worker.proc.wait()
+    x, _ = layout(300, src, dst)  # dead idle workers are dropped and a fresh one takes over
+    assert len(x) == 300
+    worker = layout_workers()._all[0]
+    worker.proc.kill()  # a worker that dies under a request
+    worker.proc.wait()
+    with pytest.raises(ServerError, match="worker process died"):
+        worker.run(300, src, dst)

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ValidationError
-from ._layout import Positions, layout_async
+from ._layout import Positions, layout
 
 ARROW_FILE_MAGIC = b"ARROW1"
 EDGE_BINDINGS = (
@@ -229,7 +229,7 @@ def _positions(
             ) from None
     src_index = pc.index_in(src, value_set=ids).to_numpy(zero_copy_only=False)
     dst_index = pc.index_in(dst, value_set=ids).to_numpy(zero_copy_only=False)
-    return layout_async(len(ids), np.asarray(src_index, np.int32), np.asarray(dst_index, np.int32)).result()
+    return layout(len(ids), np.asarray(src_index, np.int32), np.asarray(dst_index, np.int32))
 
 
 def to_ipc_file(table: pa.Table) -> pa.Buffer:
