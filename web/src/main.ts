@@ -185,6 +185,15 @@ class App {
       throw new LoadError('No dataset given', 'This page shows a graph when its URL names one: /graph/graph.html?dataset=ID.', false);
     }
     $('status').textContent = 'Loading dataset…';
+    // The three requests go out together; the metadata's answer decides which error to show.
+    const tables = Promise.all([loadTable(id, 'edges'), loadTable(id, 'nodes')]);
+    tables.catch(() => undefined); // reported below, after the metadata (no unhandled rejection)
+    // Set up the renderer (context, shaders) while the data is on its way.
+    const wantCanvas = this.params.str('renderer') === 'canvas';
+    const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas)) ?? createCanvasRenderer(this.canvas);
+    if (!renderer) throw new LoadError('This browser cannot draw', 'Neither WebGL nor Canvas2D is available.', false);
+    this.renderer = renderer;
+    debug.renderer = renderer.kind;
     const meta = await loadMeta(id);
     debug.marks.meta = performance.now();
     const name = typeof meta.name === 'string' && meta.name ? meta.name : id;
@@ -194,7 +203,7 @@ class App {
     if (typeof meta.description === 'string' && meta.description) $('title').title = meta.description;
     const rows = obj(meta.rows);
     $('status').textContent = `Loading ${fmt(Number(rows.edges ?? 0))} edges…`;
-    const [edges, nodes] = await Promise.all([loadTable(id, 'edges'), loadTable(id, 'nodes')]);
+    const [edges, nodes] = await tables;
     debug.marks.tables = performance.now();
     $('status').textContent = 'Drawing…';
     this.build(meta, edges, nodes);
@@ -252,11 +261,7 @@ class App {
     this.renderLegend(style.legend);
     debug.marks.style = performance.now();
 
-    const wantCanvas = p.str('renderer') === 'canvas';
-    const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas)) ?? createCanvasRenderer(this.canvas);
-    if (!renderer) throw new LoadError('This browser cannot draw', 'Neither WebGL nor Canvas2D is available.', false);
-    this.renderer = renderer;
-    debug.renderer = renderer.kind;
+    const renderer = this.renderer;
     this.resize();
     this.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
     renderer.setNodes(g.x, g.y, style.colors, style.sizes, g.nodeCount, this.bySize.slice().reverse());
