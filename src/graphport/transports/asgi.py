@@ -32,6 +32,7 @@ from ._asgi_pages import page_routes
 from ._asgi_v3 import v3_routes
 from ._errors import error_body
 from ._openapi import openapi_route
+from ._redact import install as redact_logs
 
 __all__ = ["make_app"]
 
@@ -80,4 +81,5 @@ def make_app(server: Server, executor: Executor | None = None, **_: Any) -> Star
     )
     app.router.redirect_slashes = False
     app.state.graphport = Context(server, executor)
+    redact_logs()  # uvicorn logs WebSocket handshake headers (tokens) at DEBUG (issue #5)
     return app
