@@ -87,3 +87,24 @@ def test_generated_secret_is_kept(tmp_path: Path) -> None:
         token = first.token_for("zed")
     with Server(data=tmp_path) as second:
         assert second.authenticate(token).username == "zed"
+
+
+def test_edges_then_nodes_lays_out_once(server: Server, alice: str) -> None:
+    """The official client uploads nodes right after edges: the eager layout waits for them."""
+    me = server.accounts.require_user(alice)
+    builds: list[int] = []
+    original = server.datasets._build_graph
+
+    def counting(dataset_id: str, version: int) -> None:
+        builds.append(version)
+        original(dataset_id, version)
+
+    server.datasets._build_graph = counting  # type: ignore[method-assign]
+    ds = server.create_dataset(me, SPEC)
+    server.upload_table(me, ds, "edges", EDGES)
+    server.upload_table(me, ds, "nodes", to_ipc_file(pa.table({"id": ["a", "b", "c"]})))
+    server.datasets.graph_future(ds).result(30)
+    import time
+
+    time.sleep(0.8)  # past the debounce: the delayed build of version 1 must not run
+    assert builds == [2]

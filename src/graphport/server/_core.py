@@ -102,6 +102,7 @@ class Server:
             return
         self._closed = True
         self.live.close()
+        self.datasets.close()
         self.db.close()
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)

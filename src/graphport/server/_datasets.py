@@ -41,6 +41,7 @@ from ._accounts import Accounts, Principal
 from ._config import ServerConfig
 from ._ingest import build_graph, read_arrow, to_ipc_file, validate_edges, validate_nodes
 
+GRAPH_DEBOUNCE = 0.5  # seconds between an edges upload and the eager graph build
 TableKind = str  # "edges" | "nodes"
 
 
@@ -161,6 +162,8 @@ class Datasets:
         self._executor = executor
         self._graph_lock = threading.Lock()
         self._graph_jobs: dict[tuple[str, int], Future[None]] = {}
+        self._timers: set[threading.Timer] = set()
+        self._closed = False
 
     # -- access ----------------------------------------------------------------------------------
 
@@ -346,7 +349,9 @@ class Datasets:
             self._blobs.delete(key)  # the right went away while the table was being read
             raise
         if kind == "edges" or row.edges_key:
-            self.schedule_graph(dataset_id)
+            # The official client sends the nodes table right after the edges: wait a moment so a
+            # layout is not computed for a graph that is about to change.
+            self.schedule_graph(dataset_id, delay=GRAPH_DEBOUNCE if kind == "edges" else 0.0)
         return num_rows
 
     def create_complete(
@@ -676,9 +681,32 @@ class Datasets:
 
     # -- the graph (nodes + positions) -------------------------------------------------------------
 
-    def schedule_graph(self, dataset_id: str) -> None:
-        """Start building the graph for the dataset's current version, in the background."""
-        self.graph_future(dataset_id)
+    def schedule_graph(self, dataset_id: str, delay: float = 0.0) -> None:
+        """Start building the graph for the dataset's current version in the background, now or
+        after ``delay`` seconds (a read of the nodes in the meantime builds it at once)."""
+        if delay <= 0:
+            self.graph_future(dataset_id)
+            return
+
+        def fire() -> None:
+            with self._graph_lock:
+                self._timers.discard(timer)
+            if not self._closed:
+                self.graph_future(dataset_id)
+
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        with self._graph_lock:
+            self._timers.add(timer)
+        timer.start()
+
+    def close(self) -> None:
+        """Cancel delayed graph builds (jobs already running finish on the pool)."""
+        with self._graph_lock:
+            self._closed = True
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
 
     def graph_future(self, dataset_id: str) -> Future[None]:
         """A future that completes when the graph of the current version is stored (single flight)."""
