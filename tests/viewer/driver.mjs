@@ -33,6 +33,12 @@ async function waitSettled(page, timeout = 60_000) {
   );
 }
 
+// After an action: wait until the viewer has finished moving and drawing (robust on a busy machine).
+async function waitIdle(page, settle = 120) {
+  await page.waitForTimeout(settle);
+  await page.waitForFunction(() => !window.__graphport || window.__graphport.idle(), null, { timeout: 30_000 });
+}
+
 async function debugState(page) {
   return page.evaluate(() => {
     const g = window.__graphport;
@@ -74,14 +80,14 @@ async function runStep(page, step) {
     case 'wheel':
       await page.mouse.move(step.x, step.y);
       await page.mouse.wheel(0, step.dy);
-      await page.waitForTimeout(400);
+      await waitIdle(page);
       return debugState(page);
     case 'drag':
       await page.mouse.move(step.from[0], step.from[1]);
       await page.mouse.down();
       await page.mouse.move(step.to[0], step.to[1], { steps: 8 });
       await page.mouse.up();
-      await page.waitForTimeout(400);
+      await waitIdle(page);
       return debugState(page);
     case 'pixels': {
       // Screenshot the page, then count pixels near each colour by decoding the PNG in the page.
@@ -119,7 +125,7 @@ async function runStep(page, step) {
         await page.waitForTimeout(16);
       }
       await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
-      await page.waitForTimeout(400);
+      await waitIdle(page);
       return debugState(page);
     }
     case 'screenOf':
@@ -129,27 +135,29 @@ async function runStep(page, step) {
       if (!at) return null;
       await page.mouse.move(at[0] + 1, at[1] + 1);
       await page.mouse.move(at[0], at[1]);
-      await page.waitForTimeout(250);
+      await page.waitForFunction(() => !document.getElementById('tooltip').hidden, null, { timeout: 10_000 }).catch(() => {});
       return visibleText(page, '#tooltip');
     }
     case 'clickNode': {
       const at = await page.evaluate((id) => window.__graphport.screenOf(id), step.id);
       if (!at) return null;
       await page.mouse.click(at[0], at[1]);
-      await page.waitForTimeout(250);
+      await page.waitForFunction(() => !document.getElementById('inspector').hidden, null, { timeout: 10_000 }).catch(() => {});
       return visibleText(page, '#inspector');
     }
     case 'type':
       await page.fill(step.selector, step.text);
-      await page.waitForTimeout(300);
       if (step.enter) {
         await page.press(step.selector, 'Enter');
-        await page.waitForTimeout(700);
+        await waitIdle(page);
+      } else {
+        // The search runs 80 ms after the last keystroke and fills the results list.
+        await page.waitForFunction(() => !document.getElementById('search-results').hidden, null, { timeout: 10_000 }).catch(() => {});
       }
       return debugState(page);
     case 'click':
       await page.click(step.selector);
-      await page.waitForTimeout(300);
+      await waitIdle(page);
       return debugState(page);
     case 'text':
       return visibleText(page, step.selector);

@@ -25,6 +25,8 @@ interface DebugApi {
   edgeCount: number;
   view: View | null;
   screenOf(id: unknown): [number, number] | null;
+  /** True when nothing is moving, animating or still being drawn. */
+  idle(): boolean;
   benchPan(frames: number, dx: number, edges?: 'sample' | 'all' | 'none'): Promise<{ frames: number; meanMs: number; p95Ms: number; maxMs: number; edgesDrawn: number; nodesDrawn: number }>;
   benchFull(repeats: number): { meanMs: number };
 }
@@ -54,6 +56,7 @@ const debug: DebugApi = {
   edgeCount: 0,
   view: null,
   screenOf: () => null,
+  idle: () => false,
   benchPan: async () => ({ frames: 0, meanMs: 0, p95Ms: 0, maxMs: 0, edgesDrawn: 0, nodesDrawn: 0 }),
   benchFull: () => ({ meanMs: 0 }),
 };
@@ -165,6 +168,7 @@ class App {
   private lastMove = -Infinity;
   private frameQueued = false;
   private settleTimer = 0;
+  private settlePending = false;
   private sampleEdges = 200_000;
   private sampleNodes = 200_000;
   private chunkEdges = 200_000;
@@ -315,6 +319,8 @@ class App {
       return i === undefined ? null : this.view.toScreen(g.x[i], g.y[i]);
     };
     debug.benchPan = (frames, dx, edges) => this.benchPan(frames, dx, edges);
+    debug.idle = () =>
+      !this.frameQueued && !this.settlePending && this.progress === null && this.anim === null && !this.isMoving();
     debug.benchFull = (repeats) => {
       const t = performance.now();
       for (let k = 0; k < repeats; k++) {
@@ -414,7 +420,11 @@ class App {
     if (moving) {
       this.lastMove = performance.now();
       window.clearTimeout(this.settleTimer);
-      this.settleTimer = window.setTimeout(() => this.invalidate(false), 160);
+      this.settlePending = true;
+      this.settleTimer = window.setTimeout(() => {
+        this.settlePending = false;
+        this.invalidate(false);
+      }, 160);
       this.hideLabels();
     }
     this.progress = null;
@@ -895,10 +905,12 @@ class App {
     });
     input.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter') {
+        window.clearTimeout(timer); // the pending search would reopen the list after the jump
         hits = this.search(input.value);
         if (hits.length > 0) this.goTo(hits[0]);
         else this.showResults(hits, input.value);
       } else if (ev.key === 'Escape') {
+        window.clearTimeout(timer);
         input.value = '';
         $('search-results').hidden = true;
         input.blur();
