@@ -60,7 +60,6 @@ uniform vec2 center;
 uniform vec2 scale;
 uniform float sizeScale;
 uniform float dpr;
-uniform float grow;
 uniform float strokePx;
 uniform float opacity;
 varying vec4 vColor;
@@ -68,7 +67,7 @@ varying float vAA;
 varying float vInner;
 void main() {
   gl_Position = vec4((position - center) * scale, 0.0, 1.0);
-  float s = max(1.5, size * sizeScale * dpr) + grow * dpr;
+  float s = max(1.5, size * sizeScale * dpr);
   gl_PointSize = s;
   vAA = s * 0.25;
   float w = clamp(1.0 - strokePx * 2.0 / s, 0.0, 1.0);
@@ -129,8 +128,6 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
   let edgeCount = 0;
   let xs: Float32Array = new Float32Array(0);
   let ys: Float32Array = new Float32Array(0);
-  let colors: Uint8Array = new Uint8Array(0);
-  let sizes: Float32Array = new Float32Array(0);
   let dpr = 1;
 
   const blend = {
@@ -160,7 +157,6 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
     center: number[];
     scale: number[];
     sizeScale: number;
-    grow: number;
     strokePx: number;
     opacity: number;
     count: number;
@@ -179,7 +175,6 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
         center: regl.prop<PointProps, 'center'>('center'),
         scale: regl.prop<PointProps, 'scale'>('scale'),
         sizeScale: regl.prop<PointProps, 'sizeScale'>('sizeScale'),
-        grow: regl.prop<PointProps, 'grow'>('grow'),
         strokePx: regl.prop<PointProps, 'strokePx'>('strokePx'),
         opacity: regl.prop<PointProps, 'opacity'>('opacity'),
         dpr: () => dpr,
@@ -198,8 +193,6 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
     setNodes(x, y, c, s, count, order) {
       xs = x;
       ys = y;
-      colors = c;
-      sizes = s;
       const pos = new Float32Array(count * 2);
       const col = new Uint8Array(count * 4);
       const siz = new Float32Array(count);
@@ -262,7 +255,6 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
           scale,
           sizeScale: o.sizeScale,
           strokePx: o.strokeWidth * dpr,
-          grow: 0,
           opacity: o.pointOpacity,
           count: shown,
           offset: nodeCount - shown,
