@@ -16,6 +16,7 @@ this server (or ``public_url``). Protocol details: ``_live_socket``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..errors import AuthError, GraphportError, PermissionDenied, ValidationError
+from ..errors import AuthError, GraphportError, PermissionDenied, ServerError, ValidationError
 from ..server import Principal
 from ..server._access import Action
 from ._asgi_base import SESSION_COOKIE, Context, endpoint, read_body, read_json
@@ -61,6 +62,7 @@ async def live_version(ctx: Context, request: Request, principal: Principal | No
                          "pending": ctx.server.live.pending()})
 
 
+logger = logging.getLogger("graphport.live")
 MAX_WAIT = 30.0
 
 
@@ -119,6 +121,10 @@ async def live_socket(websocket: WebSocket) -> None:
         await ctx.run(ctx.server.live.require, principal, dataset_id, Action.VIEW)
     except GraphportError as exc:  # 404 for "no such dataset" and "not yours" alike
         await _deny(websocket, exc)
+        return
+    except Exception:
+        logger.exception("live socket check failed for dataset %s", dataset_id)
+        await _deny(websocket, ServerError("The server failed while checking this socket."))
         return
     await websocket.accept()
 

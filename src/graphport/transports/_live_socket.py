@@ -24,6 +24,7 @@ frames ``{"type": "closed", "reason"}`` before the server closes, ``pong`` and `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -175,11 +176,12 @@ class LiveSocket:
             return
         self._finishing = True
         try:
-            await asyncio.wait_for(self._send_text(json.dumps({"type": "closed", "reason": reason})), 1.0)
-            await asyncio.wait_for(self._close(code, reason), 1.0)
-        except Exception:  # the peer is gone or stuck; the framework drops the connection
-            pass
-        finally:
+            if code != CLOSE_SLOW:  # a stuck client would not take it anyway
+                with contextlib.suppress(Exception, asyncio.TimeoutError):
+                    await asyncio.wait_for(self._send_text(json.dumps({"type": "closed", "reason": reason})), 1.0)
+            with contextlib.suppress(Exception, asyncio.TimeoutError):
+                await asyncio.wait_for(self._close(code, reason), 1.0)
+        finally:  # the peer may be gone or stuck; the framework drops the connection
             self.done.set()
 
     async def handle_text(self, text: str) -> None:
