@@ -69,6 +69,8 @@ const MOVING_FRAME_MS = 40;
 const PROBE_ITEMS = 20_000;
 /** showArrows draws heads on a 2D overlay: beyond this many edges they would be noise (and slow). */
 const MAX_ARROWS = 50_000;
+/** Edges of the selected node drawn highlighted, at most. */
+const MAX_NEIGHBOURS = 5_000;
 
 class LoadError extends Error {
   constructor(readonly heading: string, message: string, readonly signIn: boolean) {
@@ -165,6 +167,8 @@ class App {
   private showEdges = true;
   private showLabels = true;
   private showArrows = false;
+  /** Nodes joined to the selected one (highlighted on the overlay). */
+  private neighbours: number[] = [];
   private lastMove = -Infinity;
   private frameQueued = false;
   private settleTimer = 0;
@@ -484,6 +488,20 @@ class App {
     ctx.clearRect(0, 0, this.view.width, this.view.height);
     if (this.showArrows && this.showEdges && this.progress === null && !this.isMoving()) this.drawArrows(ctx);
     const light = luminance(this.bg) > 0.55;
+    if (this.selected >= 0 && this.neighbours.length > 0) {
+      // The selected node's edges, brighter, so its neighbourhood stands out.
+      const g = this.graph;
+      const [sx, sy] = this.view.toScreen(g.x[this.selected], g.y[this.selected]);
+      ctx.strokeStyle = light ? 'rgba(0,0,0,0.7)' : 'rgba(255,255,255,0.75)';
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      for (const j of this.neighbours) {
+        const [x, y] = this.view.toScreen(g.x[j], g.y[j]);
+        ctx.moveTo(sx, sy);
+        ctx.lineTo(x, y);
+      }
+      ctx.stroke();
+    }
     for (const i of new Set([this.selected, this.hovered])) {
       if (i < 0 || i >= this.graph.nodeCount) continue;
       const [x, y] = this.view.toScreen(this.graph.x[i], this.graph.y[i]);
@@ -664,6 +682,14 @@ class App {
 
   private select(i: number): void {
     this.selected = i;
+    this.neighbours = [];
+    if (i >= 0 && this.params.bool('neighborhoodHighlight', true)) {
+      const g = this.graph;
+      for (let e = 0; e < g.edgeCount && this.neighbours.length < MAX_NEIGHBOURS; e++) {
+        if (g.src[e] === i && g.dst[e] !== i) this.neighbours.push(g.dst[e]);
+        else if (g.dst[e] === i && g.src[e] !== i) this.neighbours.push(g.src[e]);
+      }
+    }
     const panel = $('inspector');
     if (i < 0 || !this.params.bool('showInspector', true)) {
       panel.hidden = true;
