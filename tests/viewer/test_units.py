@@ -1,0 +1,94 @@
+"""Pure parts of the viewer run under Node: URL parameter parsing (web/src/params.ts), tolerant of
+what the official client writes (raw values, '&' and '#' unescaped, Python booleans, repeated keys),
+and colour encodings (web/src/encodings.ts)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._browser import PLAYWRIGHT
+
+UNITS = Path(__file__).resolve().parent / "units.mjs"
+
+CASES: list[tuple[str, dict[str, str]]] = [
+    (
+        "/graph/graph.html?dataset=abc&type=arrow&info=true&",
+        {"dataset": "abc", "type": "arrow", "info": "true"},
+    ),
+    ("/g?dataset=a&bg=#ff0000&pointSize=2", {"dataset": "a", "bg": "#ff0000", "pointSize": "2"}),
+    (
+        "/g?dataset=a&pageTitle=Tom & Jerry&menu=False",
+        {"dataset": "a", "pageTitle": "Tom & Jerry", "menu": "False"},
+    ),
+    ("/g?dataset=a&pageTitle=a%20b%zz", {"dataset": "a", "pageTitle": "a%20b%zz"}),
+    ("/g?dataset=a&pageTitle=caf%C3%A9", {"dataset": "a", "pageTitle": "café"}),
+    ("/g?dataset=a&splashAfter=1700000000&splashAfter=False", {"dataset": "a", "splashAfter": "False"}),
+    ("/g?dataset=a&showArrows", {"dataset": "a", "showArrows": ""}),
+    ("/g", {}),
+]
+
+
+def run_units(module: str, calls: list[list[Any]]) -> list[Any]:
+    if shutil.which("node") is None or not PLAYWRIGHT.parent.is_dir():
+        pytest.skip("needs node and web/node_modules (cd web && npm ci)")
+    proc = subprocess.run(
+        ["node", str(UNITS), module],
+        input=json.dumps(calls),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results: list[Any] = json.loads(proc.stdout)
+    return results
+
+
+def test_parse_params_is_tolerant() -> None:
+    results = run_units("params", [["parseParams", href] for href, _ in CASES])
+    for (href, expected), got in zip(CASES, results, strict=True):
+        assert got == expected, href
+
+
+def col(values: list[Any], numeric: bool) -> dict[str, Any]:
+    return {"__column": {"name": "c", "values": values, "numeric": numeric}}
+
+
+def rgba(colors: list[int]) -> list[tuple[int, ...]]:
+    return [tuple(colors[i : i + 4]) for i in range(0, len(colors), 4)]
+
+
+def test_colour_encodings() -> None:
+    grey = [128, 128, 128, 255]
+    fixed = {"mapping": {"categorical": {"fixed": {"a": "#ff0000"}, "other": "#00ff00"}}}
+    continuous = {"variation": "continuous", "colors": ["#000000", "#ffffff"]}
+    bins = {"mapping": {"continuous": {"bins": [[1, "#ff0000"], [None, "#0000ff"]], "other": "#00ff00"}}}
+    results = run_units(
+        "encodings",
+        [
+            ["colorColumn", col(["a", "b", "a"], False), 3, fixed, grey],
+            ["colorColumn", col([0.0, 5.0, 10.0], True), 3, continuous, grey],
+            ["colorColumn", col([0.5, 3.0, None], True), 3, bins, grey],
+            ["colorColumn", col([0, 1, 16], True), 3, None, grey],
+            ["colorColumn", col(["#123456", "#abcdef"], False), 2, None, grey],
+            ["colorColumn", col(["x", "y", "y"], False), 3, None, grey],
+        ],
+    )
+    categorical, ramp, binned, integers, literal, automatic = results
+    assert rgba(categorical["colors"]) == [(255, 0, 0, 255), (0, 255, 0, 255), (255, 0, 0, 255)]
+    assert [e["label"] for e in categorical["legend"]["entries"]] == ["a", "b"]
+    assert rgba(ramp["colors"]) == [(0, 0, 0, 255), (128, 128, 128, 255), (255, 255, 255, 255)]
+    assert ramp["legend"]["kind"] == "continuous" and ramp["legend"]["max"] == 10
+    assert rgba(binned["colors"]) == [(255, 0, 0, 255), (0, 0, 255, 255), (0, 255, 0, 255)]
+    # Integers index the categorical palette (Graphistry's convention): 0 and 16 share a colour.
+    assert rgba(integers["colors"])[0] == rgba(integers["colors"])[2] != rgba(integers["colors"])[1]
+    assert rgba(literal["colors"]) == [(0x12, 0x34, 0x56, 255), (0xAB, 0xCD, 0xEF, 255)]
+    # Automatic categorical palette, most frequent value first.
+    assert automatic["legend"]["entries"][0]["label"] == "y"
+    assert rgba(automatic["colors"])[1] == rgba(automatic["colors"])[2] != rgba(automatic["colors"])[0]
