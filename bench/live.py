@@ -53,13 +53,15 @@ SPEC = {
 
 def edge_table(keys: np.ndarray, rng: np.random.Generator) -> pa.Table:
     n = len(keys)
-    return pa.table({
-        "id": pa.array(keys, pa.int64()),
-        "src": pa.array(rng.integers(0, NODES, n), pa.int64()),
-        "dst": pa.array(rng.integers(0, NODES, n), pa.int64()),
-        "w": pa.array(rng.random(n), pa.float64()),
-        "label": pa.array([f"edge {k}" for k in keys.tolist()], pa.string()),
-    })
+    return pa.table(
+        {
+            "id": pa.array(keys, pa.int64()),
+            "src": pa.array(rng.integers(0, NODES, n), pa.int64()),
+            "dst": pa.array(rng.integers(0, NODES, n), pa.int64()),
+            "w": pa.array(rng.random(n), pa.float64()),
+            "label": pa.array([f"edge {k}" for k in keys.tolist()], pa.string()),
+        }
+    )
 
 
 def ipc_stream(table: pa.Table) -> bytes:
@@ -87,8 +89,13 @@ class GraphportSide:
     def __init__(self, initial: pa.Table, nodes: pa.Table) -> None:
         self.server = graphport.Server(data=tempfile.mkdtemp(prefix="gp-bench-"))
         self.owner = self.server.create_user("bench", "bench-password-1")
-        self.dataset = self.server.plot(self.owner, SPEC, to_ipc_file(initial).to_pybytes(),
-                                        to_ipc_file(nodes).to_pybytes(), {"mode": "private"})
+        self.dataset = self.server.plot(
+            self.owner,
+            SPEC,
+            to_ipc_file(initial).to_pybytes(),
+            to_ipc_file(nodes).to_pybytes(),
+            {"mode": "private"},
+        )
         self.callbacks = 0
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="gp-poll")
 
@@ -151,8 +158,9 @@ class PerspectiveSide:
         self.pool.shutdown()
 
 
-def throughput(side: Any, batches: list[bytes], rows_per_batch: int, threads: int, duration: float
-               ) -> dict[str, float]:
+def throughput(
+    side: Any, batches: list[bytes], rows_per_batch: int, threads: int, duration: float
+) -> dict[str, float]:
     counts = [0] * threads
     start_gate = threading.Barrier(threads + 1)
     callbacks0 = side.callbacks
@@ -179,9 +187,12 @@ def throughput(side: Any, batches: list[bytes], rows_per_batch: int, threads: in
     cpu = time.process_time() - cpu0
     updates = sum(counts)
     rows = updates * rows_per_batch
-    return {"rows_per_s": rows / elapsed, "updates": updates,
-            "cb_per_update": (side.callbacks - callbacks0) / max(updates, 1),
-            "cpu_us_per_row": cpu / max(rows, 1) * 1e6}
+    return {
+        "rows_per_s": rows / elapsed,
+        "updates": updates,
+        "cb_per_update": (side.callbacks - callbacks0) / max(updates, 1),
+        "cpu_us_per_row": cpu / max(rows, 1) * 1e6,
+    }
 
 
 # -- latency over a WebSocket ----------------------------------------------------------------------
@@ -222,8 +233,11 @@ def graphport_latency(transport: str, samples: int, batches: list[bytes]) -> dic
     done = threading.Event()
 
     def client() -> None:
-        with connect(f"ws://127.0.0.1:{port}/api/v2/datasets/{side.dataset}/live",
-                     additional_headers={"Authorization": f"Bearer {token}"}, max_size=None) as ws:
+        with connect(
+            f"ws://127.0.0.1:{port}/api/v2/datasets/{side.dataset}/live",
+            additional_headers={"Authorization": f"Bearer {token}"},
+            max_size=None,
+        ) as ws:
             ws.recv()  # snapshot
             ready.set()
             while not done.is_set():
@@ -251,8 +265,13 @@ def graphport_latency(transport: str, samples: int, batches: list[bytes]) -> dic
     stop()
     side.close()
     ms = [x * 1e3 for x in latencies]
-    return {"p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99),
-            "stalled": stalled, "samples": samples}
+    return {
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+        "stalled": stalled,
+        "samples": samples,
+    }
 
 
 def start_tornado_graphport(server: Any) -> tuple[int, Callable[[], None]]:
@@ -309,6 +328,7 @@ def perspective_latency(samples: int, batches: list[bytes], row_mode: bool) -> d
 
     async def client_main() -> None:
         async with websockets.connect(f"ws://127.0.0.1:{port}/ws", max_size=None) as ws:
+
             async def send_request(msg: bytes) -> None:
                 await ws.send(msg)
 
@@ -350,17 +370,29 @@ def perspective_latency(samples: int, batches: list[bytes], row_mode: bool) -> d
     thread.join(5)
     stop()
     ms = [x * 1e3 for x in latencies]
-    return {"p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99),
-            "stalled": stalled, "samples": samples}
+    return {
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+        "stalled": stalled,
+        "samples": samples,
+    }
 
 
 def node_table(rng: np.random.Generator) -> pa.Table:
-    return pa.table({"id": pa.array(np.arange(NODES), pa.int64()),
-                     "x": pa.array(rng.random(NODES), pa.float32()), "y": pa.array(rng.random(NODES), pa.float32())})
+    return pa.table(
+        {
+            "id": pa.array(np.arange(NODES), pa.int64()),
+            "x": pa.array(rng.random(NODES), pa.float32()),
+            "y": pa.array(rng.random(NODES), pa.float32()),
+        }
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=float, default=1.5, help="seconds per throughput case")
     parser.add_argument("--samples", type=int, default=200, help="latency samples per case")
     parser.add_argument("--batches", default="1,100,10000")
@@ -377,8 +409,10 @@ def main() -> None:
     thread_counts = [int(t) for t in args.threads.split(",")]
     batches = {size: make_batches(size, rng) for size in sizes}
     load = os.getloadavg()[0]
-    print(f"# graphport {graphport.__version__}, num_cpus={graphport.get_num_cpus()}, "
-          f"python {sys.version.split()[0]}, pyarrow {pa.__version__}, load {load:.1f}")
+    print(
+        f"# graphport {graphport.__version__}, num_cpus={graphport.get_num_cpus()}, "
+        f"python {sys.version.split()[0]}, pyarrow {pa.__version__}, load {load:.1f}"
+    )
     if not args.skip_perspective:
         import perspective
 
@@ -387,8 +421,10 @@ def main() -> None:
 
     gp = GraphportSide(initial, nodes)
     psp = {} if args.skip_perspective else {m: PerspectiveSide(initial, m) for m in ("direct", "poll")}
-    print(f"\n{'batch':>6} {'mode':>6} {'thr':>3} | {'graphport rows/s':>16} {'cb/upd':>6} {'cpu us/row':>10} | "
-          f"{'perspective rows/s':>18} {'cb/upd':>6} {'cpu us/row':>10} | {'ratio':>5}")
+    print(
+        f"\n{'batch':>6} {'mode':>6} {'thr':>3} | {'graphport rows/s':>16} {'cb/upd':>6} {'cpu us/row':>10} | "
+        f"{'perspective rows/s':>18} {'cb/upd':>6} {'cpu us/row':>10} | {'ratio':>5}"
+    )
     for size in sizes:
         for mode in ("direct", "poll"):
             for threads in thread_counts:
@@ -396,13 +432,28 @@ def main() -> None:
                 g = throughput(gp, batches[size], size, threads, args.duration)
                 p = throughput(psp[mode], batches[size], size, threads, args.duration) if psp else None
                 ratio = g["rows_per_s"] / p["rows_per_s"] if p else float("nan")
-                print(f"{size:>6} {mode:>6} {threads:>3} | {g['rows_per_s']:>16,.0f} {g['cb_per_update']:>6.2f} "
-                      f"{g['cpu_us_per_row']:>10.2f} | "
-                      + (f"{p['rows_per_s']:>18,.0f} {p['cb_per_update']:>6.2f} {p['cpu_us_per_row']:>10.2f}"
-                         if p else f"{'-':>18} {'-':>6} {'-':>10}")
-                      + f" | {ratio:>5.2f}", flush=True)
-                results.append({"case": "throughput", "batch": size, "mode": mode, "threads": threads,
-                                "graphport": g, "perspective": p, "ratio": ratio})
+                print(
+                    f"{size:>6} {mode:>6} {threads:>3} | {g['rows_per_s']:>16,.0f} {g['cb_per_update']:>6.2f} "
+                    f"{g['cpu_us_per_row']:>10.2f} | "
+                    + (
+                        f"{p['rows_per_s']:>18,.0f} {p['cb_per_update']:>6.2f} {p['cpu_us_per_row']:>10.2f}"
+                        if p
+                        else f"{'-':>18} {'-':>6} {'-':>10}"
+                    )
+                    + f" | {ratio:>5.2f}",
+                    flush=True,
+                )
+                results.append(
+                    {
+                        "case": "throughput",
+                        "batch": size,
+                        "mode": mode,
+                        "threads": threads,
+                        "graphport": g,
+                        "perspective": p,
+                        "ratio": ratio,
+                    }
+                )
     gp.close()
     for side in psp.values():
         side.close()
@@ -410,21 +461,31 @@ def main() -> None:
     if not args.skip_latency:
         lat_batches = batches.get(1) or make_batches(1, rng)
         print(f"\nlatency, update() -> WebSocket client, 1-row batches, {args.samples} samples")
-        rows = [("graphport asgi (uvicorn)", graphport_latency("asgi", args.samples, lat_batches)),
-                ("graphport tornado", graphport_latency("tornado", args.samples, lat_batches))]
+        rows = [
+            ("graphport asgi (uvicorn)", graphport_latency("asgi", args.samples, lat_batches)),
+            ("graphport tornado", graphport_latency("tornado", args.samples, lat_batches)),
+        ]
         if not args.skip_perspective:
-            rows.append(("perspective tornado, default", perspective_latency(args.samples, lat_batches, False)))
-            rows.append(("perspective tornado, row mode", perspective_latency(args.samples, lat_batches, True)))
+            rows.append(
+                ("perspective tornado, default", perspective_latency(args.samples, lat_batches, False))
+            )
+            rows.append(
+                ("perspective tornado, row mode", perspective_latency(args.samples, lat_batches, True))
+            )
         for name, r in rows:
-            print(f"{name:<32} p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
-                  f"  stalled {r['stalled']}/{r['samples']}")
+            print(
+                f"{name:<32} p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
+                f"  stalled {r['stalled']}/{r['samples']}"
+            )
             results.append({"case": "latency", "name": name, **r})
     if args.json:
         with open(args.json, "a") as f:
             for r in results:
                 f.write(json.dumps({**r, "load": load}) + "\n")
-    print(f"\n# load average after: {os.getloadavg()[0]:.1f}; median 10k ratio: "
-          + str(statistics.median([r["ratio"] for r in results if r.get("batch") == 10_000] or [float("nan")])))
+    print(
+        f"\n# load average after: {os.getloadavg()[0]:.1f}; median 10k ratio: "
+        + str(statistics.median([r["ratio"] for r in results if r.get("batch") == 10_000] or [float("nan")]))
+    )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,10 @@ def test_updates_from_many_threads_all_arrive_in_order(ds: object) -> None:
             done.set()
 
     ds.on_update(on_update)  # type: ignore[attr-defined]
-    threads = [threading.Thread(target=ds.update, kwargs={"nodes": pa.table({"id": [f"n{i}"]})})  # type: ignore[attr-defined]
-               for i in range(16)]
+    threads = [
+        threading.Thread(target=ds.update, kwargs={"nodes": pa.table({"id": [f"n{i}"]})})  # type: ignore[attr-defined]
+        for i in range(16)
+    ]
     for t in threads:
         t.start()
     for t in threads:

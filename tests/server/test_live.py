@@ -21,18 +21,26 @@ EDGE_SPEC = {
 }
 
 
-def make_dataset(server: graphport.Server, owner: Principal, n: int = 10, spec: dict[str, Any] | None = None,
-                 nodes: pa.Table | None = None) -> str:
-    edges = pa.table({
-        "eid": list(range(n)),
-        "src": [i % 5 for i in range(n)],
-        "dst": [(i + 1) % 5 for i in range(n)],
-        "w": [float(i) for i in range(n)],
-        "label": [f"e{i}" for i in range(n)],
-    })
+def make_dataset(
+    server: graphport.Server,
+    owner: Principal,
+    n: int = 10,
+    spec: dict[str, Any] | None = None,
+    nodes: pa.Table | None = None,
+) -> str:
+    edges = pa.table(
+        {
+            "eid": list(range(n)),
+            "src": [i % 5 for i in range(n)],
+            "dst": [(i + 1) % 5 for i in range(n)],
+            "w": [float(i) for i in range(n)],
+            "label": [f"e{i}" for i in range(n)],
+        }
+    )
     node_bytes = to_ipc_file(nodes).to_pybytes() if nodes is not None else None
-    return server.plot(owner, spec or EDGE_SPEC, to_ipc_file(edges).to_pybytes(), node_bytes,
-                       {"mode": "private"})
+    return server.plot(
+        owner, spec or EDGE_SPEC, to_ipc_file(edges).to_pybytes(), node_bytes, {"mode": "private"}
+    )
 
 
 @pytest.fixture
@@ -77,8 +85,9 @@ def edges_by_id(server: graphport.Server, who: Principal, dataset_id: str) -> di
 
 
 def test_upsert_by_id_and_partial_rows(server: graphport.Server, owner: Principal, dataset: str) -> None:
-    server.live_update(owner, dataset, "edges", pa.table({"eid": [3, 100], "w": [30.0, 1e3],
-                                                         "src": [3, 7], "dst": [4, 8]}))
+    server.live_update(
+        owner, dataset, "edges", pa.table({"eid": [3, 100], "w": [30.0, 1e3], "src": [3, 7], "dst": [4, 8]})
+    )
     rows = edges_by_id(server, owner, dataset)
     assert len(rows) == 11
     assert rows[3] == {"eid": 3, "src": 3, "dst": 4, "w": 30.0, "label": "e3"}  # label kept
@@ -104,7 +113,9 @@ def test_remove_replace_clear(server: graphport.Server, owner: Principal, datase
     server.live_clear(owner, dataset, "edges")
     assert edges_by_id(server, owner, dataset) == {}
     assert rec.edges == {}
-    assert [m.version for m in rec.messages] == list(range(rec.messages[0].version, rec.messages[0].version + 4))
+    assert [m.version for m in rec.messages] == list(
+        range(rec.messages[0].version, rec.messages[0].version + 4)
+    )
 
 
 def test_append_only_edges_without_an_id(server: graphport.Server, owner: Principal) -> None:
@@ -119,7 +130,9 @@ def test_append_only_edges_without_an_id(server: graphport.Server, owner: Princi
         server.live_update(owner, dataset, "edges", pa.table({"w": [1.0]}))
 
 
-def test_bad_input_is_refused_and_nothing_queued(server: graphport.Server, owner: Principal, dataset: str) -> None:
+def test_bad_input_is_refused_and_nothing_queued(
+    server: graphport.Server, owner: Principal, dataset: str
+) -> None:
     with pytest.raises(ValidationError, match="no 'eid' column"):
         server.live_update(owner, dataset, "edges", pa.table({"w": [1.0]}))
     with pytest.raises(ValidationError, match="ids must not be null"):
@@ -171,6 +184,7 @@ def test_two_writers_then_one_poll_leave_nothing_invisible(
     server: graphport.Server, owner: Principal, dataset: str
 ) -> None:
     """The Perspective stuck-rows hazard (spec section 3), 1,000 times: never here."""
+
     def request(s: object) -> None:  # the documented try-lock pattern, which loses work in Perspective
         if lock.acquire(blocking=False):
             try:
@@ -185,8 +199,12 @@ def test_two_writers_then_one_poll_leave_nothing_invisible(
 
     def writer(keys: list[list[int]]) -> None:
         for batch in keys:
-            server.live_update(owner, dataset, "edges", pa.table({"eid": batch, "src": [1] * len(batch),
-                                                                 "dst": [2] * len(batch)}))
+            server.live_update(
+                owner,
+                dataset,
+                "edges",
+                pa.table({"eid": batch, "src": [1] * len(batch), "dst": [2] * len(batch)}),
+            )
 
     for _ in range(1000):
         plans = []
@@ -270,10 +288,14 @@ def test_stored_tables_follow_live_changes(
     server.live_update(owner, dataset, "edges", pa.table({"eid": [0], "w": [-1.0]}))
     server.live_remove(owner, dataset, "edges", [9])
     headers = {"Authorization": f"Bearer {server.token_for('owner')}"}
-    edges = pa.ipc.open_file(http.get(f"/api/v2/datasets/{dataset}/edges.arrow", headers=headers).content).read_all()
+    edges = pa.ipc.open_file(
+        http.get(f"/api/v2/datasets/{dataset}/edges.arrow", headers=headers).content
+    ).read_all()
     rows = {r["eid"]: r for r in edges.to_pylist()}
     assert len(rows) == 9 and rows[0]["w"] == -1.0
-    nodes = pa.ipc.open_file(http.get(f"/api/v2/datasets/{dataset}/nodes.arrow", headers=headers).content).read_all()
+    nodes = pa.ipc.open_file(
+        http.get(f"/api/v2/datasets/{dataset}/nodes.arrow", headers=headers).content
+    ).read_all()
     assert {"id", "x", "y"} <= set(nodes.column_names)
     info = http.get(f"/api/v2/datasets/{dataset}", headers=headers).json()
     assert info["rows"]["edges"] == 9
@@ -309,7 +331,6 @@ def test_node_updates_keep_positions_and_place_new_nodes(
     assert rows[42]["x"] is not None and rows[42]["y"] is not None
 
 
-
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("sparse", [False, True])
 def test_live_table_matches_a_plain_model(seed: int, sparse: bool) -> None:
@@ -325,8 +346,13 @@ def test_live_table_matches_a_plain_model(seed: int, sparse: bool) -> None:
         return rng.randrange(60) * scale
 
     model: dict[int, dict[str, Any]] = {}
-    table = LiveTable("edges", "k", pa.table({"k": pa.array([], pa.int64()), "a": pa.array([], pa.float64()),
-                                              "s": pa.array([], pa.string())}))
+    table = LiveTable(
+        "edges",
+        "k",
+        pa.table(
+            {"k": pa.array([], pa.int64()), "a": pa.array([], pa.float64()), "s": pa.array([], pa.string())}
+        ),
+    )
     for step in range(300):
         action = rng.random()
         if action < 0.6:
@@ -354,7 +380,9 @@ def test_live_table_matches_a_plain_model(seed: int, sparse: bool) -> None:
         assert sorted(table.rows_for(list(model)).column("k").to_pylist()) == sorted(model)
 
 
-def test_executor_callback_never_loses_a_wakeup(server: graphport.Server, owner: Principal, dataset: str) -> None:
+def test_executor_callback_never_loses_a_wakeup(
+    server: graphport.Server, owner: Principal, dataset: str
+) -> None:
     """Perspective lost 11 of ~3,850 notifications with its lock + executor pattern; a callback that
     always leads to a poll() loses none here, with no explicit poll() at the end."""
     from concurrent.futures import ThreadPoolExecutor

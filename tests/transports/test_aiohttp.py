@@ -46,7 +46,9 @@ def aiohttp_port(server: graphport.Server) -> Iterator[int]:
     thread.join(10)
 
 
-def test_pushes_from_writer_threads_arrive(server: graphport.Server, alice: str, bob: str, aiohttp_port: int) -> None:
+def test_pushes_from_writer_threads_arrive(
+    server: graphport.Server, alice: str, bob: str, aiohttp_port: int
+) -> None:
     owner = server.authenticate(server.token_for(alice))
     edges = pa.table({"eid": [1, 2], "src": [1, 2], "dst": [2, 3]})
     dataset = server.plot(owner, SPEC, to_ipc_file(edges).to_pybytes(), None, {"mode": "private"})
@@ -54,8 +56,10 @@ def test_pushes_from_writer_threads_arrive(server: graphport.Server, alice: str,
     with connect(url, additional_headers=bearer(server, alice), open_timeout=5) as ws:
         version = decode_frame(ws.recv(timeout=5))[0]["version"]  # type: ignore[arg-type]
         for i in range(20):  # each from a fresh thread, never the loop's
-            t = threading.Thread(target=server.live_update,
-                                 args=(owner, dataset, "edges", pa.table({"eid": [10 + i], "src": [1], "dst": [2]})))
+            t = threading.Thread(
+                target=server.live_update,
+                args=(owner, dataset, "edges", pa.table({"eid": [10 + i], "src": [1], "dst": [2]})),
+            )
             t.start()
             t.join()
             header, parts = decode_frame(ws.recv(timeout=2))  # type: ignore[arg-type]
@@ -64,9 +68,14 @@ def test_pushes_from_writer_threads_arrive(server: graphport.Server, alice: str,
     with pytest.raises(InvalidStatus) as refused:
         connect(url, additional_headers=bearer(server, bob), open_timeout=5)
     assert refused.value.response.status_code == 404
-    r = httpx.post(f"http://127.0.0.1:{aiohttp_port}/api/v2/datasets/{dataset}/live/edges/remove",
-                   json={"keys": [1]}, headers=bearer(server, alice))
+    r = httpx.post(
+        f"http://127.0.0.1:{aiohttp_port}/api/v2/datasets/{dataset}/live/edges/remove",
+        json={"keys": [1]},
+        headers=bearer(server, alice),
+    )
     assert r.json() == {"ok": True, "rows": 1}
-    r = httpx.get(f"http://127.0.0.1:{aiohttp_port}/api/v2/datasets/{dataset}/edges.arrow",
-                  headers=bearer(server, alice))
+    r = httpx.get(
+        f"http://127.0.0.1:{aiohttp_port}/api/v2/datasets/{dataset}/edges.arrow",
+        headers=bearer(server, alice),
+    )
     assert 1 not in pa.ipc.open_file(r.content).read_all().column("eid").to_pylist()

@@ -19,7 +19,9 @@ def test_same_origin() -> None:
 
 def test_slow_client_is_dropped_and_others_keep_up(server: graphport.Server) -> None:
     owner = server.create_user("owner", "correct horse battery staple")
-    edges = pa.table({"eid": list(range(1000)), "src": [1] * 1000, "dst": [2] * 1000, "pad": ["x" * 200] * 1000})
+    edges = pa.table(
+        {"eid": list(range(1000)), "src": [1] * 1000, "dst": [2] * 1000, "pad": ["x" * 200] * 1000}
+    )
     spec = {"edge_encodings": {"bindings": {"source": "src", "destination": "dst", "edge": "eid"}}}
     dataset = server.plot(owner, spec, to_ipc_file(edges).to_pybytes(), None, {"mode": "private"})
 
@@ -40,16 +42,18 @@ def test_slow_client_is_dropped_and_others_keep_up(server: graphport.Server) -> 
         async def close(code: int, reason: str) -> None:
             closes.append(code)
 
-        slow = LiveSocket(server, owner, dataset, send_bytes=never, send_text=never, close=close,
-                          max_buffer=300_000)
+        slow = LiveSocket(
+            server, owner, dataset, send_bytes=never, send_text=never, close=close, max_buffer=300_000
+        )
         fast = LiveSocket(server, owner, dataset, send_bytes=keep, send_text=text, close=close)
         await slow.start()
         await fast.start()
 
         def writer() -> None:  # pushes come from another thread, as polls do
             for i in range(30):
-                server.live_update(owner, dataset, "edges",
-                                   pa.table({"eid": list(range(1000)), "w": [float(i)] * 1000}))
+                server.live_update(
+                    owner, dataset, "edges", pa.table({"eid": list(range(1000)), "w": [float(i)] * 1000})
+                )
 
         await asyncio.get_running_loop().run_in_executor(None, writer)
         await asyncio.wait_for(slow.done.wait(), 5)

@@ -55,8 +55,11 @@ def test_snapshot_then_delta_only_after_poll(live: LiveServer, dataset: str, ali
         header, parts = recv_frame(ws)
         assert header["type"] == "snapshot" and header["keys"]["edges"] == "eid"
         assert dict((t, rows.num_rows) for t, op, rows in parts) == {"edges": 3, "nodes": 3}
-        r = httpx.post(f"{live.url}/api/v2/datasets/{dataset}/live/edges", headers=bearer(server, alice),
-                       content=arrow_bytes(pa.table({"eid": [2], "w": [20.0]})))
+        r = httpx.post(
+            f"{live.url}/api/v2/datasets/{dataset}/live/edges",
+            headers=bearer(server, alice),
+            content=arrow_bytes(pa.table({"eid": [2], "w": [20.0]})),
+        )
         assert r.status_code == 200 and r.json() == {"ok": True, "rows": 1}
         with pytest.raises(TimeoutError):
             ws.recv(timeout=0.3)  # queued, not published
@@ -67,8 +70,11 @@ def test_snapshot_then_delta_only_after_poll(live: LiveServer, dataset: str, ali
         assert parts[0][0:2] == ("edges", "upsert") and parts[0][2].to_pylist() == [
             {"eid": 2, "src": 2, "dst": 3, "w": 20.0}
         ]
-        r = httpx.post(f"{live.url}/api/v2/datasets/{dataset}/live/edges/remove",
-                       headers=bearer(server, alice), json={"keys": [1]})
+        r = httpx.post(
+            f"{live.url}/api/v2/datasets/{dataset}/live/edges/remove",
+            headers=bearer(server, alice),
+            json={"keys": [1]},
+        )
         assert r.json()["rows"] == 1
         server.poll()
         removal, parts = recv_frame(ws)
@@ -83,14 +89,20 @@ def test_snapshot_then_delta_only_after_poll(live: LiveServer, dataset: str, ali
 def test_direct_mode_publishes_on_write(live: LiveServer, dataset: str, alice: str) -> None:
     with open_socket(live, dataset, alice) as ws:
         snapshot, _ = recv_frame(ws)
-        live.server.live_update(live.server.authenticate(live.server.token_for(alice)), dataset, "edges",
-                                pa.table({"eid": [9], "src": [9], "dst": [1]}))
+        live.server.live_update(
+            live.server.authenticate(live.server.token_for(alice)),
+            dataset,
+            "edges",
+            pa.table({"eid": [9], "src": [9], "dst": [1]}),
+        )
         delta, parts = recv_frame(ws)
         assert delta["base"] == snapshot["version"]
         assert {(t, op) for t, op, _ in parts} == {("edges", "upsert"), ("nodes", "upsert")}  # node 9 placed
 
 
-def test_socket_needs_view_rights_and_our_origin(live: LiveServer, dataset: str, alice: str, bob: str) -> None:
+def test_socket_needs_view_rights_and_our_origin(
+    live: LiveServer, dataset: str, alice: str, bob: str
+) -> None:
     for user in (bob, None, alice + "-unknown"):
         with pytest.raises(InvalidStatus) as refused:
             open_socket(live, dataset if user != alice + "-unknown" else "nope", user and bob)
@@ -107,8 +119,9 @@ def test_socket_needs_view_rights_and_our_origin(live: LiveServer, dataset: str,
 def test_revoked_viewer_is_closed(live: LiveServer, dataset: str, alice: str, bob: str) -> None:
     server = live.server
     owner = server.authenticate(server.token_for(alice))
-    server.datasets.share(owner, dataset, {"mode": "private", "invited_users": [{"email": "bob@example.org",
-                                                                                 "action": "10"}]})
+    server.datasets.share(
+        owner, dataset, {"mode": "private", "invited_users": [{"email": "bob@example.org", "action": "10"}]}
+    )
     with open_socket(live, dataset, bob) as ws:
         recv_frame(ws)
         server.datasets.share(owner, dataset, {"mode": "private"})
@@ -119,8 +132,9 @@ def test_revoked_viewer_is_closed(live: LiveServer, dataset: str, alice: str, bo
         assert info.value.rcvd is not None and info.value.rcvd.code == 4403
 
 
-def test_http_writes_need_edit_rights(http: httpx.Client, server: graphport.Server, dataset: str,
-                                      bob: str) -> None:
+def test_http_writes_need_edit_rights(
+    http: httpx.Client, server: graphport.Server, dataset: str, bob: str
+) -> None:
     body = arrow_bytes(pa.table({"eid": [1], "w": [2.0]}))
     r = http.post(f"/api/v2/datasets/{dataset}/live/edges", content=body, headers=bearer(server, bob))
     assert r.status_code == 404 and r.json()["code"] == "dataset_not_found"
@@ -128,8 +142,9 @@ def test_http_writes_need_edit_rights(http: httpx.Client, server: graphport.Serv
     assert r.status_code == 401
     r = http.post(f"/api/v2/datasets/{dataset}/live/edges", content=b"junk", headers=bearer(server, "alice"))
     assert r.status_code == 400 and r.json()["code"] == "invalid_arrow"
-    r = http.post(f"/api/v2/datasets/{dataset}/live/edges/remove", json={"keys": "x"},
-                  headers=bearer(server, "alice"))
+    r = http.post(
+        f"/api/v2/datasets/{dataset}/live/edges/remove", json={"keys": "x"}, headers=bearer(server, "alice")
+    )
     assert r.status_code == 400 and r.json()["code"] == "invalid_live_keys"
     r = http.put(f"/api/v2/datasets/{dataset}/live/edges", content=body, headers=bearer(server, "alice"))
     assert r.status_code == 200

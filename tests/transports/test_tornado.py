@@ -89,8 +89,11 @@ def test_tornado_app_with_executor_streams_snapshot_then_delta_after_poll(
             snapshot, parts = frame(ws)
             assert snapshot["type"] == "snapshot" and parts[0][2].num_rows == 2
             body = to_ipc_file(pa.table({"eid": [2, 5], "src": [2, 5], "dst": [3, 1], "w": [9.0, 5.0]}))
-            r = httpx.post(f"http://{base}/api/v2/datasets/{dataset}/live/edges",
-                           content=body.to_pybytes(), headers=bearer(server, alice))
+            r = httpx.post(
+                f"http://{base}/api/v2/datasets/{dataset}/live/edges",
+                content=body.to_pybytes(),
+                headers=bearer(server, alice),
+            )
             assert r.status_code == 200 and r.json()["rows"] == 2
             with pytest.raises(TimeoutError):
                 ws.recv(timeout=0.3)
@@ -107,14 +110,24 @@ def test_tornado_app_with_executor_streams_snapshot_then_delta_after_poll(
             connect(url, additional_headers=bearer(server, bob), open_timeout=5)
         assert refused.value.response.status_code == 404
         with pytest.raises(InvalidStatus) as refused:
-            connect(url, additional_headers=bearer(server, alice), origin="http://evil.example",  # type: ignore[arg-type]
-                    open_timeout=5)
+            connect(
+                url,
+                additional_headers=bearer(server, alice),
+                origin="http://evil.example",  # type: ignore[arg-type]
+                open_timeout=5,
+            )
         assert refused.value.response.status_code == 403
-        r = httpx.post(f"http://{base}/api/v2/datasets/{dataset}/live/edges/remove", json={"keys": [1]},
-                       headers=bearer(server, bob))
+        r = httpx.post(
+            f"http://{base}/api/v2/datasets/{dataset}/live/edges/remove",
+            json={"keys": [1]},
+            headers=bearer(server, bob),
+        )
         assert r.status_code == 404 and r.json()["code"] == "dataset_not_found"
-        r = httpx.post(f"http://{base}/api/v2/datasets/{dataset}/live/edges/remove", json={"keys": [1]},
-                       headers=bearer(server, alice))
+        r = httpx.post(
+            f"http://{base}/api/v2/datasets/{dataset}/live/edges/remove",
+            json={"keys": [1]},
+            headers=bearer(server, alice),
+        )
         assert r.json() == {"ok": True, "rows": 1}
         server.poll()
         r = httpx.get(f"http://{base}/api/v2/datasets/{dataset}/edges.arrow", headers=bearer(server, alice))
@@ -126,18 +139,25 @@ def test_tornado_app_with_executor_streams_snapshot_then_delta_after_poll(
 def test_handler_mounts_in_own_app_and_survives_pushes_from_other_threads(
     server: graphport.Server, alice: str, dataset: str, executor: ThreadPoolExecutor
 ) -> None:
-    app = tornado.web.Application([
-        (r"/live/([^/]+)", GraphportTornadoHandler, {"server": server, "executor": executor}),
-    ])
+    app = tornado.web.Application(
+        [
+            (r"/live/([^/]+)", GraphportTornadoHandler, {"server": server, "executor": executor}),
+        ]
+    )
     tornado_server = TornadoThread(app)
     owner = server.authenticate(server.token_for(alice))
     try:
-        with connect(f"ws://127.0.0.1:{tornado_server.port}/live/{dataset}",
-                     additional_headers=bearer(server, alice), open_timeout=5) as ws:
+        with connect(
+            f"ws://127.0.0.1:{tornado_server.port}/live/{dataset}",
+            additional_headers=bearer(server, alice),
+            open_timeout=5,
+        ) as ws:
             version = frame(ws)[0]["version"]
 
             def write(i: int) -> None:
-                server.live_update(owner, dataset, "edges", pa.table({"eid": [100 + i], "src": [1], "dst": [2]}))
+                server.live_update(
+                    owner, dataset, "edges", pa.table({"eid": [100 + i], "src": [1], "dst": [2]})
+                )
 
             threads = [threading.Thread(target=write, args=(i,)) for i in range(20)]
             for t in threads:

@@ -52,15 +52,22 @@ def write_flow(dataset_id: str, kind: str, method: str, data: Any) -> Flow[int]:
     verb = {"POST": "Updating", "PUT": "Replacing"}[method]
     action = f"{verb} the live {kind} of dataset {dataset_id}"
     body = _stream(to_table(data, kind))
-    response = yield Call(method, _path(dataset_id, f"live/{kind}"), action, parts=(body,),
-                          headers={"Content-Type": ARROW_STREAM}, auth=True)
+    response = yield Call(
+        method,
+        _path(dataset_id, f"live/{kind}"),
+        action,
+        parts=(body,),
+        headers={"Content-Type": ARROW_STREAM},
+        auth=True,
+    )
     return int(raise_for_status(response, action)["rows"])
 
 
 def remove_flow(dataset_id: str, kind: str, keys: Sequence[Any]) -> Flow[int]:
     action = f"Removing {len(keys)} live {kind} of dataset {dataset_id}"
-    response = yield Call("POST", _path(dataset_id, f"live/{kind}/remove"), action,
-                          json={"keys": list(keys)}, auth=True)
+    response = yield Call(
+        "POST", _path(dataset_id, f"live/{kind}/remove"), action, json={"keys": list(keys)}, auth=True
+    )
     return int(raise_for_status(response, action)["rows"])
 
 
@@ -86,7 +93,9 @@ def version_flow(dataset_id: str) -> Flow[int]:
 
 def changes_flow(dataset_id: str, since: int, wait: float) -> Flow[list[LiveUpdate]]:
     action = f"Waiting for changes of dataset {dataset_id}"
-    response = yield Call("GET", _path(dataset_id, f"live/changes?since={since}&wait={wait}"), action, auth=True)
+    response = yield Call(
+        "GET", _path(dataset_id, f"live/changes?since={since}&wait={wait}"), action, auth=True
+    )
     if response.status_code == 204:
         return []
     if response.status_code >= 400:
@@ -128,7 +137,9 @@ def decode_frame(frame: bytes) -> LiveUpdate:
     fields: dict[str, Any] = {}
     for part in header["parts"]:
         length, table, op = part["length"], part["table"], part["op"]
-        rows = pa.ipc.open_stream(pa.py_buffer(frame[offset : offset + length])).read_all() if length else None
+        rows = (
+            pa.ipc.open_stream(pa.py_buffer(frame[offset : offset + length])).read_all() if length else None
+        )
         offset += length
         if op == "reset":
             fields[f"reset_{table}"] = True
@@ -136,7 +147,9 @@ def decode_frame(frame: bytes) -> LiveUpdate:
             fields[f"removed_{table}"] = tuple(rows.column("key").to_pylist())
         elif op == "upsert":
             fields[table] = rows
-    return LiveUpdate(header["dataset"], header["version"], header["base"], header["type"] == "snapshot", **fields)
+    return LiveUpdate(
+        header["dataset"], header["version"], header["base"], header["type"] == "snapshot", **fields
+    )
 
 
 class Follower:
@@ -165,8 +178,9 @@ class Follower:
                 # The starting version is read before returning: changes from now on are delivered.
                 self.version = _run(client, version_flow(self.dataset_id))
                 self._stop.clear()
-                self._thread = threading.Thread(target=self._loop, name=f"graphport-live-{self.dataset_id}",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._loop, name=f"graphport-live-{self.dataset_id}", daemon=True
+                )
                 self._thread.start()
         return callback_id
 

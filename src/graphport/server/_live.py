@@ -85,7 +85,9 @@ HISTORY = 64
 
 def check_kind(kind: str) -> Kind:
     if kind not in KINDS:
-        raise ValidationError(f"The live table is {kind!r}; expected 'edges' or 'nodes'.", code="invalid_live_table")
+        raise ValidationError(
+            f"The live table is {kind!r}; expected 'edges' or 'nodes'.", code="invalid_live_table"
+        )
     return kind  # type: ignore[return-value]
 
 
@@ -158,8 +160,13 @@ class LiveMessage:
         return None
 
     def header(self) -> dict[str, Any]:
-        return {"type": self.type, "dataset": self.dataset_id, "version": self.version, "base": self.base,
-                "keys": self.keys}
+        return {
+            "type": self.type,
+            "dataset": self.dataset_id,
+            "version": self.version,
+            "base": self.base,
+            "keys": self.keys,
+        }
 
     def frame(self) -> bytes:
         """The encoded message (made once, shared by every subscriber)."""
@@ -272,8 +279,9 @@ class _Changes:
 class LiveDataset:
     """The live state of one dataset: its edge and node tables, version and subscribers."""
 
-    def __init__(self, dataset_id: str, edges: LiveTable, nodes: LiveTable, version: int,
-                 edge_bindings: dict[str, Any]) -> None:
+    def __init__(
+        self, dataset_id: str, edges: LiveTable, nodes: LiveTable, version: int, edge_bindings: dict[str, Any]
+    ) -> None:
         self.id = dataset_id
         self.tables: dict[Kind, LiveTable] = {"edges": edges, "nodes": nodes}
         self.version = version
@@ -340,8 +348,11 @@ class LiveDataset:
         if nodes.key is None:
             return
         try:
-            values = pc.unique(pa.chunked_array(
-                [a.cast(nodes.key_type) for a in endpoints], type=nodes.key_type).combine_chunks().drop_null())
+            values = pc.unique(
+                pa.chunked_array([a.cast(nodes.key_type) for a in endpoints], type=nodes.key_type)
+                .combine_chunks()
+                .drop_null()
+            )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             logger.warning("dataset %s: edge endpoints do not match the node id type", self.id)
             return
@@ -373,7 +384,10 @@ class LiveDataset:
         rng = np.random.default_rng(len(nodes.index) + self.version)
         placed = xs.valid[: nodes.size] & ys.valid[: nodes.size]
         if placed.any():
-            cx, cy = float(xs.values[: nodes.size][placed].mean()), float(ys.values[: nodes.size][placed].mean())
+            cx, cy = (
+                float(xs.values[: nodes.size][placed].mean()),
+                float(ys.values[: nodes.size][placed].mean()),
+            )
             spread = float(np.std(xs.values[: nodes.size][placed])) or 1.0
         else:
             cx, cy, spread = 0.0, 0.0, 1.0
@@ -419,8 +433,11 @@ class LiveDataset:
             if change.reset:
                 parts.append(Part(kind, "reset"))
             if change.removed:
-                parts.append(Part(kind, "remove", pa.table(
-                    {"key": pa.array(list(change.removed), type=table.key_type)})))
+                parts.append(
+                    Part(
+                        kind, "remove", pa.table({"key": pa.array(list(change.removed), type=table.key_type)})
+                    )
+                )
             rows = change.rows(table)
             if len(rows):
                 parts.append(Part(kind, "upsert", table.rows_at(rows)))
@@ -437,8 +454,14 @@ class Subscription:
     thread and a snapshot request race) and must not block. :meth:`close` stops delivery.
     """
 
-    def __init__(self, hub: LiveHub, dataset: LiveDataset, principal: Principal | None,
-                 send: SendCallback, on_close: CloseCallback | None) -> None:
+    def __init__(
+        self,
+        hub: LiveHub,
+        dataset: LiveDataset,
+        principal: Principal | None,
+        send: SendCallback,
+        on_close: CloseCallback | None,
+    ) -> None:
         self._hub = hub
         self.dataset = dataset
         self.principal = principal
@@ -511,9 +534,16 @@ class Subscription:
 class LiveHub:
     """Every live dataset of one server, the pending queue, polls and flushes. Thread-safe."""
 
-    def __init__(self, server: Server, datasets_: LiveAwareDatasets, db: Database, blobs: BlobStore,
-                 executor: Executor, on_poll_request: Callable[[Server], None] | None,
-                 flush_delay: float = FLUSH_DELAY) -> None:
+    def __init__(
+        self,
+        server: Server,
+        datasets_: LiveAwareDatasets,
+        db: Database,
+        blobs: BlobStore,
+        executor: Executor,
+        on_poll_request: Callable[[Server], None] | None,
+        flush_delay: float = FLUSH_DELAY,
+    ) -> None:
         self._server = server
         self._datasets = datasets_
         self._db = db
@@ -644,8 +674,13 @@ class LiveHub:
         """Swap in all-new rows for one table (columns and subscribers stay)."""
         return self._write(principal, dataset_id, check_kind(kind), "replace", data)
 
-    def remove(self, principal: Principal | None, dataset_id: str, kind: str,
-               keys: Sequence[Any] | pa.Array | pa.ChunkedArray) -> int:
+    def remove(
+        self,
+        principal: Principal | None,
+        dataset_id: str,
+        kind: str,
+        keys: Sequence[Any] | pa.Array | pa.ChunkedArray,
+    ) -> int:
         """Delete rows by id (unknown ids are ignored); returns how many ids were queued."""
         kind = check_kind(kind)
         ds = self._open(principal, dataset_id, Action.EDIT)
@@ -653,7 +688,9 @@ class LiveHub:
         if table.key is None:
             raise ValidationError(
                 "These edges have no id binding, so they cannot be removed one by one; bind an edge "
-                "id column (edge binding) or use replace/clear.", code="live_not_indexed")
+                "id column (edge binding) or use replace/clear.",
+                code="live_not_indexed",
+            )
         if isinstance(keys, (pa.Array, pa.ChunkedArray)):
             keys = keys.to_pylist()
         if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
@@ -670,8 +707,9 @@ class LiveHub:
             self._enqueue(_Op(dataset_id, k, "clear"), poll=False)
         self._after_enqueue()
 
-    def _write(self, principal: Principal | None, dataset_id: str, kind: Kind, name: OpName,
-               data: ArrowInput) -> int:
+    def _write(
+        self, principal: Principal | None, dataset_id: str, kind: Kind, name: OpName, data: ArrowInput
+    ) -> int:
         ds = self._open(principal, dataset_id, Action.EDIT)
         live = ds.tables[kind]
 
@@ -691,7 +729,9 @@ class LiveHub:
                 if column and column not in table.column_names:
                     raise ValidationError(
                         f"New edges need their {binding} column {column!r} (these edges have no id "
-                        "binding, so every update appends).", code="binding_mismatch")
+                        "binding, so every update appends).",
+                        code="binding_mismatch",
+                    )
         self._enqueue(_Op(dataset_id, kind, name, table=table, keys=keys))
         return int(table.num_rows)
 
@@ -786,8 +826,13 @@ class LiveHub:
         ds = self._open(principal, dataset_id, Action.VIEW)
         return ds.version
 
-    def subscribe(self, principal: Principal | None, dataset_id: str, send: SendCallback,
-                  on_close: CloseCallback | None = None) -> Subscription:
+    def subscribe(
+        self,
+        principal: Principal | None,
+        dataset_id: str,
+        send: SendCallback,
+        on_close: CloseCallback | None = None,
+    ) -> Subscription:
         """Subscribe to a dataset: ``send`` gets a snapshot now, then each delta in order."""
         ds = self._open(principal, dataset_id, Action.VIEW)
         sub = Subscription(self, ds, principal, send, on_close)
@@ -797,7 +842,9 @@ class LiveHub:
         sub._finish_snapshot(copies, version)
         return sub
 
-    def changes(self, principal: Principal | None, dataset_id: str, since: int, timeout: float) -> list[LiveMessage]:
+    def changes(
+        self, principal: Principal | None, dataset_id: str, since: int, timeout: float
+    ) -> list[LiveMessage]:
         """The messages after version ``since``, waiting up to ``timeout`` seconds for one.
 
         Returns the deltas in order when they are still kept (the last ``HISTORY``), else one
@@ -812,8 +859,9 @@ class LiveHub:
                     return []
                 ds.changed.wait(remaining)
             if ds.dropped:
-                raise NotFoundError(f"The dataset {dataset_id!r} was deleted or replaced.",
-                                    code="dataset_not_found")
+                raise NotFoundError(
+                    f"The dataset {dataset_id!r} was deleted or replaced.", code="dataset_not_found"
+                )
             newer = [m for m in ds.history if m.version > since]
             if newer and newer[0].base == since:
                 return newer
@@ -860,26 +908,39 @@ class LiveHub:
 
             def write() -> dict[str, Any]:
                 edges, nodes = copies["edges"].to_arrow(), copies["nodes"].to_arrow()
-                return {"edges_key": self._blobs.put(to_ipc_file(edges)), "edges_rows": edges.num_rows,
-                        "graph_key": self._blobs.put(to_ipc_file(nodes)), "nodes_rows": nodes.num_rows}
+                return {
+                    "edges_key": self._blobs.put(to_ipc_file(edges)),
+                    "edges_rows": edges.num_rows,
+                    "graph_key": self._blobs.put(to_ipc_file(nodes)),
+                    "nodes_rows": nodes.num_rows,
+                }
 
             values = self._executor.submit(write).result()
             with self._db.write() as c:
-                old = c.execute(sa.select(datasets.c.edges_key, datasets.c.nodes_key, datasets.c.graph_key)
-                                .where(datasets.c.id == ds.id)).first()
+                old = c.execute(
+                    sa.select(datasets.c.edges_key, datasets.c.nodes_key, datasets.c.graph_key).where(
+                        datasets.c.id == ds.id
+                    )
+                ).first()
                 if old is None:
                     self._blobs.delete(values["edges_key"])
                     self._blobs.delete(values["graph_key"])
                     return
                 update: dict[str, Any] = {
-                    "edges_key": values["edges_key"], "edges_rows": values["edges_rows"],
-                    "graph_key": values["graph_key"], "graph_nodes_rows": values["nodes_rows"],
-                    "graph_version": version, "content_version": version, "updated_at": time.time(),
+                    "edges_key": values["edges_key"],
+                    "edges_rows": values["edges_rows"],
+                    "graph_key": values["graph_key"],
+                    "graph_nodes_rows": values["nodes_rows"],
+                    "graph_version": version,
+                    "content_version": version,
+                    "updated_at": time.time(),
                 }
                 if has_nodes_binding:
                     update["nodes_key"], update["nodes_rows"] = values["graph_key"], values["nodes_rows"]
                 c.execute(datasets.update().where(datasets.c.id == ds.id).values(**update))
-                shared = set(c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars())
+                shared = set(
+                    c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars()
+                )
             # Old blobs go one flush later, so a download that just got their key can finish.
             stale, ds.old_keys = ds.old_keys, [k for k in set(old) if k and k not in shared]
             for key in stale:

@@ -107,7 +107,9 @@ class _Column:
         if array.null_count:
             valid: Any = array.is_valid().to_numpy(zero_copy_only=False)
             if self.values.dtype != object:
-                array = array.fill_null(pa.scalar(False if pa.types.is_boolean(array.type) else 0, array.type))
+                array = array.fill_null(
+                    pa.scalar(False if pa.types.is_boolean(array.type) else 0, array.type)
+                )
         else:
             valid = True
         self.values[rows] = array.to_numpy(zero_copy_only=False)
@@ -203,7 +205,11 @@ class LiveTable:
         clone.columns = {}
         for name, col in self.columns.items():
             c = _Column.__new__(_Column)
-            c.type, c.values, c.valid = col.type, col.values[: self.size].copy(), col.valid[: self.size].copy()
+            c.type, c.values, c.valid = (
+                col.type,
+                col.values[: self.size].copy(),
+                col.valid[: self.size].copy(),
+            )
             clone.columns[name] = c
         clone.index, clone.row_keys, clone.size, clone._next_serial = {}, [], self.size, self._next_serial
         clone.dense = None
@@ -253,7 +259,9 @@ class LiveTable:
             keys = [keys[i] for i in take]
         targets: np.ndarray[Any, Any] | None = None
         if self.dense is not None and self.key is not None:
-            key_array = plain(table.column(self.key)).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            key_array = (
+                plain(table.column(self.key)).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+            )
             if self._dense_fits(key_array):
                 assert self.dense is not None
                 rows = self.dense[key_array]
@@ -371,4 +379,3 @@ class LiveTable:
         col = self.columns[name]
         rows = np.asarray([self.index[k] for k in keys], dtype=np.int64)
         return col.arrow(rows).to_pylist()  # type: ignore[no-any-return]
-

@@ -48,9 +48,15 @@ async def live_remove(ctx: Context, request: Request, principal: Principal | Non
     body = await read_json(ctx, request)
     keys = body.get("keys")
     if not isinstance(keys, list):
-        raise ValidationError('Send {"keys": [id, ...]}: the ids of the rows to remove.', code="invalid_live_keys")
+        raise ValidationError(
+            'Send {"keys": [id, ...]}: the ids of the rows to remove.', code="invalid_live_keys"
+        )
     count = await ctx.run(
-        ctx.server.live_remove, principal, request.path_params["dataset_id"], request.path_params["kind"], keys
+        ctx.server.live_remove,
+        principal,
+        request.path_params["dataset_id"],
+        request.path_params["kind"],
+        keys,
     )
     return JSONResponse({"ok": True, "rows": count})
 
@@ -58,8 +64,9 @@ async def live_remove(ctx: Context, request: Request, principal: Principal | Non
 async def live_version(ctx: Context, request: Request, principal: Principal | None) -> Response:
     dataset_id = request.path_params["dataset_id"]
     version = await ctx.run(ctx.server.live.version, principal, dataset_id)
-    return JSONResponse({"ok": True, "dataset_id": dataset_id, "version": version,
-                         "pending": ctx.server.live.pending()})
+    return JSONResponse(
+        {"ok": True, "dataset_id": dataset_id, "version": version, "pending": ctx.server.live.pending()}
+    )
 
 
 logger = logging.getLogger("graphport.live")
@@ -73,16 +80,20 @@ async def live_changes(ctx: Context, request: Request, principal: Principal | No
         since = int(request.query_params.get("since", "-1"))
         wait = min(MAX_WAIT, max(0.0, float(request.query_params.get("wait", "0"))))
     except ValueError:
-        raise ValidationError("since must be an integer version and wait a number of seconds.",
-                              code="invalid_live_request") from None
+        raise ValidationError(
+            "since must be an integer version and wait a number of seconds.", code="invalid_live_request"
+        ) from None
     dataset_id = request.path_params["dataset_id"]
     messages = await ctx.run(ctx.server.live.changes, principal, dataset_id, since, wait)
     if not messages:
         return Response(status_code=204)
     frames = [m.frame() for m in messages]
     body = b"".join(struct.pack(">I", len(f)) + f for f in frames)
-    return Response(body, media_type="application/vnd.graphport.live-frames",
-                    headers={"X-Graphport-Version": str(messages[-1].version), "Cache-Control": "no-store"})
+    return Response(
+        body,
+        media_type="application/vnd.graphport.live-frames",
+        headers={"X-Graphport-Version": str(messages[-1].version), "Cache-Control": "no-store"},
+    )
 
 
 async def _socket_principal(ctx: Context, conn: HTTPConnection) -> Principal | None:
@@ -112,9 +123,14 @@ async def live_socket(websocket: WebSocket) -> None:
     ctx: Context = websocket.app.state.graphport
     dataset_id = websocket.path_params["dataset_id"]
     if not _origin_ok(ctx, websocket):
-        await _deny(websocket, PermissionDenied(
-            "This socket was opened by a page of another site (Origin header); open it from this "
-            "server's pages or configure public_url.", code="bad_origin"))
+        await _deny(
+            websocket,
+            PermissionDenied(
+                "This socket was opened by a page of another site (Origin header); open it from this "
+                "server's pages or configure public_url.",
+                code="bad_origin",
+            ),
+        )
         return
     try:
         principal = await _socket_principal(ctx, websocket)
@@ -132,10 +148,15 @@ async def live_socket(websocket: WebSocket) -> None:
         await websocket.close(code=code, reason=reason)
 
     session = LiveSocket(
-        ctx.server, principal, dataset_id,
-        send_bytes=websocket.send_bytes, send_text=websocket.send_text, close=close,
+        ctx.server,
+        principal,
+        dataset_id,
+        send_bytes=websocket.send_bytes,
+        send_text=websocket.send_text,
+        close=close,
         executor=ctx.executor,
     )
+
     async def receive() -> None:
         while True:
             message = await websocket.receive()

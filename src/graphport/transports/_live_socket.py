@@ -138,7 +138,9 @@ class LiveSocket:
             return
         self.buffered += len(item)
         if self.buffered > self.max_buffer:
-            logger.warning("live client of %s is %d bytes behind; dropping it", self.dataset_id, self.buffered)
+            logger.warning(
+                "live client of %s is %d bytes behind; dropping it", self.dataset_id, self.buffered
+            )
             self.closing = True
             if self._sender is not None:
                 self._sender.cancel()  # it may be stuck writing to a full socket
@@ -178,7 +180,9 @@ class LiveSocket:
         try:
             if code != CLOSE_SLOW:  # a stuck client would not take it anyway
                 with contextlib.suppress(Exception, asyncio.TimeoutError):
-                    await asyncio.wait_for(self._send_text(json.dumps({"type": "closed", "reason": reason})), 1.0)
+                    await asyncio.wait_for(
+                        self._send_text(json.dumps({"type": "closed", "reason": reason})), 1.0
+                    )
             with contextlib.suppress(Exception, asyncio.TimeoutError):
                 await asyncio.wait_for(self._close(code, reason), 1.0)
         finally:  # the peer may be gone or stuck; the framework drops the connection
@@ -196,8 +200,15 @@ class LiveSocket:
         elif kind == "ping":
             self._put(json.dumps({"type": "pong", "id": request.get("id")}))
         else:
-            self._put(json.dumps({"type": "error", "code": "invalid_live_request",
-                                  "error": "Send {\"type\": \"snapshot\"} or {\"type\": \"ping\"}."}))
+            self._put(
+                json.dumps(
+                    {
+                        "type": "error",
+                        "code": "invalid_live_request",
+                        "error": 'Send {"type": "snapshot"} or {"type": "ping"}.',
+                    }
+                )
+            )
 
     def stop(self) -> None:
         """The socket closed: end the subscription and the sender (idempotent)."""

@@ -36,7 +36,9 @@ from ._live_socket import CLOSE_NOT_FOUND, DEFAULT_MAX_BUFFER, LiveSocket, same_
 try:
     from aiohttp import WSMsgType, web
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ConfigError("graphport.transports.aiohttp needs aiohttp: pip install 'graphport[aiohttp]'.") from exc
+    raise ConfigError(
+        "graphport.transports.aiohttp needs aiohttp: pip install 'graphport[aiohttp]'."
+    ) from exc
 
 __all__ = ["GraphportAIOHTTPHandler", "make_app"]
 
@@ -49,8 +51,9 @@ async def _run(executor: Executor | None, fn: Callable[..., T], *args: Any) -> T
     return await asyncio.get_running_loop().run_in_executor(executor, functools.partial(fn, *args))
 
 
-async def _principal(server: Server, executor: Executor | None, request: web.Request,
-                     required: bool) -> Principal | None:
+async def _principal(
+    server: Server, executor: Executor | None, request: web.Request, required: bool
+) -> Principal | None:
     header = request.headers.get("Authorization", "")
     token: str | None = None
     if header:
@@ -68,7 +71,9 @@ async def _principal(server: Server, executor: Executor | None, request: web.Req
 
 
 def _error(exc: GraphportError) -> web.Response:
-    return web.json_response(error_body(exc, secrets.token_hex(8)), status=exc.status if exc.status >= 400 else 500)
+    return web.json_response(
+        error_body(exc, secrets.token_hex(8)), status=exc.status if exc.status >= 400 else 500
+    )
 
 
 class GraphportAIOHTTPHandler:
@@ -81,8 +86,14 @@ class GraphportAIOHTTPHandler:
         max_buffer: bytes a client may fall behind before it is dropped.
     """
 
-    def __init__(self, *, server: Server, request: web.Request, executor: Executor | None = None,
-                 max_buffer: int = DEFAULT_MAX_BUFFER) -> None:
+    def __init__(
+        self,
+        *,
+        server: Server,
+        request: web.Request,
+        executor: Executor | None = None,
+        max_buffer: int = DEFAULT_MAX_BUFFER,
+    ) -> None:
         self.server = server
         self.request = request
         self.executor = executor
@@ -99,7 +110,9 @@ class GraphportAIOHTTPHandler:
         """Check the caller, upgrade, stream a snapshot then deltas until either side closes."""
         dataset_id = self.request.match_info["dataset_id"]
         if not self._origin_ok():
-            return _error(PermissionDenied("This socket was opened by a page of another site.", code="bad_origin"))
+            return _error(
+                PermissionDenied("This socket was opened by a page of another site.", code="bad_origin")
+            )
         try:
             principal = await _principal(self.server, self.executor, self.request, False)
             await _run(self.executor, self.server.live.require, principal, dataset_id, Action.VIEW)
@@ -111,9 +124,16 @@ class GraphportAIOHTTPHandler:
         async def close(code: int, reason: str) -> None:
             await ws.close(code=code, message=reason.encode())
 
-        session = LiveSocket(self.server, principal, dataset_id, send_bytes=ws.send_bytes,
-                             send_text=ws.send_str, close=close, executor=self.executor,
-                             max_buffer=self.max_buffer)
+        session = LiveSocket(
+            self.server,
+            principal,
+            dataset_id,
+            send_bytes=ws.send_bytes,
+            send_text=ws.send_str,
+            close=close,
+            executor=self.executor,
+            max_buffer=self.max_buffer,
+        )
 
         async def receive() -> None:
             async for message in ws:
@@ -135,8 +155,9 @@ class GraphportAIOHTTPHandler:
         return ws
 
 
-def _guard(fn: Callable[[web.Request], Awaitable[web.StreamResponse]]
-           ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _guard(
+    fn: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     @functools.wraps(fn)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
@@ -181,20 +202,35 @@ def make_app(server: Server, executor: Executor | None = None) -> web.Applicatio
         except (ValueError, AttributeError):
             keys = None
         if not isinstance(keys, list):
-            raise ValidationError('Send {"keys": [id, ...]}: the ids of the rows to remove.',
-                                  code="invalid_live_keys")
-        count = await _run(executor, server.live_remove, principal, request.match_info["dataset_id"],
-                           request.match_info["kind"], keys)
+            raise ValidationError(
+                'Send {"keys": [id, ...]}: the ids of the rows to remove.', code="invalid_live_keys"
+            )
+        count = await _run(
+            executor,
+            server.live_remove,
+            principal,
+            request.match_info["dataset_id"],
+            request.match_info["kind"],
+            keys,
+        )
         return web.json_response({"ok": True, "rows": count})
 
     @_guard
     async def table(request: web.Request) -> web.StreamResponse:
         principal = await _principal(server, executor, request, False)
-        key = await _run(executor, server.datasets.table_key, principal, request.match_info["dataset_id"],
-                         request.match_info["kind"])
+        key = await _run(
+            executor,
+            server.datasets.table_key,
+            principal,
+            request.match_info["dataset_id"],
+            request.match_info["kind"],
+        )
         data = await _run(executor, server.blobs.get, key)
-        return web.Response(body=data.to_pybytes(), content_type=ARROW_MEDIA_TYPE,
-                            headers={"Cache-Control": "private, no-store"})
+        return web.Response(
+            body=data.to_pybytes(),
+            content_type=ARROW_MEDIA_TYPE,
+            headers={"Cache-Control": "private, no-store"},
+        )
 
     async def healthz(request: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True, "server": "graphport", "transport": "aiohttp"})

@@ -74,14 +74,18 @@ class _Graphport:
         if header:
             scheme, _, value = header.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
-                raise AuthError("The Authorization header must be 'Bearer <token>'.", code="invalid_auth_header")
+                raise AuthError(
+                    "The Authorization header must be 'Bearer <token>'.", code="invalid_auth_header"
+                )
             token = value.strip()
         elif self.request.method in ("GET", "HEAD"):  # the cookie only for reads (no CSRF check here)
             cookie = self.request.cookies.get(SESSION_COOKIE)
             token = cookie.value if cookie is not None else None
         if token is None:
             if required:
-                raise AuthError("Sign in first: send 'Authorization: Bearer <token>'.", code="not_authenticated")
+                raise AuthError(
+                    "Sign in first: send 'Authorization: Bearer <token>'.", code="not_authenticated"
+                )
             return None
         return await self.run(self.server.authenticate, token)
 
@@ -141,8 +145,9 @@ class _LiveRemove(_Handler):
             except (ValueError, AttributeError):
                 keys = None
             if not isinstance(keys, list):
-                raise ValidationError('Send {"keys": [id, ...]}: the ids of the rows to remove.',
-                                      code="invalid_live_keys")
+                raise ValidationError(
+                    'Send {"keys": [id, ...]}: the ids of the rows to remove.', code="invalid_live_keys"
+                )
             count = await self.run(self.server.live_remove, principal, dataset_id, kind, keys)
             self.reply({"ok": True, "rows": count})
 
@@ -175,8 +180,9 @@ class GraphportTornadoHandler(_Graphport, tornado.websocket.WebSocketHandler):
     upgrade) answers the dataset's live version as JSON.
     """
 
-    def initialize(self, server: Server, executor: Executor | None = None,
-                   max_buffer: int = DEFAULT_MAX_BUFFER) -> None:
+    def initialize(
+        self, server: Server, executor: Executor | None = None, max_buffer: int = DEFAULT_MAX_BUFFER
+    ) -> None:
         self.server = server
         self.executor = executor
         self.max_buffer = max_buffer
@@ -202,8 +208,16 @@ class GraphportTornadoHandler(_Graphport, tornado.websocket.WebSocketHandler):
             if self.request.headers.get("Upgrade", "").lower() != "websocket":
                 version = await self.run(self.server.live.version, self._principal, dataset_id)
                 self.set_header("Content-Type", "application/json")
-                self.finish(json.dumps({"ok": True, "dataset_id": dataset_id, "version": version,
-                                        "pending": self.server.live.pending()}))
+                self.finish(
+                    json.dumps(
+                        {
+                            "ok": True,
+                            "dataset_id": dataset_id,
+                            "version": version,
+                            "pending": self.server.live.pending(),
+                        }
+                    )
+                )
                 return
         except GraphportError as exc:
             self._deny(exc)
@@ -222,9 +236,16 @@ class GraphportTornadoHandler(_Graphport, tornado.websocket.WebSocketHandler):
         async def close(code: int, reason: str) -> None:
             self.close(code, reason)
 
-        self.session = LiveSocket(self.server, self._principal, dataset_id, send_bytes=send_bytes,
-                                  send_text=send_text, close=close, executor=self.executor,
-                                  max_buffer=self.max_buffer)
+        self.session = LiveSocket(
+            self.server,
+            self._principal,
+            dataset_id,
+            send_bytes=send_bytes,
+            send_text=send_text,
+            close=close,
+            executor=self.executor,
+            max_buffer=self.max_buffer,
+        )
         try:
             await self.session.start()
         except GraphportError:
