@@ -403,3 +403,33 @@ def test_executor_callback_never_loses_a_wakeup(
             server.live_update(owner, dataset, "edges", pa.table({"eid": [5000 + i], "src": [1], "dst": [2]}))
     assert set(range(5000, 5500)) <= seen
     assert server.live.pending() == 0
+
+
+def test_an_upload_wins_over_unflushed_live_state(
+    server: graphport.Server, owner: Principal, dataset: str
+) -> None:
+    closed: list[str] = []
+    server.subscribe(owner, dataset, lambda m: None, on_close=closed.append)
+    server.live_update(owner, dataset, "edges", pa.table({"eid": [500], "src": [1], "dst": [2]}))
+    uploaded = pa.table({"eid": [7, 8], "src": [1, 2], "dst": [2, 3]})
+    server.upload_table(owner, dataset, "edges", to_ipc_file(uploaded).to_pybytes())
+    assert closed == ["replaced"]
+    assert set(edges_by_id(server, owner, dataset)) == {7, 8}  # reloaded from the upload
+
+
+def test_flush_never_overwrites_a_newer_stored_version(
+    server: graphport.Server, owner: Principal, dataset: str
+) -> None:
+    import sqlalchemy as sa
+
+    from graphport.storage._models import datasets
+
+    server.live_update(owner, dataset, "edges", pa.table({"eid": [600], "src": [1], "dst": [2]}))
+    with server.db.write() as c:  # another writer (an upload, another process) got there first
+        c.execute(datasets.update().where(datasets.c.id == dataset).values(content_version=1000))
+    server.live.flush(dataset)
+    with server.db.read() as c:
+        assert (
+            c.execute(sa.select(datasets.c.content_version).where(datasets.c.id == dataset)).scalar() == 1000
+        )
+    assert dataset not in server.live._live  # dropped: the next access reloads from storage

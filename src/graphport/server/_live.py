@@ -81,6 +81,7 @@ ACCESS_TTL = 0.25
 #: Deltas kept per dataset for subscribers that poll for changes (``changes(since=...)``); a
 #: subscriber further behind gets a snapshot.
 HISTORY = 64
+HISTORY_BYTES = 32 * 1024 * 1024  # and at most this much Arrow data per dataset
 
 
 def check_kind(kind: str) -> Kind:
@@ -151,6 +152,11 @@ class LiveMessage:
     def __repr__(self) -> str:
         rows = sum(p.rows.num_rows for p in self.parts if p.rows is not None)
         return f"<LiveMessage {self.type} {self.dataset_id} v{self.base}->v{self.version} rows={rows}>"
+
+    @property
+    def nbytes(self) -> int:
+        """The size of the Arrow data this message holds."""
+        return sum(int(p.rows.nbytes) for p in self.parts if p.rows is not None)
 
     def rows(self, table: Kind, op: str = "upsert") -> pa.Table | None:
         """The rows of the first part for ``table`` and ``op``, if any."""
@@ -795,6 +801,9 @@ class LiveHub:
                     message = ds.delta(changes, base)
                     subscribers = list(ds.subscribers)
                     ds.history.append(message)
+                    kept = sum(m.nbytes for m in ds.history)
+                    while len(ds.history) > 1 and kept > HISTORY_BYTES:
+                        kept -= ds.history.popleft().nbytes
                     ds.changed.notify_all()
                 self.polls += 1
                 self._publish(ds, message, subscribers)
@@ -916,37 +925,53 @@ class LiveHub:
                 }
 
             values = self._executor.submit(write).result()
+            update: dict[str, Any] = {
+                "edges_key": values["edges_key"],
+                "edges_rows": values["edges_rows"],
+                "graph_key": values["graph_key"],
+                "graph_nodes_rows": values["nodes_rows"],
+                "graph_version": version,
+                "content_version": version,
+                "updated_at": time.time(),
+            }
+            if has_nodes_binding:
+                update["nodes_key"], update["nodes_rows"] = values["graph_key"], values["nodes_rows"]
+            old: tuple[str | None, ...] | None = None
             with self._db.write() as c:
-                old = c.execute(
-                    sa.select(datasets.c.edges_key, datasets.c.nodes_key, datasets.c.graph_key).where(
-                        datasets.c.id == ds.id
-                    )
+                row = c.execute(
+                    sa.select(
+                        datasets.c.edges_key,
+                        datasets.c.nodes_key,
+                        datasets.c.graph_key,
+                        datasets.c.content_version,
+                    ).where(datasets.c.id == ds.id)
                 ).first()
-                if old is None:
-                    self._blobs.delete(values["edges_key"])
-                    self._blobs.delete(values["graph_key"])
-                    return
-                update: dict[str, Any] = {
-                    "edges_key": values["edges_key"],
-                    "edges_rows": values["edges_rows"],
-                    "graph_key": values["graph_key"],
-                    "graph_nodes_rows": values["nodes_rows"],
-                    "graph_version": version,
-                    "content_version": version,
-                    "updated_at": time.time(),
-                }
-                if has_nodes_binding:
-                    update["nodes_key"], update["nodes_rows"] = values["graph_key"], values["nodes_rows"]
-                c.execute(datasets.update().where(datasets.c.id == ds.id).values(**update))
-                shared = set(
-                    c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars()
-                )
+                # Only over the version we started from: a table uploaded meanwhile (or written by
+                # another process) wins, and this process's copy is dropped instead of overwriting it.
+                lost = row is not None and row.content_version != ds.flushed_version
+                if row is not None and not lost:
+                    c.execute(
+                        datasets.update()
+                        .where(datasets.c.id == ds.id, datasets.c.content_version == ds.flushed_version)
+                        .values(**update)
+                    )
+                    old = (row.edges_key, row.nodes_key, row.graph_key)
+                    shared = set(
+                        c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars()
+                    )
+            if old is None:
+                self._blobs.delete(values["edges_key"])
+                self._blobs.delete(values["graph_key"])
+                if lost:
+                    logger.warning("dataset %s changed in storage under its live state; reloading", ds.id)
+                    self.drop(ds.id, reason="replaced")
+                return
             # Old blobs go one flush later, so a download that just got their key can finish.
             stale, ds.old_keys = ds.old_keys, [k for k in set(old) if k and k not in shared]
+            ds.flushed_version = version
             for key in stale:
                 if key not in (values["edges_key"], values["graph_key"]):
                     self._blobs.delete(key)
-            ds.flushed_version = version
 
     def close(self) -> None:
         """Flush every live dataset and stop timers (the server calls this on close)."""
