@@ -177,7 +177,7 @@ class App {
   private sampleNodes = 200_000;
   private chunkEdges = 200_000;
   /** The complete picture in progress (big graphs take several frames), or null. */
-  private progress: { next: number; start: number } | null = null;
+  private progress: { drawn: number } | null = null;
   private colors: Uint8Array = new Uint8Array(0);
   private readonly overlay = $<HTMLCanvasElement>('overlay');
   private bg: RGBA = DEFAULT_BG;
@@ -309,9 +309,9 @@ class App {
     this.sampleEdges = Math.min(g.edgeCount, Math.max(10_000, items - this.sampleNodes));
     // Completing passes may take longer than moving frames (nothing moves): ~150 ms each.
     this.chunkEdges = Math.max(50_000, Math.floor(150 / Math.max(perItem, 1e-6)));
-    this.progress = probeEdges === g.edgeCount && probeNodes === g.nodeCount ? null : { next: 0, start: performance.now() };
-    if (this.progress) this.progress.next = 1; // the probe was pass 0
-    else debug.completeMs = performance.now();
+    // The probe counts as the first pass of the complete picture.
+    this.progress = probeEdges === g.edgeCount && probeNodes === g.nodeCount ? null : { drawn: this.showEdges ? probeEdges : 0 };
+    if (!this.progress) debug.completeMs = performance.now();
     debug.lastDrawMs = probe;
     if (this.progress) this.requestFrame();
     this.updateLabels();
@@ -372,23 +372,20 @@ class App {
   private drawSettledStep(): boolean {
     const g = this.graph;
     const edges = this.showEdges ? g.edgeCount : 0;
-    const step = this.progress ?? { next: 0, start: performance.now() };
-    this.progress = step;
-    if (step.next === 0 && edges <= this.sampleEdges && g.nodeCount <= this.sampleNodes * 2) {
-      this.drawPass({ clear: true, edgeStart: 0, edgeEnd: edges, nodes: g.nodeCount });
-      this.progress = null;
-      return true;
-    }
-    if (step.next === 0) {
+    if (this.progress === null) {
+      if (edges <= this.sampleEdges && g.nodeCount <= this.sampleNodes * 2) {
+        this.drawPass({ clear: true, edgeStart: 0, edgeEnd: edges, nodes: g.nodeCount });
+        return true;
+      }
       this.drawMoving();
-      this.progress = step;
-      step.next = 1;
+      this.progress = { drawn: Math.min(edges, this.sampleEdges) };
       return false;
     }
-    const from = this.sampleEdges + (step.next - 1) * this.chunkEdges;
+    const from = this.progress.drawn;
     if (from < edges) {
-      this.drawPass({ clear: false, edgeStart: from, edgeEnd: Math.min(edges, from + this.chunkEdges), nodes: 0 });
-      step.next++;
+      const to = Math.min(edges, from + this.chunkEdges);
+      this.drawPass({ clear: false, edgeStart: from, edgeEnd: to, nodes: 0 });
+      this.progress.drawn = to;
       return false;
     }
     this.drawPass({ clear: false, edgeStart: 0, edgeEnd: 0, nodes: g.nodeCount });
