@@ -150,6 +150,7 @@ const CHROMIUM_ARGS = [
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
 async function main() {
+  console.log(`load average at the start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (figures scale with it)`);
   const server = await startServer();
   if (args.includes('--serve')) {
     // Look at the synthetic graphs yourself; Ctrl-C stops the server.
@@ -205,7 +206,10 @@ async function main() {
         `${fmt(r.pan.meanMs)} / ${fmt(r.pan.p95Ms)} | ${fmt(r.full.meanMs)} | ${s.redraw} |`,
     );
   }
-  console.log(`\nAims (issue #4): first frame at 1M < 3 s; panning at 1M < 100 ms per frame. cores: ${os.cpus().length}`);
+  console.log(
+    `\nAims (issue #4): first frame at 1M < 3 s; panning at 1M < 100 ms per frame. ` +
+      `cores: ${os.cpus().length}, load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  );
 }
 
 await main();
