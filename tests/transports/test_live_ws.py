@@ -152,3 +152,37 @@ def test_http_writes_need_edit_rights(
     assert r.status_code == 200
     r = http.get(f"/api/v2/datasets/{dataset}/live", headers=bearer(server, "alice"))
     assert r.json()["version"] >= 3 and r.json()["pending"] == 0
+
+
+def test_long_polls_wait_on_the_loop_not_in_threads(live: LiveServer, dataset: str, alice: str) -> None:
+    """60 followers waiting for changes hold no worker thread: other requests still answer at once,
+    and one publish wakes every follower."""
+    import threading
+    import time
+
+    server = live.server
+    version = httpx.get(f"{live.url}/api/v2/datasets/{dataset}/live", headers=bearer(server, alice)).json()[
+        "version"
+    ]
+    results: list[int] = []
+
+    def follow() -> None:
+        r = httpx.get(
+            f"{live.url}/api/v2/datasets/{dataset}/live/changes?since={version}&wait=10",
+            headers=bearer(server, alice),
+            timeout=20,
+        )
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=follow) for _ in range(60)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    start = time.perf_counter()
+    r = httpx.get(f"{live.url}/api/v2/datasets/{dataset}", headers=bearer(server, alice), timeout=5)
+    assert r.status_code == 200 and time.perf_counter() - start < 2.0
+    owner = server.authenticate(server.token_for(alice))
+    server.live_update(owner, dataset, "edges", pa.table({"eid": [1], "w": [0.5]}))
+    for t in threads:
+        t.join(15)
+    assert results == [200] * 60

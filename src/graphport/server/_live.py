@@ -296,6 +296,7 @@ class LiveDataset:
         self.lock = threading.Lock()  # state: tables, version, subscriber list
         self.changed = threading.Condition(self.lock)  # notified on every publish (and on drop)
         self.history: collections.deque[LiveMessage] = collections.deque(maxlen=HISTORY)
+        self.waiters: set[Callable[[], None]] = set()  # one-shot wake-ups for async long polls
         self.flush_lock = threading.Lock()
         self.subscribers: list[Subscription] = []
         self.flush_timer: threading.Timer | None = None
@@ -667,6 +668,9 @@ class LiveHub:
         with ds.lock:
             subscribers = list(ds.subscribers)
             ds.changed.notify_all()
+            waiters, ds.waiters = ds.waiters, set()
+        for wake in waiters:
+            wake()
         for sub in subscribers:
             sub.close(reason)
 
@@ -805,6 +809,9 @@ class LiveHub:
                     while len(ds.history) > 1 and kept > HISTORY_BYTES:
                         kept -= ds.history.popleft().nbytes
                     ds.changed.notify_all()
+                    waiters, ds.waiters = ds.waiters, set()
+                for wake in waiters:
+                    wake()
                 self.polls += 1
                 self._publish(ds, message, subscribers)
                 self._schedule_flush(ds)
@@ -876,6 +883,26 @@ class LiveHub:
                 return newer
             copies, version = ds.copy_state()
         return [ds.snapshot_message(copies, version)]
+
+    def wake_on_change(
+        self, principal: Principal | None, dataset_id: str, since: int, wake: Callable[[], None]
+    ) -> Callable[[], None]:
+        """Call ``wake()`` once (from the publishing thread, so it must be quick and thread-safe)
+        when the dataset's version moves past ``since``, at once if it already has. Returns a
+        function that cancels it. For event loops that must not block a thread per waiter."""
+        ds = self._open(principal, dataset_id, Action.VIEW)
+        with ds.lock:
+            ready = ds.version != since or ds.dropped
+            if not ready:
+                ds.waiters.add(wake)
+        if ready:
+            wake()
+
+        def cancel() -> None:
+            with ds.lock:
+                ds.waiters.discard(wake)
+
+        return cancel
 
     def _unsubscribe(self, sub: Subscription) -> None:
         with sub.dataset.lock:

@@ -84,7 +84,23 @@ async def live_changes(ctx: Context, request: Request, principal: Principal | No
             "since must be an integer version and wait a number of seconds.", code="invalid_live_request"
         ) from None
     dataset_id = request.path_params["dataset_id"]
-    messages = await ctx.run(ctx.server.live.changes, principal, dataset_id, since, wait)
+    # Wait on the loop, not in a worker thread: many followers must not use up the thread pool.
+    loop = asyncio.get_running_loop()
+    changed = asyncio.Event()
+    cancel = await ctx.run(
+        ctx.server.live.wake_on_change,
+        principal,
+        dataset_id,
+        since,
+        lambda: loop.call_soon_threadsafe(changed.set),
+    )
+    try:
+        await asyncio.wait_for(changed.wait(), wait)
+    except TimeoutError:
+        pass
+    finally:
+        cancel()
+    messages = await ctx.run(ctx.server.live.changes, principal, dataset_id, since, 0.0)
     if not messages:
         return Response(status_code=204)
     frames = [m.frame() for m in messages]
