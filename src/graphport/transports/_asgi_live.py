@@ -34,6 +34,7 @@ from ._live_socket import CLOSE_NOT_FOUND, LiveSocket, same_origin
 
 
 async def live_write(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Live write: POST upserts the Arrow body's rows by id, PUT replaces every row, DELETE clears."""
     dataset_id, kind = request.path_params["dataset_id"], request.path_params["kind"]
     if request.method == "DELETE":
         await ctx.run(ctx.server.live_clear, principal, dataset_id, kind)
@@ -45,6 +46,7 @@ async def live_write(ctx: Context, request: Request, principal: Principal | None
 
 
 async def live_remove(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Live remove: the rows whose ids are listed in {"keys": [...]}."""
     body = await read_json(ctx, request)
     keys = body.get("keys")
     if not isinstance(keys, list):
@@ -62,6 +64,7 @@ async def live_remove(ctx: Context, request: Request, principal: Principal | Non
 
 
 async def live_version(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """The dataset's live version and pending writes (as a WebSocket: snapshot, then deltas)."""
     dataset_id = request.path_params["dataset_id"]
     version = await ctx.run(ctx.server.live.version, principal, dataset_id)
     return JSONResponse(
