@@ -15,6 +15,9 @@ import uvicorn
 
 import graphport
 from graphport import ServerConfig
+from graphport.storage import Database
+
+from ._stacks import BOTH_STACK_DIRS, STACKS, ScaleStack, open_scale_stack, truncate_all, unavailable
 
 PASSWORD = "correct horse battery staple"
 SECRET = "test-secret-" + "x" * 32
@@ -24,14 +27,64 @@ SECRET = "test-secret-" + "x" * 32
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's GRAPHPORT_* settings."""
     for var in list(os.environ):
-        if var.startswith("GRAPHPORT_"):
+        if var.startswith("GRAPHPORT_") and not var.startswith("GRAPHPORT_TEST_"):
             monkeypatch.delenv(var)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The storage, API, access and live suites run on both stacks (issue #7, tests/_stacks.py)."""
+    if "stack" in metafunc.fixturenames:
+        rel = Path(str(metafunc.definition.fspath)).relative_to(Path(__file__).parent)
+        if rel.parts[0] in BOTH_STACK_DIRS and not any(
+            m.name == "parametrize" and "stack" in m.args[0] for m in metafunc.definition.iter_markers()
+        ):
+            metafunc.parametrize("stack", STACKS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def scale_stack(worker_id: str) -> Iterator[tuple[ScaleStack, Database] | str]:
+    """This worker's database, bucket and Redis (or why they are unavailable); see tests/_stacks.py."""
+    stack = open_scale_stack(dict(os.environ), worker_id)
+    if isinstance(stack, str):
+        yield stack
+        return
+    database = Database(stack.db)
+    try:
+        yield stack, database
+    finally:
+        database.close()
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[graphport.Server]:
-    """An embedded server on a real SQLite file and blob directory under tmp_path."""
-    with graphport.Server(config=ServerConfig(data=tmp_path / "data", secret=SECRET)) as s:
+def stack(request: pytest.FixtureRequest) -> str:
+    """``embedded`` (default) or ``scale``; parametrized for the suites in BOTH_STACK_DIRS."""
+    return str(getattr(request, "param", "embedded"))
+
+
+@pytest.fixture
+def server_config(tmp_path: Path, stack: str, request: pytest.FixtureRequest) -> ServerConfig:
+    """The config of ``server``: the embedded default, or this worker's share of the scale stack."""
+    if stack == "embedded":
+        return ServerConfig(data=tmp_path / "data", secret=SECRET)
+    scale = request.getfixturevalue("scale_stack")
+    if isinstance(scale, str):
+        unavailable(scale)
+    urls, database = scale
+    truncate_all(database)
+    return ServerConfig(
+        data=tmp_path / "data",
+        secret=SECRET,
+        db=urls.db,
+        blobs=urls.blobs_url(urls.fresh_prefix()),
+        bus=urls.redis,
+    )
+
+
+@pytest.fixture
+def server(server_config: ServerConfig) -> Iterator[graphport.Server]:
+    """A server on a real SQLite file and blob directory under tmp_path, or (``stack="scale"``)
+    on PostgreSQL + S3 + Redis."""
+    with graphport.Server(config=server_config) as s:
         yield s
 
 

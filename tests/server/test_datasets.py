@@ -20,7 +20,7 @@ EDGES = to_ipc_file(pa.table({"s": ["a", "b"], "d": ["b", "c"]}))
 
 
 def blob_count(server: Server) -> int:
-    return sum(1 for p in (server.data / "blobs").rglob("*.arrow"))
+    return sum(1 for _ in server.blobs.keys())  # a local directory or S3
 
 
 def test_pending_until_edges_are_durable(server: Server, alice: str) -> None:

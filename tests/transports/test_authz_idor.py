@@ -120,7 +120,7 @@ def snapshot(server: graphport.Server) -> dict[str, Any]:
                 m.outbox,
             )
         }
-    tables["blobs"] = sorted(str(p) for p in (server.data / "blobs").rglob("*") if p.is_file())
+    tables["blobs"] = sorted(server.blobs.keys())  # a local directory or S3
     return tables
 
 

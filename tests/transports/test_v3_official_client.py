@@ -20,6 +20,15 @@ from ..conftest import PASSWORD, SECRET, LiveServer, start_live
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 
 
+@pytest.fixture(autouse=True)
+def forget_uploaded_files() -> None:
+    """graphistry memoizes file ids by table content for the whole process; a file id from an
+    earlier test's server (the other stack's leg uploads the same frames) means nothing here."""
+    import sys
+
+    sys.modules["graphistry.ArrowFileUploader"]._CACHE.clear()
+
+
 def edges_df(n: int = 5, prefix: str = "n") -> pd.DataFrame:
     return pd.DataFrame(
         {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import mmap
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +26,7 @@ class BlobStore(Protocol):
     def get(self, key: str) -> pa.Buffer: ...
     def local_path(self, key: str) -> Path | None: ...
     def delete(self, key: str) -> None: ...
+    def keys(self) -> Iterator[str]: ...
 
 
 def new_key() -> str:
@@ -81,13 +83,24 @@ class LocalBlobStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def keys(self) -> Iterator[str]:
+        """Every stored key (for audits and garbage collection; temporary files are not keys)."""
+        for path in self.root.glob("??/*.arrow"):
+            yield path.stem
+
 
 def open_blob_store(url: str) -> BlobStore:
-    """A blob store from a URL: a directory path or ``file://`` URL (S3 comes with scale-out)."""
+    """A blob store from a URL: a directory path, a ``file://`` URL, or
+    ``s3://bucket/prefix?endpoint=...`` (see :mod:`graphport.storage._s3`; needs the ``s3`` extra)."""
     if url.startswith("file://"):
         return LocalBlobStore(Path(url[len("file://") :]))
+    if url.startswith("s3://"):
+        from ._s3 import s3_store_from_url
+
+        return s3_store_from_url(url)
     if "://" in url:
         raise ConfigError(
-            f"The blob store URL {url!r} is not supported; expected a directory path or file:// URL."
+            f"The blob store URL {url!r} is not supported; expected a directory path, a file:// URL "
+            "or an s3://bucket/prefix?endpoint=... URL."
         )
     return LocalBlobStore(Path(url))

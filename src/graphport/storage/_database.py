@@ -42,9 +42,20 @@ class Database:
             kwargs["poolclass"] = sa.pool.QueuePool
             kwargs["pool_size"] = 8
             kwargs["max_overflow"] = 32
-        elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-            url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-        self.engine = sa.create_engine(url, **kwargs)
+        elif parsed.get_backend_name() == "postgresql":
+            if parsed.drivername == "postgresql":
+                url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+            # Connections die with a server restart or a failover: test them before use.
+            kwargs["pool_pre_ping"] = True
+            kwargs["pool_size"] = 8
+            kwargs["max_overflow"] = 24
+        try:
+            self.engine = sa.create_engine(url, **kwargs)
+        except (ImportError, sa.exc.NoSuchModuleError) as exc:
+            raise ConfigError(
+                f"The database URL {parsed.render_as_string()!r} needs a driver that is not available "
+                f"({exc}); for PostgreSQL install psycopg with: pip install 'graphport[postgres]'."
+            ) from None
         self._write_lock = threading.Lock()
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
