@@ -180,6 +180,7 @@ class App {
   private progress: { drawn: number } | null = null;
   private colors: Uint8Array = new Uint8Array(0);
   private readonly overlay = $<HTMLCanvasElement>('overlay');
+  private overlayEmpty = true;
   private bg: RGBA = DEFAULT_BG;
   private labelPool: HTMLSpanElement[] = [];
   private anim: number | null = null;
@@ -471,6 +472,11 @@ class App {
 
   /** Hovered and selected nodes, on a 2D canvas over the graph: changing them redraws nothing else. */
   private drawOverlay(): void {
+    const arrows = this.showArrows && this.showEdges && this.progress === null && !this.isMoving();
+    const busy = arrows || this.selected >= 0 || this.hovered >= 0;
+    // An empty overlay stays untouched: clearing it would make the compositor upload it again.
+    if (!busy && this.overlayEmpty) return;
+    this.overlayEmpty = !busy;
     const c = this.overlay;
     const ctx = c.getContext('2d');
     if (!ctx) return;
@@ -483,7 +489,7 @@ class App {
     }
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, this.view.width, this.view.height);
-    if (this.showArrows && this.showEdges && this.progress === null && !this.isMoving()) this.drawArrows(ctx);
+    if (arrows) this.drawArrows(ctx);
     const light = luminance(this.bg) > 0.55;
     if (this.selected >= 0 && this.neighbours.length > 0) {
       // The selected node's edges, brighter, so its neighbourhood stands out.
