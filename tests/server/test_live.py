@@ -433,3 +433,19 @@ def test_flush_never_overwrites_a_newer_stored_version(
             c.execute(sa.select(datasets.c.content_version).where(datasets.c.id == dataset)).scalar() == 1000
         )
     assert dataset not in server.live._live  # dropped: the next access reloads from storage
+
+
+def test_big_batches_use_the_pool_of_the_moment(
+    server: graphport.Server, owner: Principal, dataset: str
+) -> None:
+    """set_num_cpus() replaces the CPU pool; live writes keep working on the new one."""
+    before = graphport.get_num_cpus()
+    try:
+        server.live_update(owner, dataset, "edges", pa.table({"eid": [1], "w": [1.0]}))  # loaded
+        graphport.set_num_cpus(1 if before != 1 else 2)
+        n = 20_000  # well over 64 KiB of Arrow: decoded on the pool
+        body = to_ipc_file(pa.table({"eid": list(range(n)), "src": [1] * n, "dst": [2] * n}))
+        assert server.live_update(owner, dataset, "edges", body.to_pybytes()) == n
+    finally:
+        graphport.set_num_cpus(before)
+    assert len(edges_by_id(server, owner, dataset)) == n

@@ -84,7 +84,7 @@ class Server:
         self.tokens = TokenIssuer(_load_secret(config, self.data), config.token_ttl)
         self.accounts = Accounts(self.db, self.tokens, password_hasher(config))
         self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor())
-        self.live = LiveHub(self, self.datasets, self.db, self.blobs, cpu_executor(), on_poll_request)
+        self.live = LiveHub(self, self.datasets, self.db, self.blobs, None, on_poll_request)
         self.datasets.live = self.live
         # Removal from an org, a revoked key, a new password, a disabled user: open live
         # subscriptions of that user are re-checked at once (issue #5).

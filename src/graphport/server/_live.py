@@ -57,9 +57,11 @@ from ._accounts import Principal
 from ._datasets import Datasets, _bindings
 from ._ingest import DERIVED_NODE_COLUMN, read_arrow, to_ipc_file
 from ._live_table import Key, LiveTable, keys_from_python, keys_of, plain
+from ._pool import cpu_executor
 
 if TYPE_CHECKING:
     from ._core import Server
+    from ._live_bus import LiveFanout
 
 logger = logging.getLogger("graphport.live")
 
@@ -547,7 +549,7 @@ class LiveHub:
         datasets_: LiveAwareDatasets,
         db: Database,
         blobs: BlobStore,
-        executor: Executor,
+        executor: Executor | None,
         on_poll_request: Callable[[Server], None] | None,
         flush_delay: float = FLUSH_DELAY,
     ) -> None:
@@ -555,7 +557,7 @@ class LiveHub:
         self._datasets = datasets_
         self._db = db
         self._blobs = blobs
-        self._executor = executor
+        self._executor = executor  # None: the process CPU pool of the moment (see _cpu)
         self.on_poll_request = on_poll_request
         self.flush_delay = flush_delay
         self._live: dict[str, LiveDataset] = {}
@@ -568,6 +570,13 @@ class LiveHub:
         self.access_ttl = ACCESS_TTL
         self._granted: dict[tuple[int | None, str, Action], float] = {}
         self.polls = 0  # polls that applied something (tests and benchmarks read it)
+        #: Set by the server when a bus is configured: deltas to and from other processes (#7).
+        self.fanout: LiveFanout | None = None
+
+    def _cpu(self) -> Executor:
+        """Where heavy work runs: the given executor, else the process CPU pool as it is now
+        (``set_num_cpus()`` replaces that pool, so it is never captured)."""
+        return self._executor if self._executor is not None else cpu_executor()
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -631,6 +640,8 @@ class LiveHub:
         with self._live_lock:
             self._live[dataset_id] = ds
             self._loading.pop(dataset_id, None)
+        if self.fanout is not None:
+            self.fanout.follow(ds)
         future.set_result(ds)
         return ds
 
@@ -653,7 +664,7 @@ class LiveHub:
                 edge_bindings,
             )
 
-        return self._executor.submit(build).result()
+        return self._cpu().submit(build).result()
 
     def drop(self, dataset_id: str, reason: str = "deleted") -> None:
         """Forget a dataset's live state (deleted, or its tables replaced by an upload)."""
@@ -662,6 +673,8 @@ class LiveHub:
             ds = self._live.pop(dataset_id, None)
         if ds is None:
             return
+        if self.fanout is not None:
+            self.fanout.unfollow(dataset_id)
         ds.dropped = True
         if ds.flush_timer is not None:
             ds.flush_timer.cancel()
@@ -732,7 +745,7 @@ class LiveHub:
 
         size = int(data.num_rows) if isinstance(data, (pa.Table, pa.RecordBatch)) else len(data)
         # Big batches decode and cast on the CPU pool (pyarrow drops the GIL); small ones inline.
-        table, keys = self._executor.submit(prepare).result() if size > 65536 else prepare()
+        table, keys = self._cpu().submit(prepare).result() if size > 65536 else prepare()
         if kind == "edges" and live.key is None and name == "upsert":
             for binding in ("source", "destination"):
                 column = ds.edge_bindings.get(binding)
@@ -814,6 +827,8 @@ class LiveHub:
                     wake()
                 self.polls += 1
                 self._publish(ds, message, subscribers)
+                if self.fanout is not None:
+                    self.fanout.published(ds, message)
                 self._schedule_flush(ds)
 
     def _publish(self, ds: LiveDataset, message: LiveMessage, subscribers: list[Subscription]) -> None:
@@ -951,7 +966,7 @@ class LiveHub:
                     "nodes_rows": nodes.num_rows,
                 }
 
-            values = self._executor.submit(write).result()
+            values = self._cpu().submit(write).result()
             update: dict[str, Any] = {
                 "edges_key": values["edges_key"],
                 "edges_rows": values["edges_rows"],
@@ -996,6 +1011,8 @@ class LiveHub:
             # Old blobs go one flush later, so a download that just got their key can finish.
             stale, ds.old_keys = ds.old_keys, [k for k in set(old) if k and k not in shared]
             ds.flushed_version = version
+            if self.fanout is not None:
+                self.fanout.flushed(ds, version)
             for key in stale:
                 if key not in (values["edges_key"], values["graph_key"]):
                     self._blobs.delete(key)
@@ -1017,6 +1034,8 @@ class LiveHub:
                 subscribers = list(ds.subscribers)
             for sub in subscribers:
                 sub.close("server closed")
+        if self.fanout is not None:
+            self.fanout.close()
 
 
 def _merge(earlier: dict[Kind, _Changes], later: dict[Kind, _Changes]) -> dict[Kind, _Changes]:
