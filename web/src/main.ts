@@ -380,6 +380,7 @@ class App {
       }
       this.drawMoving();
       this.progress = { drawn: Math.min(edges, this.sampleEdges) };
+      this.updateLabels(); // the view is still: labels need not wait for the last pass
       return false;
     }
     const from = this.progress.drawn;
