@@ -990,6 +990,9 @@ class LiveHub:
                 ).first()
                 # Only over the version we started from: a table uploaded meanwhile (or written by
                 # another process) wins, and this process's copy is dropped instead of overwriting it.
+                # (Uploads and live polls share the version numbers, so equality is the only safe
+                # test. A process that follows another's deltas over the bus and learns the store
+                # holds its own history up to version v should set ``ds.flushed_version = v``.)
                 lost = row is not None and row.content_version != ds.flushed_version
                 if row is not None and not lost:
                     c.execute(
