@@ -7,6 +7,7 @@ on the process-wide pools of ``_pool``. Nothing here knows about HTTP: transport
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -18,9 +19,11 @@ from typing import Any, Self
 
 from ..errors import ConfigError
 from ..storage import Database, open_blob_store, sqlite_url
+from ..storage._bus import open_bus
 from ._accounts import Accounts, Login, Principal, password_hasher
 from ._config import ServerConfig
 from ._live import ArrowInput, CloseCallback, LiveAwareDatasets, LiveHub, SendCallback, Subscription
+from ._live_bus import REVOCATIONS, LiveFanout
 from ._pool import cpu_executor
 from ._tokens import TokenIssuer
 
@@ -86,6 +89,13 @@ class Server:
         self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor())
         self.live = LiveHub(self, self.datasets, self.db, self.blobs, None, on_poll_request)
         self.datasets.live = self.live
+        # Several processes (issue #7): live deltas and revocations travel over the bus. Without a
+        # bus URL there is one process, and nothing to tell anyone.
+        self.bus = open_bus(config.bus) if config.bus else None
+        if self.bus is not None:
+            self.live.fanout = LiveFanout(self.live, self.bus)
+            self.accounts.revocation_listeners.append(self._announce_revocation)
+            self._stop_revocations = self.bus.subscribe(REVOCATIONS, self._revoked_elsewhere)
         # Removal from an org, a revoked key, a new password, a disabled user: open live
         # subscriptions of that user are re-checked at once (issue #5).
         self.accounts.revocation_listeners.append(lambda user_id: self.live.revalidate(user_id=user_id))
@@ -102,10 +112,23 @@ class Server:
             return
         self._closed = True
         self.live.close()
+        if self.bus is not None:
+            self.bus.close()
         self.datasets.close()
         self.db.close()
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)
+
+    def _announce_revocation(self, user_id: int) -> None:
+        """Tell other processes to re-check this user's open subscriptions now."""
+        if self.bus is not None and self.live.fanout is not None:
+            with contextlib.suppress(Exception):  # the database stays the authority
+                self.bus.publish(REVOCATIONS, self.live.fanout.origin + b" %d" % user_id)
+
+    def _revoked_elsewhere(self, raw: bytes) -> None:
+        origin, _, user = raw.partition(b" ")
+        if self.live.fanout is None or origin != self.live.fanout.origin:
+            self.live.revalidate(user_id=int(user))
 
     def __enter__(self) -> Self:
         return self
