@@ -362,3 +362,49 @@ def test_touch_pinch_zooms_and_one_finger_pans(site: Site) -> None:
     assert pinched["view"]["zoom"] > start["view"]["zoom"] * 2
     assert panned["view"]["cx"] > pinched["view"]["cx"], "a finger moving left moves the view right"
     assert panned["view"]["zoom"] == pinched["view"]["zoom"]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+def test_url_from_the_official_client_opens(site: Site) -> None:
+    import graphistry
+    import pandas as pd
+
+    g = graphistry.client()
+    g.register(
+        api=3,
+        protocol="http",
+        server=site.url.removeprefix("http://"),
+        username="alice",
+        password="correct horse battery staple",
+    )
+    edges = pd.DataFrame(
+        {"src": ["a", "b", "c", "d"], "dst": ["b", "c", "a", "a"], "w": [1.0, 2.0, 3.0, 4.0]}
+    )
+    nodes = pd.DataFrame(
+        {"id": ["a", "b", "c", "d"], "kind": pd.Categorical(["x", "y", "x", "z"]), "name": list("ABCD")}
+    )
+    plottable = (
+        g.edges(edges, "src", "dst")
+        .nodes(nodes, "id")
+        .bind(point_color="kind", edge_weight="w")
+        .encode_point_color(
+            "kind", categorical_mapping={"x": "#ff0000", "y": "#00ff00"}, default_mapping="#ffff00"
+        )
+        .settings(url_params={"play": 0, "showArrows": True, "pageTitle": "Official & co"})
+    )
+    url = plottable.plot(render=False)
+    assert "pageTitle=Official & co" in url, "the client leaves values unescaped"
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": url},
+            {"op": "pixels", "colors": [(255, 0, 0), (0, 255, 0), (255, 255, 0)], "tol": 30},
+            {"op": "text", "selector": "#title"},
+            {"op": "hover", "id": "d"},
+        ],
+    )
+    state, pixels, title, tip = report["steps"]
+    assert state["state"] == "ready" and (state["nodeCount"], state["edgeCount"]) == (4, 4)
+    assert all(c > 20 for c in pixels["counts"]), pixels
+    assert title["text"] == "Official & co"
+    assert tip["text"] == "D", "the client binds node_title to the name column"
