@@ -108,3 +108,17 @@ def test_edges_then_nodes_lays_out_once(server: Server, alice: str) -> None:
 
     time.sleep(0.8)  # past the debounce: the delayed build of version 1 must not run
     assert builds == [2]
+
+
+def test_set_num_cpus_while_serving(server: Server, alice: str) -> None:
+    """Changing the pool size replaces the process-wide pool; datasets keep working."""
+    from graphport import get_num_cpus, set_num_cpus
+
+    me = server.accounts.require_user(alice)
+    before = get_num_cpus()
+    try:
+        set_num_cpus(before + 1)
+        ds = server.plot(me, SPEC, EDGES)
+        assert server.datasets.read_table(me, ds, "nodes").num_rows == 3
+    finally:
+        set_num_cpus(before)

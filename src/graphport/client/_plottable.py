@@ -51,7 +51,9 @@ NODE_BINDINGS = {
     "point_longitude": "node_longitude",
     "point_latitude": "node_latitude",
 }
-LOCAL_BINDINGS = ("edge",)  # the edge id column: kept, never sent (as in the reference client)
+# The edge id column (``bind(edge=...)``): the reference client never sends it; we do, because a
+# graphport server upserts live edge updates by it (without it, edge updates append).
+LOCAL_BINDINGS = ("edge",)
 STYLE_KEYS = ("bg", "fg", "logo", "page")
 
 
@@ -592,6 +594,8 @@ class _PlottableBase:
         spec = self._spec
         _, bindings = self._check()
         edge_bindings = {EDGE_BINDINGS[k]: v for k, v in bindings.items() if k in EDGE_BINDINGS}
+        if bindings.get("edge") is not None:
+            edge_bindings["edge"] = bindings["edge"]
         node_bindings = {NODE_BINDINGS[k]: v for k, v in bindings.items() if k in NODE_BINDINGS}
         if spec.nodes is not None and "node_title" not in node_bindings and "node_label" not in node_bindings:
             node_bindings["node_title"] = _title_column(spec.nodes.column_names, node_bindings["node"])

@@ -86,7 +86,7 @@ class Server:
         self.blobs = open_blob_store(config.blobs or str(self.data / "blobs"))
         self.tokens = TokenIssuer(_load_secret(config, self.data), config.token_ttl)
         self.accounts = Accounts(self.db, self.tokens, password_hasher(config))
-        self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor())
+        self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor)
         self.live = LiveHub(self, self.datasets, self.db, self.blobs, None, on_poll_request)
         self.datasets.live = self.live
         # Several processes (issue #7): live deltas and revocations travel over the bus. Without a
@@ -197,8 +197,11 @@ class Server:
     def create_dataset(self, principal: Principal, spec: Any) -> str:
         return self.datasets.create(principal, spec)
 
-    def upload_table(self, principal: Principal, dataset_id: str, kind: str, body: bytes) -> int:
-        return self.datasets.upload_table(principal, dataset_id, kind, body)
+    def upload_table(
+        self, principal: Principal, dataset_id: str, kind: str, body: bytes, expected_version: int | None = None
+    ) -> int:
+        """Store one table; with ``expected_version`` a stale writer gets ``ConflictError`` (409)."""
+        return self.datasets.upload_table(principal, dataset_id, kind, body, expected_version)
 
     def plot(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from typing import Any
 
@@ -153,12 +153,13 @@ class Datasets:
         blobs: BlobStore,
         accounts: Accounts,
         config: ServerConfig,
-        executor: Executor,
+        executor: Callable[[], Executor],
     ) -> None:
         self._db = db
         self._blobs = blobs
         self._accounts = accounts
         self._config = config
+        # Looked up on every use: set_num_cpus() replaces the process-wide pool.
         self._executor = executor
         self._graph_lock = threading.Lock()
         self._graph_jobs: dict[tuple[str, int], Future[None]] = {}
@@ -314,15 +315,26 @@ class Datasets:
                     "first with POST /api/v2/upload/files/{file_id}.",
                     code="file_not_found",
                 )
-            table = self._executor.submit(read_arrow, self._blobs.get(row.blob_key), kind).result()
+            table = self._executor().submit(read_arrow, self._blobs.get(row.blob_key), kind).result()
             check = validate_edges if kind == "edges" else validate_nodes
             check(table, _bindings(spec, "edge" if kind == "edges" else "node"))
             values[f"{kind}_key"] = row.blob_key
             values[f"{kind}_rows"] = table.num_rows
         return values
 
-    def upload_table(self, principal: Principal, dataset_id: str, kind: TableKind, body: bytes) -> int:
-        """Store one table of a dataset; returns its row count. Needs edit rights."""
+    def upload_table(
+        self,
+        principal: Principal,
+        dataset_id: str,
+        kind: TableKind,
+        body: bytes,
+        expected_version: int | None = None,
+    ) -> int:
+        """Store one table of a dataset; returns its row count. Needs edit rights.
+
+        With ``expected_version`` (the ``version`` a reader saw), the write happens only if no
+        other write landed since; otherwise :class:`ConflictError` (``version_conflict``, 409) and
+        nothing changes, so concurrent writers never lose an update silently (issue #7)."""
         row = self.require(principal, dataset_id, Action.EDIT)
         check = validate_edges if kind == "edges" else validate_nodes
         side = "edge" if kind == "edges" else "node"
@@ -332,7 +344,7 @@ class Datasets:
             check(table, _bindings(row.spec, side))
             return self._blobs.put(body), table.num_rows
 
-        key, num_rows = self._executor.submit(ingest).result()
+        key, num_rows = self._executor().submit(ingest).result()
         values: dict[str, Any] = {
             f"{kind}_key": key,
             f"{kind}_rows": num_rows,
@@ -341,12 +353,23 @@ class Datasets:
         }
         if kind == "edges":
             values["status"] = "ready"
+        where = [datasets.c.id == dataset_id]
+        if expected_version is not None:
+            where.append(datasets.c.content_version == expected_version)
         try:
             with self._db.write() as c:
                 self._recheck(c, principal, dataset_id, Action.EDIT)
-                c.execute(datasets.update().where(datasets.c.id == dataset_id).values(**values))
-        except NotFoundError:
-            self._blobs.delete(key)  # the right went away while the table was being read
+                if not c.execute(datasets.update().where(*where).values(**values)).rowcount:
+                    current = c.execute(
+                        sa.select(datasets.c.content_version).where(datasets.c.id == dataset_id)
+                    ).scalar()
+                    raise ConflictError(
+                        f"The dataset {dataset_id!r} is at version {current}, not {expected_version}: "
+                        "another write landed first. Read it again and retry with the new version.",
+                        code="version_conflict",
+                    )
+        except (NotFoundError, ConflictError):
+            self._blobs.delete(key)  # the right went away, or a newer write won, meanwhile
             raise
         if kind == "edges" or row.edges_key:
             # The official client sends the nodes table right after the edges: wait a moment so a
@@ -391,7 +414,7 @@ class Datasets:
             if org_name
             else self._accounts.default_org_id(principal.user_id)
         )
-        values = self._executor.submit(ingest).result()
+        values = self._executor().submit(ingest).result()
         dataset_id = new_dataset_id()
         now = time.time()
         with self._db.write() as c:
@@ -456,7 +479,7 @@ class Datasets:
             return self._blobs.put(body), table.num_rows
 
         try:
-            key, num_rows = self._executor.submit(ingest).result()
+            key, num_rows = self._executor().submit(ingest).result()
         except ValidationError:
             if erase:
                 with self._db.write() as c:
@@ -724,7 +747,7 @@ class Datasets:
         with self._graph_lock:
             job = self._graph_jobs.get(job_key)
             if job is None:
-                job = self._executor.submit(self._build_graph, dataset_id, row.content_version)
+                job = self._executor().submit(self._build_graph, dataset_id, row.content_version)
                 self._graph_jobs[job_key] = job
                 job.add_done_callback(lambda _f: self._forget_job(job_key))
         return job

@@ -18,6 +18,7 @@ from ._layout import Positions, layout
 
 ARROW_FILE_MAGIC = b"ARROW1"
 EDGE_BINDINGS = (
+    "edge",
     "source",
     "destination",
     "edge_color",
@@ -135,7 +136,7 @@ def validate_edges(table: pa.Table, bindings: Mapping[str, Any]) -> None:
                 code="binding_missing",
                 errors=[{"field": key, "message": "required"}],
             )
-    _check_bound(table, bindings, EDGE_BINDINGS, "edges", ("source", "destination"))
+    _check_bound(table, bindings, EDGE_BINDINGS, "edges", ("source", "destination", "edge"))
 
 
 def validate_nodes(table: pa.Table, bindings: Mapping[str, Any]) -> None:
