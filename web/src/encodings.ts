@@ -282,8 +282,14 @@ export function edgeStyle(
   const enc = complexEncoding(encodings, 'edgeColorEncoding');
   const colName = (typeof enc?.attribute === 'string' ? enc.attribute : '') || bindings.edge_color;
   const column = colName ? graph.edgeColumns.get(colName) : undefined;
+  const grey: RGBA = [160, 160, 160, 255];
   let perRow: Uint8Array | null = null;
-  if (column) perRow = colorColumn(column, edgeRows, enc, [160, 160, 160, 255]).colors;
+  if (column) perRow = colorColumn(column, edgeRows, enc, grey).colors;
+  // edge_source_color / edge_destination_color: a gradient from one column's colour to the other's.
+  const srcCol = bindings.edge_source_color ? graph.edgeColumns.get(bindings.edge_source_color) : undefined;
+  const dstCol = bindings.edge_destination_color ? graph.edgeColumns.get(bindings.edge_destination_color) : undefined;
+  const srcRow = !perRow && srcCol ? colorColumn(srcCol, edgeRows, null, grey).colors : null;
+  const dstRow = !perRow && dstCol ? colorColumn(dstCol, edgeRows, null, grey).colors : null;
   const alphaCol = bindings.edge_opacity ? graph.edgeColumns.get(bindings.edge_opacity) : undefined;
   const alphas = alphaCol?.isNumeric ? alphaCol.numbers() : null;
   const weightCol = bindings.edge_weight ? graph.edgeColumns.get(bindings.edge_weight) : undefined;
@@ -303,16 +309,17 @@ export function edgeStyle(
       if (!Number.isNaN(w)) a *= 0.35 + 0.65 * ((w - wlo) / wspan);
     }
     const alpha = Math.round(a * 255);
-    const s = perRow ? row * 4 : graph.src[e] * 4;
-    const d = perRow ? row * 4 : graph.dst[e] * 4;
-    const cs = perRow ?? nodeColors;
+    const cs = perRow ?? srcRow ?? nodeColors;
+    const cd = perRow ?? dstRow ?? nodeColors;
+    const s = cs === nodeColors ? graph.src[e] * 4 : row * 4;
+    const d = cd === nodeColors ? graph.dst[e] * 4 : row * 4;
     out[e * 8] = cs[s];
     out[e * 8 + 1] = cs[s + 1];
     out[e * 8 + 2] = cs[s + 2];
     out[e * 8 + 3] = alpha;
-    out[e * 8 + 4] = cs[d];
-    out[e * 8 + 5] = cs[d + 1];
-    out[e * 8 + 6] = cs[d + 2];
+    out[e * 8 + 4] = cd[d];
+    out[e * 8 + 5] = cd[d + 1];
+    out[e * 8 + 6] = cd[d + 2];
     out[e * 8 + 7] = alpha;
   }
   return { colors: out };
