@@ -1081,8 +1081,10 @@ class LiveAwareDatasets(Datasets):
             self.live.revalidate(dataset_id=dataset_id)  # close subscribers who lost their right now
         return result
 
-    def upload_table(self, principal: Principal, dataset_id: str, kind: str, body: bytes) -> int:
-        rows = super().upload_table(principal, dataset_id, kind, body)
+    def upload_table(
+        self, principal: Principal, dataset_id: str, kind: str, body: bytes, expected_version: int | None = None
+    ) -> int:
+        rows = super().upload_table(principal, dataset_id, kind, body, expected_version)  # type: ignore[arg-type]
         if self.live is not None:
             self.live.drop(dataset_id, reason="replaced")
         return rows

@@ -102,7 +102,21 @@ async def upload_table(ctx: Context, request: Request, principal: Principal | No
     assert principal is not None
     kind = request.path_params["kind"]
     body = await read_body(ctx, request)
-    rows = await ctx.run(ctx.server.upload_table, principal, request.path_params["dataset_id"], kind, body)
+    # Versioned write (issue #7): `If-Match: "<version>"` (the `version` of the dataset's metadata)
+    # makes a stale writer get 409 version_conflict instead of overwriting a newer table.
+    raw = request.headers.get("if-match")
+    expected = None
+    if raw is not None:
+        try:
+            expected = int(raw.removeprefix("W/").strip('"'))
+        except ValueError:
+            raise ValidationError(
+                f"If-Match is {raw!r}; expected the dataset version as a number, e.g. If-Match: \"3\".",
+                code="invalid_if_match",
+            ) from None
+    rows = await ctx.run(
+        ctx.server.upload_table, principal, request.path_params["dataset_id"], kind, body, expected
+    )
     return JSONResponse({"success": True, "data": {"rows": rows}})
 
 
