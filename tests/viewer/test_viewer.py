@@ -19,8 +19,8 @@ import pytest
 
 import graphport
 from graphport import ServerConfig
-from tests.conftest import start_live
 
+from ..conftest import PASSWORD, SECRET, start_live
 from ._browser import require_browser, run_browser
 
 pytestmark = pytest.mark.browser
@@ -91,10 +91,8 @@ def lesmis_edges() -> pa.Table:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     require_browser()
     root = tmp_path_factory.mktemp("viewer")
-    with graphport.Server(
-        config=ServerConfig(data=root / "data", secret="viewer-test-secret-0123456789abcdef0123")
-    ) as server:
-        server.create_user("alice", "correct horse battery staple")
+    with graphport.Server(config=ServerConfig(data=root / "data", secret=SECRET)) as server:
+        server.create_user("alice", PASSWORD)
         alice = server.accounts.require_user("alice")
         edges, nodes = demo_tables()
         demo = server.plot(
@@ -375,7 +373,7 @@ def test_url_from_the_official_client_opens(site: Site) -> None:
         protocol="http",
         server=site.url.removeprefix("http://"),
         username="alice",
-        password="correct horse battery staple",
+        password=PASSWORD,
     )
     edges = pd.DataFrame(
         {"src": ["a", "b", "c", "d"], "dst": ["b", "c", "a", "a"], "w": [1.0, 2.0, 3.0, 4.0]}
