@@ -20,10 +20,14 @@ DEFAULT_DATA = "./graphport-data"
 def store_options(fn: F) -> F:
     """--data / --db / --blobs, shared by every command that opens the stores."""
     fn = click.option(
-        "--blobs", envvar="GRAPHPORT_BLOBS", help="Blob store: a directory (default DATA/blobs)."
+        "--blobs",
+        envvar="GRAPHPORT_BLOBS",
+        help="Blob store: a directory (default DATA/blobs) or s3://bucket/prefix?endpoint=URL.",
     )(fn)
     fn = click.option(
-        "--db", envvar="GRAPHPORT_DB", help="SQLAlchemy URL (default sqlite:///DATA/graphport.db)."
+        "--db",
+        envvar="GRAPHPORT_DB",
+        help="SQLAlchemy URL (default sqlite:///DATA/graphport.db), e.g. postgresql://user@host/db.",
     )(fn)
     fn = click.option(
         "--data",

@@ -38,7 +38,9 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--port", default=8080, show_default=True, type=int, help="Port to bind (0: any free port)."
     )
-    @click.option("--bus", envvar="GRAPHPORT_BUS", help="Live-update bus URL (default: in-process).")
+    @click.option(
+        "--bus", envvar="GRAPHPORT_BUS", help="Live-update bus: redis://host:port/db (default: in-process)."
+    )
     @click.option("--workers", default=1, show_default=True, type=int, help="Server processes.")
     @click.option(
         "--token-ttl", default=3600, show_default=True, type=int, help="Access token lifetime, seconds."
