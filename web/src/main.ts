@@ -961,6 +961,7 @@ class App {
 }
 
 async function main(): Promise<void> {
+  hideMessage(); // graph.html shows a "starting" card until the script runs
   const params = Params.fromLocation(location);
   try {
     await new App(params).start();
