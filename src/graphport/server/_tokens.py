@@ -7,6 +7,7 @@ every older token) and, for key logins, ``kid`` (revoking the key revokes its to
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -24,6 +25,8 @@ class TokenIssuer:
     def __init__(self, secret: str, ttl: int) -> None:
         self._secret = secret
         self.ttl = ttl
+        # Per instance (two servers in one process never share verified tokens).
+        self._verified = functools.lru_cache(maxsize=4096)(self._verify)
 
     def __repr__(self) -> str:
         return f"TokenIssuer(ttl={self.ttl})"
@@ -50,18 +53,27 @@ class TokenIssuer:
         return digest.hexdigest()[:40]
 
     def decode(self, token: str) -> dict[str, Any]:
-        """The token's claims; raises AuthError ``token_expired`` or ``token_invalid``."""
+        """The token's claims; raises AuthError ``token_expired`` or ``token_invalid``.
+
+        Verified signatures are remembered (a bounded LRU keyed by the token, which a client
+        sends on every request); expiry is checked on every call. Revocation is not a property
+        of the token, so callers still check the database (``Accounts.authenticate``)."""
         try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                self._secret,
-                algorithms=[ALGORITHM],
-                options={"require": ["sub", "exp", "iat", "ep"]},
-            )
-        except jwt.ExpiredSignatureError:
-            raise AuthError("Token has expired.", code="token_expired") from None
+            claims = dict(self._verified(token))
         except jwt.PyJWTError:
             raise AuthError(
                 "The token is not valid for this server; sign in again.", code="token_invalid"
             ) from None
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or exp <= time.time():
+            raise AuthError("Token has expired.", code="token_expired")
         return claims
+
+    def _verify(self, token: str) -> tuple[tuple[str, Any], ...]:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            self._secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "exp", "iat", "ep"], "verify_exp": False},
+        )
+        return tuple(claims.items())
