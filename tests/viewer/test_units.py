@@ -1,6 +1,6 @@
 """Pure parts of the viewer run under Node: URL parameter parsing (web/src/params.ts), tolerant of
 what the official client writes (raw values, '&' and '#' unescaped, Python booleans, repeated keys),
-and colour encodings (web/src/encodings.ts)."""
+colour encodings (web/src/encodings.ts) and the Graph's id → index bookkeeping (web/src/data.ts)."""
 
 from __future__ import annotations
 
@@ -92,3 +92,33 @@ def test_colour_encodings() -> None:
     # Automatic categorical palette, most frequent value first.
     assert automatic["legend"]["entries"][0]["label"] == "y"
     assert rgba(automatic["colors"])[1] == rgba(automatic["colors"])[2] != rgba(automatic["colors"])[0]
+
+
+def test_graph_keeps_ids_positions_and_edges_consistent() -> None:
+    ids = list(range(10))
+    xs = [float(i) for i in ids]
+    edges = [[0, 9], [8, 1], [9, 8], [2, 3], [7, 9], [5, 5]]
+    src, dst = [a for a, _ in edges], [b for _, b in edges]
+    (removed, upserted, strings) = run_units(
+        "data",
+        [
+            ["graphOps", [["setNodes", ids, xs, xs], ["setEdges", src, dst], ["removeNodes", [8, 2]]]],
+            [
+                "graphOps",
+                [["setNodes", ids[:3], xs[:3], xs[:3]], ["upsertNodes", [1, 42], [10.0, 4.0], [0, 0]]],
+            ],
+            [
+                "graphOps",
+                [["setNodes", ["a", "b"], [0, 1], [0, 1]], ["setEdges", ["a", "zz", "b"], ["b", "a", "b"]]],
+            ],
+        ],
+    )
+    # Removing 8 and 2 moves 9 into 8's place, then moves it again into 2's (it is last again).
+    assert sorted(removed["ids"]) == [0, 1, 3, 4, 5, 6, 7, 9]
+    assert removed["index"]
+    assert all(removed["x"][i] == float(node) for i, node in enumerate(removed["ids"]))
+    assert sorted(map(tuple, removed["edges"])) == [(0, 9), (5, 5), (7, 9)]
+    assert dict(zip(removed["ids"], removed["degree"], strict=True))[9] == 2
+    assert upserted["ids"] == [0, 1, 2, 42] and upserted["x"] == [0.0, 10.0, 2.0, 4.0] and upserted["index"]
+    # String ids go through the map; an edge to an unknown id is left out.
+    assert strings["edges"] == [["a", "b"], ["b", "b"]]

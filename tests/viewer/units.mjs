@@ -28,7 +28,21 @@ try {
   });
   const plain = (v) =>
     v instanceof Map ? Object.fromEntries(v) : ArrayBuffer.isView(v) ? Array.from(v) : v;
+  // ["graphOps", [[method, ...args], ...]] runs Graph methods in order and returns the graph's state.
+  const graphOps = (ops) => {
+    const g = new mod.Graph();
+    for (const [method, ...a] of ops) g[method](...a);
+    const n = g.nodeCount;
+    return {
+      ids: g.ids.slice(0, n),
+      x: Array.from(g.x.subarray(0, n)),
+      edges: Array.from({ length: g.edgeCount }, (_, e) => [g.ids[g.src[e]], g.ids[g.dst[e]]]),
+      degree: Array.from(g.degree.subarray(0, n)),
+      index: g.ids.slice(0, n).every((id, i) => g.index.get(id) === i) && g.index.size === n,
+    };
+  };
   const results = calls.map(([fn, ...args]) => {
+    if (fn === 'graphOps') return graphOps(args[0]);
     const out = mod[fn](...args.map((a) => (a && typeof a === 'object' && '__column' in a ? column(a.__column) : a)));
     return out && typeof out === 'object' && !Array.isArray(out) && !(out instanceof Map) && !ArrayBuffer.isView(out)
       ? Object.fromEntries(Object.entries(out).map(([k, v]) => [k, plain(v)]))

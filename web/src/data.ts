@@ -239,7 +239,10 @@ export class Graph {
       m++;
     }
     this.edgeCount = m;
-    const remap = new Int32Array(this.nodeCount).map((_, i) => i);
+    // where[original index] = its position now; origAt[position] = the original index there.
+    // (A node moved into a hole can be moved again by a later removal.)
+    const where = new Int32Array(this.nodeCount).map((_, i) => i);
+    const origAt = where.slice();
     for (const idx of [...gone].sort((a, b) => b - a)) {
       const last = this.nodeCount - 1;
       this.index.delete(this.ids[idx]);
@@ -249,14 +252,16 @@ export class Graph {
         this.y[idx] = this.y[last];
         this.row[idx] = this.row[last];
         this.index.set(this.ids[idx], idx);
-        remap[last] = idx;
+        const moved = origAt[last];
+        origAt[idx] = moved;
+        where[moved] = idx;
       }
       this.nodeCount--;
     }
     this.ids.length = this.nodeCount;
     for (let e = 0; e < this.edgeCount; e++) {
-      this.src[e] = remap[this.src[e]];
-      this.dst[e] = remap[this.dst[e]];
+      this.src[e] = where[this.src[e]];
+      this.dst[e] = where[this.dst[e]];
     }
     this.degree = new Uint32Array(this.nodeCount);
     for (let e = 0; e < this.edgeCount; e++) {
