@@ -93,6 +93,12 @@ def register(cli: click.Group) -> None:
             click.echo(f"create a user with: graphport user add NAME --password PW --data {data}")
         click.echo("stop with Ctrl-C")
         if workers > 1:
+            if not bus:
+                click.echo(
+                    "warning: --workers > 1 without --bus: a live update reaches only the viewers "
+                    "connected to the process that took it; use --bus redis://HOST:PORT/0 (docs/deploy.md)",
+                    err=True,
+                )
             server.close()
             for field, var in _ENV_OPTIONS.items():
                 os.environ[var] = str(options[field])
