@@ -12,13 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 import graphport
-from graphport import ServerConfig
 from graphport.errors import AuthError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 from graphport.server import Principal
 from graphport.server._access import ANONYMOUS, AccessFacts, Action, Caller, Invite, allowed, rights
 from graphport.storage._models import dataset_invites, outbox
 
-from ..conftest import SECRET
+from .._authz import fast_config
 
 SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
 
@@ -35,10 +34,9 @@ EDGES = _edges()
 
 
 @pytest.fixture
-def fast(tmp_path: Path) -> Iterator[graphport.Server]:
-    """A server whose password hashing is cheap (ServerConfig.argon2_*), for tests that make users."""
-    config = ServerConfig(data=tmp_path / "d", secret=SECRET, argon2_time_cost=1, argon2_memory_kib=64)
-    with graphport.Server(config=config) as s:
+def fast(tmp_path: Path, stack: str, request: pytest.FixtureRequest) -> Iterator[graphport.Server]:
+    """A server whose password hashing is cheap (ServerConfig.argon2_*), on either stack."""
+    with graphport.Server(config=fast_config(request, stack, tmp_path / "d")) as s:
         yield s
 
 

@@ -12,9 +12,8 @@ import pyarrow as pa
 import pytest
 
 import graphport
-from graphport import ServerConfig
 
-from ..conftest import SECRET
+from .._authz import fast_config
 
 SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
 
@@ -28,9 +27,8 @@ def _edges() -> bytes:
 
 
 @pytest.fixture
-def srv(tmp_path: Path) -> Iterator[graphport.Server]:
-    config = ServerConfig(data=tmp_path / "d", secret=SECRET, argon2_time_cost=1, argon2_memory_kib=64)
-    with graphport.Server(config=config) as s:
+def srv(tmp_path: Path, stack: str, request: pytest.FixtureRequest) -> Iterator[graphport.Server]:
+    with graphport.Server(config=fast_config(request, stack, tmp_path / "d")) as s:
         s.create_user("alice", "pw", email="alice@example.org")
         s.create_user("bob", "pw", email="bob@example.org")
         yield s

@@ -25,10 +25,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 import graphport
-from graphport import ServerConfig
 from graphport.storage import _models as m
 
-from ..conftest import SECRET, start_live
+from .._authz import fast_config
+from ..conftest import start_live
 
 SPEC = {
     "name": "secret plans",
@@ -88,9 +88,8 @@ class Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    config = ServerConfig(data=tmp_path / "d", secret=SECRET, argon2_time_cost=1, argon2_memory_kib=64)
-    with graphport.Server(config=config) as server:
+def env(tmp_path: Path, stack: str, request: pytest.FixtureRequest) -> Iterator[Env]:
+    with graphport.Server(config=fast_config(request, stack, tmp_path / "d")) as server:
         for name in ("alice", "bob", "mallory"):
             server.create_user(name, "pw", email=f"{name}@example.org")
         server.create_org("acme", members=["alice", "bob"])

@@ -25,10 +25,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 import graphport
-from graphport import ServerConfig
 from graphport.server import Principal
 
-from ..conftest import PASSWORD, SECRET, start_live
+from .._authz import fast_config
+from .._stacks import STACKS
+from ..conftest import PASSWORD, start_live
 from .authz_matrix import CASES, LISTED, MODES, PENDING, PRINCIPALS, UNLISTED, Answer, Case
 
 USERS = {
@@ -93,12 +94,12 @@ class World:
         return f"t{next(self.counter)}"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+@pytest.fixture(scope="module", params=STACKS)
+def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[World]:
+    """The world of the matrix, on each stack (tests/_stacks.py), with a cheap password hash:
+    dozens of cells sign in with a password (argon2's default profile costs ~0.3 s)."""
     data: Path = tmp_path_factory.mktemp("matrix") / "data"
-    # A cheap password hash: dozens of cells sign in with a password (argon2's default costs 0.3 s).
-    config = ServerConfig(data=data, secret=SECRET, argon2_time_cost=1, argon2_memory_kib=64)
-    with graphport.Server(config=config) as server:
+    with graphport.Server(config=fast_config(request, request.param, data)) as server:
         principals = {
             role: server.create_user(name, PASSWORD, email=email) for role, (name, email) in USERS.items()
         }
