@@ -16,22 +16,21 @@ from graphport import ServerConfig
 from ._stacks import truncate_all, unavailable
 from .conftest import SECRET
 
-CHEAP_HASH = {"argon2_time_cost": 1, "argon2_memory_kib": 64}
-
 
 def fast_config(request: pytest.FixtureRequest, stack: str, data: Path) -> ServerConfig:
     if stack == "embedded":
-        return ServerConfig(data=data, secret=SECRET, **CHEAP_HASH)  # type: ignore[arg-type]
+        return ServerConfig(data=data, secret=SECRET, argon2_time_cost=1, argon2_memory_kib=64)
     scale = request.getfixturevalue("scale_stack")
     if isinstance(scale, str):
         unavailable(scale)
     urls, database = scale
     truncate_all(database)
-    return ServerConfig(  # type: ignore[arg-type]
+    return ServerConfig(
         data=data,
         secret=SECRET,
         db=urls.db,
         blobs=urls.blobs_url(urls.fresh_prefix()),
         bus=urls.redis,
-        **CHEAP_HASH,
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
     )

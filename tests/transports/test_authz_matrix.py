@@ -118,12 +118,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
         uv, thread, port = start_live(server)
         world = World(
             server,
-            None,
+            None,  # type: ignore[arg-type]  # the client is made below, once the world exists
             principals,
             tokens,
             bob_key,
             f"{key_id}:{secret}",
-            shared,  # type: ignore[arg-type]
+            shared,
             f"ws://127.0.0.1:{port}",
         )
         for mode in MODES:
@@ -251,8 +251,8 @@ def test_cell(world: World, case: Case, principal: str, mode: str) -> None:
     before = dataset_state(world.server, ids["dataset_id"])
     world.http.cookies.clear()
     if case.route[0] == "WS":
-        answer = socket_answer(world, case.path.format(**ids), headers)
-        assert answer == expected(case, principal, mode), f"{case.name} as {principal} on a {mode} dataset"
+        got = socket_answer(world, case.path.format(**ids), headers)
+        assert got == expected(case, principal, mode), f"{case.name} as {principal} on a {mode} dataset"
         return
     method = "GET" if case.route[0] == "MOUNT" else case.route[0]
     r = world.http.request(method, case.path.format(**ids), headers=headers, **request)
