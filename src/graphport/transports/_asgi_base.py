@@ -76,7 +76,8 @@ class Context:
                 principal = await self.run(self.server.authenticate, token)
                 check_origin(request.headers, self.server.config.public_url)
                 expected = await self.run(self.server.tokens.csrf_for, token)
-                if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), expected):
+                sent = request.headers.get(CSRF_HEADER, "").encode("utf-8", "surrogateescape")
+                if not hmac.compare_digest(sent, expected.encode()):  # bytes: any header is comparable
                     raise PermissionDenied(
                         "This change came with the session cookie but without this session's CSRF "
                         f"token; send the '{CSRF_COOKIE}' cookie's value in the X-CSRF-Token header "
