@@ -272,3 +272,13 @@ def test_csrf_token_is_bound_to_the_session(fast: graphport.Server) -> None:
     assert fast.tokens.csrf_for(one) != fast.tokens.csrf_for(two)
     assert fast.tokens.csrf_for(one) == fast.tokens.csrf_for(one)
     assert one not in fast.tokens.csrf_for(one)
+
+
+def test_oversized_names_are_refused_cleanly(fast: graphport.Server) -> None:
+    """Limits checked before the database sees them (PostgreSQL would refuse with a 500)."""
+    (alice,) = users(fast, "alice")
+    ds = plot(fast, alice)
+    with pytest.raises(ValidationError, match="254"):
+        fast.datasets.share(alice, ds, {"mode": "private", "invited_users": ["x" * 300 + "@example.org"]})
+    with pytest.raises(ValidationError, match="200"):
+        fast.accounts.create_org_as(alice, "acme", "n" * 201)

@@ -422,6 +422,10 @@ class Accounts:
                 "digits, '_' and '-', starting with a letter or digit.",
                 code="invalid_slug",
             )
+        if name is not None and not 0 < len(name) <= 200:
+            raise ValidationError(
+                f"The organization name has {len(name)} characters; use 1 to 200.", code="invalid_org"
+            )
         member_users = [self.require_user(m) for m in members or []]
         with self._db.write() as c:
             if c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).first():

@@ -135,6 +135,12 @@ def normalize_privacy(body: Mapping[str, Any], default_mode: str) -> dict[str, A
                 f"The invitation of {who!r} has action {action!r}; expected '10' (view) or '20' (edit).",
                 code="invalid_privacy",
             )
+        if len(who.strip()) > 254:
+            raise ValidationError(
+                f"An invited user is {len(who.strip())} characters long; emails and usernames have "
+                "at most 254.",
+                code="invalid_privacy",
+            )
         invited.append((who.strip().lower(), int(action)))
     message = body.get("message") or ""
     return {
