@@ -286,8 +286,11 @@ class Accounts:
         one the user belongs to; datasets created without ``org_name`` go there."""
         values: dict[str, Any] = {}
         if email is not _UNSET:
-            if email is not None and "@" not in email:
-                raise ValidationError(f"The email {email!r} has no '@'.", code="invalid_email")
+            if email is not None and ("@" not in email or len(email) > 254):
+                raise ValidationError(
+                    f"The email {email[:60]!r} is not an email: it needs an '@' and at most 254 characters.",
+                    code="invalid_email",
+                )
             values["email"] = email.lower() if email else None
         if is_admin is not None:
             values["is_admin"] = is_admin
@@ -346,6 +349,9 @@ class Accounts:
 
     def create_key(self, username: str, name: str = "") -> tuple[str, str]:
         """A new personal key for the user: ``(key_id, secret)``. The secret is not kept."""
+        if len(name) > 200:
+            raise ValidationError(f"The key label has {len(name)} characters; use at most 200.",
+                                  code="invalid_key_name")
         user = self.require_user(username)
         key_id = "gpk" + secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
