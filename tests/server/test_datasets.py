@@ -93,17 +93,17 @@ def test_edges_then_nodes_lays_out_once(server: Server, alice: str) -> None:
     """The official client uploads nodes right after edges: the eager layout waits for them."""
     me = server.accounts.require_user(alice)
     builds: list[int] = []
-    original = server.datasets._build_graph
+    original = server.datasets.graphs._build
 
     def counting(dataset_id: str, version: int) -> None:
         builds.append(version)
         original(dataset_id, version)
 
-    server.datasets._build_graph = counting  # type: ignore[method-assign]
+    server.datasets.graphs._build = counting  # type: ignore[method-assign]
     ds = server.create_dataset(me, SPEC)
     server.upload_table(me, ds, "edges", EDGES)
     server.upload_table(me, ds, "nodes", to_ipc_file(pa.table({"id": ["a", "b", "c"]})))
-    server.datasets.graph_future(ds).result(30)
+    server.datasets.graphs.future(ds).result(30)
     import time
 
     time.sleep(0.8)  # past the debounce: the delayed build of version 1 must not run

@@ -75,7 +75,7 @@ class Env:
         ).json()["success"]
         body = {"obj_pk": ds, "obj_type": "dataset", "mode": "private", **privacy}
         assert self.http.post("/api/v2/share/link/", json=body, headers=headers).status_code == 200
-        self.server.datasets.graph_future(ds).result()  # no background change during the test
+        self.server.datasets.graphs.future(ds).result()  # no background change during the test
         return str(ds)
 
     @contextlib.contextmanager

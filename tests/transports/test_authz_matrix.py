@@ -87,7 +87,7 @@ class World:
         dataset_id = self.server.plot(
             self.principals["owner"], {**SPEC, "org_name": "acme"}, EDGES, NODES, privacy
         )
-        self.server.datasets.graph_future(dataset_id).result()  # no background change mid-cell
+        self.server.datasets.graphs.future(dataset_id).result()  # no background change mid-cell
         return dataset_id
 
     def fresh(self) -> str:

@@ -8,11 +8,9 @@ on the CPU pool and stored as its own blob.
 
 from __future__ import annotations
 
-import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from typing import Any
 
 import pyarrow as pa
@@ -23,8 +21,6 @@ from ..storage import BlobStore, Database
 from ..storage._models import dataset_invites, datasets, files, memberships, organizations, outbox, users
 from ._access import (
     ANONYMOUS,
-    MODE_ALIASES,
-    MODES,
     AccessFacts,
     Action,
     Caller,
@@ -39,117 +35,11 @@ from ._access import (
 )
 from ._accounts import Accounts, Principal
 from ._config import ServerConfig
-from ._ingest import build_graph, read_arrow, to_ipc_file, validate_edges, validate_nodes
+from ._graphs import GRAPH_DEBOUNCE, GraphBuilder
+from ._ingest import read_arrow, validate_edges, validate_nodes
+from ._specs import bindings, new_dataset_id, normalize_privacy, not_found, validate_spec
 
-GRAPH_DEBOUNCE = 0.5  # seconds between an edges upload and the eager graph build
 TableKind = str  # "edges" | "nodes"
-
-
-def new_dataset_id() -> str:
-    """A URL-safe id with 128 bits of randomness ([A-Za-z0-9_-], 22 characters)."""
-    return secrets.token_urlsafe(16)
-
-
-def _not_found(dataset_id: str) -> NotFoundError:
-    return NotFoundError(
-        f"There is no dataset {dataset_id!r}, or you may not see it.", code="dataset_not_found"
-    )
-
-
-def _bindings(spec: Mapping[str, Any], side: str) -> dict[str, Any]:
-    encodings = spec.get(f"{side}_encodings") or {}
-    bindings = encodings.get("bindings") if isinstance(encodings, Mapping) else None
-    return dict(bindings) if isinstance(bindings, Mapping) else {}
-
-
-def validate_spec(spec: Any) -> dict[str, Any]:
-    """The dataset JSON of the create call, checked for shape (not for table contents)."""
-    if not isinstance(spec, dict):
-        raise ValidationError("The dataset description must be a JSON object.", code="invalid_json")
-    errors = []
-    for side in ("node", "edge"):
-        enc = spec.get(f"{side}_encodings", {})
-        if not isinstance(enc, dict):
-            errors.append({"field": f"{side}_encodings", "message": "must be an object"})
-            continue
-        bindings = enc.get("bindings", {})
-        if not isinstance(bindings, dict) or not all(
-            isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in bindings.items()
-        ):
-            errors.append({"field": f"{side}_encodings.bindings", "message": "must map names to column names"})
-    for field in ("name", "description", "org_name"):
-        if spec.get(field) is not None and not isinstance(spec[field], str):
-            errors.append({"field": field, "message": "must be a string"})
-    for field in ("edge_files", "node_files"):
-        value = spec.get(field)
-        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            errors.append({"field": field, "message": "must be a list of file ids"})
-    if spec.get("metadata") is not None and not isinstance(spec["metadata"], dict):
-        errors.append({"field": "metadata", "message": "must be an object"})
-    if errors:
-        raise ValidationError(
-            "The dataset description is malformed: "
-            + "; ".join(f"{e['field']} {e['message']}" for e in errors) + ".",
-            code="invalid_dataset",
-            errors=errors,
-        )
-    return spec
-
-
-def normalize_privacy(body: Mapping[str, Any], default_mode: str) -> dict[str, Any]:
-    """Privacy settings from a share call (or the combined plot call), validated."""
-    raw_mode = body.get("mode", default_mode)
-    mode = MODE_ALIASES.get(raw_mode, raw_mode) if isinstance(raw_mode, str) else raw_mode
-    if mode not in MODES:
-        raise ValidationError(
-            f"The privacy mode {raw_mode!r} is not known; expected one of private, organization "
-            "(or org), public.",
-            code="invalid_privacy",
-            errors=[{"field": "mode", "message": "unknown mode"}],
-        )
-    mode_action = str(body.get("mode_action") or ("20" if mode == "private" else "10"))
-    if mode_action not in ("10", "20"):
-        raise ValidationError(
-            f"mode_action is {mode_action!r}; expected '10' (view) or '20' (edit).",
-            code="invalid_privacy",
-            errors=[{"field": "mode_action", "message": "must be '10' or '20'"}],
-        )
-    invited: list[tuple[str, int]] = []
-    raw_invited = body.get("invited_users") or []
-    if not isinstance(raw_invited, list):
-        raise ValidationError("invited_users must be a list.", code="invalid_privacy")
-    for entry in raw_invited:
-        if isinstance(entry, str):
-            who, action = entry, "10"
-        elif isinstance(entry, Mapping) and isinstance(entry.get("email") or entry.get("username"), str):
-            who = entry.get("email") or entry["username"]
-            action = str(entry.get("action", "10"))
-        else:
-            raise ValidationError(
-                f"An invited user is {entry!r}; expected an email or username string, or an object "
-                "with 'email' and 'action' ('10' view or '20' edit).",
-                code="invalid_privacy",
-            )
-        if action not in ("10", "20") or not who.strip():
-            raise ValidationError(
-                f"The invitation of {who!r} has action {action!r}; expected '10' (view) or '20' (edit).",
-                code="invalid_privacy",
-            )
-        if len(who.strip()) > 254:
-            raise ValidationError(
-                f"An invited user is {len(who.strip())} characters long; emails and usernames have "
-                "at most 254.",
-                code="invalid_privacy",
-            )
-        invited.append((who.strip().lower(), int(action)))
-    message = body.get("message") or ""
-    return {
-        "mode": mode,
-        "notify": bool(body.get("notify", False)),
-        "mode_action": mode_action,
-        "message": str(message),
-        "invited": invited,
-    }
 
 
 class Datasets:
@@ -167,10 +57,7 @@ class Datasets:
         self._config = config
         # Looked up on every use: set_num_cpus() replaces the process-wide pool.
         self._executor = executor
-        self._graph_lock = threading.Lock()
-        self._graph_jobs: dict[tuple[str, int], Future[None]] = {}
-        self._timers: set[threading.Timer] = set()
-        self._closed = False
+        self.graphs = GraphBuilder(db, blobs, executor)
 
     # -- access ----------------------------------------------------------------------------------
 
@@ -181,8 +68,12 @@ class Datasets:
             facts = load_facts(c, dataset_id)
             caller = load_caller(c, principal)
         if row is None or facts is None or not allowed(caller, facts, action):
-            if row is not None and facts is not None and row.status == "ready" and action != Action.VIEW and (
-                allowed(caller, facts, Action.VIEW)
+            if (
+                row is not None
+                and facts is not None
+                and row.status == "ready"
+                and action != Action.VIEW
+                and (allowed(caller, facts, Action.VIEW))
             ):
                 # Still 404 (one answer for every missing right), but the caller can see the
                 # dataset, so say which right is missing.
@@ -192,11 +83,13 @@ class Datasets:
                     + ("edit rights." if action != Action.DELETE else "its deletion."),
                     code="dataset_not_found",
                 )
-            raise _not_found(dataset_id)
-        if row.status != "ready" and action == Action.VIEW and (
-            principal is None or principal.user_id != row.owner_id
+            raise not_found(dataset_id)
+        if (
+            row.status != "ready"
+            and action == Action.VIEW
+            and (principal is None or principal.user_id != row.owner_id)
         ):
-            raise _not_found(dataset_id)
+            raise not_found(dataset_id)
         return row
 
     def rights(self, principal: Principal | None, dataset_id: str) -> frozenset[Action]:
@@ -220,26 +113,43 @@ class Datasets:
         user_ids = sorted({p.user_id for p in principals if p is not None})
         with self._db.read() as c:  # four queries, however many principals and datasets
             emails = {
-                r.id: r.email for r in c.execute(sa.select(users.c.id, users.c.email).where(users.c.id.in_(user_ids)))
+                r.id: r.email
+                for r in c.execute(sa.select(users.c.id, users.c.email).where(users.c.id.in_(user_ids)))
             }
             orgs: dict[int, set[int]] = {}
-            for mem in c.execute(sa.select(memberships.c.user_id, memberships.c.org_id).where(
-                    memberships.c.user_id.in_(user_ids))):
+            for mem in c.execute(
+                sa.select(memberships.c.user_id, memberships.c.org_id).where(
+                    memberships.c.user_id.in_(user_ids)
+                )
+            ):
                 orgs.setdefault(mem.user_id, set()).add(mem.org_id)
             rows = {
                 r.id: r
-                for r in c.execute(sa.select(
-                    datasets.c.id, datasets.c.status, datasets.c.owner_id, datasets.c.org_id,
-                    datasets.c.privacy_mode, datasets.c.privacy_mode_action,
-                ).where(datasets.c.id.in_(list(dataset_ids))))
+                for r in c.execute(
+                    sa.select(
+                        datasets.c.id,
+                        datasets.c.status,
+                        datasets.c.owner_id,
+                        datasets.c.org_id,
+                        datasets.c.privacy_mode,
+                        datasets.c.privacy_mode_action,
+                    ).where(datasets.c.id.in_(list(dataset_ids)))
+                )
             }
             invites: dict[str, list[Invite]] = {}
-            for inv in c.execute(sa.select(
-                    dataset_invites.c.dataset_id, dataset_invites.c.invitee, dataset_invites.c.user_id,
-                    dataset_invites.c.action).where(dataset_invites.c.dataset_id.in_(list(rows)))):
+            for inv in c.execute(
+                sa.select(
+                    dataset_invites.c.dataset_id,
+                    dataset_invites.c.invitee,
+                    dataset_invites.c.user_id,
+                    dataset_invites.c.action,
+                ).where(dataset_invites.c.dataset_id.in_(list(rows)))
+            ):
                 invites.setdefault(inv.dataset_id, []).append(Invite(inv.invitee, inv.user_id, inv.action))
         callers = [
-            Caller(p, emails.get(p.user_id), frozenset(orgs.get(p.user_id, ()))) if p is not None else ANONYMOUS
+            Caller(p, emails.get(p.user_id), frozenset(orgs.get(p.user_id, ())))
+            if p is not None
+            else ANONYMOUS
             for p in principals
         ]
         status = {i: r.status for i, r in rows.items()}
@@ -250,7 +160,8 @@ class Datasets:
             for dataset_id in dataset_ids:
                 f = facts.get(dataset_id)
                 visible = f is not None and (
-                    status[dataset_id] == "ready" or (principal is not None and principal.user_id == f.owner_id)
+                    status[dataset_id] == "ready"
+                    or (principal is not None and principal.user_id == f.owner_id)
                 )
                 row.append(rights(caller, f) if f is not None and visible else frozenset())
             out.append(row)
@@ -299,7 +210,7 @@ class Datasets:
                 )
             )
         if edge_files:
-            self.schedule_graph(dataset_id)
+            self.graphs.schedule(dataset_id)
         return dataset_id
 
     def _tables_from_files(
@@ -323,7 +234,7 @@ class Datasets:
                 )
             table = self._executor().submit(read_arrow, self._blobs.get(row.blob_key), kind).result()
             check = validate_edges if kind == "edges" else validate_nodes
-            check(table, _bindings(spec, "edge" if kind == "edges" else "node"))
+            check(table, bindings(spec, "edge" if kind == "edges" else "node"))
             values[f"{kind}_key"] = row.blob_key
             values[f"{kind}_rows"] = table.num_rows
         return values
@@ -347,7 +258,7 @@ class Datasets:
 
         def ingest() -> tuple[str, int]:
             table = read_arrow(body, kind)
-            check(table, _bindings(row.spec, side))
+            check(table, bindings(row.spec, side))
             return self._blobs.put(body), table.num_rows
 
         key, num_rows = self._executor().submit(ingest).result()
@@ -380,7 +291,7 @@ class Datasets:
         if kind == "edges" or row.edges_key:
             # The official client sends the nodes table right after the edges: wait a moment so a
             # layout is not computed for a graph that is about to change.
-            self.schedule_graph(dataset_id, delay=GRAPH_DEBOUNCE if kind == "edges" else 0.0)
+            self.graphs.schedule(dataset_id, delay=GRAPH_DEBOUNCE if kind == "edges" else 0.0)
         return num_rows
 
     def create_complete(
@@ -396,17 +307,18 @@ class Datasets:
         The dataset becomes visible only when every table is durable and the row commits."""
         spec = validate_spec(spec)
         if spec.get("edge_files") or spec.get("node_files"):
-            raise ValidationError("The one-request plot carries its tables inline, not as files.",
-                                  code="invalid_dataset")
+            raise ValidationError(
+                "The one-request plot carries its tables inline, not as files.", code="invalid_dataset"
+            )
         settings = normalize_privacy(privacy or {}, self._config.default_privacy)
 
         def ingest() -> dict[str, Any]:
             edge_table = read_arrow(edges, "edges")
-            validate_edges(edge_table, _bindings(spec, "edge"))
+            validate_edges(edge_table, bindings(spec, "edge"))
             node_table = None
             if nodes is not None:
                 node_table = read_arrow(nodes, "nodes")
-                validate_nodes(node_table, _bindings(spec, "node"))
+                validate_nodes(node_table, bindings(spec, "node"))
             return {
                 "edges_key": self._blobs.put(edges),
                 "edges_rows": edge_table.num_rows,
@@ -447,7 +359,7 @@ class Datasets:
             )
             self._write_invites(c, dataset_id, settings["invited"])
             self._notify(c, principal, dataset_id, settings)
-        self.schedule_graph(dataset_id)
+        self.graphs.schedule(dataset_id)
         return dataset_id
 
     # -- files mode ------------------------------------------------------------------------------
@@ -455,7 +367,9 @@ class Datasets:
     def create_file(self, principal: Principal, body: Mapping[str, Any]) -> str:
         file_type = body.get("file_type", "arrow")
         if file_type != "arrow":
-            raise ValidationError(f"file_type is {file_type!r}; only 'arrow' is supported.", code="invalid_file")
+            raise ValidationError(
+                f"file_type is {file_type!r}; only 'arrow' is supported.", code="invalid_file"
+            )
         file_id = new_dataset_id()
         with self._db.write() as c:
             c.execute(
@@ -477,8 +391,9 @@ class Datasets:
         if row is None or row.owner_id != principal.user_id:
             raise NotFoundError(f"There is no file {file_id!r}, or it is not yours.", code="file_not_found")
         if row.blob_key is not None:
-            raise ConflictError(f"The file {file_id!r} was already uploaded; files are immutable.",
-                                code="file_exists")
+            raise ConflictError(
+                f"The file {file_id!r} was already uploaded; files are immutable.", code="file_exists"
+            )
 
         def ingest() -> tuple[str, int]:
             table = read_arrow(body, "file")
@@ -530,7 +445,7 @@ class Datasets:
         revoked between the first check and the write is not used (time of check = time of use)."""
         facts = load_facts(c, dataset_id)
         if facts is None or not allowed(load_caller(c, principal), facts, action):
-            raise _not_found(dataset_id)
+            raise not_found(dataset_id)
 
     def _write_invites(self, c: sa.Connection, dataset_id: str, invited: list[tuple[str, int]]) -> None:
         """Store invitations (the strongest action wins for a name given twice). An invitee who
@@ -550,7 +465,9 @@ class Datasets:
                 )
             )
 
-    def _notify(self, c: sa.Connection, sender: Principal, dataset_id: str, settings: Mapping[str, Any]) -> None:
+    def _notify(
+        self, c: sa.Connection, sender: Principal, dataset_id: str, settings: Mapping[str, Any]
+    ) -> None:
         """Record one outbox message per invitee when the sharer asked to notify (no mail is sent)."""
         if not settings["notify"]:
             return
@@ -587,7 +504,9 @@ class Datasets:
             with self._db.read() as c:
                 owner = c.execute(sa.select(users.c.username).where(users.c.id == row.owner_id)).scalar()
                 org = (
-                    c.execute(sa.select(organizations.c.slug).where(organizations.c.id == row.org_id)).scalar()
+                    c.execute(
+                        sa.select(organizations.c.slug).where(organizations.c.id == row.org_id)
+                    ).scalar()
                     if row.org_id is not None
                     else None
                 )
@@ -617,8 +536,8 @@ class Datasets:
             "node_encodings": spec.get("node_encodings", {"bindings": {}}),
             "edge_encodings": spec.get("edge_encodings", {"bindings": {}}),
             "bindings": {
-                "node": _bindings(spec, "node"),
-                "edge": _bindings(spec, "edge"),
+                "node": bindings(spec, "node"),
+                "edge": bindings(spec, "edge"),
             },
             "metadata": spec.get("metadata", {}),
             "created_at": row.created_at,
@@ -651,19 +570,29 @@ class Datasets:
             ids = [row.id for row in rows]
             invites: dict[str, list[Invite]] = {}
             for r in c.execute(
-                sa.select(dataset_invites.c.dataset_id, dataset_invites.c.invitee, dataset_invites.c.user_id,
-                          dataset_invites.c.action).where(dataset_invites.c.dataset_id.in_(ids))
+                sa.select(
+                    dataset_invites.c.dataset_id,
+                    dataset_invites.c.invitee,
+                    dataset_invites.c.user_id,
+                    dataset_invites.c.action,
+                ).where(dataset_invites.c.dataset_id.in_(ids))
             ):
                 invites.setdefault(r.dataset_id, []).append(Invite(r.invitee, r.user_id, r.action))
             owners = {
                 r.id: r.username
-                for r in c.execute(sa.select(users.c.id, users.c.username).where(
-                    users.c.id.in_(sorted({row.owner_id for row in rows}))))
+                for r in c.execute(
+                    sa.select(users.c.id, users.c.username).where(
+                        users.c.id.in_(sorted({row.owner_id for row in rows}))
+                    )
+                )
             }
             slugs = {
                 r.id: r.slug
-                for r in c.execute(sa.select(organizations.c.id, organizations.c.slug).where(
-                    organizations.c.id.in_(sorted({row.org_id for row in rows if row.org_id is not None}))))
+                for r in c.execute(
+                    sa.select(organizations.c.id, organizations.c.slug).where(
+                        organizations.c.id.in_(sorted({row.org_id for row in rows if row.org_id is not None}))
+                    )
+                )
             }
         out = []
         for row in rows:
@@ -671,8 +600,10 @@ class Datasets:
             if not allowed(caller, facts, Action.VIEW):
                 continue
             # Public datasets are unlisted: they are listed only for their owner, org or invitees.
-            if facts.mode == "public" and facts.owner_id != principal.user_id and not (
-                any(invitee_matches(i, caller) for i in facts.invites)
+            if (
+                facts.mode == "public"
+                and facts.owner_id != principal.user_id
+                and not (any(invitee_matches(i, caller) for i in facts.invites))
             ):
                 continue
             preloaded = (owners.get(row.owner_id), slugs.get(row.org_id), facts, caller)
@@ -683,14 +614,14 @@ class Datasets:
         """The blob key of a dataset's edges, or of its graph nodes (built if needed)."""
         row = self.require(principal, dataset_id, Action.VIEW)
         if row.status != "ready" or row.edges_key is None:
-            raise _not_found(dataset_id)
+            raise not_found(dataset_id)
         if kind == "edges":
             return str(row.edges_key)
-        self.graph_future(dataset_id).result()
+        self.graphs.future(dataset_id).result()
         with self._db.read() as c:
             key = c.execute(sa.select(datasets.c.graph_key).where(datasets.c.id == dataset_id)).scalar()
         if key is None:
-            raise _not_found(dataset_id)
+            raise not_found(dataset_id)
         return str(key)
 
     def read_table(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> pa.Table:
@@ -703,81 +634,13 @@ class Datasets:
             self._recheck(c, principal, dataset_id, Action.DELETE)
             c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
             c.execute(datasets.delete().where(datasets.c.id == dataset_id))
-            file_keys = set(c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars())
+            file_keys = set(
+                c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars()
+            )
         for key in (row.edges_key, row.nodes_key, row.graph_key):
             if key and key not in file_keys:
                 self._blobs.delete(key)
 
-    # -- the graph (nodes + positions) -------------------------------------------------------------
-
-    def schedule_graph(self, dataset_id: str, delay: float = 0.0) -> None:
-        """Start building the graph for the dataset's current version in the background, now or
-        after ``delay`` seconds (a read of the nodes in the meantime builds it at once)."""
-        if delay <= 0:
-            self.graph_future(dataset_id)
-            return
-
-        def fire() -> None:
-            with self._graph_lock:
-                self._timers.discard(timer)
-            if not self._closed:
-                self.graph_future(dataset_id)
-
-        timer = threading.Timer(delay, fire)
-        timer.daemon = True
-        with self._graph_lock:
-            self._timers.add(timer)
-        timer.start()
-
     def close(self) -> None:
         """Cancel delayed graph builds (jobs already running finish on the pool)."""
-        with self._graph_lock:
-            self._closed = True
-            timers, self._timers = self._timers, set()
-        for timer in timers:
-            timer.cancel()
-
-    def graph_future(self, dataset_id: str) -> Future[None]:
-        """A future that completes when the graph of the current version is stored (single flight)."""
-        with self._db.read() as c:
-            row = c.execute(
-                sa.select(datasets.c.content_version, datasets.c.graph_version).where(
-                    datasets.c.id == dataset_id
-                )
-            ).first()
-        done: Future[None] = Future()
-        if row is None or row.graph_version == row.content_version:
-            done.set_result(None)
-            return done
-        job_key = (dataset_id, row.content_version)
-        with self._graph_lock:
-            job = self._graph_jobs.get(job_key)
-            if job is None:
-                job = self._executor().submit(self._build_graph, dataset_id, row.content_version)
-                self._graph_jobs[job_key] = job
-                job.add_done_callback(lambda _f: self._forget_job(job_key))
-        return job
-
-    def _forget_job(self, job_key: tuple[str, int]) -> None:
-        with self._graph_lock:
-            self._graph_jobs.pop(job_key, None)
-
-    def _build_graph(self, dataset_id: str, version: int) -> None:
-        with self._db.read() as c:
-            row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
-        if row is None or row.content_version != version or row.edges_key is None:
-            return
-        edges = read_arrow(self._blobs.get(row.edges_key), "edges")
-        nodes = read_arrow(self._blobs.get(row.nodes_key), "nodes") if row.nodes_key else None
-        graph = build_graph(edges, nodes, _bindings(row.spec, "edge"), _bindings(row.spec, "node"))
-        key = self._blobs.put(to_ipc_file(graph))
-        with self._db.write() as c:
-            updated = c.execute(
-                datasets.update()
-                .where(datasets.c.id == dataset_id, datasets.c.content_version == version)
-                .values(graph_key=key, graph_version=version, graph_nodes_rows=graph.num_rows)
-            ).rowcount
-        if not updated:  # a newer upload won the race; its own job stores its graph
-            self._blobs.delete(key)
-        elif row.graph_key:
-            self._blobs.delete(row.graph_key)
+        self.graphs.close()

@@ -54,10 +54,11 @@ from ..storage import BlobStore, Database
 from ..storage._models import datasets, files
 from ._access import Action
 from ._accounts import Principal
-from ._datasets import Datasets, _bindings
+from ._datasets import Datasets
 from ._ingest import DERIVED_NODE_COLUMN, read_arrow, to_ipc_file
 from ._live_table import Key, LiveTable, keys_from_python, keys_of, plain
 from ._pool import cpu_executor
+from ._specs import bindings as _bindings
 
 if TYPE_CHECKING:
     from ._core import Server

@@ -33,9 +33,9 @@ import sqlalchemy as sa
 
 from ..storage._bus import Bus
 from ..storage._models import datasets
-from ._datasets import _bindings
 from ._ingest import DERIVED_NODE_COLUMN, read_arrow
 from ._live_table import LiveTable
+from ._specs import bindings as _bindings
 
 if TYPE_CHECKING:
     from ._live import LiveDataset, LiveHub, LiveMessage
