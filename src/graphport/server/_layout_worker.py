@@ -1,4 +1,4 @@
-"""Layout worker processes: ``python -m graphport.server._layout_worker``.
+"""Layout worker processes: ``python -m graphport.server._layout_process``.
 
 Why not ``multiprocessing``: its ``spawn`` and ``forkserver`` start methods re-import the parent's
 ``__main__`` in every worker, so a user script that embeds a Server without an
@@ -29,7 +29,7 @@ class LayoutWorker:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "graphport.server._layout_worker"],
+            [sys.executable, "-m", "graphport.server._layout_process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -113,7 +113,8 @@ class WorkerPool:
             worker.terminate()
 
 
-def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
+def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """The worker's loop: read a request, lay out, answer, until the parent closes stdin."""
     from ._layout import compute_layout
 
     # Layouts are background work: requests (uploads, reads) should win the CPU when both want it.
@@ -132,7 +133,3 @@ def _serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
             answer = ("error", f"{type(exc).__name__}: {exc}")
         pickle.dump(answer, stdout, protocol=5)
         stdout.flush()
-
-
-if __name__ == "__main__":
-    _serve(sys.stdin.buffer, sys.stdout.buffer)

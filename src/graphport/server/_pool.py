@@ -13,6 +13,7 @@ as many as the pool size, at a lower CPU priority.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
 
@@ -78,6 +79,7 @@ def layout_workers() -> WorkerPool:
     with _lock:
         if _workers is None:
             _workers = WorkerPool(size)
+            atexit.register(terminate_workers)  # no layout process outlives its parent
         return _workers
 
 
