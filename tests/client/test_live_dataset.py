@@ -63,3 +63,12 @@ def test_updates_from_many_threads_all_arrive_in_order(ds: object) -> None:
         t.join()
     assert done.wait(10)
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
+
+
+def test_edge_updates_upsert_by_the_edge_id(ds: object) -> None:
+    """The client sends the edge id binding, so an update of a known edge id changes it in place."""
+    ds.update(edges=pa.table({"eid": [2], "src": ["b"], "dst": ["a"]}))  # type: ignore[attr-defined]
+    edges = {r["eid"]: r for r in ds.edges().to_pylist()}  # type: ignore[attr-defined]
+    assert sorted(edges) == [1, 2, 3] and edges[2]["dst"] == "a"
+    ds.remove(edges=[1])  # type: ignore[attr-defined]
+    assert sorted(ds.edges().column("eid").to_pylist()) == [2, 3]  # type: ignore[attr-defined]
