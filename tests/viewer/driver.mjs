@@ -3,7 +3,7 @@
 // A plan is {"viewport": [w, h], "extraArgs": [...], "steps": [{"op": ...}, ...]}; see run_steps().
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
@@ -166,6 +166,23 @@ async function runStep(page, step) {
     case 'wait':
       await page.waitForTimeout(step.ms);
       return null;
+    case 'signal':
+      // Tell the Python side (polling for this file) that the page is ready for its next change.
+      writeFileSync(step.path, 'ready');
+      return null;
+    case 'awaitFile': {
+      // Wait until the Python side has written `path` (it made its change).
+      const deadline = Date.now() + (step.timeout ?? 20_000);
+      while (!existsSync(step.path)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${step.path}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return null;
+    }
+    case 'until':
+      // Wait until `expr` is truthy in the page (e.g. a live update arrived); returns its value.
+      await page.waitForFunction(step.expr, null, { timeout: step.timeout ?? 20_000 });
+      return page.evaluate(step.expr);
     default:
       throw new Error(`unknown step op ${JSON.stringify(step.op)}`);
   }
@@ -186,6 +203,7 @@ async function main() {
       deviceScaleFactor: 1,
       hasTouch: Boolean(plan.touch),
     });
+    if (plan.initScript) await context.addInitScript(plan.initScript); // runs before the page's scripts
     const page = await context.newPage();
     page.on('pageerror', (err) => out.pageErrors.push(String(err)));
     page.on('console', (msg) => {

@@ -22,6 +22,8 @@ export interface ColumnView {
   get(row: number): unknown;
   /** Values as numbers (NaN for nulls and non-numbers). */
   numbers(): Float64Array;
+  /** Raw values for id lookups (endpoints, keys), row order. */
+  ids(): ArrayLike<unknown>;
 }
 
 function isNumericType(t: string): boolean {
@@ -63,6 +65,54 @@ export class ArrowColumn implements ColumnView {
     }
     this.cached = out;
     return out;
+  }
+
+  ids(): ArrayLike<unknown> {
+    return idValues(this.vector);
+  }
+}
+
+/**
+ * A column that live updates can change: one JS value per row (as ArrowColumn.get reads them).
+ * Rows line up with a LiveTable's rows (live.ts), which Graph.row / Graph.edgeRow point into.
+ */
+export class ArrayColumn implements ColumnView {
+  readonly isNumeric: boolean;
+  private cached: Float64Array | null = null;
+
+  constructor(readonly name: string, readonly typeName: string, readonly values: unknown[]) {
+    this.isNumeric = isNumericType(typeName);
+  }
+
+  static from(column: ColumnView, rows: number): ArrayColumn {
+    const values = new Array<unknown>(rows);
+    for (let i = 0; i < rows; i++) values[i] = column.get(i);
+    return new ArrayColumn(column.name, column.typeName, values);
+  }
+
+  get(row: number): unknown {
+    return this.values[row];
+  }
+
+  /** Call after changing `values`. */
+  touch(): void {
+    this.cached = null;
+  }
+
+  numbers(): Float64Array {
+    if (this.cached) return this.cached;
+    const n = this.values.length;
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = this.values[i];
+      out[i] = v === null || v === undefined || v === '' ? NaN : v instanceof Date ? v.getTime() : Number(v);
+    }
+    this.cached = out;
+    return out;
+  }
+
+  ids(): ArrayLike<unknown> {
+    return this.values;
   }
 }
 

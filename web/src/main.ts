@@ -7,6 +7,7 @@ import { Graph, columnsOf, idValues } from './data';
 import { type Json, type Legend, bindingsOf, edgeStyle, nodeStyle, valueText } from './encodings';
 import { Params } from './params';
 import { type Renderer, createCanvasRenderer, createWebGLRenderer } from './render';
+import { type LiveChange, LiveGraph, followDataset } from './live';
 import { Grid } from './spatial';
 import { View } from './view';
 
@@ -29,6 +30,8 @@ interface DebugApi {
   idle(): boolean;
   benchPan(frames: number, dx: number, edges?: 'sample' | 'all' | 'none'): Promise<{ frames: number; meanMs: number; p95Ms: number; maxMs: number; edgesDrawn: number; nodesDrawn: number }>;
   benchFull(repeats: number): { meanMs: number };
+  /** Live updates: frames applied, the last applied version, and why following ended (null while it goes on). */
+  live: { frames: number; version: number; ended: string | null };
 }
 
 declare global {
@@ -59,6 +62,7 @@ const debug: DebugApi = {
   idle: () => false,
   benchPan: async () => ({ frames: 0, meanMs: 0, p95Ms: 0, maxMs: 0, edgesDrawn: 0, nodesDrawn: 0 }),
   benchFull: () => ({ meanMs: 0 }),
+  live: { frames: 0, version: -1, ended: null },
 };
 window.__graphport = debug;
 
@@ -185,6 +189,13 @@ class App {
   private labelPool: HTMLSpanElement[] = [];
   private anim: number | null = null;
   private benchMoving = false;
+  /** Set in build(): what restyle() needs to recompute colours, sizes and the legend. */
+  private nodeEnc: Json = {};
+  private edgeEnc: Json = {};
+  private nodeRows = 0;
+  private edgeRows = 0;
+  private live: LiveGraph | null = null;
+  private restyleQueued = false;
 
   constructor(private readonly params: Params) {}
 
@@ -216,6 +227,98 @@ class App {
     debug.marks.tables = performance.now();
     $('status').textContent = 'Drawing…';
     this.build(meta, edges, nodes);
+    this.follow(id, meta);
+  }
+
+  /**
+   * Live updates: open the dataset's socket; its snapshot and deltas change the Graph (live.ts),
+   * then restyle() recomputes styles and redraws once per animation frame. A dataset that is not
+   * live never gets a delta; a refused or unreachable socket just ends following, quietly.
+   */
+  private follow(id: string, meta: Json): void {
+    if (typeof WebSocket === 'undefined' || !this.params.bool('live', true)) return;
+    const eb = { ...obj(obj(meta.bindings).edge), ...bindingsOf(this.edgeEnc) } as Record<string, string>;
+    const live = new LiveGraph(this.graph, { source: eb.source ?? 'src', destination: eb.destination ?? 'dst' });
+    followDataset(id, live, {
+      onChange: (change, frame) => {
+        debug.live.frames++;
+        debug.live.version = frame.header.version;
+        this.scheduleRestyle(change); // the view stays where the person left it
+      },
+      onClose: (reason) => {
+        debug.live.ended = reason;
+      },
+    });
+    this.live = live;
+  }
+
+  private pendingChange: LiveChange | null = null;
+
+  private scheduleRestyle(change: LiveChange): void {
+    const p = this.pendingChange;
+    this.pendingChange = p
+      ? {
+          snapshot: p.snapshot || change.snapshot,
+          nodesAdded: p.nodesAdded + change.nodesAdded,
+          nodesRemoved: p.nodesRemoved + change.nodesRemoved,
+          nodesUpdated: p.nodesUpdated + change.nodesUpdated,
+          edgesChanged: p.edgesChanged || change.edgesChanged,
+        }
+      : change;
+    if (this.restyleQueued) return;
+    this.restyleQueued = true;
+    requestAnimationFrame(() => {
+      this.restyleQueued = false;
+      this.pendingChange = null;
+      this.restyle();
+    });
+  }
+
+  private selectedKey: unknown = null;
+
+  /** After live changes: styles, legend, buffers, grid and search texts from the current Graph. */
+  private restyle(): void {
+    const g = this.graph;
+    const live = this.live;
+    this.nodeRows = live ? live.nodes.size : this.nodeRows;
+    this.edgeRows = live ? live.edges.size : this.edgeRows;
+    this.applyStyle();
+    this.grid = new Grid(g.x, g.y, g.nodeCount);
+    this.searchTexts = null;
+    // Selection and hover follow their node (indices move when nodes are removed).
+    const sel = this.selectedKey === null ? undefined : g.index.get(this.selectedKey as string | number);
+    this.hovered = -1;
+    $('tooltip').hidden = true;
+    if (this.selected >= 0 || sel !== undefined) this.select(sel ?? -1);
+    debug.nodeCount = g.nodeCount;
+    debug.edgeCount = g.edgeCount;
+    this.setInfo();
+    this.invalidate(false);
+    this.updateLabels();
+  }
+
+  /** Colours, sizes and the legend from the encodings, uploaded to the renderer. */
+  private applyStyle(): void {
+    const g = this.graph;
+    const p = this.params;
+    const style = nodeStyle(g, this.nodeEnc, p.num('pointSize', 1), this.nodeRows);
+    this.sizes = style.sizes;
+    this.colors = style.colors;
+    const edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows).colors;
+    this.renderLegend(style.legend);
+    debug.marks.style = performance.now();
+    this.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
+    this.renderer.setNodes(g.x, g.y, style.colors, style.sizes, g.nodeCount, this.bySize.slice().reverse());
+    debug.marks.upNodes = performance.now();
+    this.renderer.setEdges(g.src, g.dst, edgeColors, g.edgeCount);
+    debug.marks.upEdges = performance.now();
+    this.sampleNodes = Math.max(this.sampleNodes, Math.min(g.nodeCount, 10_000));
+    this.sampleEdges = Math.max(this.sampleEdges, Math.min(g.edgeCount, 10_000));
+  }
+
+  private setInfo(): void {
+    const g = this.graph;
+    $('info').textContent = `${fmt(g.nodeCount)} nodes · ${fmt(g.edgeCount)} edges · ${this.renderer.kind === 'webgl' ? 'WebGL' : 'Canvas2D (no WebGL)'}`;
   }
 
   private build(meta: Json, edges: Table, nodes: Table): void {
@@ -249,9 +352,14 @@ class App {
     debug.edgeCount = g.edgeCount;
 
     // Text for hover (title) and on-canvas labels.
+    // The column is looked up on each call: live updates replace columns (and add new ones).
     const text = (col: string | undefined): ((i: number) => string) | null => {
-      const c = col ? g.nodeColumns.get(col) : undefined;
-      return c ? (i) => { const r = g.nodeRow(i); return r < 0 ? String(g.ids[i]) : valueText(c.get(r)); } : null;
+      if (!col || !g.nodeColumns.get(col)) return null;
+      return (i) => {
+        const c = g.nodeColumns.get(col);
+        const r = g.nodeRow(i);
+        return r < 0 || !c ? String(g.ids[i]) : valueText(c.get(r));
+      };
     };
     const idText = (i: number): string => String(g.ids[i]);
     this.titles = text(nb.node_title) ?? text(nb.node_label) ?? idText;
@@ -263,20 +371,13 @@ class App {
     document.body.style.background = toCss(this.bg);
     document.body.classList.toggle('light', luminance(this.bg) > 0.55);
 
-    const style = nodeStyle(g, nodeEnc, p.num('pointSize', 1), nodes.numRows);
-    this.sizes = style.sizes;
-    this.colors = style.colors;
-    const edgeColors = edgeStyle(g, edgeEnc, style.colors, p.num('edgeOpacity', 0.45), edges.numRows).colors;
-    this.renderLegend(style.legend);
-    debug.marks.style = performance.now();
-
+    this.nodeEnc = nodeEnc;
+    this.edgeEnc = edgeEnc;
+    this.nodeRows = nodes.numRows;
+    this.edgeRows = edges.numRows;
     const renderer = this.renderer;
     this.resize();
-    this.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
-    renderer.setNodes(g.x, g.y, style.colors, style.sizes, g.nodeCount, this.bySize.slice().reverse());
-    debug.marks.upNodes = performance.now();
-    renderer.setEdges(g.src, g.dst, edgeColors, g.edgeCount);
-    debug.marks.upEdges = performance.now();
+    this.applyStyle();
     this.grid = new Grid(g.x, g.y, g.nodeCount);
 
     this.showEdges = true;
@@ -289,7 +390,7 @@ class App {
 
     const info = $('info');
     info.hidden = !p.bool('info', true);
-    info.textContent = `${fmt(g.nodeCount)} nodes · ${fmt(g.edgeCount)} edges · ${renderer.kind === 'webgl' ? 'WebGL' : 'Canvas2D (no WebGL)'}`;
+    this.setInfo();
     $('toolbar').hidden = !p.bool('menu', true);
     $('status').textContent = '';
 
@@ -686,6 +787,7 @@ class App {
 
   private select(i: number): void {
     this.selected = i;
+    this.selectedKey = i >= 0 ? this.graph.ids[i] : null;
     this.neighbours = [];
     if (i >= 0 && this.params.bool('neighborhoodHighlight', true)) {
       const g = this.graph;
