@@ -178,8 +178,10 @@ class LiveFanout:
                 subscribers = list(ds.subscribers)
         if gap:
             with self._lock:
+                asked = ds.id in self._needs  # one request per gap, not one per delta behind it
                 self._needs[ds.id] = max(self._needs.get(ds.id, 0), version)
-            self._send(ds.id, FLUSH_REQUEST, json.dumps({"version": version}).encode())
+            if not asked:
+                self._send(ds.id, FLUSH_REQUEST, json.dumps({"version": version}).encode())
             return
         for wake in waiters:
             wake()
@@ -212,8 +214,7 @@ class LiveFanout:
         for wake in waiters:
             wake()
         with self._lock:
-            if self._needs.get(ds.id, 0) <= ds.version:
-                self._needs.pop(ds.id, None)
+            self._needs.pop(ds.id, None)  # a later gap asks again
         self.resyncs += 1
         for sub in subscribers:
             try:
