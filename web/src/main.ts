@@ -7,7 +7,7 @@ import { Graph, columnsOf, idValues } from './data';
 import { type Json, type Legend, bindingsOf, edgeStyle, nodeStyle, valueText } from './encodings';
 import { Params } from './params';
 import { type Renderer, createCanvasRenderer, createWebGLRenderer } from './render';
-import { type LiveChange, LiveGraph, followDataset } from './live';
+import { LiveGraph, followDataset } from './live';
 import { Grid } from './spatial';
 import { View } from './view';
 
@@ -240,10 +240,10 @@ class App {
     const eb = { ...obj(obj(meta.bindings).edge), ...bindingsOf(this.edgeEnc) } as Record<string, string>;
     const live = new LiveGraph(this.graph, { source: eb.source ?? 'src', destination: eb.destination ?? 'dst' });
     followDataset(id, live, {
-      onChange: (change, frame) => {
+      onChange: (_change, frame) => {
         debug.live.frames++;
         debug.live.version = frame.header.version;
-        this.scheduleRestyle(change); // the view stays where the person left it
+        this.scheduleRestyle(); // the view stays where the person left it
       },
       onClose: (reason) => {
         debug.live.ended = reason;
@@ -252,24 +252,12 @@ class App {
     this.live = live;
   }
 
-  private pendingChange: LiveChange | null = null;
-
-  private scheduleRestyle(change: LiveChange): void {
-    const p = this.pendingChange;
-    this.pendingChange = p
-      ? {
-          snapshot: p.snapshot || change.snapshot,
-          nodesAdded: p.nodesAdded + change.nodesAdded,
-          nodesRemoved: p.nodesRemoved + change.nodesRemoved,
-          nodesUpdated: p.nodesUpdated + change.nodesUpdated,
-          edgesChanged: p.edgesChanged || change.edgesChanged,
-        }
-      : change;
+  /** Deltas arriving within one frame share one restyle and redraw. */
+  private scheduleRestyle(): void {
     if (this.restyleQueued) return;
     this.restyleQueued = true;
     requestAnimationFrame(() => {
       this.restyleQueued = false;
-      this.pendingChange = null;
       this.restyle();
     });
   }
