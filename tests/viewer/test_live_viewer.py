@@ -40,7 +40,9 @@ SPEC: dict[str, Any] = {
                     "encodingType": "color",
                     "attribute": "kind",
                     "variation": "categorical",
-                    "mapping": {"categorical": {"fixed": {"person": "#ff2d55", "org": "#30d158"}, "other": "#ffd60a"}},
+                    "mapping": {
+                        "categorical": {"fixed": {"person": "#ff2d55", "org": "#30d158"}, "other": "#ffd60a"}
+                    },
                 }
             }
         },
@@ -178,7 +180,9 @@ def test_live_updates_wait_for_poll_with_on_poll_request(live_site: LiveSite) ->
         wait_file(ready)
         server.on_poll_request = calls.append
         try:
-            server.live_update(alice, ds, "nodes", pa.table({"id": [70, 71], "kind": ["org", "org"], "title": ["a", "b"]}))
+            server.live_update(
+                alice, ds, "nodes", pa.table({"id": [70, 71], "kind": ["org", "org"], "title": ["a", "b"]})
+            )
             server.live_update(alice, ds, "edges", pa.table({"s": [70, 71], "d": [71, 5]}))
             queued.write_text("queued")
             wait_file(checked)

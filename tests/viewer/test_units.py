@@ -122,3 +122,63 @@ def test_graph_keeps_ids_positions_and_edges_consistent() -> None:
     assert upserted["ids"] == [0, 1, 2, 42] and upserted["x"] == [0.0, 10.0, 2.0, 4.0] and upserted["index"]
     # String ids go through the map; an edge to an unknown id is left out.
     assert strings["edges"] == [["a", "b"], ["b", "b"]]
+
+
+def test_live_frames_keep_rows_aligned_with_columns() -> None:
+    """Snapshot, then deltas that remove, add (without a position), recolour and drop an edge: every node and
+    edge still reads its own row's columns, and the new node sits near its neighbour."""
+    keys = {"nodes": "id", "edges": "eid"}
+    frames = [
+        {
+            "type": "snapshot",
+            "version": 0,
+            "keys": keys,
+            "parts": [
+                {
+                    "table": "edges",
+                    "op": "upsert",
+                    "rows": {"eid": ["e1", "e2"], "s": [1, 2], "d": [2, 3], "w": ["12", "23"]},
+                },
+                {
+                    "table": "nodes",
+                    "op": "upsert",
+                    "rows": {"id": [1, 2, 3], "kind": ["a", "b", "c"], "x": [0, 10, 20], "y": [0, 0, 0]},
+                },
+            ],
+        },
+        {
+            "type": "delta",
+            "version": 1,
+            "base": 0,
+            "keys": keys,
+            "parts": [
+                {"table": "edges", "op": "upsert", "rows": {"eid": ["e3"], "s": [4], "d": [3], "w": ["43"]}},
+                {"table": "nodes", "op": "remove", "rows": {"key": [1]}},
+                {
+                    "table": "nodes",
+                    "op": "upsert",
+                    "rows": {"id": [4], "kind": ["d"], "x": [None], "y": [None]},
+                },
+            ],
+        },
+        {
+            "type": "delta",
+            "version": 2,
+            "base": 1,
+            "keys": keys,
+            "parts": [
+                {"table": "edges", "op": "remove", "rows": {"key": ["e2"]}},
+                {"table": "nodes", "op": "upsert", "rows": {"id": [2], "kind": ["z"], "x": [10], "y": [5]}},
+            ],
+        },
+        {"type": "delta", "version": 9, "base": 7, "keys": keys, "parts": []},  # a gap: not applied
+    ]
+    (state,) = run_units("live", [["liveOps", frames]])
+    assert state["applied"] == [True, True, True, False]
+    assert state["version"] == 2
+    nodes = state["nodes"]
+    assert {k: v["kind"] for k, v in nodes.items()} == {"2": "z", "3": "c", "4": "d"}
+    assert (nodes["2"]["x"], nodes["2"]["y"]) == (10, 5)
+    assert abs(nodes["4"]["x"] - 20) < 1 and abs(nodes["4"]["y"]) < 1, "placed next to node 3"
+    assert state["edges"] == [[4, 3, "43"]], "e1 lost its endpoint, e2 was removed"
+    assert (nodes["3"]["degree"], nodes["4"]["degree"], nodes["2"]["degree"]) == (1, 1, 0)
