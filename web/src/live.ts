@@ -332,7 +332,7 @@ export class LiveGraph {
 }
 
 export interface LiveOptions {
-  /** Called after each applied frame (redraw here). */
+  /** Called after each batch of applied frames, with the last (restyle and redraw here). */
   onChange?: (change: LiveChange, frame: LiveFrame) => void;
   /** Called when the server ends the subscription (revoked, deleted, refused) or it is unavailable. */
   onClose?: (reason: string) => void;
@@ -377,6 +377,41 @@ export function followDataset(datasetId: string, live: LiveGraph, options: LiveO
     ws.binaryType = 'arraybuffer';
     socket = ws;
     let opened = false;
+    let awaitingSnapshot = false;
+    // Frames are applied in batches (everything that arrived before the next task), and onChange
+    // runs right after in the same task: the page never draws a half-applied Graph.
+    const queue: LiveFrame[] = [];
+    let flushTimer = 0;
+    const flush = (sock: WebSocket): void => {
+      flushTimer = 0;
+      let last: [LiveChange, LiveFrame] | null = null;
+      for (const frame of queue.splice(0)) {
+        if (awaitingSnapshot && frame.header.type !== 'snapshot') continue;
+        let change: LiveChange | null = null;
+        try {
+          change = live.apply(frame);
+        } catch (err) {
+          console.warn('graphport live: frame not applied', err); // start again from a snapshot
+        }
+        if (change) {
+          last = [change, frame];
+          continue;
+        }
+        awaitingSnapshot = true; // a gap (or a frame we could not apply): start again from a snapshot
+        try {
+          sock.send(JSON.stringify({ type: 'snapshot' }));
+        } catch {
+          /* closing: the next connection starts with a snapshot anyway */
+        }
+      }
+      if (!last || stopped) return;
+      delay = 500;
+      try {
+        options.onChange?.(last[0], last[1]);
+      } catch (err) {
+        console.warn('graphport live: onChange failed', err);
+      }
+    };
     ws.onopen = () => {
       opened = true;
       refused = 0;
@@ -390,13 +425,10 @@ export function followDataset(datasetId: string, live: LiveGraph, options: LiveO
           return;
         }
         const frame = decodeFrame(event.data as ArrayBuffer);
-        const change = live.apply(frame);
-        if (!change) {
-          ws.send(JSON.stringify({ type: 'snapshot' })); // a gap: start again from a snapshot
-          return;
-        }
-        delay = 500;
-        options.onChange?.(change, frame);
+        if (frame.header.type === 'snapshot') awaitingSnapshot = false;
+        else if (awaitingSnapshot) return; // asked for a snapshot already: deltas before it are moot
+        queue.push(frame);
+        if (!flushTimer) flushTimer = window.setTimeout(() => flush(ws), 0);
       } catch (err) {
         // A frame we cannot read: start again from a snapshot rather than break the page.
         console.warn('graphport live: frame not applied', err);

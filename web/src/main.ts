@@ -195,7 +195,6 @@ class App {
   private nodeRows = 0;
   private edgeRows = 0;
   private live: LiveGraph | null = null;
-  private restyleQueued = false;
 
   constructor(private readonly params: Params) {}
 
@@ -243,23 +242,13 @@ class App {
       onChange: (_change, frame) => {
         debug.live.frames++;
         debug.live.version = frame.header.version;
-        this.scheduleRestyle(); // the view stays where the person left it
+        this.restyle(); // in the same task as the apply; the view stays where the person left it
       },
       onClose: (reason) => {
         debug.live.ended = reason;
       },
     });
     this.live = live;
-  }
-
-  /** Deltas arriving within one frame share one restyle and redraw. */
-  private scheduleRestyle(): void {
-    if (this.restyleQueued) return;
-    this.restyleQueued = true;
-    requestAnimationFrame(() => {
-      this.restyleQueued = false;
-      this.restyle();
-    });
   }
 
   private selectedKey: unknown = null;
