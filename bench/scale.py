@@ -8,8 +8,10 @@ Uses the services named by GRAPHPORT_TEST_PG_URL / GRAPHPORT_TEST_S3_URL / GRAPH
 them at the end. Every server is a real process on 127.0.0.1.
 
 Workloads, over HTTP with one token per thread:
-* plots/s: ``--threads`` threads each create a dataset and upload ``--rows`` edges (the v3 flow the
-  official client uses), round-robin over the processes, for ``--seconds``.
+* plots/s: ``--threads`` threads each create a dataset and upload ``--rows`` edges and a nodes
+  table with positions (the v3 flow the official client uses; positions given, so no layout
+  runs and the figure measures the request path and the stores), round-robin over the
+  processes, for ``--seconds``. Logins happen before the clock starts.
 * live rows/s: one live dataset per process (live writes for one dataset go to one process; see
   docs/deploy.md), ``--threads`` writers upserting batches of ``--rows`` rows to it; a WebSocket
   viewer on *another* process (when there are two) counts the rows that reach it.
@@ -41,8 +43,9 @@ PASSWORD = "bench password"
 SPEC = {
     "name": "bench",
     "edge_encodings": {"bindings": {"source": "src", "destination": "dst", "edge": "eid"}},
-    "node_encodings": {"bindings": {}},
+    "node_encodings": {"bindings": {"node": "id"}},
 }
+NODES = 997  # node ids are 0..996; the nodes table carries positions, so no layout runs
 
 
 def free_port() -> int:
@@ -122,26 +125,33 @@ def token(url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
-def plot(client: httpx.Client, url: str, headers: dict[str, str], body: bytes) -> str:
+def nodes() -> pa.Table:
+    ids = np.arange(NODES, dtype=np.int64)
+    return pa.table({"id": ids, "x": np.cos(ids).astype(np.float64), "y": np.sin(ids).astype(np.float64)})
+
+
+def plot(client: httpx.Client, url: str, headers: dict[str, str], body: bytes, node_body: bytes) -> str:
     r = client.post(f"{url}/api/v2/upload/datasets/", json=SPEC, headers=headers)
     r.raise_for_status()
     ds = str(r.json()["data"]["dataset_id"])
     r = client.post(f"{url}/api/v2/upload/datasets/{ds}/edges/arrow", content=body, headers=headers)
     r.raise_for_status()
+    r = client.post(f"{url}/api/v2/upload/datasets/{ds}/nodes/arrow", content=node_body, headers=headers)
+    r.raise_for_status()
     return ds
 
 
 def plots_per_second(urls: list[str], threads: int, seconds: float, rows: int) -> float:
-    body = ipc(edges(rows))
+    body, node_body = ipc(edges(rows)), ipc(nodes())
     done = [0] * threads
+    tokens = [token(urls[i % len(urls)]) for i in range(threads)]  # logins (argon2) are not timed
     stop = time.monotonic() + seconds
 
     def work(i: int) -> None:
         url = urls[i % len(urls)]
-        headers = token(url)
         with httpx.Client(timeout=120) as client:
             while time.monotonic() < stop:
-                plot(client, url, headers, body)
+                plot(client, url, tokens[i], body, node_body)
                 done[i] += 1
 
     start = time.monotonic()
@@ -158,7 +168,7 @@ def live_rows_per_second(urls: list[str], threads: int, seconds: float, rows: in
     datasets = []
     for url in urls:
         with httpx.Client(timeout=120) as client:
-            datasets.append((url, plot(client, url, token(url), ipc(edges(rows)))))
+            datasets.append((url, plot(client, url, token(url), ipc(edges(rows)), ipc(nodes()))))
     received = [0]
     watching = threading.Event()
     finished = threading.Event()
@@ -185,11 +195,12 @@ def live_rows_per_second(urls: list[str], threads: int, seconds: float, rows: in
     watching.wait(30)
     acked = [0] * threads
     counter = itertools.count()
+    tokens = [token(datasets[i % len(datasets)][0]) for i in range(threads)]
     stop = time.monotonic() + seconds
 
     def writer(i: int) -> None:
         url, ds = datasets[i % len(datasets)]
-        headers = token(url)
+        headers = tokens[i]
         with httpx.Client(timeout=120) as client:
             while time.monotonic() < stop:
                 batch = ipc(edges(rows, offset=(next(counter) % 50) * rows))
