@@ -231,7 +231,7 @@ class App {
 
   /**
    * Live updates: open the dataset's socket; its snapshot and deltas change the Graph (live.ts),
-   * then restyle() recomputes styles and redraws once per animation frame. A dataset that is not
+   * then restyle() recomputes styles and asks for one redraw per batch of frames. A dataset that is not
    * live never gets a delta; a refused or unreachable socket just ends following, quietly.
    */
   private follow(id: string, meta: Json): void {
@@ -259,7 +259,7 @@ class App {
     const live = this.live;
     this.nodeRows = live ? live.nodes.size : this.nodeRows;
     this.edgeRows = live ? live.edges.size : this.edgeRows;
-    this.applyStyle();
+    this.applyStyle(false);
     this.grid = new Grid(g.x, g.y, g.nodeCount);
     this.searchTexts = null;
     // Selection and hover follow their node (indices move when nodes are removed).
@@ -275,7 +275,10 @@ class App {
   }
 
   /** Colours, sizes and the legend from the encodings, uploaded to the renderer. */
-  private applyStyle(): void {
+  private applyStyle(first = true): void {
+    const mark = (name: string): void => {
+      if (first) debug.marks[name] = performance.now(); // the loading stages only, not live restyles
+    };
     const g = this.graph;
     const p = this.params;
     const style = nodeStyle(g, this.nodeEnc, p.num('pointSize', 1), this.nodeRows);
@@ -283,12 +286,12 @@ class App {
     this.colors = style.colors;
     const edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows).colors;
     this.renderLegend(style.legend);
-    debug.marks.style = performance.now();
+    mark('style');
     this.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
     this.renderer.setNodes(g.x, g.y, style.colors, style.sizes, g.nodeCount, this.bySize.slice().reverse());
-    debug.marks.upNodes = performance.now();
+    mark('upNodes');
     this.renderer.setEdges(g.src, g.dst, edgeColors, g.edgeCount);
-    debug.marks.upEdges = performance.now();
+    mark('upEdges');
     this.sampleNodes = Math.max(this.sampleNodes, Math.min(g.nodeCount, 10_000));
     this.sampleEdges = Math.max(this.sampleEdges, Math.min(g.edgeCount, 10_000));
   }
