@@ -10,6 +10,8 @@
 // Gaussian clusters (90% of edges inside a cluster), coloured by a categorical `group` column.
 // Positions are uploaded (node_x/node_y) so the figures measure the viewer, not the server's
 // layout; pass --layout to let the server lay the graph out at plot time instead (slow at 1M).
+// The pages open with live=False: the static figures should not include the live socket's first
+// snapshot (a second copy of the dataset) arriving while the bench pans.
 //
 // Figures:
 //   first frame  = performance.now() when the first full frame has finished drawing (gl.readPixels
@@ -170,7 +172,7 @@ async function main() {
       const page = await context.newPage();
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${server.url}/graph/graph.html?dataset=${server.ids[m]}&showLabels=False`);
+      await page.goto(`${server.url}/graph/graph.html?dataset=${server.ids[m]}&showLabels=False&live=False`);
       await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 180_000 });
       const r = await page.evaluate(async ([n, breakdown]) => {
         const g = window.__graphport;
