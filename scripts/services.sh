@@ -62,6 +62,8 @@ start_postgres() {
   local pid=$!
   echo "$pid" >"$STATE/pg.pid"
   wait_port postgres "$port" "$pid" "$STATE/pg.log"
+  # As root, $! is runuser, which does not pass signals on: record the postmaster's own PID.
+  head -n 1 "$dir/data/postmaster.pid" >"$STATE/pg.pid"
   for _ in $(seq 1 100); do
     "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" && break
     sleep 0.1
