@@ -37,6 +37,7 @@ from ._accounts import Accounts, Principal
 from ._config import ServerConfig
 from ._graphs import GRAPH_DEBOUNCE, GraphBuilder
 from ._ingest import read_arrow, validate_edges, validate_nodes
+from ._pool import graph_executor
 from ._specs import bindings, new_dataset_id, normalize_privacy, not_found, validate_spec
 
 TableKind = str  # "edges" | "nodes"
@@ -57,7 +58,7 @@ class Datasets:
         self._config = config
         # Looked up on every use: set_num_cpus() replaces the process-wide pool.
         self._executor = executor
-        self.graphs = GraphBuilder(db, blobs, executor)
+        self.graphs = GraphBuilder(db, blobs, graph_executor)
 
     # -- access ----------------------------------------------------------------------------------
 

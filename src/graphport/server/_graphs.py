@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, wait
 
 import sqlalchemy as sa
 
@@ -26,7 +26,9 @@ class GraphBuilder:
     def __init__(self, db: Database, blobs: BlobStore, executor: Callable[[], Executor]) -> None:
         self._db = db
         self._blobs = blobs
-        # Looked up on every use: set_num_cpus() replaces the process-wide pool.
+        # Builds get their own pool (looked up on every use: set_num_cpus() replaces it). A build
+        # blocks its thread while a layout process works; on the request pool it made uploads wait
+        # 2-5 s behind the previous datasets' layouts (measured by bench/scale.py).
         self._executor = executor
         self._graph_lock = threading.Lock()
         self._graph_jobs: dict[tuple[str, int], Future[None]] = {}
@@ -52,13 +54,16 @@ class GraphBuilder:
             self._timers.add(timer)
         timer.start()
 
-    def close(self) -> None:
-        """Cancel delayed graph builds (jobs already running finish on the pool)."""
+    def close(self, timeout: float = 60.0) -> None:
+        """Cancel delayed graph builds and wait for running ones, so none of them outlives the
+        stores it writes to (a build left running would use a closed database)."""
         with self._graph_lock:
             self._closed = True
             timers, self._timers = self._timers, set()
+            jobs = list(self._graph_jobs.values())
         for timer in timers:
             timer.cancel()
+        wait(jobs, timeout=timeout)
 
     def future(self, dataset_id: str) -> Future[None]:
         """A future that completes when the graph of the current version is stored (single flight)."""

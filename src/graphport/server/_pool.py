@@ -26,6 +26,7 @@ from ._layout_worker import WorkerPool
 _lock = threading.Lock()
 _num_cpus: int | None = None
 _threads: ThreadPoolExecutor | None = None
+_graph_threads: ThreadPoolExecutor | None = None
 _workers: WorkerPool | None = None
 
 
@@ -38,18 +39,20 @@ def set_num_cpus(n: int) -> None:
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ConfigError(f"set_num_cpus() got {n!r}; expected a positive integer.")
-    global _num_cpus, _threads
+    global _num_cpus, _threads, _graph_threads
     with _lock:
         if n == _num_cpus:
             return
         _num_cpus = n
         pa.set_cpu_count(n)
         old_threads, _threads = _threads, None
+        old_graph_threads, _graph_threads = _graph_threads, None
         if _workers is not None:
             _workers.size = n  # extra idle workers stay until shutdown; no new ones beyond n
     # Work already submitted finishes on the old pool; new work goes to a pool of the new size.
-    if old_threads is not None:
-        old_threads.shutdown(wait=False)
+    for old in (old_threads, old_graph_threads):
+        if old is not None:
+            old.shutdown(wait=False)
 
 
 def get_num_cpus() -> int:
@@ -70,6 +73,16 @@ def cpu_executor() -> Executor:
         if _threads is None:
             _threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="graphport-cpu")
         return _threads
+
+
+def graph_executor() -> Executor:
+    """The shared thread pool for background graph builds (each waits on a layout process)."""
+    global _graph_threads
+    size = get_num_cpus()
+    with _lock:
+        if _graph_threads is None:
+            _graph_threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="graphport-graph")
+        return _graph_threads
 
 
 def layout_workers() -> WorkerPool:
