@@ -131,5 +131,8 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
             answer: tuple[str, Any] = ("ok", compute_layout(num_nodes, src, dst))
         except Exception as exc:  # reported to the parent, which raises it as a ServerError
             answer = ("error", f"{type(exc).__name__}: {exc}")
-        pickle.dump(answer, stdout, protocol=5)
-        stdout.flush()
+        try:
+            pickle.dump(answer, stdout, protocol=5)
+            stdout.flush()
+        except BrokenPipeError:  # the parent went away (shut down or killed): nothing to answer
+            return
