@@ -164,7 +164,7 @@ def main() -> None:
 
         def drain() -> None:
             for i in created:
-                server.datasets.graph_future(i).result()
+                server.datasets.graphs.future(i).result()
             created.clear()
 
         def counted(fn: Callable[[], Any]) -> tuple[Any, int]:
