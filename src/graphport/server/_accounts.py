@@ -138,8 +138,9 @@ class Accounts:
         """The active user with this username, or else this email (case-insensitive)."""
         with self._db.read() as c:
             row = c.execute(
-                sa.select(users.c.id, users.c.username, users.c.is_admin)
-                .where(users.c.is_active, users.c.username == name_or_email)
+                sa.select(users.c.id, users.c.username, users.c.is_admin).where(
+                    users.c.is_active, users.c.username == name_or_email
+                )
             ).first()
             if row is None and "@" in name_or_email:
                 row = c.execute(
@@ -164,9 +165,7 @@ class Accounts:
 
     def login_password(self, username: str, password: str, org_name: str | None = None) -> Login:
         with self._db.read() as c:
-            row = c.execute(
-                sa.select(users).where(users.c.username == username, users.c.is_active)
-            ).first()
+            row = c.execute(sa.select(users).where(users.c.username == username, users.c.is_active)).first()
         stored = row.password_hash if row is not None and row.password_hash else self._dummy_hash
         try:
             self._hasher.verify(stored, password)
@@ -199,7 +198,9 @@ class Accounts:
                 "The personal key is unknown, revoked, or its secret is wrong.", code="invalid_key"
             )
         with self._db.write() as c:
-            c.execute(personal_keys.update().where(personal_keys.c.id == key_id).values(last_used_at=time.time()))
+            c.execute(
+                personal_keys.update().where(personal_keys.c.id == key_id).values(last_used_at=time.time())
+            )
         token = self.tokens.mint(
             user_id=row.user_id, username=row.username, epoch=row.token_epoch, key_id=key_id
         )
@@ -228,7 +229,11 @@ class Accounts:
         if row is None or not row.is_active or row.token_epoch != claims.get("ep") or key_revoked:
             raise AuthError("The token has been revoked; sign in again.", code="token_revoked")
         return Principal(
-            row.id, row.username, row.is_admin, epoch=row.token_epoch, key_id=None if kid is None else str(kid)
+            row.id,
+            row.username,
+            row.is_admin,
+            epoch=row.token_epoch,
+            key_id=None if kid is None else str(kid),
         )
 
     def refresh(self, token: str) -> str:
@@ -236,7 +241,9 @@ class Accounts:
         claims = self.tokens.decode(token)
         principal = self._principal_for_claims(claims)
         with self._db.read() as c:
-            epoch = c.execute(sa.select(users.c.token_epoch).where(users.c.id == principal.user_id)).scalar_one()
+            epoch = c.execute(
+                sa.select(users.c.token_epoch).where(users.c.id == principal.user_id)
+            ).scalar_one()
         return self.tokens.mint(
             user_id=principal.user_id, username=principal.username, epoch=epoch, key_id=claims.get("kid")
         )
@@ -333,7 +340,9 @@ class Accounts:
                 .order_by(organizations.c.slug)
             ).all()
             default = (
-                c.execute(sa.select(organizations.c.slug).where(organizations.c.id == row.default_org_id)).scalar()
+                c.execute(
+                    sa.select(organizations.c.slug).where(organizations.c.id == row.default_org_id)
+                ).scalar()
                 if row.default_org_id is not None
                 else None
             )
@@ -350,8 +359,9 @@ class Accounts:
     def create_key(self, username: str, name: str = "") -> tuple[str, str]:
         """A new personal key for the user: ``(key_id, secret)``. The secret is not kept."""
         if len(name) > 200:
-            raise ValidationError(f"The key label has {len(name)} characters; use at most 200.",
-                                  code="invalid_key_name")
+            raise ValidationError(
+                f"The key label has {len(name)} characters; use at most 200.", code="invalid_key_name"
+            )
         user = self.require_user(username)
         key_id = "gpk" + secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
@@ -371,8 +381,13 @@ class Accounts:
         user = self.require_user(username)
         with self._db.read() as c:
             rows = c.execute(
-                sa.select(personal_keys.c.id, personal_keys.c.name, personal_keys.c.created_at,
-                          personal_keys.c.revoked_at, personal_keys.c.last_used_at)
+                sa.select(
+                    personal_keys.c.id,
+                    personal_keys.c.name,
+                    personal_keys.c.created_at,
+                    personal_keys.c.revoked_at,
+                    personal_keys.c.last_used_at,
+                )
                 .where(personal_keys.c.user_id == user.user_id)
                 .order_by(personal_keys.c.created_at)
             ).all()
@@ -387,7 +402,9 @@ class Accounts:
                 owner = sa.select(users.c.id).where(users.c.username == username).scalar_subquery()
                 query = query.where(personal_keys.c.user_id == owner)
             done = c.execute(query.values(revoked_at=time.time())).rowcount
-            owner_id = c.execute(sa.select(personal_keys.c.user_id).where(personal_keys.c.id == key_id)).scalar()
+            owner_id = c.execute(
+                sa.select(personal_keys.c.user_id).where(personal_keys.c.id == key_id)
+            ).scalar()
         if not done:
             raise NotFoundError(f"There is no active personal key {key_id!r}.", code="key_not_found")
         self._revoked(user_id=owner_id)
@@ -413,7 +430,9 @@ class Accounts:
             row = c.execute(_USER_BY_ID_EMAIL, {"user_id": principal.user_id}).first()
             key_ok = True
         else:
-            row = c.execute(_USER_AND_KEY_EMAIL, {"user_id": principal.user_id, "kid": principal.key_id}).first()
+            row = c.execute(
+                _USER_AND_KEY_EMAIL, {"user_id": principal.user_id, "kid": principal.key_id}
+            ).first()
             key_ok = row is not None and row.key_user_id == principal.user_id and row.revoked_at is None
         if row is None or not row.is_active or row.token_epoch != principal.epoch or not key_ok:
             raise AuthError("The token has been revoked; sign in again.", code="token_revoked")
@@ -501,11 +520,15 @@ class Accounts:
             return None
         with self._db.read() as c:
             org_id = c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).scalar()
-            is_member = org_id is not None and c.execute(
-                sa.select(memberships.c.role).where(
-                    memberships.c.org_id == org_id, memberships.c.user_id == user_id
-                )
-            ).first() is not None
+            is_member = (
+                org_id is not None
+                and c.execute(
+                    sa.select(memberships.c.role).where(
+                        memberships.c.org_id == org_id, memberships.c.user_id == user_id
+                    )
+                ).first()
+                is not None
+            )
         # A non-member is not told whether the organization exists.
         return OrgStatus(slug, is_found=is_member, is_member=is_member)
 
@@ -524,7 +547,9 @@ class Accounts:
 
     def _role(self, c: sa.Connection, org_id: int, user_id: int) -> str | None:
         role = c.execute(
-            sa.select(memberships.c.role).where(memberships.c.org_id == org_id, memberships.c.user_id == user_id)
+            sa.select(memberships.c.role).where(
+                memberships.c.org_id == org_id, memberships.c.user_id == user_id
+            )
         ).scalar()
         return str(role) if role is not None else None
 
@@ -573,9 +598,7 @@ class Accounts:
             org_id, my_role = self._visible_org(c, principal, slug)
             target = self.require_user(username)
             current = self._role(c, org_id, target.user_id)
-        if my_role not in ("owner", "admin") or (
-            my_role == "admin" and "owner" in (role, current)
-        ):
+        if my_role not in ("owner", "admin") or (my_role == "admin" and "owner" in (role, current)):
             raise PermissionDenied(
                 f"Your role in {slug!r} is {my_role}; adding members takes admin, and making or "
                 "changing owners takes owner.",
@@ -632,4 +655,6 @@ class Accounts:
 
     def user_org_ids(self, user_id: int) -> set[int]:
         with self._db.read() as c:
-            return set(c.execute(sa.select(memberships.c.org_id).where(memberships.c.user_id == user_id)).scalars())
+            return set(
+                c.execute(sa.select(memberships.c.org_id).where(memberships.c.user_id == user_id)).scalars()
+            )

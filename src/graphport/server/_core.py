@@ -198,7 +198,12 @@ class Server:
         return self.datasets.create(principal, spec)
 
     def upload_table(
-        self, principal: Principal, dataset_id: str, kind: str, body: bytes, expected_version: int | None = None
+        self,
+        principal: Principal,
+        dataset_id: str,
+        kind: str,
+        body: bytes,
+        expected_version: int | None = None,
     ) -> int:
         """Store one table; with ``expected_version`` a stale writer gets ``ConflictError`` (409)."""
         return self.datasets.upload_table(principal, dataset_id, kind, body, expected_version)

@@ -42,8 +42,10 @@ class LayoutWorker:
             status, value = pickle.load(self.proc.stdout)
         except (OSError, ValueError, EOFError, pickle.UnpicklingError):
             self.terminate()
-            raise ServerError("A layout worker process died; the layout will be retried on the next request.",
-                              code="layout_failed") from None
+            raise ServerError(
+                "A layout worker process died; the layout will be retried on the next request.",
+                code="layout_failed",
+            ) from None
         if status != "ok":
             raise ServerError(f"The layout failed: {value}", code="layout_failed")
         return value

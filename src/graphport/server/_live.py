@@ -33,20 +33,13 @@ over the bus; another process then rebuilds state from the last flush plus the d
 
 from __future__ import annotations
 
-import collections
-import dataclasses
-import json
-import logging
-import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from ..errors import GraphportError, NotFoundError, ValidationError
@@ -55,8 +48,8 @@ from ..storage._models import datasets, files
 from ._access import Action
 from ._accounts import Principal
 from ._datasets import Datasets
-from ._ingest import DERIVED_NODE_COLUMN, read_arrow, to_ipc_file
-from ._live_table import Key, LiveTable, keys_from_python, keys_of, plain
+from ._ingest import DERIVED_NODE_COLUMN, to_ipc_file
+from ._live_table import Key, LiveTable, keys_from_python
 from ._pool import cpu_executor
 from ._specs import bindings as _bindings
 
@@ -64,481 +57,38 @@ if TYPE_CHECKING:
     from ._core import Server
     from ._live_bus import LiveFanout
 
-logger = logging.getLogger("graphport.live")
-
-Kind = Literal["edges", "nodes"]
-KINDS: tuple[Kind, ...] = ("edges", "nodes")
-OpName = Literal["upsert", "remove", "replace", "clear"]
-ArrowInput: TypeAlias = "bytes | bytearray | memoryview | pa.Buffer | pa.Table | pa.RecordBatch"
-#: Called with each message for a subscriber; must not block (transports enqueue and return).
-SendCallback = Callable[["LiveMessage"], None]
-CloseCallback = Callable[[str], None]
-FLUSH_DELAY = 1.0
-#: Polls re-drain the queue this many times before publishing (writes landing meanwhile ride along).
-MAX_DRAINS = 4
-#: How long a granted live right is trusted without asking the database again, in seconds. A
-#: ``share()`` or delete in this process forgets at once; other revocations (org membership, another
-#: process) take effect within this bound. Each check costs ~1-2 ms of database reads, which would
-#: otherwise cap single-row writes and per-publish re-checks.
-ACCESS_TTL = 0.25
-#: Deltas kept per dataset for subscribers that poll for changes (``changes(since=...)``); a
-#: subscriber further behind gets a snapshot.
-HISTORY = 64
-HISTORY_BYTES = 32 * 1024 * 1024  # and at most this much Arrow data per dataset
-
-
-def check_kind(kind: str) -> Kind:
-    if kind not in KINDS:
-        raise ValidationError(
-            f"The live table is {kind!r}; expected 'edges' or 'nodes'.", code="invalid_live_table"
-        )
-    return kind  # type: ignore[return-value]
-
-
-def as_table(data: ArrowInput, what: str) -> pa.Table:
-    """Arrow IPC bytes (file or stream), a pyarrow Table or a RecordBatch, as a Table."""
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pa.RecordBatch):
-        return pa.Table.from_batches([data])
-    if isinstance(data, (bytes, bytearray, memoryview, pa.Buffer)):
-        return read_arrow(data, what)
-    raise ValidationError(
-        f"A live {what} batch must be Arrow IPC bytes or a pyarrow Table, not {type(data).__name__}.",
-        code="invalid_arrow",
-    )
-
-
-# -- messages --------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Part:
-    """One step of a message: ``reset`` (drop every row), ``remove`` (keys) or ``upsert`` (rows)."""
-
-    table: Kind
-    op: Literal["reset", "upsert", "remove"]
-    rows: pa.Table | None = None
-
-
-class LiveMessage:
-    """A snapshot (``base`` None) or a delta from version ``base`` to ``version``.
-
-    Apply the parts in order. A delta whose ``base`` is not the version you hold means you missed
-    one: ask for a snapshot. :meth:`frame` is the wire form (one binary WebSocket frame)::
-
-        4 bytes   big-endian length N of the JSON header
-        N bytes   {"type": "snapshot"|"delta", "dataset", "version", "base", "keys": {...},
-                   "parts": [{"table": "edges"|"nodes", "op": "reset"|"upsert"|"remove", "length": L}]}
-        L bytes   per part: an Arrow IPC stream (upsert: the rows as they now read, all columns;
-                  remove: one column ``key``); nothing for reset
-    """
-
-    def __init__(
-        self,
-        type_: Literal["snapshot", "delta"],
-        dataset_id: str,
-        version: int,
-        base: int | None,
-        parts: list[Part],
-        keys: dict[str, str | None],
-    ) -> None:
-        self.type = type_
-        self.dataset_id = dataset_id
-        self.version = version
-        self.base = base
-        self.parts = parts
-        self.keys = keys
-        self._frame: bytes | None = None
-        self._lock = threading.Lock()
-
-    def __repr__(self) -> str:
-        rows = sum(p.rows.num_rows for p in self.parts if p.rows is not None)
-        return f"<LiveMessage {self.type} {self.dataset_id} v{self.base}->v{self.version} rows={rows}>"
-
-    @property
-    def nbytes(self) -> int:
-        """The size of the Arrow data this message holds."""
-        return sum(int(p.rows.nbytes) for p in self.parts if p.rows is not None)
-
-    def rows(self, table: Kind, op: str = "upsert") -> pa.Table | None:
-        """The rows of the first part for ``table`` and ``op``, if any."""
-        for part in self.parts:
-            if part.table == table and part.op == op:
-                return part.rows
-        return None
-
-    def header(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "dataset": self.dataset_id,
-            "version": self.version,
-            "base": self.base,
-            "keys": self.keys,
-        }
-
-    def frame(self) -> bytes:
-        """The encoded message (made once, shared by every subscriber)."""
-        with self._lock:
-            if self._frame is None:
-                payloads = [_ipc_stream(p.rows) if p.rows is not None else b"" for p in self.parts]
-                header = self.header()
-                header["parts"] = [
-                    {"table": p.table, "op": p.op, "length": len(b)}
-                    for p, b in zip(self.parts, payloads, strict=True)
-                ]
-                raw = json.dumps(header, separators=(",", ":")).encode()
-                self._frame = b"".join([struct.pack(">I", len(raw)), raw, *payloads])
-            return self._frame
-
-
-def _ipc_stream(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
-
-
-def decode_frame(frame: bytes) -> tuple[dict[str, Any], list[tuple[str, str, pa.Table | None]]]:
-    """The header and ``(table, op, rows)`` parts of a :meth:`LiveMessage.frame` (tests, tools)."""
-    (n,) = struct.unpack(">I", frame[:4])
-    header = json.loads(frame[4 : 4 + n])
-    offset = 4 + n
-    parts = []
-    for part in header["parts"]:
-        length = part["length"]
-        rows = pa.ipc.open_stream(frame[offset : offset + length]).read_all() if length else None
-        parts.append((part["table"], part["op"], rows))
-        offset += length
-    return header, parts
-
-
-# -- one dataset -----------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Op:
-    dataset_id: str
-    kind: Kind
-    name: OpName
-    table: pa.Table | None = None
-    keys: list[Key] | None = None
-
-
-class _Changes:
-    """What one poll did to one table: enough to build an O(change) delta.
-
-    Upserted rows are kept as (keys, row numbers) runs, so the delta needs no second lookup; a
-    remove moves rows (swap-remove), so it turns earlier runs into keys looked up at publish time."""
-
-    def __init__(self) -> None:
-        self.reset = False
-        self.moved = False
-        self.runs: list[tuple[list[Key], np.ndarray[Any, Any]]] = []
-        self.keyed: dict[Key, None] = {}
-        self.removed: dict[Key, None] = {}
-
-    def upserted(self, result: tuple[list[Key], np.ndarray[Any, Any]]) -> None:
-        if self.removed:
-            for k in result[0]:
-                self.removed.pop(k, None)
-        self.runs.append(result)
-
-    def materialize(self) -> None:
-        for keys, _ in self.runs:
-            self.keyed.update(dict.fromkeys(keys))
-        self.runs = []
-
-    def deleted(self, keys: list[Key]) -> None:
-        if not keys:
-            return
-        self.moved = True
-        self.materialize()
-        for k in keys:
-            self.keyed.pop(k, None)
-        if not self.reset:
-            self.removed.update(dict.fromkeys(keys))
-
-    def cleared(self) -> None:
-        self.reset = True
-        self.moved = True
-        self.runs = []
-        self.keyed.clear()
-        self.removed.clear()
-
-    def changed_keys(self) -> list[Key]:
-        self.materialize()
-        return list(self.keyed)
-
-    def rows(self, table: LiveTable) -> np.ndarray[Any, Any]:
-        """Row numbers of every changed row, each once."""
-        parts = [rows for _, rows in self.runs]
-        if self.keyed:
-            parts.append(table.rows_of(list(self.keyed)))
-        if not parts:
-            return np.empty(0, dtype=np.int64)
-        if len(parts) == 1:
-            return parts[0]  # one upsert: its keys are unique already
-        return np.unique(np.concatenate(parts))
-
-    def __bool__(self) -> bool:
-        return self.reset or bool(self.runs) or bool(self.keyed) or bool(self.removed)
-
-
-class LiveDataset:
-    """The live state of one dataset: its edge and node tables, version and subscribers."""
-
-    def __init__(
-        self, dataset_id: str, edges: LiveTable, nodes: LiveTable, version: int, edge_bindings: dict[str, Any]
-    ) -> None:
-        self.id = dataset_id
-        self.tables: dict[Kind, LiveTable] = {"edges": edges, "nodes": nodes}
-        self.version = version
-        self.flushed_version = version
-        self.edge_bindings = edge_bindings
-        self.lock = threading.Lock()  # state: tables, version, subscriber list
-        self.changed = threading.Condition(self.lock)  # notified on every publish (and on drop)
-        self.history: collections.deque[LiveMessage] = collections.deque(maxlen=HISTORY)
-        self.waiters: set[Callable[[], None]] = set()  # one-shot wake-ups for async long polls
-        self.flush_lock = threading.Lock()
-        self.subscribers: list[Subscription] = []
-        self.flush_timer: threading.Timer | None = None
-        self.old_keys: list[str] = []  # blobs of the flush before last, deleted on the next flush
-        self.dropped = False
-
-    @property
-    def keys(self) -> dict[str, str | None]:
-        return {kind: t.key for kind, t in self.tables.items()}
-
-    def copy_state(self) -> tuple[dict[Kind, LiveTable], int]:
-        """Detached copies of both tables and the version. Call with ``lock`` held (cheap: memcpy)."""
-        return {kind: t.copy() for kind, t in self.tables.items()}, self.version
-
-    def snapshot_message(self, copies: dict[Kind, LiveTable], version: int) -> LiveMessage:
-        """A snapshot built from :meth:`copy_state` output (no lock needed: O(table) Arrow building)."""
-        parts = [Part(kind, "upsert", copy.to_arrow()) for kind, copy in copies.items()]
-        return LiveMessage("snapshot", self.id, version, None, parts, self.keys)
-
-    def apply(self, ops: list[_Op]) -> dict[Kind, _Changes]:
-        """Apply queued writes in order (``lock`` held). Bad ops are logged and skipped."""
-        changes: dict[Kind, _Changes] = {"edges": _Changes(), "nodes": _Changes()}
-        endpoints: list[pa.Array] = []
-        ends = [self.edge_bindings.get("source"), self.edge_bindings.get("destination")]
-        for op in ops:
-            if op.kind == "edges" and op.table is not None:
-                endpoints.extend(plain(op.table.column(c)) for c in ends if c in op.table.column_names)
-            table = self.tables[op.kind]
-            change = changes[op.kind]
-            try:
-                if op.name == "upsert":
-                    assert op.table is not None
-                    change.upserted(table.upsert(op.table, op.keys))
-                elif op.name == "remove":
-                    change.deleted(table.remove(op.keys or []))
-                elif op.name == "clear":
-                    table.clear()
-                    change.cleared()
-                else:  # replace
-                    assert op.table is not None
-                    table.clear()
-                    change.cleared()
-                    change.upserted(table.upsert(op.table, op.keys))
-            except Exception:  # checked when queued; log rather than lose the rest of the batch
-                logger.exception("live %s %s on dataset %s failed; skipped", op.name, op.kind, op.dataset_id)
-        if endpoints:
-            self._add_missing_nodes(endpoints, changes["nodes"])
-        if changes["nodes"]:
-            self._place_nodes(changes["nodes"])
-        return changes
-
-    def _add_missing_nodes(self, endpoints: list[pa.Array], node_changes: _Changes) -> None:
-        """Endpoints of new or changed edges that are not nodes yet become nodes (placed later).
-        Costs O(endpoints in this poll): unique values in Arrow, then one dict lookup each."""
-        nodes = self.tables["nodes"]
-        if nodes.key is None:
-            return
-        try:
-            values = pc.unique(
-                pa.chunked_array([a.cast(nodes.key_type) for a in endpoints], type=nodes.key_type)
-                .combine_chunks()
-                .drop_null()
-            )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            logger.warning("dataset %s: edge endpoints do not match the node id type", self.id)
-            return
-        dense = nodes.dense
-        if dense is not None:  # integer ids: one vectorised membership test
-            ids = values.to_numpy(zero_copy_only=False)
-            inside = (ids >= 0) & (ids < len(dense))
-            known = np.zeros(len(ids), dtype=bool)
-            known[inside] = dense[ids[inside]] >= 0
-            missing = ids[~known].tolist()
-        else:
-            index = nodes.index
-            missing = [k for k in keys_of(values, nodes.key_type, "endpoint") if k not in index]
-        if missing:
-            new = pa.table({nodes.key: pa.array(missing, type=nodes.key_type)})
-            node_changes.upserted(nodes.upsert(new, missing))
-
-    def _place_nodes(self, node_changes: _Changes) -> None:
-        """Give changed nodes without a position one near their neighbours (or near the centre)."""
-        nodes = self.tables["nodes"]
-        if "x" not in nodes.columns or "y" not in nodes.columns:
-            return
-        xs, ys = nodes.columns["x"], nodes.columns["y"]
-        keys = [k for k in node_changes.changed_keys() if k in nodes.index]
-        rows = np.asarray([nodes.index[k] for k in keys], dtype=np.int64)
-        unplaced = rows[~(xs.valid[rows] & ys.valid[rows])]
-        if not len(unplaced):
-            return
-        rng = np.random.default_rng(len(nodes.index) + self.version)
-        placed = xs.valid[: nodes.size] & ys.valid[: nodes.size]
-        if placed.any():
-            cx, cy = (
-                float(xs.values[: nodes.size][placed].mean()),
-                float(ys.values[: nodes.size][placed].mean()),
-            )
-            spread = float(np.std(xs.values[: nodes.size][placed])) or 1.0
-        else:
-            cx, cy, spread = 0.0, 0.0, 1.0
-        neighbours = self._neighbour_positions({nodes.row_keys[r] for r in unplaced.tolist()})
-        for r in unplaced.tolist():
-            near = neighbours.get(nodes.row_keys[r])
-            if near:
-                x, y = np.mean(near, axis=0)
-                jitter = spread * 0.05
-            else:
-                x, y = cx, cy
-                jitter = spread * 0.5
-            xs.values[r] = x + rng.normal(0, jitter)
-            ys.values[r] = y + rng.normal(0, jitter)
-            xs.valid[r] = ys.valid[r] = True
-
-    def _neighbour_positions(self, wanted: set[Key]) -> dict[Key, list[tuple[float, float]]]:
-        edges, nodes = self.tables["edges"], self.tables["nodes"]
-        src, dst = self.edge_bindings.get("source"), self.edge_bindings.get("destination")
-        out: dict[Key, list[tuple[float, float]]] = {}
-        if src not in edges.columns or dst not in edges.columns or edges.size == 0:
-            return out
-        s = edges.columns[src].values[: edges.size]
-        d = edges.columns[dst].values[: edges.size]
-        xs, ys = nodes.columns["x"], nodes.columns["y"]
-        # Only the edges touching a new node are visited (O(edges) scan in numpy, not Python).
-        wanted_array = np.asarray(list(wanted), dtype=s.dtype if s.dtype != object else object)
-        touching = np.flatnonzero(np.isin(s, wanted_array) | np.isin(d, wanted_array))
-        for i in touching.tolist():
-            a, b = s[i], d[i]
-            for me, other in ((a, b), (b, a)):
-                if me in wanted:
-                    r = nodes.index.get(other)
-                    if r is not None and xs.valid[r] and ys.valid[r]:
-                        out.setdefault(me, []).append((float(xs.values[r]), float(ys.values[r])))
-        return out
-
-    def delta(self, changes: dict[Kind, _Changes], base: int) -> LiveMessage:
-        """The message for one poll's changes: O(rows changed), never O(table) (except a reset)."""
-        parts: list[Part] = []
-        for kind in KINDS:
-            change, table = changes[kind], self.tables[kind]
-            if change.reset:
-                parts.append(Part(kind, "reset"))
-            if change.removed:
-                parts.append(
-                    Part(
-                        kind, "remove", pa.table({"key": pa.array(list(change.removed), type=table.key_type)})
-                    )
-                )
-            rows = change.rows(table)
-            if len(rows):
-                parts.append(Part(kind, "upsert", table.rows_at(rows)))
-        return LiveMessage("delta", self.id, self.version, base, parts, self.keys)
-
-
-# -- subscriptions ---------------------------------------------------------------------------------
-
-
-class Subscription:
-    """One subscriber of one dataset: a snapshot first, then every delta in version order.
-
-    ``send`` is called under this subscription's lock (so messages stay in order even when a poll
-    thread and a snapshot request race) and must not block. :meth:`close` stops delivery.
-    """
-
-    def __init__(
-        self,
-        hub: LiveHub,
-        dataset: LiveDataset,
-        principal: Principal | None,
-        send: SendCallback,
-        on_close: CloseCallback | None,
-    ) -> None:
-        self._hub = hub
-        self.dataset = dataset
-        self.principal = principal
-        self._send = send
-        self._on_close = on_close
-        self._lock = threading.Lock()
-        self.version = -1  # the last version sent; deltas at or below it are skipped
-        self.closed = False
-        self._ready = False
-        self._buffer: list[LiveMessage] = []
-
-    @property
-    def dataset_id(self) -> str:
-        return self.dataset.id
-
-    def deliver(self, message: LiveMessage) -> None:
-        with self._lock:
-            if not self._ready:
-                self._buffer.append(message)  # a snapshot is being built; it goes first
-                return
-            self._deliver_locked(message)
-
-    def _deliver_locked(self, message: LiveMessage) -> None:
-        if self.closed or message.version <= self.version:
-            return  # already contained in the snapshot this subscriber got
-        self.version = message.version
-        self._send(message)
-
-    def _begin_snapshot(self) -> tuple[dict[Kind, LiveTable], int]:
-        """Call with the dataset lock held: deltas published from now on wait behind the snapshot."""
-        with self._lock:
-            self._ready = False
-        return self.dataset.copy_state()
-
-    def _finish_snapshot(self, copies: dict[Kind, LiveTable], version: int) -> None:
-        message = self.dataset.snapshot_message(copies, version)
-        with self._lock:
-            if self.closed:
-                return
-            self.version = version
-            self._send(message)
-            buffered, self._buffer = self._buffer, []
-            self._ready = True
-            for later in buffered:
-                self._deliver_locked(later)
-
-    def snapshot(self) -> None:
-        """Send a fresh snapshot (when the subscriber saw a gap, or asks again)."""
-        with self.dataset.lock:
-            copies, version = self._begin_snapshot()
-        self._finish_snapshot(copies, version)
-
-    def close(self, reason: str = "closed") -> None:
-        """Stop delivery (idempotent). ``on_close`` is told why unless the subscriber asked."""
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-        self._hub._unsubscribe(self)
-        if self._on_close is not None and reason != "closed":
-            try:
-                self._on_close(reason)
-            except Exception:
-                logger.exception("live subscription close callback failed")
-
-
-# -- the hub ---------------------------------------------------------------------------------------
+from ._live_dataset import LiveDataset, Subscription, _Changes, _merge, _Op
+from ._live_messages import (
+    ACCESS_TTL,
+    FLUSH_DELAY,
+    HISTORY_BYTES,
+    KINDS,
+    MAX_DRAINS,
+    ArrowInput,
+    CloseCallback,
+    Kind,
+    LiveMessage,
+    OpName,
+    Part,
+    SendCallback,
+    as_table,
+    check_kind,
+    decode_frame,
+    logger,
+)
+
+__all__ = [
+    "ArrowInput",
+    "CloseCallback",
+    "LiveAwareDatasets",
+    "LiveDataset",
+    "LiveHub",
+    "LiveMessage",
+    "Part",
+    "SendCallback",
+    "Subscription",
+    "decode_frame",
+]
 
 
 class LiveHub:
@@ -1042,24 +592,6 @@ class LiveHub:
             self.fanout.close()
 
 
-def _merge(earlier: dict[Kind, _Changes], later: dict[Kind, _Changes]) -> dict[Kind, _Changes]:
-    for kind in KINDS:
-        a, b = earlier[kind], later[kind]
-        if b.reset:
-            a.cleared()
-        elif b.moved:  # rows moved after a's runs were recorded
-            a.materialize()
-            a.deleted(list(b.removed))
-            a.moved = True
-        if a.removed:
-            for keys in [list(b.keyed), *(k for k, _ in b.runs)]:
-                for k in keys:
-                    a.removed.pop(k, None)
-        a.keyed.update(b.keyed)
-        a.runs.extend(b.runs)
-    return earlier
-
-
 class LiveAwareDatasets(Datasets):
     """:class:`Datasets` whose stored-table reads see live changes, and whose deletes and uploads
     drop live state. (A subclass, so the dataset module stays unaware of live tables.)"""
@@ -1083,7 +615,12 @@ class LiveAwareDatasets(Datasets):
         return result
 
     def upload_table(
-        self, principal: Principal, dataset_id: str, kind: str, body: bytes, expected_version: int | None = None
+        self,
+        principal: Principal,
+        dataset_id: str,
+        kind: str,
+        body: bytes,
+        expected_version: int | None = None,
     ) -> int:
         rows = super().upload_table(principal, dataset_id, kind, body, expected_version)  # type: ignore[arg-type]
         if self.live is not None:

@@ -144,7 +144,7 @@ class LiveFanout:
     # -- applying remote deltas --------------------------------------------------------------------
 
     def _apply_remote(self, ds: LiveDataset, frame: bytes) -> None:
-        from ._live import HISTORY_BYTES, LiveMessage, Part, decode_frame
+        from ._live_messages import HISTORY_BYTES, LiveMessage, Part, decode_frame
 
         header, parts = decode_frame(frame)
         version, base = int(header["version"]), header["base"]
