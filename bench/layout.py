@@ -74,7 +74,11 @@ def main() -> None:
         build_graph(edges.slice(0, 100), None, BINDINGS, {})  # warm the worker pool
         t_gp = timed(lambda e=edges: build_graph(e, None, BINDINGS, {}))
         g = igraph_graph(edges)
-        fr = timed(lambda g=g: g.layout_fruchterman_reingold()) if edges.num_rows <= args.fr_max else float("nan")
+        fr = (
+            timed(lambda g=g: g.layout_fruchterman_reingold())
+            if edges.num_rows <= args.fr_max
+            else float("nan")
+        )
         drl = timed(lambda g=g: g.layout_drl()) if edges.num_rows <= args.drl_max else float("nan")
         ratio = t_gp / fr if fr == fr else float("nan")
         print(

@@ -42,7 +42,9 @@ def test_every_serve_option_is_documented() -> None:
     options = set(re.findall(r"(--[a-z][a-z-]+)", help_text)) - {"--help"}
     text = (ROOT / "docs" / "config.md").read_text() + (ROOT / "docs" / "cli.md").read_text()
     missing = sorted(o for o in options if f"`{o}`" not in text)
-    assert not missing, f"document these `graphport serve` options in docs/config.md or docs/cli.md: {missing}"
+    assert not missing, (
+        f"document these `graphport serve` options in docs/config.md or docs/cli.md: {missing}"
+    )
 
 
 def test_version_matches_changelog() -> None:
@@ -59,4 +61,6 @@ def test_cli_reference_is_current() -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert (ROOT / "docs" / "cli.md").read_text() == module.render(), "run: .venv/bin/python scripts/cli_docs.py"
+    assert (ROOT / "docs" / "cli.md").read_text() == module.render(), (
+        "run: .venv/bin/python scripts/cli_docs.py"
+    )

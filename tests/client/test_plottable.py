@@ -73,7 +73,12 @@ def test_dataset_json_follows_the_wire_spec(g: graphport.Client) -> None:
         "node_title": "Full Name",
     }
     # unlike the reference client, the edge id binding is sent: live edge updates upsert by it
-    assert body["edge_encodings"]["bindings"] == {"source": "s", "destination": "d", "edge_weight": "w", "edge": "w"}
+    assert body["edge_encodings"]["bindings"] == {
+        "source": "s",
+        "destination": "d",
+        "edge_weight": "w",
+        "edge": "w",
+    }
     color = body["node_encodings"]["complex"]["default"]["pointColorEncoding"]
     assert color == {
         "graphType": "point",

@@ -345,6 +345,10 @@ def test_files_mode_cache_across_users(live: LiveServer, alice: str, bob: str) -
 def test_openapi_and_healthz(live: LiveServer) -> None:
     spec = httpx.get(f"{live.url}/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v2/datasets/{dataset_id}", "/api/v2/datasets/{dataset_id}/{kind}.arrow", "/api/v2/plot"):
+    for path in (
+        "/api/v2/datasets/{dataset_id}",
+        "/api/v2/datasets/{dataset_id}/{kind}.arrow",
+        "/api/v2/plot",
+    ):
         assert path in spec["paths"], sorted(spec["paths"])
     assert httpx.get(f"{live.url}/healthz").json()["ok"] is True

@@ -60,8 +60,15 @@ def register(cli: click.Group) -> None:
     @click.option("--admin/--no-admin", default=None, help="Make NAME a site admin, or not.")
     @click.option("--default-org", help="The org NAME's datasets go to when no org is named; '' clears.")
     @store_options
-    def user_set(name: str, email: str | None, admin: bool | None, default_org: str | None, data: Path,
-                 db: str | None, blobs: str | None) -> None:
+    def user_set(
+        name: str,
+        email: str | None,
+        admin: bool | None,
+        default_org: str | None,
+        data: Path,
+        db: str | None,
+        blobs: str | None,
+    ) -> None:
         """Change user NAME's email, site-admin flag or default organization."""
         changes: dict[str, object] = {}
         if email is not None:
@@ -149,7 +156,11 @@ def register(cli: click.Group) -> None:
         with open_server(data, db, blobs) as server:
             for row in server.accounts.list_keys(name):
                 state = "revoked" if row["revoked_at"] else "active"
-                used = time.strftime("%Y-%m-%d %H:%M", time.gmtime(row["last_used_at"])) if row["last_used_at"] else "never used"
+                used = (
+                    time.strftime("%Y-%m-%d %H:%M", time.gmtime(row["last_used_at"]))
+                    if row["last_used_at"]
+                    else "never used"
+                )
                 click.echo(f"{row['id']}\t{state}\t{used}\t{row['name']}")
 
     @key.command("revoke")

@@ -135,8 +135,12 @@ def endpoint(
         except GraphportError as exc:
             return error_response(request, exc, v3)
         except Exception:
-            logger.exception("unhandled error in %s %s (request id %s)", request.method,
-                             request.url.path, request_id(request))
+            logger.exception(
+                "unhandled error in %s %s (request id %s)",
+                request.method,
+                request.url.path,
+                request_id(request),
+            )
             failure = ServerError(
                 "The server failed while handling this request; it has been logged with the request id.",
             )
@@ -199,7 +203,9 @@ class RequestIdAndSlashes:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
+        rid = (
+            incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
+        )
         scope = dict(scope)
         scope["graphport.request_id"] = rid
         path: str = scope["path"]

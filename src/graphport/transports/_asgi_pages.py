@@ -81,7 +81,8 @@ async def viewer(ctx: Context, request: Request, principal: Principal | None) ->
         raise ServerError(
             "The viewer bundle is missing from this installation; build it with `make install` "
             "(needs Node 20 and npm) or install a graphport wheel.",
-            code="viewer_not_built", status=503,
+            code="viewer_not_built",
+            status=503,
         )
     return FileResponse(page, media_type="text/html", headers=VIEWER_HEADERS)
 

@@ -111,7 +111,7 @@ async def upload_table(ctx: Context, request: Request, principal: Principal | No
             expected = int(raw.removeprefix("W/").strip('"'))
         except ValueError:
             raise ValidationError(
-                f"If-Match is {raw!r}; expected the dataset version as a number, e.g. If-Match: \"3\".",
+                f'If-Match is {raw!r}; expected the dataset version as a number, e.g. If-Match: "3".',
                 code="invalid_if_match",
             ) from None
     rows = await ctx.run(

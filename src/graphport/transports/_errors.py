@@ -40,5 +40,9 @@ def v3_shape(route: str, exc: GraphportError) -> dict[str, Any]:
     if route in ("switch", "sso"):
         return {"status": "Failed" if route == "switch" else "ERR", "message": message, "data": []}
     if route == "upload_file":
-        return {"is_valid": False, "is_uploaded": False, "errors": [message] + [e.get("message", "") for e in exc.errors]}
+        return {
+            "is_valid": False,
+            "is_uploaded": False,
+            "errors": [message] + [e.get("message", "") for e in exc.errors],
+        }
     return {"success": False, "message": message}

@@ -55,7 +55,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         err = GraphportError(
             f"There is no route {request.method} {request.url.path}; see /openapi.json for the API.",
-            code="route_not_found", status=404,
+            code="route_not_found",
+            status=404,
         )
     elif exc.status_code == 405:
         err = GraphportError(
