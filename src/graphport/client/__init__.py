@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from ._async import AsyncClient
 from ._client import Client, client
+from ._dataset import Dataset
 from ._default import bind, default_client, edges, nodes, privacy, register, set_client_for
-from ._plottable import AsyncPlottable, Dataset, Plottable
+from ._plottable import AsyncPlottable, Plottable
 from ._session import ClientSession, PrivacySettings
 
 __all__ = [

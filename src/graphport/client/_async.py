@@ -15,8 +15,9 @@ import httpx
 
 from ..errors import ConfigError
 from ._client import _ClientBase
+from ._dataset import Dataset
 from ._errors import transport_error
-from ._plottable import AsyncPlottable, Dataset
+from ._plottable import AsyncPlottable
 from ._protocol import (
     Call,
     Flow,

@@ -13,7 +13,8 @@ from typing import Any, Generic, Self, TypeVar
 import httpx
 
 from ..errors import ConfigError
-from ._plottable import AsyncPlottable, Dataset, Plottable, _PlottableBase
+from ._dataset import Dataset
+from ._plottable import AsyncPlottable, Plottable, _PlottableBase
 from ._protocol import describe_flow, plot_flow, register_flow, switch_flow, viz_url
 from ._session import ClientSession, Credentials, PrivacySettings, Token, mask
 from ._transport import SyncTransport
