@@ -221,7 +221,7 @@ def placeholders(world: World, case: Case, mode: str) -> dict[str, str]:
         "fresh": world.fresh(),
     }
     if "{file_id}" in case.path:
-        ids["file_id"] = server.datasets.create_file(world.principals["owner"], {"name": "f"})
+        ids["file_id"] = server.datasets.files.create(world.principals["owner"], {"name": "f"})
     if "{key_id}" in case.path:
         ids["key_id"] = server.create_key("alice", "matrix")[0]
     if "{org}" in case.path:

@@ -35,6 +35,7 @@ from ._access import (
 )
 from ._accounts import Accounts, Principal
 from ._config import ServerConfig
+from ._files import Files
 from ._graphs import GRAPH_DEBOUNCE, GraphBuilder
 from ._ingest import read_arrow, validate_edges, validate_nodes
 from ._pool import graph_executor
@@ -58,6 +59,7 @@ class Datasets:
         self._config = config
         # Looked up on every use: set_num_cpus() replaces the process-wide pool.
         self._executor = executor
+        self.files = Files(db, blobs, executor)
         self.graphs = GraphBuilder(db, blobs, graph_executor)
 
     # -- access ----------------------------------------------------------------------------------
@@ -183,7 +185,7 @@ class Datasets:
         edge_files, node_files = spec.get("edge_files"), spec.get("node_files")
         values: dict[str, Any] = {}
         if edge_files:
-            values = self._tables_from_files(principal, spec, edge_files, node_files or [])
+            values = self.files.tables_for(spec, edge_files, node_files or [])
         privacy = normalize_privacy({}, self._config.default_privacy)
         with self._db.write() as c:
             c.execute(
@@ -213,32 +215,6 @@ class Datasets:
         if edge_files:
             self.graphs.schedule(dataset_id)
         return dataset_id
-
-    def _tables_from_files(
-        self, principal: Principal, spec: Mapping[str, Any], edge_files: list[str], node_files: list[str]
-    ) -> dict[str, Any]:
-        if len(edge_files) != 1 or len(node_files) > 1:
-            raise ValidationError(
-                "A dataset takes exactly one edge file and at most one node file.", code="invalid_dataset"
-            )
-        values: dict[str, Any] = {}
-        for kind, file_id in (("edges", edge_files[0]), ("nodes", node_files[0] if node_files else None)):
-            if file_id is None:
-                continue
-            with self._db.read() as c:
-                row = c.execute(sa.select(files).where(files.c.id == file_id)).first()
-            if row is None or row.blob_key is None:
-                raise ValidationError(
-                    f"The {kind} file {file_id!r} does not exist or was never uploaded; upload it "
-                    "first with POST /api/v2/upload/files/{file_id}.",
-                    code="file_not_found",
-                )
-            table = self._executor().submit(read_arrow, self._blobs.get(row.blob_key), kind).result()
-            check = validate_edges if kind == "edges" else validate_nodes
-            check(table, bindings(spec, "edge" if kind == "edges" else "node"))
-            values[f"{kind}_key"] = row.blob_key
-            values[f"{kind}_rows"] = table.num_rows
-        return values
 
     def upload_table(
         self,
@@ -362,54 +338,6 @@ class Datasets:
             self._notify(c, principal, dataset_id, settings)
         self.graphs.schedule(dataset_id)
         return dataset_id
-
-    # -- files mode ------------------------------------------------------------------------------
-
-    def create_file(self, principal: Principal, body: Mapping[str, Any]) -> str:
-        file_type = body.get("file_type", "arrow")
-        if file_type != "arrow":
-            raise ValidationError(
-                f"file_type is {file_type!r}; only 'arrow' is supported.", code="invalid_file"
-            )
-        file_id = new_dataset_id()
-        with self._db.write() as c:
-            c.execute(
-                files.insert().values(
-                    id=file_id,
-                    owner_id=principal.user_id,
-                    name=str(body.get("name") or ""),
-                    file_type="arrow",
-                    blob_key=None,
-                    rows=0,
-                    created_at=time.time(),
-                )
-            )
-        return file_id
-
-    def upload_file(self, principal: Principal, file_id: str, body: bytes, *, erase: bool) -> int:
-        with self._db.read() as c:
-            row = c.execute(sa.select(files).where(files.c.id == file_id)).first()
-        if row is None or row.owner_id != principal.user_id:
-            raise NotFoundError(f"There is no file {file_id!r}, or it is not yours.", code="file_not_found")
-        if row.blob_key is not None:
-            raise ConflictError(
-                f"The file {file_id!r} was already uploaded; files are immutable.", code="file_exists"
-            )
-
-        def ingest() -> tuple[str, int]:
-            table = read_arrow(body, "file")
-            return self._blobs.put(body), table.num_rows
-
-        try:
-            key, num_rows = self._executor().submit(ingest).result()
-        except ValidationError:
-            if erase:
-                with self._db.write() as c:
-                    c.execute(files.delete().where(files.c.id == file_id))
-            raise
-        with self._db.write() as c:
-            c.execute(files.update().where(files.c.id == file_id).values(blob_key=key, rows=num_rows))
-        return num_rows
 
     # -- sharing ---------------------------------------------------------------------------------
 

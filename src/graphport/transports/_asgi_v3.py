@@ -123,7 +123,7 @@ async def upload_table(ctx: Context, request: Request, principal: Principal | No
 async def create_file(ctx: Context, request: Request, principal: Principal | None) -> Response:
     assert principal is not None
     body = await read_json(ctx, request)
-    file_id = await ctx.run(ctx.server.datasets.create_file, principal, body)
+    file_id = await ctx.run(ctx.server.datasets.files.create, principal, body)
     return JSONResponse({"file_id": file_id})
 
 
@@ -132,7 +132,7 @@ async def upload_file(ctx: Context, request: Request, principal: Principal | Non
     erase = request.query_params.get("erase", "true").lower() != "false"
     body = await read_body(ctx, request)
     rows = await ctx.run(
-        ctx.server.datasets.upload_file, principal, request.path_params["file_id"], body, erase=erase
+        ctx.server.datasets.files.upload, principal, request.path_params["file_id"], body, erase=erase
     )
     return JSONResponse({"is_valid": True, "is_uploaded": True, "errors": [], "rows": rows})
 
