@@ -79,6 +79,8 @@ datasets = sa.Table(
     sa.Column("graph_key", sa.String(100), nullable=True),
     sa.Column("graph_version", sa.Integer, nullable=False, default=-1),
     sa.Column("graph_nodes_rows", sa.BigInteger, nullable=False, default=0),
+    # Why the graph could not be built (status 'failed'); migration 0003.
+    sa.Column("graph_error", sa.Text, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
