@@ -18,6 +18,10 @@ exists the invitation is bound to that user's id at once; otherwise it stays pen
 when a user with that email or username appears (``bind_pending_invites``). A bound invitation
 follows the user, not the name: changing a user's email later neither moves nor loses it.
 
+A sharer who is not the owner cannot grant themselves more through an invitation than the
+invitation they already hold (:func:`check_self_invites`): an org member with edit rights who
+invited themselves would keep the dataset after leaving the org (issue #10 F11).
+
 Every route asks :func:`allowed` (through ``Datasets.require``), never its own check.
 """
 
@@ -29,6 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..errors import PermissionDenied
 from ..storage._models import dataset_invites, datasets, memberships, users
 from ._accounts import Accounts, Principal
 
@@ -182,3 +187,27 @@ def bind_pending_invites(c: sa.Connection, user_id: int, username: str, email: s
             .values(user_id=user_id)
         ).rowcount
     return bound
+
+
+def check_self_invites(
+    c: sa.Connection, principal: Principal, dataset_id: str, invited: list[tuple[str, int]]
+) -> None:
+    """Refuse a share call in which a sharer other than the owner invites themselves with more
+    than the invitation they already hold (PermissionDenied ``self_invite``, 403).
+
+    An editor's rights may come from an org (``mode_action`` 20); an invitation to themselves
+    would outlive their membership. Call inside the share's write, after the access check."""
+    facts = load_facts(c, dataset_id)
+    if facts is None or facts.owner_id == principal.user_id:
+        return
+    caller = load_caller(c, principal)
+    held = invited_action(caller, facts)
+    for who, action in invited:
+        pending = Invite(who.lower(), None, action)
+        names_me = invitee_matches(pending, caller) or resolve_invitee(c, who) == principal.user_id
+        if names_me and action > held:
+            raise PermissionDenied(
+                f"You cannot invite yourself ({who!r}) with action {action}: your invitation to "
+                f"this dataset gives {held or 'nothing'}, and only the owner may give you more.",
+                code="self_invite",
+            )

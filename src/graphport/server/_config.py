@@ -42,6 +42,13 @@ class ServerConfig:
         argon2_time_cost, argon2_memory_kib: the cost of hashing new passwords (argon2id;
             defaults are argon2-cffi's recommended profile). Lower them only for tests: a cheap
             hash makes stolen password hashes cheap to crack. Existing hashes keep their cost.
+        login_failures_per_user: failed sign-ins allowed per username within
+            ``login_failure_window`` seconds; past it, sign-ins for that name get 429 until the
+            oldest failure leaves the window (0 disables).
+        login_failures_per_address: the same, per client address (0 disables).
+        login_failure_window: the sliding window of the two limits above, in seconds.
+        max_concurrent_password_hashes: password hashes computed at once (each holds
+            ``argon2_memory_kib`` of memory); more wait up to 10 s, then get 503 ``login_busy``.
     """
 
     data: Path | None = None
@@ -55,6 +62,10 @@ class ServerConfig:
     public_url: str | None = None
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    login_failures_per_user: int = 10
+    login_failures_per_address: int = 50
+    login_failure_window: float = 300.0
+    max_concurrent_password_hashes: int = 4
 
     def __post_init__(self) -> None:
         if self.default_privacy not in PRIVACY_MODES:
@@ -70,6 +81,11 @@ class ServerConfig:
             raise ConfigError(
                 f"argon2_time_cost is {self.argon2_time_cost} and argon2_memory_kib is "
                 f"{self.argon2_memory_kib}; expected at least 1 and 64."
+            )
+        if self.max_concurrent_password_hashes < 1 or self.login_failure_window <= 0:
+            raise ConfigError(
+                f"max_concurrent_password_hashes is {self.max_concurrent_password_hashes} and "
+                f"login_failure_window is {self.login_failure_window}; both must be positive."
             )
         if self.token_ttl <= 0:
             raise ConfigError(f"token_ttl is {self.token_ttl}; it must be a positive number of seconds.")

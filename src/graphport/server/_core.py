@@ -25,7 +25,7 @@ from ._config import ServerConfig
 from ._live import ArrowInput, CloseCallback, LiveAwareDatasets, LiveHub, SendCallback, Subscription
 from ._live_bus import REVOCATIONS, LiveFanout
 from ._pool import cpu_executor
-from ._tokens import TokenIssuer
+from ._tokens import TokenIssuer, deployment_id
 
 PollCallback = Callable[["Server"], None]
 
@@ -57,7 +57,7 @@ class Server:
     Example::
 
         server = Server(data="./graphport-data")
-        server.create_user("alice", "pw")
+        server.create_user("alice", "a long passphrase")
     """
 
     def __init__(
@@ -84,8 +84,9 @@ class Server:
         self.db = Database(config.db or sqlite_url(self.data / "graphport.db"))
         self.db.upgrade()
         self.blobs = open_blob_store(config.blobs or str(self.data / "blobs"))
-        self.tokens = TokenIssuer(_load_secret(config, self.data), config.token_ttl)
-        self.accounts = Accounts(self.db, self.tokens, password_hasher(config))
+        # Tokens are bound to this deployment (one id in the shared database; issue #10 F10).
+        self.tokens = TokenIssuer(_load_secret(config, self.data), config.token_ttl, deployment_id(self.db))
+        self.accounts = Accounts(self.db, self.tokens, password_hasher(config), config)
         self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor)
         self.live = LiveHub(self, self.datasets, self.db, self.blobs, None, on_poll_request)
         self.datasets.live = self.live
@@ -166,9 +167,13 @@ class Server:
         """A new personal key ``(key_id, secret)``; the secret is shown only here."""
         return self.accounts.create_key(username, name)
 
-    def login(self, username: str, password: str, org_name: str | None = None) -> Login:
+    def login(
+        self, username: str, password: str, org_name: str | None = None, *, address: str | None = None
+    ) -> Login:
+        """Sign in with a password. ``address`` (the client's) is throttled with the username;
+        ``org_name`` of the wrong type is a ValidationError naming the field."""
         self.count("login")
-        return self.accounts.login_password(username, password, org_name)
+        return self.accounts.login_password(username, password, org_name, address=address)
 
     def login_key(self, key_id: str, secret: str, org_name: str | None = None) -> Login:
         self.count("key_login")

@@ -23,6 +23,21 @@ if TYPE_CHECKING:
 
 ROLES = ("owner", "admin", "member")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+# Personal organizations are "~<username>": '~' is outside _SLUG, so no org anyone creates can
+# take a personal slug, and usernames are unique, so personal slugs are too.
+PERSONAL_PREFIX = "~"
+
+
+def personal_slug(username: str) -> str:
+    return PERSONAL_PREFIX + username
+
+
+def _personal_refused(slug: str) -> ConflictError:
+    return ConflictError(
+        f"{slug!r} is a personal organization: it has its owner as its only member, so datasets "
+        "shared with it in organization mode stay private. Use (or create) another organization.",
+        code="personal_org",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,11 +82,16 @@ class Organizations:
                 self._add_member(c, org_id, user.user_id, "member")
 
     def add_member(self, slug: str, username: str, role: str = "member") -> None:
+        """Add a member (or change a role) directly: the site operator's act (CLI
+        ``graphport org add-member``); over the API, members are invited and accept. Never
+        changes anyone's default organization."""
         if role not in ROLES:
             raise ValidationError(f"The role {role!r} is not one of {', '.join(ROLES)}.", code="invalid_role")
         user = self.require_user(username)
         with self._db.write() as c:
             org_id = self._org_id(c, slug)
+            if self._is_personal(c, org_id):
+                raise _personal_refused(slug)
             existing = c.execute(
                 sa.select(memberships.c.role).where(
                     memberships.c.org_id == org_id, memberships.c.user_id == user.user_id
@@ -87,9 +107,13 @@ class Organizations:
                 self._add_member(c, org_id, user.user_id, role)
 
     def remove_member(self, slug: str, username: str) -> None:
+        """Remove a member; whoever had it as default organization falls back to their personal
+        one."""
         user = self.require_user(username)
         with self._db.write() as c:
             org_id = self._org_id(c, slug)
+            if self._is_personal(c, org_id):
+                raise _personal_refused(slug)
             done = c.execute(
                 memberships.delete().where(
                     memberships.c.org_id == org_id, memberships.c.user_id == user.user_id
@@ -105,14 +129,38 @@ class Organizations:
         self._revoked(user_id=user.user_id)
 
     def _add_member(self, c: sa.Connection, org_id: int, user_id: int, role: str) -> None:
+        # Joining never changes the default organization (issue #10 F4): only its owner does.
         c.execute(
             memberships.insert().values(org_id=org_id, user_id=user_id, role=role, created_at=time.time())
         )
-        c.execute(
-            users.update()
-            .where(users.c.id == user_id, users.c.default_org_id.is_(None))
-            .values(default_org_id=org_id)
+
+    def _create_personal_org(self, c: sa.Connection, user_id: int, username: str) -> int:
+        org_id = int(
+            c.execute(
+                organizations.insert().values(
+                    slug=personal_slug(username),
+                    name=username,
+                    created_at=time.time(),
+                    personal_user_id=user_id,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
         )
+        self._add_member(c, org_id, user_id, "owner")
+        return org_id
+
+    @staticmethod
+    def _is_personal(c: sa.Connection, org_id: int) -> bool:
+        owner = c.execute(
+            sa.select(organizations.c.personal_user_id).where(organizations.c.id == org_id)
+        ).scalar()
+        return owner is not None
+
+    @staticmethod
+    def _personal_org_id(c: sa.Connection, user_id: int) -> int | None:
+        value = c.execute(
+            sa.select(organizations.c.id).where(organizations.c.personal_user_id == user_id)
+        ).scalar()
+        return int(value) if value is not None else None
 
     def _org_id(self, c: sa.Connection, slug: str) -> int:
         org_id = c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).scalar()
@@ -158,22 +206,24 @@ class Organizations:
         ).scalar()
         return str(role) if role is not None else None
 
-    def _visible_org(self, c: sa.Connection, principal: Principal, slug: str) -> tuple[int, str | None]:
-        """The org's id and the caller's role; 404 for an org the caller does not belong to
-        (site admins see every org), so org names are not confirmed to outsiders."""
+    def _visible_org(self, c: sa.Connection, principal: Principal, slug: str) -> tuple[int, str]:
+        """The org's id and the caller's role; 404 for an org the caller does not belong to, so
+        org names are not confirmed to outsiders. Site admins are outsiders here too: over the
+        API they have no power over organizations (issue #10 F11); the operator uses the CLI."""
         org_id = c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).scalar()
         role = self._role(c, org_id, principal.user_id) if org_id is not None else None
-        if org_id is None or (role is None and not principal.is_admin):
+        if org_id is None or role is None:
             raise NotFoundError(
                 f"There is no organization {slug!r}, or you are not a member of it.", code="org_not_found"
             )
-        return int(org_id), ("owner" if principal.is_admin and role is None else role)
+        return int(org_id), role
 
     def describe_org(self, principal: Principal, slug: str) -> dict[str, Any]:
         """An organization and its members, for its members."""
         with self._db.read() as c:
             org_id, role = self._visible_org(c, principal, slug)
             name = c.execute(sa.select(organizations.c.name).where(organizations.c.id == org_id)).scalar()
+            personal = self._is_personal(c, org_id)
             members = c.execute(
                 sa.select(users.c.username, memberships.c.role)
                 .join(users, users.c.id == memberships.c.user_id)
@@ -184,6 +234,7 @@ class Organizations:
             "slug": slug,
             "name": name,
             "role": role,
+            "personal": personal,
             "members": [{"username": m.username, "role": m.role} for m in members],
         }
 
@@ -193,30 +244,56 @@ class Organizations:
         with self._db.write() as c:
             self._add_member(c, self._org_id(c, slug), principal.user_id, "owner")
 
-    def add_member_as(self, principal: Principal, slug: str, username: str, role: str = "member") -> None:
-        """Add a member (or change a role) as an owner or admin of the org.
-
-        Admins manage members and admins; only owners make or unmake owners."""
+    def add_member_as(
+        self, principal: Principal, slug: str, username: str, role: str = "member"
+    ) -> dict[str, Any]:
+        """Change a member's role, or invite someone who is not a member (they accept or
+        decline; nobody is enrolled without consent). Owners and admins only; only owners make
+        or change owners. The answer is the same whether or not the invitee exists."""
         if role not in ROLES:
             raise ValidationError(f"The role {role!r} is not one of {', '.join(ROLES)}.", code="invalid_role")
         with self._db.read() as c:
             org_id, my_role = self._visible_org(c, principal, slug)
-            target = self.require_user(username)
-            current = self._role(c, org_id, target.user_id)
+            if self._is_personal(c, org_id):
+                raise _personal_refused(slug)
+            target = c.execute(
+                sa.select(users.c.id).where(users.c.username == username, users.c.is_active)
+            ).scalar()
+            current = self._role(c, org_id, target) if target is not None else None
+        self._check_manager(slug, my_role, role, current)
+        if current is None or target is None:
+            return self.invite_as(principal, slug, username, role)
+        if current == "owner" and role != "owner":
+            self._check_not_last_owner(org_id, slug, int(target))
+        with self._db.write() as c:
+            c.execute(
+                memberships.update()
+                .where(memberships.c.org_id == org_id, memberships.c.user_id == target)
+                .values(role=role)
+            )
+        if current != role:
+            self._revoked(user_id=int(target))
+        return {"slug": slug, "username": username, "role": role, "status": "updated"}
+
+    @staticmethod
+    def _check_manager(slug: str, my_role: str, role: str, current: str | None) -> None:
         if my_role not in ("owner", "admin") or (my_role == "admin" and "owner" in (role, current)):
             raise PermissionDenied(
-                f"Your role in {slug!r} is {my_role}; adding members takes admin, and making or "
-                "changing owners takes owner.",
+                f"Your role in {slug!r} is {my_role}; inviting and managing members takes admin, "
+                "and making or changing owners takes owner.",
                 code="org_role_required",
             )
-        if current == "owner" and role != "owner":
-            self._check_not_last_owner(org_id, slug, target.user_id)
-        self.add_member(slug, username, role)
+
+    if TYPE_CHECKING:
+
+        def invite_as(self, principal: Principal, slug: str, invitee: str, role: str) -> dict[str, Any]: ...
 
     def remove_member_as(self, principal: Principal, slug: str, username: str) -> None:
         """Remove a member as an owner or admin of the org; any member may leave it."""
         with self._db.read() as c:
             org_id, my_role = self._visible_org(c, principal, slug)
+            if self._is_personal(c, org_id):
+                raise _personal_refused(slug)
             target = self.find_user(username)
             current = self._role(c, org_id, target.user_id) if target is not None else None
         if target is None or current is None:
@@ -247,9 +324,13 @@ class Organizations:
             )
 
     def default_org_id(self, user_id: int) -> int | None:
+        """Where the user's datasets go without ``org_name``: their chosen default, else their
+        personal organization (so organization mode shares with nobody else)."""
         with self._db.read() as c:
             value = c.execute(sa.select(users.c.default_org_id).where(users.c.id == user_id)).scalar()
-        return int(value) if value is not None else None
+            if value is None:
+                return self._personal_org_id(c, user_id)
+        return int(value)
 
     def org_slug(self, org_id: int | None) -> str | None:
         if org_id is None:

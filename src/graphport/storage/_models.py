@@ -13,6 +13,9 @@ users = sa.Table(
     "users",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # The stable identifier tokens carry (128 random bits, hex; migration 0004): never the row id,
+    # so a token of another deployment (or a restored backup) cannot name a user by number.
+    sa.Column("uid", sa.String(32), nullable=False, unique=True),
     sa.Column("username", sa.String(150), nullable=False, unique=True),
     sa.Column("email", sa.String(254), nullable=True, index=True),
     sa.Column("password_hash", sa.String(255), nullable=True),
@@ -20,6 +23,7 @@ users = sa.Table(
     sa.Column("is_active", sa.Boolean, nullable=False, default=True),
     # Bumped on password change or disable: tokens minted under an older epoch stop working.
     sa.Column("token_epoch", sa.Integer, nullable=False, default=0),
+    # The org datasets go to when no org_name is given; NULL means the personal org (0004).
     sa.Column("default_org_id", sa.Integer, nullable=True),
     sa.Column("created_at", sa.Float, nullable=False),
 )
@@ -28,9 +32,12 @@ organizations = sa.Table(
     "organizations",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("slug", sa.String(100), nullable=False, unique=True),
+    # Personal orgs use the reserved form "~<username>" (up to 151 characters; migration 0004).
+    sa.Column("slug", sa.String(160), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    # Set for a user's personal organization (one per user, nobody else ever joins; 0004).
+    sa.Column("personal_user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True, unique=True),
 )
 
 memberships = sa.Table(
@@ -124,4 +131,37 @@ outbox = sa.Table(
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("delivered_at", sa.Float, nullable=True),
+)
+
+# Migration 0004 (issue #10 F4, F5, F9, F10, logout):
+
+# Invitations to join an organization; the invitee accepts or declines (never a silent enrolment).
+# ``invitee`` is the lower-cased username or email as the inviter wrote it, matched when the
+# invitee looks at their invitations, so the answer to the inviter never says whether they exist.
+org_invitations = sa.Table(
+    "org_invitations",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("org_id", sa.Integer, sa.ForeignKey("organizations.id"), nullable=False, index=True),
+    sa.Column("invitee", sa.String(254), nullable=False, index=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("invited_by", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("org_id", "invitee", name="uq_org_invitations_org_invitee"),
+)
+
+# Tokens ended before their expiry (sign-out), by ``jti``; rows are useless after ``expires_at``.
+revoked_tokens = sa.Table(
+    "revoked_tokens",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
+
+# Facts about this deployment shared by all its processes: ``deployment_id`` (tokens' iss/aud).
+deployment = sa.Table(
+    "deployment",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
 )
