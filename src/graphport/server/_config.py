@@ -36,6 +36,15 @@ class ServerConfig:
         token_ttl: lifetime of access tokens, in seconds.
         default_privacy: the privacy of datasets whose uploader never called ``privacy()``.
         max_upload_bytes: the largest request body accepted (larger gets HTTP 413).
+        max_decompressed_bytes: the most one Arrow body may allocate when it is decompressed
+            (LZ4/ZSTD buffer compression) and its dictionary columns decoded; checked from the
+            declared lengths before anything is allocated (413 ``arrow_too_large``).
+        max_decompression_ratio: past 64 MiB, an Arrow body may also declare at most this many
+            times its own size once decompressed (a real table compresses far less than 100:1).
+        max_live_columns: the most columns one live table (edges or nodes) may have.
+        max_live_table_bytes: the most memory one live table's columns may take (capacity x row
+            width, 8 bytes per row for text and other object columns); a write that would pass
+            it gets 413 ``live_too_large`` and changes nothing.
         public_url: the base URL browsers use to reach this server, if it differs from the
             address the request came in on (used in URLs the server prints or returns, and
             accepted as a same-site ``Origin`` for browser changes and WebSocket upgrades).
@@ -59,6 +68,10 @@ class ServerConfig:
     token_ttl: int = 3600
     default_privacy: str = "public"
     max_upload_bytes: int = 8 * 1024**3
+    max_decompressed_bytes: int = 2 * 1024**3
+    max_decompression_ratio: int = 100
+    max_live_columns: int = 256
+    max_live_table_bytes: int = 2 * 1024**3
     public_url: str | None = None
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
@@ -91,6 +104,10 @@ class ServerConfig:
             raise ConfigError(f"token_ttl is {self.token_ttl}; it must be a positive number of seconds.")
         if self.max_upload_bytes <= 0:
             raise ConfigError(f"max_upload_bytes is {self.max_upload_bytes}; it must be positive.")
+        arrow_limits = ("max_decompressed_bytes", "max_decompression_ratio")
+        for name in (*arrow_limits, "max_live_columns", "max_live_table_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} is {getattr(self, name)}; it must be a positive integer.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> ServerConfig:

@@ -18,15 +18,23 @@ from ..errors import ConflictError, NotFoundError, ValidationError
 from ..storage import BlobStore, Database
 from ..storage._models import files
 from ._accounts import Principal
-from ._ingest import read_arrow, validate_edges, validate_nodes
+from ._arrow_limits import ArrowLimits
+from ._ingest import id_kind, ingest_arrow, read_arrow, validate_edges, validate_nodes
 from ._specs import bindings, new_dataset_id
 
 
 class Files:
-    def __init__(self, db: Database, blobs: BlobStore, executor: Callable[[], Executor]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        executor: Callable[[], Executor],
+        limits: ArrowLimits | None = None,
+    ) -> None:
         self._db = db
         self._blobs = blobs
         self._executor = executor  # looked up on every use: set_num_cpus() replaces the pool
+        self._limits = limits or ArrowLimits()
 
     def create(self, principal: Principal, body: Mapping[str, Any]) -> str:
         file_type = body.get("file_type", "arrow")
@@ -60,8 +68,9 @@ class Files:
             )
 
         def ingest() -> tuple[str, int]:
-            table = read_arrow(body, "file")
-            return self._blobs.put(body), table.num_rows
+            # Validated in full, and stored as an IPC file whatever came (a stream is converted).
+            ingested = ingest_arrow(body, "file", limits=self._limits)
+            return self._blobs.put(ingested.stored), ingested.table.num_rows
 
         try:
             key, num_rows = self._executor().submit(ingest).result()
@@ -82,6 +91,7 @@ class Files:
                 "A dataset takes exactly one edge file and at most one node file.", code="invalid_dataset"
             )
         values: dict[str, Any] = {}
+        edge_kind: str | None = None
         for kind, file_id in (("edges", edge_files[0]), ("nodes", node_files[0] if node_files else None)):
             if file_id is None:
                 continue
@@ -93,9 +103,14 @@ class Files:
                     "first with POST /api/v2/upload/files/{file_id}.",
                     code="file_not_found",
                 )
-            table = self._executor().submit(read_arrow, self._blobs.get(row.blob_key), kind).result()
-            check = validate_edges if kind == "edges" else validate_nodes
-            check(table, bindings(spec, "edge" if kind == "edges" else "node"))
+            blob = self._blobs.get(row.blob_key)
+            table = self._executor().submit(read_arrow, blob, kind, limits=self._limits).result()
+            if kind == "edges":
+                edge_bindings = bindings(spec, "edge")
+                validate_edges(table, edge_bindings)
+                edge_kind = id_kind(table.schema.field(edge_bindings["source"]).type)
+            else:
+                validate_nodes(table, bindings(spec, "node"), edge_id_kind=edge_kind)
             values[f"{kind}_key"] = row.blob_key
             values[f"{kind}_rows"] = table.num_rows
         return values

@@ -6,6 +6,7 @@ releases the GIL for the heavy parts.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,9 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ValidationError
+from ._arrow_limits import ARROW_FILE_MAGIC, ArrowLimits, check_ipc
 from ._layout import Positions, layout
 
-ARROW_FILE_MAGIC = b"ARROW1"
 EDGE_BINDINGS = (
     "edge",
     "source",
@@ -48,25 +49,144 @@ NODE_BINDINGS = (
 DERIVED_NODE_COLUMN = "id"
 
 
-def read_arrow(body: bytes | memoryview | pa.Buffer, what: str) -> pa.Table:
-    """An Arrow IPC file or stream as a table, or a ValidationError that says what is wrong."""
+#: Every error pyarrow raises for bytes it cannot make sense of (ArrowInvalid, ArrowIndexError,
+#: ArrowTypeError, ArrowNotImplementedError, ArrowIOError, ArrowCapacityError... are all
+#: ArrowException); the rest are Python errors raised on the way for absurd values.
+_ARROW_FAILURES = (
+    pa.ArrowException,
+    OSError,
+    ValueError,
+    OverflowError,
+    IndexError,
+    TypeError,
+    KeyError,
+    NotImplementedError,
+)
+
+
+def read_arrow(
+    body: bytes | bytearray | memoryview | pa.Buffer, what: str, *, limits: ArrowLimits | None = None
+) -> pa.Table:
+    """An Arrow IPC file or stream as a fully validated table, or a ValidationError that says what
+    is wrong (``invalid_arrow``; 413 ``arrow_too_large`` when it would inflate past ``limits``).
+
+    The one door for Arrow bytes (issue #10 F1-F3a): before pyarrow allocates, the declared sizes
+    of every message are checked (``_arrow_limits.check_ipc``); after it reads, every column is
+    validated in full (offsets, dictionary indices, UTF-8), so no server code ever touches a
+    buffer whose offsets point outside it. Stored blobs read back go through here too."""
+    return _read(body, what, limits or ArrowLimits())[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestedTable:
+    """An uploaded table, validated, and the bytes to store for it: always an Arrow IPC *file*
+    (served as ``application/vnd.apache.arrow.file``), the body itself when it was one."""
+
+    table: pa.Table
+    stored: pa.Buffer
+    converted: bool
+
+
+def ingest_arrow(
+    body: bytes | bytearray | memoryview | pa.Buffer, what: str, *, limits: ArrowLimits | None = None
+) -> IngestedTable:
+    """:func:`read_arrow`, plus the IPC file to store: a stream is written once as a file (one
+    copy, which the conversion needs); a file is stored as it came (no copy)."""
+    table, buffer, is_file = _read(body, what, limits or ArrowLimits())
+    if is_file:
+        return IngestedTable(table, buffer, converted=False)
+    return IngestedTable(table, to_ipc_file(table), converted=True)
+
+
+def _read(
+    body: bytes | bytearray | memoryview | pa.Buffer, what: str, limits: ArrowLimits
+) -> tuple[pa.Table, pa.Buffer, bool]:
     buffer = body if isinstance(body, pa.Buffer) else pa.py_buffer(body)
     if buffer.size == 0:
         raise ValidationError(
             f"The {what} body is empty; send the table as an Arrow IPC file or stream.",
             code="invalid_arrow",
         )
+    decompressed = check_ipc(buffer, what, limits)
+    is_file = buffer.size >= 6 and buffer.slice(0, 6).to_pybytes() == ARROW_FILE_MAGIC
     try:
-        if buffer.size >= 6 and buffer[:6].to_pybytes() == ARROW_FILE_MAGIC:
-            return pa.ipc.open_file(buffer).read_all()
-        return pa.ipc.open_stream(buffer).read_all()
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
+        if is_file:
+            table = pa.ipc.open_file(buffer).read_all()
+        else:
+            table = pa.ipc.open_stream(buffer).read_all()
+    except pa.ArrowMemoryError:
+        raise limits.too_large(what, decompressed, buffer.size) from None
+    except _ARROW_FAILURES as exc:
         raise ValidationError(
             f"The {what} body is not a readable Arrow IPC file or stream ({exc}); "
             "it may be truncated or in another format. Send the table written with "
             "pyarrow.ipc.new_file or new_stream.",
             code="invalid_arrow",
         ) from None
+    validate_table(table, what)
+    decoded = sum(_decoded_bytes(column) for column in table.columns)
+    if decompressed + decoded > limits.allowed(buffer.size):
+        raise limits.too_large(what, decompressed + decoded, buffer.size)
+    return table, buffer, is_file
+
+
+def validate_table(table: pa.Table, what: str) -> None:
+    """Validate a table in full (offsets, dictionary indices, UTF-8), column by column so the
+    error (``invalid_arrow``) names the column, and its column names unique (server code finds
+    columns by name)."""
+    seen: set[str] = set()
+    for name in table.column_names:
+        if name in seen:
+            raise ValidationError(
+                f"The {what} table has more than one column named {name!r}; rename them apart.",
+                code="invalid_arrow",
+                errors=[{"field": name, "message": "duplicate column name"}],
+            )
+        seen.add(name)
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        try:
+            column.validate(full=True)
+        except pa.ArrowMemoryError:
+            raise ValidationError(
+                f"The {what} column {name!r} is malformed (its declared sizes cannot be allocated).",
+                code="invalid_arrow",
+                errors=[{"field": name, "message": "declared sizes cannot be allocated"}],
+            ) from None
+        except _ARROW_FAILURES as exc:
+            raise ValidationError(
+                f"The {what} column {name!r} is malformed: {exc}. Its offsets, dictionary indices "
+                "or text do not match its data; write the table again with pyarrow.",
+                code="invalid_arrow",
+                errors=[{"field": name, "message": str(exc)}],
+            ) from None
+
+
+def _decoded_bytes(column: pa.ChunkedArray) -> int:
+    """What decoding a dictionary-encoded column allocates (live tables and graph builds decode
+    them): a dictionary of one 1 MB string and a million int8 indices is 1 MB on the wire and 1 TB
+    decoded. Exact for text and fixed-width values, an upper bound for nested ones."""
+    t = column.type
+    if not pa.types.is_dictionary(t):
+        return 0
+    total = 0
+    value_type = t.value_type
+    for chunk in column.chunks:
+        dictionary, indices = chunk.dictionary, chunk.indices
+        if len(indices) == 0 or len(dictionary) == 0:
+            continue
+        if pa.types.is_binary(value_type) or pa.types.is_string(value_type):
+            lengths = pc.binary_length(dictionary)
+        elif pa.types.is_large_binary(value_type) or pa.types.is_large_string(value_type):
+            lengths = pc.binary_length(dictionary)
+        else:
+            try:
+                width = value_type.bit_width // 8 or 1
+            except ValueError:  # nested or variable width: every row may be the whole dictionary
+                width = int(dictionary.nbytes)
+            total += width * len(indices)
+            continue
+        total += int(pc.sum(pc.take(lengths, indices)).as_py() or 0) + 8 * len(indices)
+    return total
 
 
 def _is_id_type(t: pa.DataType) -> bool:
@@ -127,7 +247,31 @@ def _check_bound(
         )
 
 
-def validate_edges(table: pa.Table, bindings: Mapping[str, Any]) -> None:
+def id_kind(t: pa.DataType) -> str:
+    """The kind of an id column's type: ``integer``, ``float`` or ``string`` (dictionary-encoded
+    columns by their values). Ids of one graph must all be of one kind."""
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return "integer" if pa.types.is_integer(t) else "float" if pa.types.is_floating(t) else "string"
+
+
+def stored_id_kind(blob: pa.Buffer | bytes, column: str | None) -> str | None:
+    """:func:`id_kind` of ``column`` in a stored table (an IPC file written after validation),
+    from its schema alone (no record batch is read); None when the table has no such column."""
+    buffer = blob if isinstance(blob, pa.Buffer) else pa.py_buffer(blob)
+    try:
+        schema = pa.ipc.open_file(buffer).schema
+    except _ARROW_FAILURES:
+        schema = pa.ipc.open_stream(buffer).schema  # stored before uploads were normalised
+    index = schema.get_field_index(column) if column else -1
+    return id_kind(schema.field(index).type) if index >= 0 else None
+
+
+def validate_edges(table: pa.Table, bindings: Mapping[str, Any], *, node_id_kind: str | None = None) -> None:
+    """Refuse an edges table the dataset's graph could not be built from: bindings missing or
+    naming absent columns, ids of an unusable type or null, or source and destination ids of
+    different kinds (``id_type_mismatch``: refused here, at upload, not at the first graph read).
+    With ``node_id_kind`` (of the dataset's stored nodes), also refuse edge ids of another kind."""
     for key in ("source", "destination"):
         if not bindings.get(key):
             raise ValidationError(
@@ -137,9 +281,29 @@ def validate_edges(table: pa.Table, bindings: Mapping[str, Any]) -> None:
                 errors=[{"field": key, "message": "required"}],
             )
     _check_bound(table, bindings, EDGE_BINDINGS, "edges", ("source", "destination", "edge"))
+    src, dst = bindings["source"], bindings["destination"]
+    src_kind, dst_kind = id_kind(table.schema.field(src).type), id_kind(table.schema.field(dst).type)
+    if src_kind != dst_kind:
+        raise ValidationError(
+            f"The source column {src!r} has {src_kind} ids but the destination column {dst!r} has "
+            f"{dst_kind} ids; both must be of one kind. Convert one of them (e.g. "
+            f"df[{dst!r}] = df[{dst!r}].astype(...)) and upload again.",
+            code="id_type_mismatch",
+            errors=[{"field": "destination", "message": f"{dst_kind} ids, but the source has {src_kind}"}],
+        )
+    if node_id_kind is not None and src_kind != node_id_kind:
+        raise ValidationError(
+            f"The edges have {src_kind} ids but the dataset's nodes have {node_id_kind} ids; node "
+            "and edge ids must be of one kind. Convert one of them and upload again.",
+            code="id_type_mismatch",
+            errors=[{"field": "source", "message": f"{src_kind} ids, but the nodes have {node_id_kind}"}],
+        )
 
 
-def validate_nodes(table: pa.Table, bindings: Mapping[str, Any]) -> None:
+def validate_nodes(table: pa.Table, bindings: Mapping[str, Any], *, edge_id_kind: str | None = None) -> None:
+    """Refuse a nodes table that does not match the dataset's node bindings. With
+    ``edge_id_kind`` (:func:`id_kind` of the edges' source column), also refuse node ids of
+    another kind (``id_type_mismatch``)."""
     if not bindings.get("node"):
         raise ValidationError(
             "A nodes table was sent but the dataset has no node binding; bind the node id column "
@@ -148,6 +312,16 @@ def validate_nodes(table: pa.Table, bindings: Mapping[str, Any]) -> None:
             errors=[{"field": "node", "message": "required"}],
         )
     _check_bound(table, bindings, NODE_BINDINGS, "nodes", ("node",))
+    column = bindings["node"]
+    kind = id_kind(table.schema.field(column).type)
+    if edge_id_kind is not None and kind != edge_id_kind:
+        raise ValidationError(
+            f"The nodes table's {column!r} column has {kind} ids but the edges have "
+            f"{edge_id_kind} ids; node and edge ids must be of one kind. Convert one of them and "
+            "upload again.",
+            code="id_type_mismatch",
+            errors=[{"field": "node", "message": f"{kind} ids, but the edges have {edge_id_kind}"}],
+        )
 
 
 def _canonical_ids(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -163,10 +337,6 @@ def _canonical_ids(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(pa.large_string())
 
 
-def _id_kind(t: pa.DataType) -> str:
-    return "integer" if pa.types.is_integer(t) else "float" if pa.types.is_floating(t) else "string"
-
-
 def build_graph(
     edges: pa.Table,
     nodes: pa.Table | None,
@@ -179,8 +349,8 @@ def build_graph(
     dst = _canonical_ids(edges.column(edge_bindings["destination"]))
     if src.type != dst.type:
         raise ValidationError(
-            f"The source column has {_id_kind(src.type)} ids but the destination column has "
-            f"{_id_kind(dst.type)} ids; both must be of one kind.",
+            f"The source column has {id_kind(src.type)} ids but the destination column has "
+            f"{id_kind(dst.type)} ids; both must be of one kind.",
             code="id_type_mismatch",
         )
     endpoints = pc.unique(pa.chunked_array(src.chunks + dst.chunks, type=src.type))
@@ -193,8 +363,8 @@ def build_graph(
         ids = _canonical_ids(nodes.column(node_column)).combine_chunks()
         if ids.type != src.type:
             raise ValidationError(
-                f"The nodes table's {node_column!r} column has {_id_kind(ids.type)} ids but the "
-                f"edges have {_id_kind(src.type)} ids; node and edge ids must be of one kind.",
+                f"The nodes table's {node_column!r} column has {id_kind(ids.type)} ids but the "
+                f"edges have {id_kind(src.type)} ids; node and edge ids must be of one kind.",
                 code="id_type_mismatch",
             )
         table = nodes.set_column(nodes.schema.get_field_index(node_column), node_column, ids)

@@ -47,9 +47,10 @@ from ..storage import BlobStore, Database
 from ..storage._models import datasets, files
 from ._access import Action
 from ._accounts import Principal
+from ._arrow_limits import ArrowLimits
 from ._datasets import Datasets
 from ._ingest import DERIVED_NODE_COLUMN, to_ipc_file
-from ._live_table import Key, LiveTable, keys_from_python
+from ._live_table import Key, LiveLimits, LiveTable, keys_from_python
 from ._pool import cpu_executor
 from ._specs import bindings as _bindings
 
@@ -105,6 +106,11 @@ class LiveHub:
         flush_delay: float = FLUSH_DELAY,
     ) -> None:
         self._server = server
+        config = server.config
+        #: Every Arrow body a live write sends is read through these (issue #10 F1, F3a) ...
+        self.arrow_limits = ArrowLimits.of(config)
+        #: ... and no live table grows past these (F3b).
+        self.live_limits = LiveLimits(config.max_live_columns, config.max_live_table_bytes)
         self._datasets = datasets_
         self._db = db
         self._blobs = blobs
@@ -209,8 +215,8 @@ class LiveHub:
         def build() -> LiveDataset:
             return LiveDataset(
                 dataset_id,
-                LiveTable("edges", edge_key, edges),
-                LiveTable("nodes", node_key, nodes),
+                LiveTable("edges", edge_key, edges, self.live_limits),
+                LiveTable("nodes", node_key, nodes, self.live_limits),
                 int(row.content_version),
                 edge_bindings,
             )
@@ -288,9 +294,10 @@ class LiveHub:
         live = ds.tables[kind]
 
         def prepare() -> tuple[pa.Table, list[Key] | None]:
-            table = as_table(data, f"live {kind}")
+            table = as_table(data, f"live {kind}", self.arrow_limits)
             with ds.lock:
                 types = live.types
+                live.check_write(table, types, replace=name == "replace")
             checked = live.prepare_columns(table, types)
             return checked, live.keys_for(checked)
 

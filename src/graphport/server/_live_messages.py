@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import pyarrow as pa
 
 from ..errors import ValidationError
-from ._ingest import read_arrow
+from ._arrow_limits import ArrowLimits
+from ._ingest import read_arrow, validate_table
 
 if TYPE_CHECKING:
     pass
@@ -51,14 +52,19 @@ def check_kind(kind: str) -> Kind:
     return kind  # type: ignore[return-value]
 
 
-def as_table(data: ArrowInput, what: str) -> pa.Table:
-    """Arrow IPC bytes (file or stream), a pyarrow Table or a RecordBatch, as a Table."""
+def as_table(data: ArrowInput, what: str, limits: ArrowLimits | None = None) -> pa.Table:
+    """Arrow IPC bytes (file or stream), a pyarrow Table or a RecordBatch, as a fully validated
+    Table (bytes through :func:`read_arrow`; tables given in-process are validated too, since a
+    table built with ``from_buffers`` can hold offsets that point anywhere)."""
     if isinstance(data, pa.Table):
+        validate_table(data, what)
         return data
     if isinstance(data, pa.RecordBatch):
-        return pa.Table.from_batches([data])
+        table = pa.Table.from_batches([data])
+        validate_table(table, what)
+        return table
     if isinstance(data, (bytes, bytearray, memoryview, pa.Buffer)):
-        return read_arrow(data, what)
+        return read_arrow(data, what, limits=limits)
     raise ValidationError(
         f"A live {what} batch must be Arrow IPC bytes or a pyarrow Table, not {type(data).__name__}.",
         code="invalid_arrow",
@@ -163,7 +169,8 @@ def decode_frame(frame: bytes) -> tuple[dict[str, Any], list[tuple[str, str, pa.
     parts = []
     for part in header["parts"]:
         length = part["length"]
-        rows = pa.ipc.open_stream(frame[offset : offset + length]).read_all() if length else None
+        # Frames also arrive from other processes over the bus: read them through the one door.
+        rows = read_arrow(frame[offset : offset + length], "live frame") if length else None
         parts.append((part["table"], part["op"], rows))
         offset += length
     return header, parts

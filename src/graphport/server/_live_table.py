@@ -12,16 +12,34 @@ Not thread-safe by itself: :class:`graphport.server._live.LiveDataset` serialise
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from ..errors import ValidationError
+from ..errors import PayloadTooLarge, ValidationError
 
 Key = Any  # a canonical key: int (integer ids), float, or str
 DENSE_SLACK = 1 << 16
+#: A write may add new columns costing (capacity x width) up to this many bytes, or up to
+#: NEW_COLUMNS_RATIO times its own Arrow size if that is more. A new column is allocated for every
+#: row the table can hold, so without this a 12 KB write adding 100 columns to a 1M-row table
+#: made the server allocate 1.1 GiB (issue #10 F3b). One new column on a 10M-row table fits.
+NEW_COLUMNS_FLOOR = 256 * 1024**2
+NEW_COLUMNS_RATIO = 64
+
+logger = logging.getLogger("graphport.live")
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveLimits:
+    """Bounds of one live table (``ServerConfig.max_live_columns`` / ``max_live_table_bytes``)."""
+
+    max_columns: int = 256
+    max_bytes: int = 2 * 1024**3
 
 
 def canonical_key_type(t: pa.DataType) -> pa.DataType:
@@ -94,6 +112,11 @@ class _Column:
             self.values[:] = None
         self.valid: np.ndarray[Any, Any] = np.zeros(capacity, dtype=bool)
 
+    @staticmethod
+    def width(type_: pa.DataType) -> int:
+        """Bytes per row a column of this type allocates: its numpy item and a validity byte."""
+        return int(_np_dtype(type_).itemsize) + 1
+
     def grow(self, capacity: int) -> None:
         values = np.empty(capacity, dtype=self.values.dtype)
         if values.dtype == object:
@@ -125,9 +148,10 @@ class _Column:
 class LiveTable:
     """One side of a live dataset (edges or nodes), indexed by ``key`` (or append-only if None)."""
 
-    def __init__(self, kind: str, key: str | None, table: pa.Table) -> None:
+    def __init__(self, kind: str, key: str | None, table: pa.Table, limits: LiveLimits | None = None) -> None:
         self.kind = kind
         self.key = key
+        self.limits = limits or LiveLimits()
         self.columns: dict[str, _Column] = {}
         self.index: dict[Key, int] = {}
         self.row_keys: list[Key] = []
@@ -146,6 +170,7 @@ class LiveTable:
         )
         if key is not None and pa.types.is_integer(self.key_type):
             self.dense = np.full(0, -1, dtype=np.int64)
+        self.check_write(table, {}, replace=True)
         for field in table.schema:
             t = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
             if field.name == key:
@@ -202,6 +227,7 @@ class LiveTable:
         """A detached copy of the current rows (for snapshots taken under a lock, built outside it)."""
         clone = LiveTable.__new__(LiveTable)
         clone.kind, clone.key, clone.key_type = self.kind, self.key, self.key_type
+        clone.limits = self.limits
         clone.columns = {}
         for name, col in self.columns.items():
             c = _Column.__new__(_Column)
@@ -217,12 +243,64 @@ class LiveTable:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    @property
+    def capacity(self) -> int:
+        return len(self.columns[next(iter(self.columns))].values) if self.columns else 0
+
+    def row_width(self) -> int:
+        """Bytes per row of capacity the columns allocate."""
+        return sum(_Column.width(col.type) for col in self.columns.values())
+
     def _reserve(self, size: int) -> None:
-        capacity = len(self.columns[next(iter(self.columns))].values) if self.columns else 0
+        capacity = self.capacity
         if size > capacity:
-            new_capacity = max(16, size + size // 2)
+            # Spare room, but not past the table's budget (checked when the write was queued).
+            room = self.limits.max_bytes // max(1, self.row_width())
+            new_capacity = max(size, min(max(16, size + size // 2), room))
             for col in self.columns.values():
                 col.grow(new_capacity)
+
+    def check_write(self, table: pa.Table, types: dict[str, pa.DataType], *, replace: bool) -> None:
+        """Refuse a batch that would take this table past its limits, before anything changes:
+        more than ``max_columns`` columns (``live_too_many_columns``), new columns costing more
+        than the write can justify or rows and columns past ``max_bytes`` (413 ``live_too_large``).
+
+        ``types`` is a copy of :attr:`types` taken under the dataset lock (empty for a new table)."""
+        new = [
+            (name, field.type.value_type if pa.types.is_dictionary(field.type) else field.type)
+            for name, field in zip(table.column_names, table.schema, strict=True)
+            if name not in types
+        ]
+        columns = len(types) + len(new)
+        if columns > self.limits.max_columns:
+            raise ValidationError(
+                f"This write would give the live {self.kind} table {columns} columns; a live table "
+                f"may have at most {self.limits.max_columns} (max_live_columns). Send fewer new "
+                "columns, or drop columns with a replace (PUT) of the whole table.",
+                code="live_too_many_columns",
+            )
+        known_width = sum(_Column.width(t) for t in types.values())
+        new_width = sum(_Column.width(t) for _, t in new)
+        rows = table.num_rows if replace else self.size + table.num_rows
+        capacity = max(self.capacity if types else 0, rows)
+        added = capacity * new_width
+        if types and added > max(NEW_COLUMNS_FLOOR, NEW_COLUMNS_RATIO * int(table.nbytes)):
+            raise PayloadTooLarge(
+                f"This {table.nbytes}-byte write adds {len(new)} new columns to the live "
+                f"{self.kind} table, which would allocate {added} bytes ({capacity} rows each); a "
+                f"write may add at most {max(NEW_COLUMNS_FLOOR, NEW_COLUMNS_RATIO * int(table.nbytes))}. "
+                "Add fewer columns per write, or send the new columns with every row at once.",
+                code="live_too_large",
+            )
+        total = rows * (known_width + new_width)
+        if total > self.limits.max_bytes:
+            raise PayloadTooLarge(
+                f"This write would make the live {self.kind} table {rows} rows of "
+                f"{len(types) + len(new)} columns, about {total} bytes; a live table may take at "
+                f"most {self.limits.max_bytes} (max_live_table_bytes). Remove rows or columns "
+                "first, or keep this data in a stored (not live) dataset.",
+                code="live_too_large",
+            )
 
     def prepare_columns(self, table: pa.Table, types: dict[str, pa.DataType]) -> pa.Table:
         """The batch with each known column cast to its type in ``types`` (a ValidationError if not
@@ -317,6 +395,10 @@ class LiveTable:
             array = plain(table.column(name))
             existing = self.columns.get(name)
             if existing is None:  # a new column: null in every other row
+                if len(self.columns) >= self.limits.max_columns:
+                    # checked when queued; only writes racing to add columns can get here
+                    logger.warning("live %s table is full: column %r dropped", self.kind, name)
+                    continue
                 capacity = len(next(iter(self.columns.values())).values) if self.columns else 16
                 col = self.columns[name] = _Column(array.type, capacity)
                 self._reserve(self.size)
