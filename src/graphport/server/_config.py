@@ -58,6 +58,20 @@ class ServerConfig:
         login_failure_window: the sliding window of the two limits above, in seconds.
         max_concurrent_password_hashes: password hashes computed at once (each holds
             ``argon2_memory_kib`` of memory); more wait up to 10 s, then get 503 ``login_busy``.
+        build_queue_limit: graph builds that may wait in this process, over all tenants; past it a
+            read that needs a build gets 503 ``server_busy`` with ``Retry-After``.
+        build_queue_per_tenant: graph builds one tenant (a dataset's owner) may have waiting.
+        small_graph_edges: graphs with at most this many edge rows are "small": they are built
+            first, and big ones never hold every build slot (so a small one never waits behind
+            big ones).
+        recovery_interval: seconds between crash-recovery sweeps (also run at start-up; 0: only
+            at start-up, negative: never).
+        orphan_grace: age in seconds past which a blob that no dataset or file names, or a
+            temporary file left in the blob directory, is deleted by the sweep.
+        pending_dataset_ttl: age in seconds past which a dataset still ``pending`` (created, its
+            edges never uploaded) is deleted by the sweep.
+        multipart_upload_ttl: age in seconds past which an unfinished S3 multipart upload under
+            the blob prefix is aborted by the sweep.
     """
 
     data: Path | None = None
@@ -79,6 +93,13 @@ class ServerConfig:
     login_failures_per_address: int = 50
     login_failure_window: float = 300.0
     max_concurrent_password_hashes: int = 4
+    build_queue_limit: int = 1000
+    build_queue_per_tenant: int = 100
+    small_graph_edges: int = 100_000
+    recovery_interval: float = 3600.0
+    orphan_grace: float = 3600.0
+    pending_dataset_ttl: float = 86400.0
+    multipart_upload_ttl: float = 86400.0
 
     def __post_init__(self) -> None:
         if self.default_privacy not in PRIVACY_MODES:
@@ -108,6 +129,12 @@ class ServerConfig:
         for name in (*arrow_limits, "max_live_columns", "max_live_table_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} is {getattr(self, name)}; it must be a positive integer.")
+        for name in ("build_queue_limit", "build_queue_per_tenant", "small_graph_edges"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} is {getattr(self, name)}; it must be a positive integer.")
+        for name in ("orphan_grace", "pending_dataset_ttl", "multipart_upload_ttl"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} is {getattr(self, name)}; it must be 0 or more seconds.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> ServerConfig:

@@ -25,6 +25,7 @@ from ._config import ServerConfig
 from ._live import ArrowInput, CloseCallback, LiveAwareDatasets, LiveHub, SendCallback, Subscription
 from ._live_bus import REVOCATIONS, LiveFanout
 from ._pool import cpu_executor
+from ._recovery import Recovery
 from ._tokens import TokenIssuer, deployment_id
 
 PollCallback = Callable[["Server"], None]
@@ -90,6 +91,7 @@ class Server:
         self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor)
         self.live = LiveHub(self, self.datasets, self.db, self.blobs, None, on_poll_request)
         self.datasets.live = self.live
+        self.datasets.graphs.configure(config)  # fair, bounded build queue (issue #17)
         # Several processes (issue #7): live deltas and revocations travel over the bus. Without a
         # bus URL there is one process, and nothing to tell anyone.
         self.bus = open_bus(config.bus) if config.bus else None
@@ -103,6 +105,9 @@ class Server:
         self._stats_lock = threading.Lock()
         self._stats: dict[str, int] = {}
         self._closed = False
+        # What a crash left behind: swept now and every config.recovery_interval s (issue #17).
+        self.recovery = Recovery(self.db, self.blobs, config)
+        self.recovery.start()
 
     def __repr__(self) -> str:
         return f"<graphport.Server data={str(self.data)!r} db={self.db.engine.url.get_backend_name()}>"
@@ -112,6 +117,7 @@ class Server:
         if self._closed:
             return
         self._closed = True
+        self.recovery.close()
         self.live.close()
         if self.bus is not None:
             self.bus.close()

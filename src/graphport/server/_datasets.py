@@ -458,6 +458,8 @@ class Datasets:
             "owner": owner,
             "org": org,
             "status": row.status,
+            # Why the graph could not be built (status "failed"; upload corrected tables to retry).
+            "graph_error": row.graph_error if row.status == "failed" else None,
             "privacy": privacy,
             "can_edit": can_edit,
             "rows": {"edges": row.edges_rows, "nodes": row.nodes_rows, "graph_nodes": row.graph_nodes_rows},

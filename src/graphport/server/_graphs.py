@@ -1,111 +1,333 @@
 """The graph of a dataset: its node table with positions, built once per content version.
 
-Jobs run on the CPU pool, one per (dataset, version) at a time in a process (single flight); two
-processes may build the same version, and the compare-and-set on ``content_version`` keeps exactly
-one result. An edges upload schedules the build after a short delay, because the official client
-sends the nodes table right after the edges.
+A build reads the stored tables, derives the nodes and lays them out. It runs whole in a worker
+process (``_layout_worker``): Arrow and igraph are C++ code, and a crash there (a segfault, an
+abort) must end only that process, never the server (issue #10 F2). A build that fails, because
+the tables are refused or because the process died, marks the dataset ``failed`` with the reason
+in ``graph_error``; readers get that answer (:class:`GraphFailed`) instead of a rebuild each time.
+A new upload (a new content version) builds again.
+
+Builds wait in a :class:`~graphport.server._build_queue.FairQueue` (fair between tenants, small
+graphs first, bounded) and run on the build pool, one per (dataset, version) at a time in a
+process (single flight); two processes may build the same version, and the compare-and-set on
+``content_version`` keeps exactly one result. An edges upload schedules the build after a short
+delay, because the official client sends the nodes table right after the edges.
+
+No lock is held while calling out (the executor, a worker, a future's callbacks): an executor may
+run the job at once in the calling thread (issue #17's deadlock came from exactly that).
 """
 
 from __future__ import annotations
 
+import logging
+import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TypeAlias
 
+import pyarrow as pa
 import sqlalchemy as sa
 
+from ..errors import GraphportError, ServerError
 from ..storage import BlobStore, Database
 from ..storage._models import datasets
+from ._build_queue import FairQueue, ServerBusy
+from ._config import ServerConfig
 from ._ingest import build_graph, read_arrow, to_ipc_file
+from ._layout_worker import WorkerDied, WorkerPoolClosed, describe_exit
+from ._pool import build_slots, layout_workers
 from ._specs import bindings
 
 GRAPH_DEBOUNCE = 0.5  # seconds between an edges upload and the eager graph build
+logger = logging.getLogger("graphport.graphs")
+
+#: A stored table as the worker reads it: a local file path, or the bytes themselves.
+TableSource: TypeAlias = "str | bytes | pa.Buffer"
+WorkerBuild: TypeAlias = Callable[
+    [TableSource, "TableSource | None", Mapping[str, Any], Mapping[str, Any]], tuple[bytes, int]
+]
+
+
+class GraphFailed(GraphportError):
+    """The dataset's graph cannot be built from its tables; upload corrected tables (HTTP 409)."""
+
+    status = 409
+    code = "graph_failed"
+
+
+def _load(source: TableSource, what: str) -> pa.Table:
+    buffer = pa.memory_map(source).read_buffer() if isinstance(source, str) else source
+    return read_arrow(buffer, what)
+
+
+def build_in_worker(
+    edges: TableSource,
+    nodes: TableSource | None,
+    edge_bindings: Mapping[str, Any],
+    node_bindings: Mapping[str, Any],
+) -> tuple[bytes, int]:
+    """The graph of the given tables as an Arrow IPC file, and its row count; runs in a worker
+    process."""
+    random.seed(7)  # igraph draws its random start from Python's random: reproducible layouts
+    graph = build_graph(
+        _load(edges, "edges"),
+        _load(nodes, "nodes") if nodes is not None else None,
+        edge_bindings,
+        node_bindings,
+    )
+    return to_ipc_file(graph).to_pybytes(), graph.num_rows
+
+
+@dataclass
+class _Job:
+    dataset_id: str
+    version: int
+    big: bool
+    future: Future[None]
 
 
 class GraphBuilder:
-    def __init__(self, db: Database, blobs: BlobStore, executor: Callable[[], Executor]) -> None:
+    """Builds graphs in the background; see the module docstring.
+
+    ``worker_build`` is the function the worker process runs (a module-level function, pickled
+    by reference); tests replace it to crash a worker on purpose."""
+
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        executor: Callable[[], Executor],
+        config: ServerConfig | None = None,
+    ) -> None:
+        config = config or ServerConfig()
         self._db = db
         self._blobs = blobs
         # Builds get their own pool (looked up on every use: set_num_cpus() replaces it). A build
-        # blocks its thread while a layout process works; on the request pool it made uploads wait
+        # blocks its thread while a worker process works; on the request pool it made uploads wait
         # 2-5 s behind the previous datasets' layouts (measured by bench/scale.py).
         self._executor = executor
-        self._graph_lock = threading.Lock()
-        self._graph_jobs: dict[tuple[str, int], Future[None]] = {}
+        self.worker_build: WorkerBuild = build_in_worker
+        self._lock = threading.Lock()
+        self._jobs: dict[tuple[str, int], _Job] = {}
+        self._queue: FairQueue[_Job] = FairQueue(
+            limit=config.build_queue_limit,
+            per_tenant=config.build_queue_per_tenant,
+            small_edges=config.small_graph_edges,
+        )
+        self._running = 0
+        self._big_running = 0
         self._timers: set[threading.Timer] = set()
         self._closed = False
 
+    # -- scheduling ------------------------------------------------------------------------------
+
+    def configure(self, config: ServerConfig) -> None:
+        """Apply the server's queue settings (before any build is queued)."""
+        with self._lock:
+            assert not self._jobs, "configure() before the first build"
+            self._queue = FairQueue(
+                limit=config.build_queue_limit,
+                per_tenant=config.build_queue_per_tenant,
+                small_edges=config.small_graph_edges,
+            )
+
     def schedule(self, dataset_id: str, delay: float = 0.0) -> None:
         """Start building the graph for the dataset's current version in the background, now or
-        after ``delay`` seconds (a read of the nodes in the meantime builds it at once)."""
+        after ``delay`` seconds (a read of the nodes in the meantime builds it at once). When the
+        queue is full the build is left to the first read."""
         if delay <= 0:
             self.future(dataset_id)
             return
 
         def fire() -> None:
-            with self._graph_lock:
+            with self._lock:
                 self._timers.discard(timer)
-            if not self._closed:
+                closed = self._closed
+            if not closed:
                 self.future(dataset_id)
 
         timer = threading.Timer(delay, fire)
         timer.daemon = True
-        with self._graph_lock:
+        with self._lock:
+            if self._closed:
+                return
             self._timers.add(timer)
         timer.start()
 
-    def close(self, timeout: float = 60.0) -> None:
-        """Cancel delayed graph builds and wait for running ones, so none of them outlives the
-        stores it writes to (a build left running would use a closed database)."""
-        with self._graph_lock:
-            self._closed = True
-            timers, self._timers = self._timers, set()
-            jobs = list(self._graph_jobs.values())
-        for timer in timers:
-            timer.cancel()
-        wait(jobs, timeout=timeout)
-
     def future(self, dataset_id: str) -> Future[None]:
-        """A future that completes when the graph of the current version is stored (single flight)."""
+        """A future that completes when the graph of the current version is stored (single
+        flight). Its ``result()`` raises :class:`GraphFailed` when the graph cannot be built and
+        :class:`~graphport.server._build_queue.ServerBusy` when too many builds are waiting."""
         with self._db.read() as c:
             row = c.execute(
-                sa.select(datasets.c.content_version, datasets.c.graph_version).where(
-                    datasets.c.id == dataset_id
-                )
+                sa.select(
+                    datasets.c.content_version,
+                    datasets.c.graph_version,
+                    datasets.c.status,
+                    datasets.c.graph_error,
+                    datasets.c.owner_id,
+                    datasets.c.edges_key,
+                    datasets.c.edges_rows,
+                ).where(datasets.c.id == dataset_id)
             ).first()
         done: Future[None] = Future()
-        if row is None or row.graph_version == row.content_version:
+        if row is None or row.edges_key is None:
             done.set_result(None)
             return done
-        job_key = (dataset_id, row.content_version)
-        with self._graph_lock:
-            job = self._graph_jobs.get(job_key)
-            if job is None:
-                job = self._executor().submit(self._build, dataset_id, row.content_version)
-                self._graph_jobs[job_key] = job
-                job.add_done_callback(lambda _f: self._forget_job(job_key))
-        return job
+        if row.graph_version == row.content_version:
+            if row.status == "failed":
+                done.set_exception(_failure(dataset_id, row.graph_error))
+            else:
+                done.set_result(None)
+            return done
+        key = (dataset_id, int(row.content_version))
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None:
+                return job.future
+            if self._closed:
+                done.set_exception(WorkerPoolClosed("The server is shutting down.", code="layout_failed"))
+                return done
+            job = _Job(dataset_id, key[1], self._queue.is_big(int(row.edges_rows)), done)
+            try:
+                self._queue.push(row.owner_id, int(row.edges_rows), job)
+            except ServerBusy as exc:
+                done.set_exception(exc)
+                return done
+            self._jobs[key] = job
+        # Outside the lock: the executor may run _drain right here, in this thread.
+        self._executor().submit(self._drain)
+        return done
 
-    def _forget_job(self, job_key: tuple[str, int]) -> None:
-        with self._graph_lock:
-            self._graph_jobs.pop(job_key, None)
+    def _drain(self) -> None:
+        """Run queued builds while a slot is free (one executor task per queued build; a task
+        that finds nothing it may run returns, and a finishing build looks again)."""
+        slots = build_slots()
+        big_slots = max(1, slots - 1)
+        while True:
+            with self._lock:
+                if self._closed or self._running >= slots:
+                    return
+                job = self._queue.pop(big_allowed=self._big_running < big_slots)
+                if job is None:
+                    return
+                self._running += 1
+                self._big_running += job.big
+            try:
+                self._build(job.dataset_id, job.version)
+            except BaseException as exc:
+                error: BaseException | None = exc
+            else:
+                error = None
+            with self._lock:
+                self._running -= 1
+                self._big_running -= job.big
+                self._jobs.pop((job.dataset_id, job.version), None)
+            if error is None:
+                job.future.set_result(None)
+            else:
+                job.future.set_exception(error)
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Cancel delayed and queued graph builds and wait for running ones, so none of them
+        outlives the stores it writes to (a build left running would use a closed database)."""
+        with self._lock:
+            self._closed = True
+            timers, self._timers = self._timers, set()
+            queued = self._queue.drain()
+            for job in queued:
+                self._jobs.pop((job.dataset_id, job.version), None)
+            running = [job.future for job in self._jobs.values()]
+        for timer in timers:
+            timer.cancel()
+        for job in queued:
+            job.future.set_exception(
+                WorkerPoolClosed("The server is shutting down; the graph is built after the restart.")
+            )
+        wait(running, timeout=timeout)
+
+    # -- one build -------------------------------------------------------------------------------
+
+    def _source(self, key: str) -> TableSource:
+        path = self._blobs.local_path(key)
+        if isinstance(path, Path):
+            return str(path)
+        buffer: pa.Buffer = self._blobs.get(key)
+        return buffer
 
     def _build(self, dataset_id: str, version: int) -> None:
         with self._db.read() as c:
             row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
         if row is None or row.content_version != version or row.edges_key is None:
             return
-        edges = read_arrow(self._blobs.get(row.edges_key), "edges")
-        nodes = read_arrow(self._blobs.get(row.nodes_key), "nodes") if row.nodes_key else None
-        graph = build_graph(edges, nodes, bindings(row.spec, "edge"), bindings(row.spec, "node"))
-        key = self._blobs.put(to_ipc_file(graph))
+        edges = self._source(row.edges_key)
+        nodes = self._source(row.nodes_key) if row.nodes_key else None
+        try:
+            answer = layout_workers().call(
+                self.worker_build, edges, nodes, bindings(row.spec, "edge"), bindings(row.spec, "node")
+            )
+        except WorkerPoolClosed:
+            raise  # shutting down: not the data's fault; built again after the restart
+        except WorkerDied as exc:
+            self._fail(
+                dataset_id,
+                version,
+                f"the process building it died ({describe_exit(exc.returncode)}); "
+                "the tables may be malformed or too big for this server",
+            )
+        except ServerError as exc:  # an unexpected exception inside the worker
+            self._fail(dataset_id, version, exc.message)
+        except GraphportError as exc:  # the tables were refused (ValidationError...)
+            self._fail(dataset_id, version, exc.message)
+        data, num_rows = answer
+        key = self._blobs.put(data)
         with self._db.write() as c:
             updated = c.execute(
                 datasets.update()
                 .where(datasets.c.id == dataset_id, datasets.c.content_version == version)
-                .values(graph_key=key, graph_version=version, graph_nodes_rows=graph.num_rows)
+                .values(
+                    graph_key=key,
+                    graph_version=version,
+                    graph_nodes_rows=num_rows,
+                    graph_error=None,
+                    status=sa.case((datasets.c.status == "failed", "ready"), else_=datasets.c.status),
+                )
             ).rowcount
         if not updated:  # a newer upload won the race; its own job stores its graph
             self._blobs.delete(key)
         elif row.graph_key:
             self._blobs.delete(row.graph_key)
+
+    def _fail(self, dataset_id: str, version: int, reason: str) -> NoReturn:
+        """Mark this version failed (unless a newer upload replaced it) and raise GraphFailed."""
+        logger.warning("graph build of dataset %s version %d failed: %s", dataset_id, version, reason)
+        with self._db.write() as c:
+            old_key = c.execute(
+                sa.select(datasets.c.graph_key).where(
+                    datasets.c.id == dataset_id, datasets.c.content_version == version
+                )
+            ).scalar()
+            updated = c.execute(
+                datasets.update()
+                .where(datasets.c.id == dataset_id, datasets.c.content_version == version)
+                .values(
+                    status="failed",
+                    graph_error=reason,
+                    graph_version=version,
+                    graph_key=None,
+                    graph_nodes_rows=0,
+                )
+            ).rowcount
+        if updated and old_key:
+            self._blobs.delete(old_key)
+        raise _failure(dataset_id, reason)
+
+
+def _failure(dataset_id: str, reason: str | None) -> GraphFailed:
+    return GraphFailed(
+        f"The graph of dataset {dataset_id!r} could not be built: {reason or 'unknown reason'}. "
+        "Upload corrected tables to build it again.",
+    )

@@ -6,8 +6,10 @@ both, beside igraph's own functions called directly). Iterations shrink as graph
 1M-edge graph still gets positions in bounded time.
 
 python-igraph holds the GIL while it lays out (measured: 0.33 s for a 1k-edge graph under load), so
-every layout but the tiniest runs in a worker process (``_layout_worker``); only graphs whose
-exact-FR work is below ``IN_PROCESS_WORK`` (a few milliseconds) stay in the calling thread.
+a layout runs in a worker process (``_layout_worker``). Graph builds already run whole in a worker
+(``_graphs``), so there the layout runs in the worker's own thread (``in_worker``); elsewhere only
+graphs whose exact-FR work is below ``IN_PROCESS_WORK`` (a few milliseconds) stay in the calling
+thread.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import numpy as np
 from ._pool import layout_workers
 
 IN_PROCESS_WORK = 5_000_000  # nodes² x iterations of exact FR: ~5 ms
+#: True inside a worker process (set by ``_layout_worker.serve``): lay out in this very process.
+in_worker = False
 Positions = tuple[
     "np.ndarray[tuple[int], np.dtype[np.float64]]", "np.ndarray[tuple[int], np.dtype[np.float64]]"
 ]
@@ -54,8 +58,9 @@ def compute_layout(num_nodes: int, src: np.ndarray, dst: np.ndarray, seed: int =
 
 
 def layout(num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Positions:
-    """Positions for a graph: in this thread when tiny, else in a layout worker process."""
-    if num_nodes * num_nodes * iterations_for(len(src)) <= IN_PROCESS_WORK:
+    """Positions for a graph: in this thread when tiny or already in a worker process, else in
+    a worker process."""
+    if in_worker or num_nodes * num_nodes * iterations_for(len(src)) <= IN_PROCESS_WORK:
         return compute_layout(num_nodes, src, dst)
     x, y = layout_workers().run(num_nodes, src, dst)
     return x, y

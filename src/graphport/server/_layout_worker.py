@@ -1,54 +1,170 @@
-"""Layout worker processes: ``python -m graphport.server._layout_process``.
+"""Worker processes for graph builds and layouts: ``python -m graphport.server._layout_process``.
 
-Why not ``multiprocessing``: its ``spawn`` and ``forkserver`` start methods re-import the parent's
-``__main__`` in every worker, so a user script that embeds a Server without an
+Why processes: python-igraph holds the GIL for a whole layout, and a crash in Arrow's or igraph's
+C++ code (a segfault, an abort) must kill only the process that ran it, never the server (issue
+#10 F2). Why not ``multiprocessing``: its ``spawn`` and ``forkserver`` start methods re-import the
+parent's ``__main__`` in every worker, so a user script that embeds a Server without an
 ``if __name__ == "__main__":`` guard would run again inside each worker; ``fork`` is unsafe in a
 threaded process. A plain subprocess running this module imports only graphport.
 
 Protocol on the worker's stdin/stdout (the parent is the only peer, so pickle is safe here): the
-parent writes ``(num_nodes, src, dst)``, the worker answers ``("ok", (x, y))`` or ``("error", text)``.
+parent writes ``(function, args)`` (a module-level function, pickled by reference), the worker
+answers ``("ok", value)``, ``("refused", (class name, message, code, status, errors))`` when the function raised a
+:class:`~graphport.errors.GraphportError` (bad input), or ``("error", text)``.
+
+A worker dies with its server (issue #17): on Linux the kernel kills it when the thread that
+started it ends (``prctl(PR_SET_PDEATHSIG)``; workers are started from one long-lived thread so
+that thread is the process's lifetime), and everywhere a watcher thread exits when the *lifeline*
+pipe, whose write end only the parent holds, reaches end of file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import pickle
+import queue
 import random
+import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..errors import ServerError
+from .. import errors as errors_module
+from ..errors import GraphportError, ServerError
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+class WorkerDied(ServerError):
+    """The worker process ended in the middle of a request (a crash, or killed)."""
+
+    code = "layout_failed"
+
+    def __init__(self, returncode: int | None) -> None:
+        self.returncode = returncode
+        super().__init__(
+            f"A worker process died ({describe_exit(returncode)}); the work was abandoned.",
+        )
+
+
+class WorkerPoolClosed(ServerError):
+    """The pool was closed (the server is shutting down): the work was abandoned, not failed."""
+
+    status = 503
+    code = "layout_failed"
+
+
+def describe_exit(returncode: int | None) -> str:
+    """``killed by SIGSEGV``, ``exit status 3``... for a process's return code."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-returncode).name}"
+        return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+class _Spawner:
+    """Starts every worker from one daemon thread that lives as long as the process.
+
+    ``PR_SET_PDEATHSIG`` fires when the *thread* that forked the child ends, not the process: a
+    worker started from a pool thread that later retires would be killed in the middle of its
+    work. This thread never retires, so the signal comes exactly when the server process dies."""
+
+    def __init__(self) -> None:
+        self._requests: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="graphport-spawner", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            start, done = self._requests.get()
+            try:
+                done.set_result(start())
+            except BaseException as exc:  # handed to the caller, who raises it
+                done.set_exception(exc)
+
+    def run(self, start: Callable[[], Any]) -> Any:
+        done: Future[Any] = Future()
+        self._requests.put((start, done))
+        return done.result()
+
+
+_spawner_lock = threading.Lock()
+_spawner: _Spawner | None = None
+
+
+def _spawn(start: Callable[[], Any]) -> Any:
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = _Spawner()
+        spawner = _spawner
+    return spawner.run(start)
 
 
 class LayoutWorker:
     """One worker subprocess; one request at a time (the pool hands workers out exclusively)."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "graphport.server._layout_process"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        lifeline_read, self._lifeline = os.pipe()  # the child watches lifeline_read for EOF
+        try:
+            self.proc: subprocess.Popen[bytes] = _spawn(
+                lambda: subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "graphport.server._layout_process",
+                        str(os.getpid()),
+                        str(lifeline_read),
+                    ],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    pass_fds=(lifeline_read,),
+                )
+            )
+        except BaseException:
+            os.close(self._lifeline)
+            raise
+        finally:
+            os.close(lifeline_read)
 
-    def run(self, num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` in the worker; its GraphportError is raised here as it was raised
+        there; a crash of the worker raises :class:`WorkerDied`."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
-            pickle.dump((num_nodes, src, dst), self.proc.stdin, protocol=5)
+            pickle.dump((function, args), self.proc.stdin, protocol=5)
             self.proc.stdin.flush()
             status, value = pickle.load(self.proc.stdout)
         except (OSError, ValueError, EOFError, pickle.UnpicklingError):
             self.terminate()
-            raise ServerError(
-                "A layout worker process died; the layout will be retried on the next request.",
-                code="layout_failed",
-            ) from None
+            raise WorkerDied(self.proc.returncode) from None
+        if status == "refused":
+            kind, message, code, status_code, errors = value
+            error_class = getattr(errors_module, kind, None)
+            if not (isinstance(error_class, type) and issubclass(error_class, GraphportError)):
+                error_class = GraphportError
+            raise error_class(message, code=code, status=status_code, errors=errors)
         if status != "ok":
-            raise ServerError(f"The layout failed: {value}", code="layout_failed")
+            raise ServerError(f"The work failed in the worker process: {value}", code="layout_failed")
         return value
+
+    def run(self, num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
+        """Positions for a graph (see :func:`graphport.server._layout.compute_layout`)."""
+        return self.call(seeded_layout, num_nodes, src, dst)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -59,7 +175,11 @@ class LayoutWorker:
         self.proc.wait()
         for pipe in (self.proc.stdin, self.proc.stdout):
             if pipe is not None:
-                pipe.close()
+                with contextlib.suppress(OSError):
+                    pipe.close()
+        if self._lifeline >= 0:
+            os.close(self._lifeline)
+            self._lifeline = -1
 
 
 class WorkerPool:
@@ -69,68 +189,129 @@ class WorkerPool:
         self.size = size
         self._idle: list[LayoutWorker] = []
         self._all: list[LayoutWorker] = []
+        self._starting = 0
         self._cond = threading.Condition()
         self._closed = False
 
-    def run(self, num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
+    def pids(self) -> list[int]:
+        """The process ids of the live workers (tests and operators read them)."""
+        with self._cond:
+            return [w.pid for w in self._all]
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` in a worker process (see :meth:`LayoutWorker.call`)."""
         worker = self._acquire()
         try:
-            return worker.run(num_nodes, src, dst)
+            return worker.call(function, *args)
+        except WorkerDied:
+            if self._closed:  # killed by close(): abandoned, not crashed
+                raise WorkerPoolClosed(
+                    "The server is shutting down; the work was abandoned.", code="layout_failed"
+                ) from None
+            raise
         finally:
             self._release(worker)
+
+    def run(self, num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
+        return self.call(seeded_layout, num_nodes, src, dst)
 
     def _acquire(self) -> LayoutWorker:
         with self._cond:
             while True:
                 if self._closed:
-                    raise ServerError("The server is shutting down.", code="layout_failed")
+                    raise WorkerPoolClosed("The server is shutting down.", code="layout_failed")
                 while self._idle:
                     worker = self._idle.pop()
                     if worker.alive():
                         return worker
                     worker.terminate()  # died while idle (killed, OOM): forget it
                     self._all.remove(worker)
-                if len(self._all) < self.size:
-                    worker = LayoutWorker()
-                    self._all.append(worker)
-                    return worker
+                if len(self._all) + self._starting < self.size:
+                    self._starting += 1  # start the process without holding the lock
+                    break
                 self._cond.wait()
+        try:
+            worker = LayoutWorker()
+        except BaseException:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify()
+            raise
+        with self._cond:
+            self._starting -= 1
+            if not self._closed:
+                self._all.append(worker)
+                return worker
+        worker.terminate()
+        raise WorkerPoolClosed("The server is shutting down.", code="layout_failed")
 
     def _release(self, worker: LayoutWorker) -> None:
         with self._cond:
             if worker.alive() and not self._closed:
                 self._idle.append(worker)
-            else:
-                worker.terminate()
-                if worker in self._all:
-                    self._all.remove(worker)
+                worker = None  # type: ignore[assignment]
+            elif worker in self._all:
+                self._all.remove(worker)
             self._cond.notify()
+        if worker is not None:
+            worker.terminate()
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            workers, self._all, self._idle = self._all, [], []
+            workers = self._all
+            self._all, self._idle = [], []
             self._cond.notify_all()
         for worker in workers:
             worker.terminate()
 
 
-def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """The worker's loop: read a request, lay out, answer, until the parent closes stdin."""
+def seeded_layout(num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
+    """A reproducible layout (igraph draws its random start from Python's ``random``)."""
     from ._layout import compute_layout
 
-    # Layouts are background work: requests (uploads, reads) should win the CPU when both want it.
-    # Measured: a 10M-edge plot() took 17.8 s while the previous upload's layout ran at normal
-    # priority, against 2.5 s when no layout was running (of which 1.7 s is the client hashing).
+    random.seed(7)
+    return compute_layout(num_nodes, src, dst)
+
+
+def _die_with_parent(parent: int, lifeline: int) -> None:
+    """Make this process end when the server process does (see the module docstring)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            while os.read(lifeline, 1):
+                pass
+        os._exit(0)
+
+    threading.Thread(target=watch, name="graphport-lifeline", daemon=True).start()
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO, parent: int | None = None, lifeline: int | None = None) -> None:
+    """The worker's loop: read a request, run it, answer, until the parent closes stdin."""
+    from . import _layout
+
+    if parent is not None and lifeline is not None:
+        _die_with_parent(parent, lifeline)
+    _layout.in_worker = True  # layouts inside a build run here, not in yet another process
+    # Builds and layouts are background work: requests (uploads, reads) should win the CPU when
+    # both want it. Measured: a 10M-edge plot() took 17.8 s while the previous upload's layout ran
+    # at normal priority, against 2.5 s when no layout was running.
     os.nice(10)
     while True:
         try:
-            num_nodes, src, dst = pickle.load(stdin)
+            function, args = pickle.load(stdin)
         except EOFError:
             return
-        random.seed(7)  # igraph draws its random start from Python's random: reproducible layouts
         try:
-            answer: tuple[str, Any] = ("ok", compute_layout(num_nodes, src, dst))
+            answer: tuple[str, Any] = ("ok", function(*args))
+        except GraphportError as exc:  # bad input: the parent raises it as the same error
+            answer = ("refused", (type(exc).__name__, exc.message, exc.code, exc.status, exc.errors))
         except Exception as exc:  # reported to the parent, which raises it as a ServerError
             answer = ("error", f"{type(exc).__name__}: {exc}")
         try:

@@ -5,10 +5,11 @@ Like Perspective's engine pool, the CPU pool is shared by every Server in the pr
 count). Arrow decoding, validation, hashing and encoding run on its threads; pyarrow and numpy
 release the GIL there, and pyarrow's own CPU pool is sized to match.
 
-Graph layout is the exception. python-igraph holds the GIL for the whole of a layout call (measured:
-a pure-Python thread kept ~1% of its speed while igraph laid out 100k edges), so a layout in a
-thread would freeze every request. Layouts therefore run in worker *processes* (``_layout_worker``),
-as many as the pool size, at a lower CPU priority.
+Graph builds and layouts are the exception. python-igraph holds the GIL for the whole of a layout
+call (measured: a pure-Python thread kept ~1% of its speed while igraph laid out 100k edges), and a
+crash in C++ code must not take the server down, so they run in worker *processes*
+(``_layout_worker``) at a lower CPU priority: :func:`build_slots` of them, at least two, so that a
+small graph always has a worker that no big one may take (``_build_queue``).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def set_num_cpus(n: int) -> None:
         old_threads, _threads = _threads, None
         old_graph_threads, _graph_threads = _graph_threads, None
         if _workers is not None:
-            _workers.size = n  # extra idle workers stay until shutdown; no new ones beyond n
+            _workers.size = build_slots(n)  # extra idle workers stay until shutdown
     # Work already submitted finishes on the old pool; new work goes to a pool of the new size.
     for old in (old_threads, old_graph_threads):
         if old is not None:
@@ -65,6 +66,12 @@ def get_num_cpus() -> int:
         return _num_cpus
 
 
+def build_slots(num_cpus: int | None = None) -> int:
+    """How many graph builds run at once in this process: the pool size, but at least two (one
+    of them is kept for small graphs, see ``_build_queue``)."""
+    return max(2, get_num_cpus() if num_cpus is None else num_cpus)
+
+
 def cpu_executor() -> Executor:
     """The shared thread pool for GIL-releasing work."""
     global _threads
@@ -76,9 +83,9 @@ def cpu_executor() -> Executor:
 
 
 def graph_executor() -> Executor:
-    """The shared thread pool for background graph builds (each waits on a layout process)."""
+    """The shared thread pool for background graph builds (each waits on a worker process)."""
     global _graph_threads
-    size = get_num_cpus()
+    size = build_slots()
     with _lock:
         if _graph_threads is None:
             _graph_threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="graphport-graph")
@@ -86,9 +93,9 @@ def graph_executor() -> Executor:
 
 
 def layout_workers() -> WorkerPool:
-    """The shared pool of layout worker processes."""
+    """The shared pool of worker processes (graph builds and layouts)."""
     global _workers
-    size = get_num_cpus()
+    size = build_slots()
     with _lock:
         if _workers is None:
             _workers = WorkerPool(size)

@@ -1,12 +1,16 @@
 """Blob stores: where table files live. Keys are made here, never from a client's string.
 
 A blob is written whole or not at all: the local store writes a temporary file in the target
-directory, fsyncs it, renames it into place and fsyncs the directory, so after a crash a key either
-names the complete file or nothing.
+directory, fsyncs it, links it into place and fsyncs the directory, so after a crash a key either
+names the complete file or nothing. Every write has its own temporary name (created exclusively)
+and the link never replaces an existing blob, so two concurrent writes never share a file, even if
+two keys collided. A crash can leave a temporary file behind: :meth:`LocalBlobStore.reap_temporary`
+removes old ones (the server's recovery sweep, ``server/_recovery.py``, calls it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import secrets
@@ -27,6 +31,12 @@ class BlobStore(Protocol):
     def local_path(self, key: str) -> Path | None: ...
     def delete(self, key: str) -> None: ...
     def keys(self) -> Iterator[str]: ...
+    def keys_older_than(self, cutoff: float) -> Iterator[str]: ...
+    def reap_temporary(self, cutoff: float) -> int: ...
+    def abort_stale_uploads(self, cutoff: float) -> int: ...
+
+
+TEMP_MARK = ".tmp-"  # a temporary file is KEY.tmp-RANDOM, beside the blob KEY.arrow
 
 
 def new_key() -> str:
@@ -49,7 +59,7 @@ class LocalBlobStore:
         key = new_key()
         path = self._path(key)
         path.parent.mkdir(exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{secrets.token_hex(4)}")
+        tmp = path.with_name(f"{key}{TEMP_MARK}{secrets.token_hex(8)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             view = memoryview(data)
@@ -62,7 +72,17 @@ class LocalBlobStore:
             tmp.unlink(missing_ok=True)
             raise
         os.close(fd)
-        os.replace(tmp, path)
+        try:
+            while True:
+                try:
+                    os.link(tmp, path)  # unlike a rename, never replaces another write's blob
+                    break
+                except FileExistsError:
+                    key = new_key()
+                    path = self._path(key)
+                    path.parent.mkdir(exist_ok=True)
+        finally:
+            tmp.unlink(missing_ok=True)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -87,6 +107,28 @@ class LocalBlobStore:
         """Every stored key (for audits and garbage collection; temporary files are not keys)."""
         for path in self.root.glob("??/*.arrow"):
             yield path.stem
+
+    def keys_older_than(self, cutoff: float) -> Iterator[str]:
+        """Keys whose blob was written before ``cutoff`` (a ``time.time()`` value)."""
+        for path in self.root.glob("??/*.arrow"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    yield path.stem
+
+    def reap_temporary(self, cutoff: float) -> int:
+        """Remove temporary files (of writes a crash interrupted) older than ``cutoff``; returns
+        how many. Younger ones may belong to a write in progress and stay."""
+        removed = 0
+        for path in self.root.glob(f"??/*{TEMP_MARK}*"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
+
+    def abort_stale_uploads(self, cutoff: float) -> int:
+        """Nothing to abort: local writes have no server-side state besides temporary files."""
+        return 0
 
 
 def open_blob_store(url: str) -> BlobStore:

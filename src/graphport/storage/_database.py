@@ -4,11 +4,16 @@ Thread safety follows datasette's rule for SQLite: many readers, one writer at a
 pooled connections in parallel (WAL mode lets them proceed while a write is in flight); writes take
 a process-wide lock and ``BEGIN IMMEDIATE``, so two threads never race for the write lock and get
 ``database is locked``. On PostgreSQL the database itself serialises writers and no lock is taken.
+
+A SQLite database file holds password hashes and every dataset's metadata: it is created with mode
+0600 (owner only, like ``secret.key``), and SQLite gives its ``-wal`` and ``-shm`` files the mode of
+the database file; an existing file readable by others is narrowed to 0600 when opened.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +41,8 @@ class Database:
                 "expected e.g. sqlite:///path/graphport.db or postgresql://user@host/db."
             ) from None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            _private_sqlite_files(Path(parsed.database))
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
@@ -107,6 +114,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: sa.Connection) -> None:
     # Writers take SQLite's write lock up front; readers begin a plain (deferred) snapshot.
     connection.exec_driver_sql("BEGIN IMMEDIATE" if connection.info.get("graphport_write") else "BEGIN")
+
+
+def _private_sqlite_files(path: Path) -> None:
+    """Create the database file with mode 0600 if it is missing; take group and other access away
+    from it and its -wal/-shm/-journal files if they have any."""
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # FileNotFound: no directory yet
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for name in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        with contextlib.suppress(FileNotFoundError):
+            mode = name.stat().st_mode
+            if mode & 0o077:
+                name.chmod(mode & 0o700)
 
 
 def sqlite_url(path: Path) -> str:

@@ -8,7 +8,9 @@ A blob is never visible half-written: S3 makes an object visible only when its s
 ``CompleteMultipartUpload`` of a multipart upload, succeeds. Blobs bigger than
 ``multipart_threshold`` go up in parts; a failure aborts the upload, so no parts linger. ``put``
 returns only after the store acknowledged the object, so the metadata row that points at it is
-committed after it is durable (DESIGN.md section 4).
+committed after it is durable (DESIGN.md section 4). A crash in the middle of a multipart upload
+leaves it open (parts stored, object invisible); :meth:`S3BlobStore.abort_stale_uploads`, called by
+the server's recovery sweep, aborts old ones.
 """
 
 from __future__ import annotations
@@ -167,6 +169,35 @@ class S3BlobStore:
                 name = item["Key"][len(start) :]
                 if name.endswith(".arrow") and "/" not in name:
                     yield name[: -len(".arrow")]
+
+    def keys_older_than(self, cutoff: float) -> Iterator[str]:
+        """Keys whose object was written before ``cutoff`` (a ``time.time()`` value)."""
+        start = f"{self.prefix}/" if self.prefix else ""
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
+            for item in page.get("Contents", []):
+                name = item["Key"][len(start) :]
+                if name.endswith(".arrow") and "/" not in name and item["LastModified"].timestamp() < cutoff:
+                    yield name[: -len(".arrow")]
+
+    def reap_temporary(self, cutoff: float) -> int:
+        """Nothing to reap: an object store has no temporary files (see abort_stale_uploads)."""
+        return 0
+
+    def abort_stale_uploads(self, cutoff: float) -> int:
+        """Abort the multipart uploads under the prefix started before ``cutoff`` (left open by a
+        crash); returns how many. Younger ones may be in progress and stay."""
+        start = f"{self.prefix}/" if self.prefix else ""
+        aborted = 0
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"].timestamp() < cutoff:
+                    self._client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted += 1
+        return aborted
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist (tests and first-run setup)."""
