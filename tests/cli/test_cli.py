@@ -11,14 +11,20 @@ from pathlib import Path
 import httpx
 from click.testing import CliRunner
 
+import pytest
+
 from graphport import Server, ServerConfig
 from graphport.cli import cli
+from graphport.errors import AuthError
 
 from ..conftest import start_live
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+PW = "a long passphrase"
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=stdin, env=env, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -38,8 +44,8 @@ def test_help_for_every_command() -> None:
 
 def test_user_org_key_roundtrip(tmp_path: Path) -> None:
     data = str(tmp_path / "d")
-    assert run("user", "add", "alice", "--password", "pw", "--email", "a@example.org", "--data", data)[0] == 0
-    assert run("user", "add", "bob", "--password", "pw", "--data", data)[0] == 0
+    assert run("user", "add", "alice", "--password", PW, "--email", "a@example.org", "--data", data)[0] == 0
+    assert run("user", "add", "bob", "--password", PW, "--data", data)[0] == 0
     assert run("org", "add", "acme", "--member", "alice", "--data", data)[0] == 0
     assert run("org", "add-member", "acme", "bob", "--role", "admin", "--data", data)[0] == 0
     code, out, _ = run("key", "create", "alice", "--data", data)
@@ -47,15 +53,15 @@ def test_user_org_key_roundtrip(tmp_path: Path) -> None:
     assert code == 0 and key_id and len(secret) >= 40
     with Server(config=ServerConfig(data=Path(data))) as server:
         assert server.login_key(key_id, secret).token
-        assert server.login("bob", "pw", org_name="acme").org.is_member  # type: ignore[union-attr]
+        assert server.login("bob", PW, org_name="acme").org.is_member  # type: ignore[union-attr]
     # the generated JWT secret is private to the owner
     assert stat.S_IMODE(os.stat(Path(data) / "secret.key").st_mode) == 0o600
 
 
 def test_errors_are_one_line_and_nonzero(tmp_path: Path) -> None:
     data = str(tmp_path / "d")
-    run("user", "add", "alice", "--password", "pw", "--data", data)
-    code, _out, err = run("user", "add", "alice", "--password", "pw", "--data", data)
+    run("user", "add", "alice", "--password", PW, "--data", data)
+    code, _out, err = run("user", "add", "alice", "--password", PW, "--data", data)
     assert code == 1 and err.strip() == "Error: A user named 'alice' already exists."
     code, _, err = run("org", "add-member", "nope", "alice", "--data", data)
     assert code == 1 and "There is no organization 'nope'" in err and "Traceback" not in err
@@ -115,3 +121,48 @@ def test_serve_starts_and_answers(tmp_path: Path) -> None:
         proc.wait(20)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_passwords_need_not_be_on_the_command_line(tmp_path: Path) -> None:
+    """--password shows in `ps`: the prompt, --password-stdin and GRAPHPORT_PASSWORD do not."""
+    data = str(tmp_path / "d")
+    assert run("user", "add", "ann", "--password-stdin", "--data", data, stdin="stdin password\n")[0] == 0
+    assert run("user", "add", "ben", "--data", data, env={"GRAPHPORT_PASSWORD": "env password"})[0] == 0
+    code, out, _ = run("user", "add", "cat", "--data", data, stdin="prompt password\nprompt password\n")
+    assert code == 0 and "prompt password" not in out  # typed twice, never echoed
+    code, _, err = run("user", "add", "dan", "--password", "dan", "--data", data)
+    assert code == 1 and "8" in err  # the password policy: 8 characters at least, not the username
+    assert run("user", "add", "dan", "--password", "dan's password", "--data", data)[0] == 0
+    code, _, err = run("user", "set-password", "dan", "--password", "DANDANDAN"[:3], "--data", data)
+    assert code == 1 and "8" in err and "Traceback" not in err
+    code, _, err = run("user", "set-password", "danielle", "--password", "Danielle", "--data", data)
+    assert code == 1 and "is the username" in err
+    with Server(config=ServerConfig(data=Path(data))) as server:
+        for name, password in (
+            ("ann", "stdin password"),
+            ("ben", "env password"),
+            ("cat", "prompt password"),
+        ):
+            assert server.login(name, password).token
+
+
+def test_set_password_and_revoke_all_end_every_credential(tmp_path: Path) -> None:
+    data = str(tmp_path / "d")
+    assert run("user", "add", "ann", "--password", PW, "--data", data)[0] == 0
+    key = run("key", "create", "ann", "--data", data)[1].strip()
+    with Server(config=ServerConfig(data=Path(data))) as server:
+        token = server.login("ann", PW).token
+    code, out, _ = run(
+        "user", "set-password", "ann", "--password-stdin", "--data", data, stdin="new password 1\n"
+    )
+    assert code == 0 and "1 personal key" in out
+    key_id, _, secret = key.partition(":")
+    with Server(config=ServerConfig(data=Path(data))) as server:
+        with pytest.raises(AuthError):
+            server.authenticate(token)
+        with pytest.raises(AuthError):
+            server.login_key(key_id, secret)  # the key ended with the old password (issue #10 F9)
+        token = server.login("ann", "new password 1").token
+    assert run("user", "revoke-all", "ann", "--data", data)[0] == 0
+    with Server(config=ServerConfig(data=Path(data))) as server, pytest.raises(AuthError):
+        server.authenticate(token)

@@ -19,8 +19,8 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_user_set_disable_and_keys(tmp_path: Path) -> None:
     data = str(tmp_path / "d")
-    assert run("user", "add", "alice", "--password", "pw", "--data", data)[0] == 0
-    assert run("user", "add", "bob", "--password", "pw", "--data", data)[0] == 0
+    assert run("user", "add", "alice", "--password", "alice's password", "--data", data)[0] == 0
+    assert run("user", "add", "bob", "--password", "bob's password", "--data", data)[0] == 0
     assert run("org", "add", "acme", "--member", "alice", "--data", data)[0] == 0
     assert run("org", "add", "beta", "--member", "alice", "--member", "bob", "--data", data)[0] == 0
 
@@ -59,17 +59,21 @@ def test_user_set_disable_and_keys(tmp_path: Path) -> None:
         with pytest.raises(AuthError):
             server.authenticate(token)  # the key's token died with the key
         with pytest.raises(AuthError):
-            server.login("bob", "pw")  # disabled
+            server.login("bob", "bob's password")  # disabled
         assert server.accounts.describe_user(server.accounts.require_user("alice").user_id)[
             "organizations"
         ] == [
-            {"slug": "acme", "name": "acme", "role": "member"},
-            {"slug": "beta", "name": "beta", "role": "member"},
+            {"slug": "acme", "name": "acme", "role": "member", "personal": False},
+            {"slug": "beta", "name": "beta", "role": "member", "personal": False},
+            {"slug": "~alice", "name": "alice", "role": "owner", "personal": True},
         ]
     assert run("user", "enable", "bob", "--data", data)[0] == 0
-    assert run("user", "set-password", "bob", "--password", "new", "--data", data)[0] == 0
+    assert run("user", "set-password", "bob", "--password", "bob's new password", "--data", data)[0] == 0
     with Server(config=ServerConfig(data=Path(data))) as server:
-        assert server.login("bob", "new").token
-        assert (
-            server.accounts.describe_user(server.accounts.require_user("bob").user_id)["organizations"] == []
-        )
+        assert server.login("bob", "bob's new password").token
+        assert [
+            o["slug"]
+            for o in server.accounts.describe_user(server.accounts.require_user("bob").user_id)[
+                "organizations"
+            ]
+        ] == ["~bob"]

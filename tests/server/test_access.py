@@ -19,6 +19,7 @@ from graphport.storage._models import dataset_invites, outbox
 
 from .._authz import fast_config
 
+PW = "a long passphrase"
 SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
 
 
@@ -41,7 +42,7 @@ def fast(tmp_path: Path, stack: str, request: pytest.FixtureRequest) -> Iterator
 
 
 def users(server: graphport.Server, *names: str) -> list[Principal]:
-    return [server.create_user(n, "pw", email=f"{n}@example.org") for n in names]
+    return [server.create_user(n, PW, email=f"{n}@example.org") for n in names]
 
 
 def plot(server: graphport.Server, owner: Principal, **privacy: Any) -> str:
@@ -109,7 +110,7 @@ def test_pending_invitation_applies_when_the_user_registers(fast: graphport.Serv
     ds = plot(fast, alice, mode="private", invited_users=[{"email": "Newcomer@Example.org", "action": "20"}])
     with fast.db.read() as c:
         assert c.execute(sa.select(dataset_invites.c.user_id)).scalar() is None  # pending
-    newcomer = fast.create_user("newbie", "pw", email="newcomer@example.org")
+    newcomer = fast.create_user("newbie", PW, email="newcomer@example.org")
     assert fast.datasets.rights(newcomer, ds) == {Action.VIEW, Action.EDIT, Action.SHARE}
     with fast.db.read() as c:
         assert c.execute(sa.select(dataset_invites.c.user_id)).scalar() == newcomer.user_id  # bound now
@@ -176,8 +177,11 @@ def test_only_owner_and_editors_share_and_only_owner_deletes(fast: graphport.Ser
 def test_org_roles(fast: graphport.Server) -> None:
     olga, adam, mia, sam = users(fast, "olga", "adam", "mia", "sam")
     fast.accounts.create_org_as(olga, "acme")
-    fast.accounts.add_member_as(olga, "acme", "adam", "admin")
-    fast.accounts.add_member_as(adam, "acme", "mia")  # admins add members
+    fast.accounts.add_member_as(olga, "acme", "adam", "admin")  # an invitation, until accepted
+    assert fast.accounts.describe_org(olga, "acme")["members"] == [{"username": "olga", "role": "owner"}]
+    join(fast, adam, "acme")
+    fast.accounts.add_member_as(adam, "acme", "mia")  # admins invite members
+    join(fast, mia, "acme")
     with pytest.raises(PermissionDenied, match="owner"):
         fast.accounts.add_member_as(adam, "acme", "sam", "owner")  # but do not make owners
     with pytest.raises(PermissionDenied):
@@ -195,11 +199,18 @@ def test_org_roles(fast: graphport.Server) -> None:
     assert info["members"] == [{"username": "adam", "role": "admin"}, {"username": "olga", "role": "owner"}]
 
 
+def join(server: graphport.Server, who: Principal, slug: str) -> None:
+    """Accept the caller's invitation to ``slug``."""
+    (invitation,) = [i for i in server.accounts.my_invitations(who) if i["slug"] == slug]
+    server.accounts.accept_invitation(who, invitation["id"])
+
+
 def test_default_org_and_org_name(fast: graphport.Server) -> None:
     alice, bob = users(fast, "alice", "bob")
     fast.create_org("acme", members=["alice"])
     fast.create_org("beta", members=["alice", "bob"])
-    assert fast.accounts.describe_user(alice.user_id)["default_org"] == "acme"  # the first membership
+    # Joining never changes the default: it stays the personal organization.
+    assert fast.accounts.describe_user(alice.user_id)["default_org"] == "~alice"
     fast.accounts.set_user("alice", default_org="beta")
     ds = plot(fast, alice, mode="organization")  # no org_name: the default org
     assert fast.datasets.describe(alice, ds)["org"] == "beta"
@@ -208,9 +219,9 @@ def test_default_org_and_org_name(fast: graphport.Server) -> None:
         fast.accounts.set_user("bob", default_org="acme")
     with pytest.raises(PermissionDenied, match="acme"):
         plot(fast, bob, mode="organization", org_name="acme")
-    login = fast.login("bob", "pw", org_name="acme")
+    login = fast.login("bob", PW, org_name="acme")
     assert login.org is not None and not login.org.is_member and not login.org.is_found
-    login = fast.login("bob", "pw", org_name="beta")
+    login = fast.login("bob", PW, org_name="beta")
     assert login.org is not None and login.org.is_member and login.org.is_found
 
 
@@ -254,7 +265,7 @@ def test_held_principals_lose_rights_on_revocation(fast: graphport.Server, chang
     fast.accounts.revocation_listeners.append(revoked.append)
     assert fast.datasets.rights(held, ds) == {Action.VIEW}
     if change == "password":
-        fast.accounts.set_password("bob", "new")
+        fast.accounts.set_password("bob", "another long passphrase")
     elif change == "disable":
         fast.accounts.set_active("bob", False)
     else:
@@ -268,7 +279,7 @@ def test_held_principals_lose_rights_on_revocation(fast: graphport.Server, chang
 
 def test_csrf_token_is_bound_to_the_session(fast: graphport.Server) -> None:
     users(fast, "alice")
-    one, two = fast.login("alice", "pw").token, fast.login("alice", "pw").token
+    one, two = fast.login("alice", PW).token, fast.login("alice", PW).token
     assert fast.tokens.csrf_for(one) != fast.tokens.csrf_for(two)
     assert fast.tokens.csrf_for(one) == fast.tokens.csrf_for(one)
     assert one not in fast.tokens.csrf_for(one)

@@ -13,7 +13,7 @@ import pytest
 
 import graphport
 
-from .._authz import fast_config
+from .._authz import PW, fast_config, form_sign_in, login_form_token
 
 SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
 
@@ -29,8 +29,8 @@ def _edges() -> bytes:
 @pytest.fixture
 def srv(tmp_path: Path, stack: str, request: pytest.FixtureRequest) -> Iterator[graphport.Server]:
     with graphport.Server(config=fast_config(request, stack, tmp_path / "d")) as s:
-        s.create_user("alice", "pw", email="alice@example.org")
-        s.create_user("bob", "pw", email="bob@example.org")
+        s.create_user("alice", PW, email="alice@example.org")
+        s.create_user("bob", PW, email="bob@example.org")
         yield s
 
 
@@ -39,9 +39,7 @@ def browser(server: graphport.Server) -> httpx.Client:
 
 
 def sign_in(client: httpx.Client, user: str = "alice") -> str:
-    r = client.post(
-        "/login", data={"username": user, "password": "pw", "next": "/graph/graph.html?dataset=x"}
-    )
+    r = form_sign_in(client, user, PW, next="/graph/graph.html?dataset=x")
     assert r.status_code == 303 and r.headers["location"] == "/graph/graph.html?dataset=x"
     return str(client.cookies["graphport_csrf"])
 
@@ -53,7 +51,7 @@ def dataset(server: graphport.Server, owner: str = "alice", mode: str = "private
 
 def test_sign_in_sets_a_httponly_session_and_a_csrf_cookie(srv: graphport.Server) -> None:
     with browser(srv) as client:
-        r = client.post("/login", data={"username": "alice", "password": "pw"})
+        r = form_sign_in(client, "alice", PW)
         cookies = r.headers.get_list("set-cookie")
         session = next(c for c in cookies if c.startswith("graphport_session="))
         csrf = next(c for c in cookies if c.startswith("graphport_csrf="))
@@ -66,7 +64,7 @@ def test_sign_in_sets_a_httponly_session_and_a_csrf_cookie(srv: graphport.Server
 
 def test_wrong_password_sets_no_cookie(srv: graphport.Server) -> None:
     with browser(srv) as client:
-        r = client.post("/login", data={"username": "alice", "password": "nope"})
+        r = form_sign_in(client, "alice", "nope nope")
         assert r.status_code == 401 and "graphport_session" not in client.cookies
 
 
@@ -102,8 +100,8 @@ def test_cookie_session_manages_keys_and_privacy(srv: graphport.Server) -> None:
     ds = dataset(srv)
     with browser(srv) as client:
         csrf = {"X-CSRF-Token": sign_in(client)}
-        assert client.post("/api/v2/keys", json={"name": "k"}).status_code == 403
-        key = client.post("/api/v2/keys", json={"name": "k"}, headers=csrf)
+        assert client.post("/api/v2/keys", json={"name": "k", "password": PW}).status_code == 403
+        key = client.post("/api/v2/keys", json={"name": "k", "password": PW}, headers=csrf)
         assert key.status_code == 201 and key.json()["secret"]
         assert [k["id"] for k in client.get("/api/v2/keys").json()["keys"]] == [key.json()["key_id"]]
         r = client.put(f"/api/v2/datasets/{ds}/privacy", json={"mode": "public"}, headers=csrf)
@@ -126,19 +124,62 @@ def test_rest_v3_routes_ignore_the_cookie(srv: graphport.Server) -> None:
 
 def test_login_from_another_site_is_refused(srv: graphport.Server) -> None:
     with browser(srv) as client:
+        token = login_form_token(client)
         r = client.post(
-            "/login", data={"username": "alice", "password": "pw"}, headers={"Origin": "http://evil.example"}
+            "/login",
+            data={"username": "alice", "password": PW, "csrf_token": token},
+            headers={"Origin": "http://evil.example"},
         )
         assert r.status_code == 403 and "graphport_session" not in client.cookies
 
 
-def test_sign_out_clears_both_cookies(srv: graphport.Server) -> None:
+def test_login_without_the_forms_token_is_refused(srv: graphport.Server) -> None:
+    """Login CSRF with `Origin: null` (what Chromium sends from a no-referrer page): the
+    double-submit token decides. Another site can neither read nor set it."""
     with browser(srv) as client:
-        sign_in(client)
-        r = client.post("/logout")
+        null = {"Origin": "null"}
+        r = client.post("/login", data={"username": "alice", "password": PW}, headers=null)
+        assert r.status_code == 403 and "graphport_session" not in client.cookies
+        forged = "0" * 32 + "." + "0" * 40  # a token this server never signed, in field and cookie
+        client.cookies.set("graphport_login_csrf", forged, path="/login")
+        r = client.post(
+            "/login", data={"username": "alice", "password": PW, "csrf_token": forged}, headers=null
+        )
+        assert r.status_code == 403 and "graphport_session" not in client.cookies
+        good = login_form_token(client)  # a real token, but only in the field: no cookie
+        client.cookies.clear()
+        r = client.post("/login", data={"username": "alice", "password": PW, "csrf_token": good})
+        assert r.status_code == 403 and "graphport_session" not in client.cookies
+        r = form_sign_in(client, "alice", PW)
+        assert r.status_code == 303 and "graphport_session" in client.cookies
+
+
+def test_the_sign_in_page_sends_the_origin(srv: graphport.Server) -> None:
+    """Pages say no-referrer, so a form posted from them carries `Origin: null` in Chromium; the
+    sign-in page says same-origin, so its post carries the real origin."""
+    with browser(srv) as client:
+        assert client.get("/").headers["referrer-policy"] == "no-referrer"
+        assert client.get("/login").headers["referrer-policy"] == "same-origin"
+
+
+def test_sign_out_revokes_the_session(srv: graphport.Server) -> None:
+    with browser(srv) as client:
+        csrf = sign_in(client)
+        session = client.cookies["graphport_session"]
+        page = client.get("/logout")  # GET changes nothing: it offers a button
+        assert page.status_code == 200 and 'method="post"' in page.text
+        assert client.get("/api/v2/me").status_code == 200
+        r = client.post("/logout")  # no CSRF token: another site cannot sign you out
+        assert r.status_code == 403 and client.get("/api/v2/me").status_code == 200
+        r = client.post("/logout", data={"csrf_token": csrf})
         assert r.status_code == 303 and r.headers["location"] == "/login"
         assert "graphport_session" not in client.cookies and "graphport_csrf" not in client.cookies
         assert client.get("/api/v2/me").status_code == 401
+    # The token itself is dead (it was valid for another hour), in every process (the database).
+    r = httpx.Client(transport=srv.local_transport(), base_url="http://testserver").get(
+        "/api/v2/me", headers={"Authorization": f"Bearer {session}"}
+    )
+    assert r.status_code == 401 and r.json()["code"] == "token_revoked"
 
 
 def test_the_viewer_offers_sign_in(srv: graphport.Server) -> None:

@@ -27,7 +27,7 @@ from websockets.sync.client import ClientConnection, connect
 import graphport
 from graphport.storage import _models as m
 
-from .._authz import fast_config
+from .._authz import PW, fast_config
 from ..conftest import start_live
 
 SPEC = {
@@ -58,7 +58,7 @@ class Env:
         return {"Authorization": f"Bearer {self.server.token_for(user)}"}
 
     def login(self, user: str) -> str:
-        r = self.http.post("/api-token-auth/", json={"username": user, "password": "pw"})
+        r = self.http.post("/api-token-auth/", json={"username": user, "password": PW})
         return str(r.json()["token"])
 
     def dataset(self, owner: str, **privacy: Any) -> str:
@@ -91,7 +91,7 @@ class Env:
 def env(tmp_path: Path, stack: str, request: pytest.FixtureRequest) -> Iterator[Env]:
     with graphport.Server(config=fast_config(request, stack, tmp_path / "d")) as server:
         for name in ("alice", "bob", "mallory"):
-            server.create_user(name, "pw", email=f"{name}@example.org")
+            server.create_user(name, PW, email=f"{name}@example.org")
         server.create_org("acme", members=["alice", "bob"])
         server.add_member("acme", "alice", "owner")
         uv, thread, port = start_live(server)
@@ -242,7 +242,7 @@ def remove_from_org(env: Env, ds: str) -> None:
 
 
 def change_password(env: Env, ds: str) -> None:
-    env.server.accounts.set_password("bob", "new password")
+    env.server.accounts.set_password("bob", "a new long password")
 
 
 def disable(env: Env, ds: str) -> None:

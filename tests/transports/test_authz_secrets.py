@@ -24,6 +24,7 @@ from websockets.sync.client import connect
 import graphport
 from graphport import ServerConfig
 
+from .._authz import PW, login_form_token
 from ..conftest import SECRET
 from .test_authz_idor import EDGES, SPEC
 
@@ -37,8 +38,8 @@ def served(tmp_path: Path) -> Iterator[tuple[graphport.Server, str]]:
 
     config = ServerConfig(data=tmp_path / "d", secret=SECRET, argon2_time_cost=1, argon2_memory_kib=64)
     with graphport.Server(config=config) as server:
-        server.create_user("alice", "pw", email="alice@example.org")
-        server.create_user("bob", "pw", email="bob@example.org")
+        server.create_user("alice", PW, email="alice@example.org")
+        server.create_user("bob", PW, email="bob@example.org")
         server.create_org("acme", members=["alice"])
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
@@ -77,16 +78,20 @@ def test_no_secret_in_logs_urls_or_errors(
     base = f"http://{address}"
     with httpx.Client(base_url=base) as c:
         # Credentials of every kind.
-        t1 = call(c, "POST", "/api-token-auth/", json={"username": "alice", "password": "pw"}).json()["token"]
+        t1 = call(c, "POST", "/api-token-auth/", json={"username": "alice", "password": PW}).json()["token"]
         issued[t1] = "/api-token-auth/"
         t2 = call(c, "POST", "/api/v2/auth/token/refresh", json={"token": t1}).json()["token"]
         issued[t2] = "/api/v2/auth/token/refresh"
         t3 = call(
-            c, "POST", "/api-token-auth/", json={"username": "alice", "password": "pw", "org_name": "acme"}
+            c, "POST", "/api-token-auth/", json={"username": "alice", "password": PW, "org_name": "acme"}
         ).json()["token"]
         issued[t3] = "/api-token-auth/"
         key = call(
-            c, "POST", "/api/v2/keys", json={"name": "k"}, headers={"Authorization": f"Bearer {t2}"}
+            c,
+            "POST",
+            "/api/v2/keys",
+            json={"name": "k", "password": PW},
+            headers={"Authorization": f"Bearer {t2}"},
         ).json()
         issued[key["secret"]] = "/api/v2/keys"
         kh = {
@@ -140,14 +145,16 @@ def test_no_secret_in_logs_urls_or_errors(
                 pass
         call(c, "GET", "/api/v2/auth/pkey/jwt/", content=b"{}", headers=kh)  # revoked key login
     with httpx.Client(base_url=base) as browser:
-        call(browser, "POST", "/login", data={"username": "alice", "password": "pw"})
+        token = login_form_token(browser)
+        call(browser, "POST", "/login", data={"username": "alice", "password": PW, "csrf_token": token})
         issued[browser.cookies["graphport_session"]] = "/login"
         issued[browser.cookies["graphport_csrf"]] = "/login"
         call(browser, "GET", "/api/v2/me")
         call(browser, "DELETE", f"/api/v2/datasets/{ds}")  # no CSRF token: 403
         call(browser, "GET", f"/graph/graph.html?dataset={ds}")
-        call(browser, "POST", "/logout")
-    server.accounts.set_password("alice", "new")  # every session token of alice is revoked
+        csrf = browser.cookies["graphport_csrf"]
+        call(browser, "POST", "/logout", data={"csrf_token": csrf})
+    server.accounts.set_password("alice", "a new long password")  # every session token of alice is revoked
     with httpx.Client(base_url=base) as c:
         call(c, "GET", f"/api/v2/datasets/{ds}", headers={"Authorization": f"Bearer {t2}"})
 

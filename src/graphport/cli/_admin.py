@@ -2,12 +2,51 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import open_server, store_options
+
+PASSWORD_ENV = "GRAPHPORT_PASSWORD"
+
+
+def password_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--password-stdin`` and ``--password``; without either, GRAPHPORT_PASSWORD, else a prompt."""
+    fn = click.option(
+        "--password-stdin",
+        is_flag=True,
+        help="Read the password from the first line of standard input (not visible in ps).",
+    )(fn)
+    return click.option(
+        "--password",
+        help="The password. Visible to other users in `ps` and kept in shell history: prefer the "
+        f"prompt, --password-stdin or {PASSWORD_ENV}.",
+    )(fn)
+
+
+def read_password(password: str | None, from_stdin: bool) -> str:
+    """The new password: --password, else stdin with --password-stdin, else GRAPHPORT_PASSWORD,
+    else an interactive prompt (typed twice, not echoed)."""
+    if password is not None and from_stdin:
+        raise click.UsageError("Give --password or --password-stdin, not both.")
+    if password is not None:
+        return password
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise click.UsageError("--password-stdin read an empty line; send the password on stdin.")
+        return line
+    env = os.environ.get(PASSWORD_ENV)
+    if env:
+        return env
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
 
 
 def register(cli: click.Group) -> None:
@@ -17,33 +56,52 @@ def register(cli: click.Group) -> None:
 
     @user.command("add")
     @click.argument("name")
-    @click.option("--password", required=True, help="The user's password.")
+    @password_options
     @click.option("--email", help="The user's email (invitations by email match it).")
     @click.option("--admin", is_flag=True, help="Make the user a site admin.")
     @store_options
     def user_add(
         name: str,
-        password: str,
+        password: str | None,
+        password_stdin: bool,
         email: str | None,
         admin: bool,
         data: Path,
         db: str | None,
         blobs: str | None,
     ) -> None:
-        """Create user NAME."""
+        """Create user NAME (and their personal organization ~NAME).
+
+        The password (at least 8 characters, not the username) comes from --password-stdin,
+        GRAPHPORT_PASSWORD or a prompt; --password works but shows in `ps`."""
+        secret = read_password(password, password_stdin)
         with open_server(data, db, blobs) as server:
-            server.create_user(name, password, email=email, is_admin=admin)
+            server.create_user(name, secret, email=email, is_admin=admin)
         click.echo(f"created user {name}")
 
     @user.command("set-password")
     @click.argument("name")
-    @click.option("--password", required=True)
+    @password_options
     @store_options
-    def user_set_password(name: str, password: str, data: Path, db: str | None, blobs: str | None) -> None:
-        """Change NAME's password (their existing tokens stop working)."""
+    def user_set_password(
+        name: str, password: str | None, password_stdin: bool, data: Path, db: str | None, blobs: str | None
+    ) -> None:
+        """Change NAME's password. Every credential of NAME ends: all tokens (browser sessions
+        too) and all personal keys."""
+        secret = read_password(password, password_stdin)
         with open_server(data, db, blobs) as server:
-            server.accounts.set_password(name, password)
-        click.echo(f"password changed for {name}")
+            keys = server.accounts.set_password(name, secret)
+        click.echo(f"password changed for {name}; every token and {keys} personal key(s) revoked")
+
+    @user.command("revoke-all")
+    @click.argument("name")
+    @store_options
+    def user_revoke_all(name: str, data: Path, db: str | None, blobs: str | None) -> None:
+        """End every credential of NAME: all tokens (browser sessions too) and all personal keys.
+        The password stays; NAME signs in again."""
+        with open_server(data, db, blobs) as server:
+            keys = server.accounts.revoke_all(server.accounts.require_user(name).user_id)
+        click.echo(f"revoked every token and {keys} personal key(s) of {name}")
 
     @user.command("disable")
     @click.argument("name")
@@ -58,7 +116,10 @@ def register(cli: click.Group) -> None:
     @click.argument("name")
     @click.option("--email", help="A new email (pending invitations to it apply); '' clears it.")
     @click.option("--admin/--no-admin", default=None, help="Make NAME a site admin, or not.")
-    @click.option("--default-org", help="The org NAME's datasets go to when no org is named; '' clears.")
+    @click.option(
+        "--default-org",
+        help="The org NAME's datasets go to when no org is named; '' means NAME's personal org (~NAME).",
+    )
     @store_options
     def user_set(
         name: str,
@@ -119,7 +180,9 @@ def register(cli: click.Group) -> None:
     def org_add_member(
         slug: str, name: str, role: str, data: Path, db: str | None, blobs: str | None
     ) -> None:
-        """Add user NAME to organization SLUG (or change their role)."""
+        """Add user NAME to organization SLUG (or change their role) at once, as the site
+        operator. Over the API, owners and admins invite and the invitee accepts. NAME's default
+        organization does not change."""
         with open_server(data, db, blobs) as server:
             server.add_member(slug, name, role)
         click.echo(f"{name} is now {role} of {slug}")

@@ -1,9 +1,11 @@
-"""Account routes under ``/api/v2/``: the caller's profile, personal keys, organizations, privacy.
+"""Account routes under ``/api/v2/``: the caller's profile, personal keys, organizations and
+invitations, privacy.
 
 Every route acts for the caller only: keys are listed and revoked among the caller's own keys
 (another user's key id answers 404), organizations are visible to their members (404 otherwise),
-and a dataset's privacy changes through the same access function as the REST v3 share call.
-They accept a Bearer token, or the browser session cookie plus the CSRF token for changes.
+joining one takes the invitee's consent (``/api/v2/me/invitations``), and a dataset's privacy
+changes through the same access function as the REST v3 share call. They accept a Bearer token,
+or the browser session cookie plus the CSRF token for changes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from starlette.routing import Route
 
 from ..errors import ValidationError
 from ..server import Principal
+from ..server._throttle import Throttled
 from ._asgi_base import SESSION_COOKIE, Context, endpoint, read_json
+from ._asgi_v3 import client_address, throttled
 
 
 def _me(principal: Principal | None) -> Principal:
@@ -40,15 +44,33 @@ async def list_keys(ctx: Context, request: Request, principal: Principal | None)
 
 
 async def create_key(ctx: Context, request: Request, principal: Principal | None) -> Response:
-    """Create a personal key for the caller; the secret is in this answer only."""
+    """Create a personal key for the caller, who sends their password again (a stolen token
+    alone cannot mint a lasting key); the secret is in this answer only."""
     body = await read_json(ctx, request, required=False)
     name = body.get("name", "")
     if not isinstance(name, str) or len(name) > 200:
         raise ValidationError(
             "The key 'name' must be a string of at most 200 characters.", code="invalid_key_name"
         )
-    key_id, secret = await ctx.run(ctx.server.accounts.create_key, _me(principal).username, name)
+    password = body.get("password")  # its type is checked by create_key_as (400 naming it)
+    try:
+        key_id, secret = await ctx.run(
+            ctx.server.accounts.create_key_as,
+            _me(principal),
+            name,
+            password,
+            address=client_address(request),
+        )
+    except Throttled as exc:
+        return throttled(request, exc)
     return JSONResponse({"ok": True, "key_id": key_id, "secret": secret, "name": name}, status_code=201)
+
+
+async def revoke_all(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """End every credential of the caller: all tokens (this one and every session) and all
+    personal keys. Sign in again with the password afterwards."""
+    keys = await ctx.run(ctx.server.accounts.revoke_all, _me(principal).user_id)
+    return JSONResponse({"ok": True, "tokens_revoked": True, "keys_revoked": keys})
 
 
 async def revoke_key(ctx: Context, request: Request, principal: Principal | None) -> Response:
@@ -85,18 +107,70 @@ async def describe_org(ctx: Context, request: Request, principal: Principal | No
     return JSONResponse({"ok": True, **info})
 
 
-async def add_member(ctx: Context, request: Request, principal: Principal | None) -> Response:
-    """Add a user to the organization or change their role (owners and admins)."""
-    body = await read_json(ctx, request)
-    username, role = body.get("username"), body.get("role", "member")
+def _member_body(body: dict[str, object]) -> tuple[str, str]:
+    username = body.get("username", body.get("email"))
+    role = body.get("role", "member")
     if not isinstance(username, str) or not isinstance(role, str):
         raise ValidationError(
-            "Send a JSON object with 'username' and optionally 'role' (owner, admin or member).",
+            "Send a JSON object with 'username' (or 'email') and optionally 'role' (owner, admin or member).",
             code="invalid_member",
+            errors=[{"field": "username", "message": "a username or an email string"}],
         )
+    return username, role
+
+
+async def add_member(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Invite someone to the organization, or change a member's role (owners and admins).
+
+    Nobody is enrolled without consent: a non-member gets an invitation to accept. The answer
+    is the same whether or not that person has an account."""
+    username, role = _member_body(await read_json(ctx, request))
     slug = request.path_params["slug"]
-    await ctx.run(ctx.server.accounts.add_member_as, _me(principal), slug, username, role)
-    return JSONResponse({"ok": True, "slug": slug, "username": username, "role": role})
+    result = await ctx.run(ctx.server.accounts.add_member_as, _me(principal), slug, username, role)
+    return JSONResponse({"ok": True, **result})
+
+
+async def invite(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Invite a username or email to the organization (owners and admins; same answer whether
+    or not the person exists)."""
+    username, role = _member_body(await read_json(ctx, request))
+    slug = request.path_params["slug"]
+    result = await ctx.run(ctx.server.accounts.invite_as, _me(principal), slug, username, role)
+    return JSONResponse({"ok": True, **result}, status_code=201)
+
+
+async def org_invitations(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """The organization's pending invitations (owners and admins)."""
+    slug = request.path_params["slug"]
+    rows = await ctx.run(ctx.server.accounts.org_invitations, _me(principal), slug)
+    return JSONResponse({"ok": True, "slug": slug, "invitations": rows, "count": len(rows)})
+
+
+async def cancel_invitation(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Withdraw a pending invitation of the organization (owners and admins)."""
+    slug, invitation_id = request.path_params["slug"], request.path_params["invitation_id"]
+    await ctx.run(ctx.server.accounts.cancel_invitation_as, _me(principal), slug, invitation_id)
+    return JSONResponse({"ok": True, "slug": slug, "cancelled": invitation_id})
+
+
+async def my_invitations(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """The caller's pending invitations to organizations."""
+    rows = await ctx.run(ctx.server.accounts.my_invitations, _me(principal))
+    return JSONResponse({"ok": True, "invitations": rows, "count": len(rows)})
+
+
+async def accept_invitation(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Accept one of the caller's invitations: join its organization (the default org stays)."""
+    invitation_id = request.path_params["invitation_id"]
+    joined = await ctx.run(ctx.server.accounts.accept_invitation, _me(principal), invitation_id)
+    return JSONResponse({"ok": True, **joined})
+
+
+async def decline_invitation(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Decline one of the caller's invitations."""
+    invitation_id = request.path_params["invitation_id"]
+    await ctx.run(ctx.server.accounts.decline_invitation, _me(principal), invitation_id)
+    return JSONResponse({"ok": True, "declined": invitation_id})
 
 
 async def remove_member(ctx: Context, request: Request, principal: Principal | None) -> Response:
@@ -120,10 +194,29 @@ def auth_routes() -> list[Route]:
         Route("/api/v2/keys", endpoint(list_keys, cookie_ok=True), methods=["GET"]),
         Route("/api/v2/keys", endpoint(create_key, cookie_ok=True), methods=["POST"]),
         Route("/api/v2/keys/{key_id}", endpoint(revoke_key, cookie_ok=True), methods=["DELETE"]),
+        Route("/api/v2/me/revoke-all", endpoint(revoke_all, cookie_ok=True), methods=["POST"]),
+        Route("/api/v2/me/invitations", endpoint(my_invitations, cookie_ok=True), methods=["GET"]),
+        Route(
+            "/api/v2/me/invitations/{invitation_id}/accept",
+            endpoint(accept_invitation, cookie_ok=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/v2/me/invitations/{invitation_id}",
+            endpoint(decline_invitation, cookie_ok=True),
+            methods=["DELETE"],
+        ),
         Route("/api/v2/orgs", endpoint(list_orgs, cookie_ok=True), methods=["GET"]),
         Route("/api/v2/orgs", endpoint(create_org, cookie_ok=True), methods=["POST"]),
         Route("/api/v2/orgs/{slug}", endpoint(describe_org, cookie_ok=True), methods=["GET"]),
         Route("/api/v2/orgs/{slug}/members", endpoint(add_member, cookie_ok=True), methods=["POST"]),
+        Route("/api/v2/orgs/{slug}/invitations", endpoint(org_invitations, cookie_ok=True), methods=["GET"]),
+        Route("/api/v2/orgs/{slug}/invitations", endpoint(invite, cookie_ok=True), methods=["POST"]),
+        Route(
+            "/api/v2/orgs/{slug}/invitations/{invitation_id}",
+            endpoint(cancel_invitation, cookie_ok=True),
+            methods=["DELETE"],
+        ),
         Route(
             "/api/v2/orgs/{slug}/members/{username}",
             endpoint(remove_member, cookie_ok=True),

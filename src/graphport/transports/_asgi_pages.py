@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import html
 from pathlib import Path
 from urllib.parse import parse_qs, quote
@@ -14,7 +15,16 @@ from starlette.staticfiles import StaticFiles
 from ..errors import AuthError, GraphportError, PermissionDenied, ServerError
 from ..server import Principal
 from ..server._access import Action
-from ._asgi_base import CSRF_COOKIE, SESSION_COOKIE, Context, check_origin, endpoint, read_body
+from ..server._throttle import Throttled
+from ._asgi_base import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Context,
+    check_origin,
+    endpoint,
+    read_body,
+)
 
 STATIC = Path(__file__).resolve().parent.parent / "viewer" / "static"
 PAGE_HEADERS = {
@@ -38,7 +48,19 @@ form{{background:#1c1c1c;padding:2em;border-radius:8px;min-width:18em}}input{{di
 padding:.5em;box-sizing:border-box}}.err{{color:#f88}}</style></head><body><form method="post" action="/login">
 <h2>graphport</h2>{error}<label>Username<input name="username" autocomplete="username" required autofocus></label>
 <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
-<input type="hidden" name="next" value="{next}"><button type="submit">Sign in</button></form></body></html>"""
+<input type="hidden" name="next" value="{next}"><input type="hidden" name="csrf_token" value="{nonce}">
+<button type="submit">Sign in</button></form></body></html>"""
+# The sign-in form's double-submit token: the same signed value in this cookie and in the form.
+LOGIN_CSRF_COOKIE = "graphport_login_csrf"
+# Pages say no-referrer; the sign-in page and its answers say same-origin instead, because
+# Chromium sends `Origin: null` for a form posted from a no-referrer page, and the login CSRF
+# check needs the real origin (issue #10, "Nobody can sign in from a browser").
+LOGIN_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
+
+_LOGOUT = """<!doctype html><html><head><meta charset="utf-8"><title>Sign out · graphport</title></head>
+<body style="font:15px system-ui,sans-serif;background:#111;color:#eee;display:grid;place-items:center;height:100vh;margin:0">
+<form method="post" action="/logout"><p>{who}</p><input type="hidden" name="csrf_token" value="{csrf}">
+<button type="submit">Sign out</button></form></body></html>"""
 
 
 def _safe_next(value: str) -> str:
@@ -87,26 +109,75 @@ async def viewer(ctx: Context, request: Request, principal: Principal | None) ->
     return FileResponse(page, media_type="text/html", headers=VIEWER_HEADERS)
 
 
+def _login_page(ctx: Context, request: Request, nxt: str, error: str = "", status: int = 200) -> Response:
+    """The sign-in form with a fresh double-submit token (in the form and in a cookie)."""
+    nonce = ctx.server.tokens.login_nonce()
+    body = _FORM.format(
+        error=f'<p class="err">{html.escape(error)}</p>' if error else "",
+        next=html.escape(nxt),
+        nonce=html.escape(nonce),
+    )
+    response = HTMLResponse(body, status_code=status, headers={**PAGE_HEADERS, **LOGIN_HEADERS})
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        nonce,
+        max_age=3600,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
 async def login_form(ctx: Context, request: Request, principal: Principal | None) -> Response:
-    nxt = _safe_next(request.query_params.get("next", "/"))
-    return HTMLResponse(_FORM.format(error="", next=html.escape(nxt)), headers=PAGE_HEADERS)
+    return _login_page(ctx, request, _safe_next(request.query_params.get("next", "/")))
+
+
+def _check_login_csrf(ctx: Context, request: Request, form: dict[str, str]) -> None:
+    """Login CSRF: another site must not sign a visitor into an account of its choosing. A
+    foreign ``Origin`` is refused; ``Origin: null`` (some privacy settings) passes only with the
+    double-submit token, which every post must carry: the form's field equal to the cookie, and
+    signed by this server."""
+    if request.headers.get("origin", "").lower() != "null":
+        check_origin(request.headers, ctx.server.config.public_url)
+    sent, cookie = form.get("csrf_token", ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not (
+        sent
+        and hmac.compare_digest(
+            sent.encode("utf-8", "surrogateescape"), cookie.encode("utf-8", "surrogateescape")
+        )
+        and ctx.server.tokens.check_login_nonce(sent)
+    ):
+        raise PermissionDenied(
+            "This sign-in did not come from this server's sign-in form (its token is missing or "
+            "stale); reload the page and sign in again.",
+            code="csrf_failed",
+        )
 
 
 async def login_submit(ctx: Context, request: Request, principal: Principal | None) -> Response:
     form = {k: v[0] for k, v in parse_qs((await read_body(ctx, request)).decode("utf-8", "replace")).items()}
     nxt = _safe_next(form.get("next", "/"))
     try:
-        # Login CSRF: another site must not sign a visitor into an account of its choosing.
-        check_origin(request.headers, ctx.server.config.public_url)
+        _check_login_csrf(ctx, request, form)
     except PermissionDenied as exc:
-        page = _FORM.format(error=f'<p class="err">{html.escape(exc.message)}</p>', next=html.escape(nxt))
-        return HTMLResponse(page, status_code=403, headers=PAGE_HEADERS)
+        return _login_page(ctx, request, nxt, exc.message, 403)
     try:
-        login = await ctx.run(ctx.server.login, form.get("username", ""), form.get("password", ""))
+        login = await ctx.run(
+            ctx.server.login,
+            form.get("username", ""),
+            form.get("password", ""),
+            address=request.client.host if request.client else None,
+        )
+    except Throttled as exc:
+        response = _login_page(ctx, request, nxt, exc.message, exc.status)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except AuthError as exc:
-        page = _FORM.format(error=f'<p class="err">{html.escape(exc.message)}</p>', next=html.escape(nxt))
-        return HTMLResponse(page, status_code=401, headers=PAGE_HEADERS)
-    response = RedirectResponse(nxt, status_code=303)
+        return _login_page(ctx, request, nxt, exc.message, 401)
+    response = RedirectResponse(nxt, status_code=303, headers=LOGIN_HEADERS)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     response.set_cookie(
         SESSION_COOKIE,
         login.token,
@@ -127,7 +198,39 @@ async def login_submit(ctx: Context, request: Request, principal: Principal | No
     return response
 
 
+async def logout_page(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """``GET /logout`` changes nothing: it shows a button that posts the sign-out."""
+    session = request.cookies.get(SESSION_COOKIE)
+    visitor = await _visitor(ctx, request) if session else None
+    if visitor is None or session is None:
+        return RedirectResponse("/login", status_code=303)
+    csrf = await ctx.run(ctx.server.tokens.csrf_for, session)
+    page = _LOGOUT.format(who=f"Signed in as {html.escape(visitor.username)}.", csrf=html.escape(csrf))
+    return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
 async def logout(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """Sign out: the session's token is revoked (in every process, until it would have expired)
+    and both cookies are cleared. A session cookie must come with its CSRF token (form field
+    ``csrf_token`` or the X-CSRF-Token header) from this site, so no other site signs you out."""
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        form = {
+            k: v[0] for k, v in parse_qs((await read_body(ctx, request)).decode("utf-8", "replace")).items()
+        }
+        sent = form.get("csrf_token") or request.headers.get(CSRF_HEADER, "")
+        try:
+            expected = await ctx.run(ctx.server.tokens.csrf_for, session)
+        except AuthError:
+            expected = None  # an expired or foreign token: nothing to revoke, just clear
+        if expected is not None:
+            check_origin(request.headers, ctx.server.config.public_url)
+            if not hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected.encode()):
+                raise PermissionDenied(
+                    "Sign out from this server's page (its form carries the session's CSRF token).",
+                    code="csrf_failed",
+                )
+            await ctx.run(ctx.server.accounts.revoke_token, session)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
@@ -138,7 +241,7 @@ async def index(ctx: Context, request: Request, principal: Principal | None) -> 
     who = html.escape(principal.username) if principal else None
     body = (
         f"<p>Signed in as {who}. <a href='/api/v2/datasets/'>Your datasets (JSON)</a> · "
-        "<a href='/logout'>Sign out</a></p>"
+        "<a href='/logout'>Sign out…</a></p>"
         if who
         else "<p><a href='/login'>Sign in</a></p>"
     )
@@ -162,6 +265,7 @@ def page_routes() -> list[Route | Mount]:
         Route("/graph/graph.html", endpoint(viewer, auth="none"), methods=["GET"]),
         Route("/login", endpoint(login_form, auth="none"), methods=["GET"]),
         Route("/login", endpoint(login_submit, auth="none"), methods=["POST"]),
-        Route("/logout", endpoint(logout, auth="none"), methods=["GET", "POST"]),
+        Route("/logout", endpoint(logout_page, auth="none"), methods=["GET"]),
+        Route("/logout", endpoint(logout, auth="none"), methods=["POST"]),
         Mount("/graph", app=StaticFiles(directory=STATIC, check_dir=False), name="viewer-static"),
     ]

@@ -14,7 +14,8 @@ from starlette.routing import Route
 from ..errors import AuthError, ValidationError
 from ..server import Principal
 from ..server._accounts import Login
-from ._asgi_base import Context, endpoint, read_body, read_json
+from ..server._throttle import Throttled
+from ._asgi_base import Context, endpoint, error_response, read_body, read_json
 
 SSO_MESSAGE = (
     "single sign-on is not configured on this server; sign in with a username and password or a personal key"
@@ -32,14 +33,58 @@ def _login_body(login: Login) -> dict[str, Any]:
     return body
 
 
+def client_address(request: Request) -> str | None:
+    """The peer address, for sign-in throttling (behind a proxy, the proxy's)."""
+    return request.client.host if request.client else None
+
+
+def throttled(request: Request, exc: Throttled, v3: str | None = None) -> Response:
+    """The error answer of a throttled sign-in (429, or 503 when no hash slot is free), with
+    ``Retry-After``."""
+    response = error_response(request, exc, v3)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def login_fields(body: dict[str, Any], *names: str) -> list[str]:
+    """The sign-in body's string fields; a missing one or another JSON type is a 400 naming it."""
+    values = []
+    for name in names:
+        value = body.get(name)
+        if not isinstance(value, str):
+            raise ValidationError(
+                f"Send a JSON object with 'username' and 'password' strings; '{name}' is "
+                f"{'missing' if value is None else type(value).__name__}.",
+                code="invalid_credentials_body",
+                errors=[{"field": name, "message": "must be a string"}],
+            )
+        values.append(value)
+    return values
+
+
+def org_name_field(body: dict[str, Any]) -> str | None:
+    """``org_name`` of a sign-in body: a string, or absent/null/empty. An object here answered
+    500 (issue #17): another JSON type is a 400 naming the field."""
+    value = body.get("org_name")
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(
+            f"'org_name' must be an organization slug (a string) or left out, not {type(value).__name__}.",
+            code="invalid_org_name",
+            errors=[{"field": "org_name", "message": "must be a string"}],
+        )
+    return value or None
+
+
 async def login(ctx: Context, request: Request, _: Principal | None) -> Response:
     body = await read_json(ctx, request)
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise ValidationError(
-            "Send a JSON object with 'username' and 'password' strings.", code="invalid_credentials_body"
+    username, password = login_fields(body, "username", "password")
+    org_name = org_name_field(body)
+    try:
+        result = await ctx.run(
+            ctx.server.login, username, password, org_name, address=client_address(request)
         )
-    result = await ctx.run(ctx.server.login, username, password, body.get("org_name") or None)
+    except Throttled as exc:
+        return throttled(request, exc, "login")
     return JSONResponse(_login_body(result))
 
 
@@ -50,7 +95,7 @@ async def key_login(ctx: Context, request: Request, _: Principal | None) -> Resp
     if scheme != "PersonalKey" or not colon or not key_id or not secret:
         raise AuthError("Send 'Authorization: PersonalKey <key_id>:<key_secret>'.", code="invalid_key")
     body = await read_json(ctx, request, required=False)
-    result = await ctx.run(ctx.server.login_key, key_id, secret, body.get("org_name") or None)
+    result = await ctx.run(ctx.server.login_key, key_id, secret, org_name_field(body))
     return JSONResponse(_login_body(result))
 
 
