@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import httpx
 import pyarrow as pa
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -105,8 +106,8 @@ class Model:
         self.keys: dict[str, Key] = {}
 
     def join(self, user: str, org: str) -> None:
-        if user not in self.members[org] and self.default_org.get(user) is None:
-            self.default_org[user] = org
+        # Joining never changes the default org (issue #10 F4): None means the personal org,
+        # whose only member is its owner.
         self.members[org].add(user)
 
     def leave(self, user: str, org: str) -> None:
@@ -151,7 +152,8 @@ class World:
 
 
 def reset(server: graphport.Server) -> None:
-    """Back to the base users with no orgs, datasets, keys or late users (between examples)."""
+    """Back to the base users (each with their personal org) with no other orgs, datasets, keys
+    or late users (between examples)."""
     with server.db.write() as c:
         for table in (
             m.outbox,
@@ -159,12 +161,16 @@ def reset(server: graphport.Server) -> None:
             m.datasets,
             m.files,
             m.personal_keys,
-            m.memberships,
-            m.organizations,
+            m.org_invitations,
+            m.revoked_tokens,
         ):
             c.execute(table.delete())
-        c.execute(m.users.delete().where(m.users.c.username.not_in(list(BASE_USERS))))
+        base_ids = sa.select(m.users.c.id).where(m.users.c.username.in_(list(BASE_USERS)))
+        kept = sa.select(m.organizations.c.id).where(m.organizations.c.personal_user_id.in_(base_ids))
+        c.execute(m.memberships.delete().where(m.memberships.c.org_id.not_in(kept)))
         c.execute(m.users.update().values(default_org_id=None))
+        c.execute(m.organizations.delete().where(m.organizations.c.id.not_in(kept)))
+        c.execute(m.users.delete().where(m.users.c.username.not_in(list(BASE_USERS))))
 
 
 class PermissionMachine(RuleBasedStateMachine):
@@ -409,7 +415,7 @@ class PermissionMachine(RuleBasedStateMachine):
 def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[World]:
     data: Path = tmp_path_factory.mktemp("stateful") / "data"
     with graphport.Server(config=fast_config(request, request.param, data)) as server:
-        base = {u: server.create_user(u, "pw-" + u, email=e) for u, e in BASE_USERS.items()}
+        base = {u: server.create_user(u, "password of " + u, email=e) for u, e in BASE_USERS.items()}
         with httpx.Client(transport=server.local_transport(), base_url="http://testserver") as http:
             yield World(server, http, base, request.param)
 

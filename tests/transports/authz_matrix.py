@@ -17,7 +17,9 @@ Answers are HTTP statuses, except for the listing, whose cells say whether the d
 
 Path placeholders filled per cell: ``{dataset_id}`` (the dataset under test), ``{file_id}`` (an
 uploaded-to-nothing file of alice's), ``{key_id}`` (a fresh active key of alice's), ``{org}`` (a
-fresh org with alice owner and bob member), ``{fresh}`` (a new unique slug).
+fresh org with alice owner and bob member), ``{fresh}`` (a new unique slug), ``{invitation}`` (an
+invitation naming alice to a fresh org of frank's), ``{org_invitation}`` (an invitation naming carol
+to ``{org}``).
 """
 
 from __future__ import annotations
@@ -369,6 +371,27 @@ CASES: tuple[Case, ...] = (
     Case("list own keys", ("GET", "/api/v2/keys"), "/api/v2/keys", signed_in(200)),
     Case("create own key", ("POST", "/api/v2/keys"), "/api/v2/keys", signed_in(201), body="key_json"),
     Case("revoke alice's key", ("DELETE", "/api/v2/keys/{key_id}"), "/api/v2/keys/{key_id}", OWNER_ONLY),
+    # Ends every credential of the caller; the test mints new ones for the principal afterwards.
+    Case(
+        "revoke all own credentials",
+        ("POST", "/api/v2/me/revoke-all"),
+        "/api/v2/me/revoke-all",
+        signed_in(200),
+    ),
+    Case("list own invitations", ("GET", "/api/v2/me/invitations"), "/api/v2/me/invitations", signed_in(200)),
+    # Only the invitee (alice) may accept or decline; the inviter (frank) and the rest see 404.
+    Case(
+        "accept alice's invitation",
+        ("POST", "/api/v2/me/invitations/{invitation_id}/accept"),
+        "/api/v2/me/invitations/{invitation}/accept",
+        OWNER_ONLY,
+    ),
+    Case(
+        "decline alice's invitation",
+        ("DELETE", "/api/v2/me/invitations/{invitation_id}"),
+        "/api/v2/me/invitations/{invitation}",
+        OWNER_ONLY,
+    ),
     Case("list own orgs", ("GET", "/api/v2/orgs"), "/api/v2/orgs", signed_in(200)),
     Case("create org", ("POST", "/api/v2/orgs"), "/api/v2/orgs", signed_in(201), body="org_json"),
     Case("describe org", ("GET", "/api/v2/orgs/{slug}"), "/api/v2/orgs/{org}", org_members(200, 200, 404)),
@@ -378,6 +401,25 @@ CASES: tuple[Case, ...] = (
         "/api/v2/orgs/{org}/members",
         org_members(200, 403, 404),
         body="member_json",
+    ),
+    Case(
+        "list org invitations",
+        ("GET", "/api/v2/orgs/{slug}/invitations"),
+        "/api/v2/orgs/{org}/invitations",
+        org_members(200, 403, 404),
+    ),
+    Case(
+        "invite to org",
+        ("POST", "/api/v2/orgs/{slug}/invitations"),
+        "/api/v2/orgs/{org}/invitations",
+        org_members(201, 403, 404),
+        body="member_json",
+    ),
+    Case(
+        "cancel org invitation",
+        ("DELETE", "/api/v2/orgs/{slug}/invitations/{invitation_id}"),
+        "/api/v2/orgs/{org}/invitations/{org_invitation}",
+        org_members(200, 403, 404),
     ),
     # bob is the member being removed: he may leave, alice (owner) may remove him, outsiders see 404.
     Case(

@@ -179,17 +179,26 @@ BODIES: dict[str, Body] = {
     "privacy": lambda w, p, ids: _json({"mode": "private", "invited_users": []}),
     "plot_frame": lambda w, p, ids: {"content": plot_frame(SPEC)},
     "plot_frame_acme": lambda w, p, ids: {"content": plot_frame({**SPEC, "org_name": "acme"})},
-    "key_json": lambda w, p, ids: _json({"name": "matrix"}),
+    "key_json": lambda w, p, ids: _json({"name": "matrix", "password": PASSWORD}),
     "org_json": lambda w, p, ids: _json({"slug": ids["fresh"]}),
     "member_json": lambda w, p, ids: _json({"username": "carol", "role": "member"}),
     "live_keys": lambda w, p, ids: _json({"keys": ["no-such-node"]}),
     "foreign_origin": lambda w, p, ids: {"headers": {"Origin": "http://evil.example"}},
     "own_origin": lambda w, p, ids: {"headers": {"Origin": w.socket_base.replace("ws://", "http://")}},
-    "login_form": lambda w, p, ids: {
-        "content": f"username=alice&password={PASSWORD}&next=/".encode(),
-        "headers": {"Content-Type": "application/x-www-form-urlencoded"},
-    },
+    "login_form": lambda w, p, ids: login_form_body(w),
 }
+
+
+def login_form_body(w: World) -> dict[str, Any]:
+    """The sign-in form's post, with its double-submit token in the field and the cookie."""
+    token = w.server.tokens.login_nonce()
+    return {
+        "content": f"username=alice&password={PASSWORD.replace(' ', '+')}&next=/&csrf_token={token}".encode(),
+        "headers": {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"graphport_login_csrf={token}",
+        },
+    }
 
 
 def dataset_state(server: graphport.Server, dataset_id: str) -> Any:
@@ -229,7 +238,29 @@ def placeholders(world: World, case: Case, mode: str) -> dict[str, str]:
         server.create_org(ids["org"])
         server.add_member(ids["org"], "alice", "owner")
         server.add_member(ids["org"], "bob", "member")
+    if "{org_invitation}" in case.path:
+        server.accounts.invite_as(world.principals["owner"], ids["org"], "carol")
+        (row,) = server.accounts.org_invitations(world.principals["owner"], ids["org"])
+        ids["org_invitation"] = row["id"]
+    if "{invitation}" in case.path:
+        slug = world.fresh()
+        server.create_org(slug)
+        server.add_member(slug, "frank", "owner")
+        server.accounts.invite_as(world.principals["other_admin"], slug, "alice")
+        (row,) = [i for i in server.accounts.my_invitations(world.principals["owner"]) if i["slug"] == slug]
+        ids["invitation"] = row["id"]
     return ids
+
+
+def renew_credentials(world: World, principal: str) -> None:
+    """After "revoke all": new tokens (and bob's login key) for the principal, as a sign-in gives."""
+    if principal not in USERS:
+        return
+    name = USERS[principal][0]
+    world.tokens[principal] = world.server.token_for(name)
+    world.principals[principal] = world.server.authenticate(world.tokens[principal])
+    if name == "bob":
+        world.bob_key = ":".join(world.server.create_key("bob", "login"))
 
 
 CELLS = [
@@ -256,6 +287,8 @@ def test_cell(world: World, case: Case, principal: str, mode: str) -> None:
         return
     method = "GET" if case.route[0] == "MOUNT" else case.route[0]
     r = world.http.request(method, case.path.format(**ids), headers=headers, **request)
+    if case.route == ("POST", "/api/v2/me/revoke-all") and r.status_code == 200:
+        renew_credentials(world, principal)
 
     answer: Answer = r.status_code
     if case.check == "listed" and r.status_code == 200:
@@ -335,7 +368,15 @@ def test_case_paths_match_their_routes(server: graphport.Server) -> None:
     """Each case's concrete path really reaches the route it claims (no mislabelled rows)."""
     app = server.asgi_app()
     for case in CASES:
-        path = case.path.format(dataset_id="d1", file_id="f1", key_id="k1", org="o1", fresh="x").split("?")[0]
+        path = case.path.format(
+            dataset_id="d1",
+            file_id="f1",
+            key_id="k1",
+            org="o1",
+            fresh="x",
+            invitation="i1",
+            org_invitation="i2",
+        ).split("?")[0]
         path = path.rstrip("/") or "/"
         method = "GET" if case.route[0] == "MOUNT" else case.route[0]
         scope = {"type": "websocket" if method == "WS" else "http", "path": path, "method": method}
