@@ -257,8 +257,9 @@ def renew_credentials(world: World, principal: str) -> None:
     if principal not in USERS:
         return
     name = USERS[principal][0]
-    world.tokens[principal] = world.server.token_for(name)
-    world.principals[principal] = world.server.authenticate(world.tokens[principal])
+    token = world.server.token_for(name)
+    world.tokens[principal] = token
+    world.principals[principal] = world.server.authenticate(token)
     if name == "bob":
         world.bob_key = ":".join(world.server.create_key("bob", "login"))
 
