@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,71 @@ def app_from_env() -> Any:
     for field, var in _ENV_OPTIONS.items():
         if os.environ.get(var):
             extra[field] = os.environ[var] if field == "default_privacy" else int(os.environ[var])
-    return make_app(Server(config=ServerConfig.from_env(**extra)))
+    server = Server(config=ServerConfig.from_env(**extra))
+    return CloseOnShutdown(make_app(server), server)
+
+
+class CloseOnShutdown:
+    """ASGI wrapper: the server closes (live changes flushed, workers stopped) when uvicorn shuts
+    the app down. With ``--workers N`` this is the only place a worker process can do it: uvicorn
+    re-raises SIGTERM once the app is down, and the process dies there."""
+
+    def __init__(self, app: Any, server: Server) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def receive_then_close() -> Any:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await asyncio.to_thread(shut_down, self.server)
+            return message
+
+        await self.app(scope, receive_then_close, send)
+
+
+def shut_down(server: Server) -> None:
+    """Close the server: flush live changes first (Server.close does), then stop worker processes.
+
+    Builds in progress are abandoned, not failed (their datasets are built again on the next read
+    after a restart), so a big layout does not hold the shutdown up."""
+    previous = signal.getsignal(signal.SIGTERM) if _main_thread() else None
+    if previous is not None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the flush short
+    try:
+        terminate_workers(final=True)
+        server.close()
+    finally:
+        terminate_workers(final=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def close_on_sigterm() -> Iterator[None]:
+    """Make SIGTERM end ``serve`` through its ``finally`` (which flushes live changes).
+
+    uvicorn catches SIGTERM, shuts down, restores the handler it found and raises the signal
+    again: with Python's default handler the process died right there, before ``server.close()``,
+    and acknowledged live writes not yet flushed were lost (issue #17). The handler found is this
+    one, which exits through the ``finally`` blocks with the conventional status 143."""
+
+    def exit_on_sigterm(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def register(cli: click.Group) -> None:
@@ -115,11 +184,11 @@ def register(cli: click.Group) -> None:
                 log_level="warning",
             )
             return
-        try:
-            server.serve(host=host, port=port, log_level="warning")
-        finally:
-            server.close()
-            terminate_workers()
+        with close_on_sigterm():
+            try:
+                server.serve(host=host, port=port, log_level="warning")
+            finally:
+                shut_down(server)
 
     @cli.command()
     @click.option("--host", default="127.0.0.1", show_default=True)

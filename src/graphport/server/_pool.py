@@ -103,11 +103,17 @@ def layout_workers() -> WorkerPool:
         return _workers
 
 
-def terminate_workers() -> None:
-    """Stop the layout worker processes now, abandoning layouts in progress (used when a server
-    process shuts down: a half-done layout is simply recomputed on the next request)."""
+def terminate_workers(*, final: bool = False) -> None:
+    """Stop the worker processes now, abandoning builds and layouts in progress (used when a
+    server process shuts down: a half-done build is simply done again on the next request).
+
+    ``final``: no new worker starts in this process afterwards (work asked for meanwhile fails as
+    abandoned, not as failed), so nothing outlives the shutdown."""
     global _workers
     with _lock:
         pool, _workers = _workers, None
+        if final:
+            _workers = WorkerPool(0)
+            _workers.close()
     if pool is not None:
         pool.close()
