@@ -360,6 +360,29 @@ def test_live_write_adding_too_many_columns_is_refused_and_changes_nothing(
         assert after.equals(before)
 
 
+def test_small_live_write_adding_100_columns_to_a_1m_row_table_is_refused(
+    server: graphport.Server, http: httpx.Client, alice: str, owner: Principal
+) -> None:
+    """The audit's F3b case, end to end: 12 KB adding 100 columns to 1M live rows added 1.1 GiB."""
+    n = 1_000_000
+    ids = np.arange(n, dtype=np.int64)
+    edges = pa.table({"eid": ids, "s": ids % 1000, "d": (ids * 7) % 1000})
+    nodes = pa.table({"n": np.arange(1000), "px": np.zeros(1000), "py": np.zeros(1000)})
+    spec = {**SPEC, "node_encodings": {"bindings": {"node": "n", "node_x": "px", "node_y": "py"}}}
+    ds = server.plot(owner, spec, to_ipc_file(edges).to_pybytes(), to_ipc_file(nodes).to_pybytes(), None)
+    before, _ = server.live_tables(owner, ds)
+    wide = pa.table({"eid": [5], **{f"extra_{i:03d}": [float(i)] for i in range(100)}})
+    body = stream(wide)
+    assert len(body) < 16_000
+    rss = rss_bytes()
+    r = http.post(f"/api/v2/datasets/{ds}/live/edges", content=body, headers=bearer(server, alice))
+    grown = rss_bytes() - rss
+    assert_refused(r, 413, "live_too_large")
+    assert grown < 256 * MIB, f"the server grew by {grown / MIB:.0f} MiB"
+    after, _ = server.live_tables(owner, ds)
+    assert after.column_names == before.column_names and after.num_rows == n
+
+
 # -- table uploads (v3 and the one-request plot) store IPC files, ids of one kind at upload -------
 # These need the change to Datasets.upload_table / create_complete described in the ingest report
 # (ingest_arrow + validate_nodes(edge_id_kind=...)); until it lands they fail, hence xfail(strict).
