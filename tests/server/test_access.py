@@ -15,7 +15,7 @@ import graphport
 from graphport.errors import AuthError, ConflictError, NotFoundError, PermissionDenied, ValidationError
 from graphport.server import Principal
 from graphport.server._access import ANONYMOUS, AccessFacts, Action, Caller, Invite, allowed, rights
-from graphport.storage._models import dataset_invites, outbox
+from graphport.storage._models import dataset_invites, outbox, outbox_messages
 
 from .._authz import fast_config
 
@@ -149,14 +149,20 @@ def test_notify_and_message_go_to_the_outbox(fast: graphport.Server) -> None:
     )
     fast.datasets.share(alice, ds, {"mode": "public", "notify": False, "invited_users": ["bob"]})
     with fast.db.read() as c:
-        rows = c.execute(sa.select(outbox).order_by(outbox.c.recipient)).all()
+        rows = c.execute(
+            sa.select(outbox, outbox_messages.c.body)
+            .join(outbox_messages, outbox.c.message_id == outbox_messages.c.id)
+            .order_by(outbox.c.recipient)
+        ).all()
+        stored_messages = c.execute(sa.select(outbox_messages.c.body)).scalars().all()
     assert [
-        (r.recipient, r.recipient_user_id, r.action, r.message, r.kind, r.delivered_at) for r in rows
+        (r.recipient, r.recipient_user_id, r.action, r.body, r.kind, r.delivered_at) for r in rows
     ] == [
         ("bob", bob.user_id, 10, "have a look", "dataset_invite", None),
         ("ghost@example.org", None, 20, "have a look", "dataset_invite", None),
     ]
     assert all(r.sender_id == alice.user_id and r.dataset_id == ds for r in rows)
+    assert stored_messages == ["have a look"]  # once, however many recipients (issue #10 F8)
 
 
 def test_only_owner_and_editors_share_and_only_owner_deletes(fast: graphport.Server) -> None:

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from ..errors import ConflictError, NotFoundError, ValidationError
+from ..errors import ConflictError, GraphportError, NotFoundError, ValidationError
 from ..storage import BlobStore, Database
-from ..storage._models import dataset_invites, datasets, files, memberships, organizations, outbox, users
+from ..storage._models import (
+    dataset_invites,
+    datasets,
+    files,
+    memberships,
+    organizations,
+    outbox,
+    outbox_messages,
+    users,
+)
 from ._access import (
     ANONYMOUS,
     AccessFacts,
@@ -397,10 +406,14 @@ class Datasets:
     def _notify(
         self, c: sa.Connection, sender: Principal, dataset_id: str, settings: Mapping[str, Any]
     ) -> None:
-        """Record one outbox message per invitee when the sharer asked to notify (no mail is sent)."""
-        if not settings["notify"]:
+        """Record one outbox row per invitee when the sharer asked to notify (no mail is sent);
+        the message itself is stored once and every row points at it (issue #10 F8)."""
+        if not settings["notify"] or not settings["invited"]:
             return
         now = time.time()
+        inserted = c.execute(outbox_messages.insert().values(body=settings["message"], created_at=now))
+        assert inserted.inserted_primary_key is not None
+        message_id = inserted.inserted_primary_key[0]
         for who, action in settings["invited"]:
             c.execute(
                 outbox.insert().values(
@@ -410,7 +423,8 @@ class Datasets:
                     recipient=who,
                     recipient_user_id=resolve_invitee(c, who),
                     action=action,
-                    message=settings["message"],
+                    message="",
+                    message_id=message_id,
                     created_at=now,
                 )
             )
@@ -542,18 +556,42 @@ class Datasets:
         return out
 
     def table_key(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> str:
-        """The blob key of a dataset's edges, or of its graph nodes (built if needed)."""
-        row = self.require(principal, dataset_id, Action.VIEW)
-        if row.status != "ready" or row.edges_key is None:
-            raise not_found(dataset_id)
+        """The blob key of a dataset's edges, or of its graph nodes (built if needed: this call
+        then blocks until the build ends; transports wait on :meth:`graph_job` first)."""
+        row = self._readable(principal, dataset_id)
         if kind == "edges":
             return str(row.edges_key)
-        self.graphs.future(dataset_id).result()
+        try:
+            self.graphs.future(dataset_id).result()
+        except Exception:
+            self._readable(principal, dataset_id)  # a build that failed marks the dataset: say why
+            raise
         with self._db.read() as c:
             key = c.execute(sa.select(datasets.c.graph_key).where(datasets.c.id == dataset_id)).scalar()
         if key is None:
             raise not_found(dataset_id)
         return str(key)
+
+    def graph_job(self, principal: Principal | None, dataset_id: str) -> Future[None]:
+        """After the access check, the build of the dataset's graph (done when there is nothing
+        to build): a caller may wait for it without holding a thread, then call :meth:`table_key`.
+        Raises 404 like ``table_key``, and 409 ``graph_failed`` when the graph cannot be built."""
+        self._readable(principal, dataset_id)
+        return self.graphs.future(dataset_id)
+
+    def _readable(self, principal: Principal | None, dataset_id: str) -> Any:
+        row = self.require(principal, dataset_id, Action.VIEW)
+        if row.status == "failed":
+            reason = row.graph_error or "the build failed"
+            raise GraphportError(
+                f"The graph of dataset {dataset_id!r} could not be built: {reason}. Upload its "
+                "tables again (a new dataset) once they are fixed.",
+                code="graph_failed",
+                status=409,
+            )
+        if row.status != "ready" or row.edges_key is None:
+            raise not_found(dataset_id)
+        return row
 
     def read_table(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> pa.Table:
         key = self.table_key(principal, dataset_id, kind)

@@ -128,9 +128,21 @@ outbox = sa.Table(
     sa.Column("recipient", sa.String(254), nullable=False),
     sa.Column("recipient_user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
     sa.Column("action", sa.Integer, nullable=True),
+    # Rows written before migration 0005 hold their message here; newer ones point at
+    # outbox_messages (one message per share call, however many recipients).
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("outbox_messages.id"), nullable=True),
+)
+
+# The text of an invitation, stored once per share call (migration 0005, issue #10 F8).
+outbox_messages = sa.Table(
+    "outbox_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
 )
 
 # Migration 0004 (issue #10 F4, F5, F9, F10, logout):
