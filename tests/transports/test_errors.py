@@ -34,7 +34,7 @@ EDGES = pa.table({"s": ["a", "b"], "d": ["b", "c"]})
 def assert_error(r: httpx.Response, status: int, code: str, *words: str) -> dict[str, Any]:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")
-    body = r.json()
+    body: dict[str, Any] = r.json()
     assert ERROR_FIELDS <= set(body), body
     assert body["code"] == code and body["request_id"] == r.headers["x-request-id"]
     for word in words:
@@ -70,9 +70,9 @@ def test_unknown_user_same_answer(http: httpx.Client, server: Server) -> None:
 def test_expired_token_on_refresh_says_so(tmp_path: Path) -> None:
     with Server(config=ServerConfig(data=tmp_path, secret=SECRET)) as server:
         server.create_user("eve", PASSWORD)
-        expired = jwt.encode(
-            {"sub": "1", "username": "eve", "iat": 1, "exp": 2, "ep": 0}, SECRET, algorithm="HS256"
-        )
+        # A real token of this server (issuer, audience, subject...), expired long ago.
+        claims = jwt.decode(server.token_for("eve"), options={"verify_signature": False})
+        expired = jwt.encode({**claims, "iat": 1, "exp": 2}, SECRET, algorithm="HS256")
         with httpx.Client(transport=server.local_transport(), base_url="http://t") as http:
             r = http.post("/api/v2/auth/token/refresh", json={"token": expired})
             body = assert_error(r, 401, "token_expired")

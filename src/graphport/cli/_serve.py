@@ -25,6 +25,9 @@ _ENV_OPTIONS = {
 }
 
 
+ALLOWED_HOSTS_VAR = "GRAPHPORT_ALLOWED_HOSTS"
+
+
 def app_from_env() -> Any:
     """Uvicorn factory for ``--workers N``: each worker process builds its own server from the
     environment the parent set (no state is shared between processes but the stores)."""
@@ -34,8 +37,21 @@ def app_from_env() -> Any:
     for field, var in _ENV_OPTIONS.items():
         if os.environ.get(var):
             extra[field] = os.environ[var] if field == "default_privacy" else int(os.environ[var])
+    extra["allowed_hosts"] = _split_hosts(os.environ.get(ALLOWED_HOSTS_VAR, ""))
     server = Server(config=ServerConfig.from_env(**extra))
     return CloseOnShutdown(make_app(server), server)
+
+
+def _split_hosts(value: str) -> tuple[str, ...] | None:
+    hosts = tuple(h.strip() for h in value.split(",") if h.strip())
+    return hosts or None
+
+
+def uvicorn_options(config: ServerConfig) -> dict[str, Any]:
+    """How ``serve`` runs uvicorn: the h11 parser, whose buffer for a request's line and headers
+    is bounded by ``max_header_bytes`` (httptools has no such bound: a client could send headers
+    without end). uvicorn answers 400 and closes the connection beyond it."""
+    return {"http": "h11", "h11_max_incomplete_event_size": config.max_header_bytes}
 
 
 class CloseOnShutdown:
@@ -128,6 +144,15 @@ def register(cli: click.Group) -> None:
         type=int,
         help="Largest request body accepted (larger gets HTTP 413).",
     )
+    @click.option(
+        "--allowed-host",
+        "allowed_hosts",
+        multiple=True,
+        envvar=ALLOWED_HOSTS_VAR,
+        help="A host name this server answers to (repeat it; '*' any; '.example.org' a domain). "
+        "Default: localhost, 127.0.0.1, ::1 and the IP address a connection arrived on. "
+        f"{ALLOWED_HOSTS_VAR}: comma-separated.",
+    )
     @click.option("--sample", is_flag=True, help="Create a demo user and a sample graph, and print both.")
     @store_options
     def serve(
@@ -138,6 +163,7 @@ def register(cli: click.Group) -> None:
         token_ttl: int,
         default_privacy: str,
         max_upload_bytes: int,
+        allowed_hosts: tuple[str, ...],
         sample: bool,
         data: Path,
         db: str | None,
@@ -149,7 +175,9 @@ def register(cli: click.Group) -> None:
         options = dict(
             token_ttl=token_ttl, default_privacy=default_privacy, max_upload_bytes=max_upload_bytes
         )
-        server = open_server(data, db, blobs, bus=bus, **options)
+        hosts = _split_hosts(",".join(allowed_hosts))
+        server = open_server(data, db, blobs, bus=bus, allowed_hosts=hosts, **options)
+        http_options = uvicorn_options(server.config)
         base = f"http://{host}:{port}"
         click.echo(
             f"graphport serving on {base}  (data: {server.data}, db: {server.db.engine.url.get_backend_name()})"
@@ -172,6 +200,8 @@ def register(cli: click.Group) -> None:
             for field, var in _ENV_OPTIONS.items():
                 os.environ[var] = str(options[field])
             os.environ["GRAPHPORT_DATA"] = str(data)
+            if hosts:
+                os.environ[ALLOWED_HOSTS_VAR] = ",".join(hosts)
             for var, value in (("GRAPHPORT_DB", db), ("GRAPHPORT_BLOBS", blobs), ("GRAPHPORT_BUS", bus)):
                 if value:
                     os.environ[var] = value
@@ -182,11 +212,12 @@ def register(cli: click.Group) -> None:
                 port=port,
                 workers=workers,
                 log_level="warning",
+                **http_options,
             )
             return
         with close_on_sigterm():
             try:
-                server.serve(host=host, port=port, log_level="warning")
+                server.serve(host=host, port=port, log_level="warning", **http_options)
             finally:
                 shut_down(server)
 
@@ -204,4 +235,4 @@ def register(cli: click.Group) -> None:
             click.echo(f"sample graph: {url}")
             if not no_serve:
                 click.echo(f"serving on {base}; stop with Ctrl-C")
-                server.serve(host=host, port=port, log_level="warning")
+                server.serve(host=host, port=port, log_level="warning", **uvicorn_options(server.config))

@@ -58,6 +58,20 @@ class ServerConfig:
         login_failure_window: the sliding window of the two limits above, in seconds.
         max_concurrent_password_hashes: password hashes computed at once (each holds
             ``argon2_memory_kib`` of memory); more wait up to 10 s, then get 503 ``login_busy``.
+        max_json_bytes: the largest JSON body accepted (413 beyond it; table uploads use
+            ``max_upload_bytes``).
+        max_anonymous_body_bytes: the largest body accepted from a caller without a credential
+            (logins, token refresh and verify, the sign-in form), checked before any credential is.
+        max_header_bytes: the largest total size of a request's headers (431 beyond it; ``serve``
+            also gives it to uvicorn's HTTP parser).
+        allowed_hosts: the host names this server answers to (``Host`` header; 400
+            ``host_not_allowed`` otherwise, against DNS rebinding). ``None``: the loopback names and
+            the host of ``public_url``; ``"*"`` allows any; ``".example.org"`` a domain and its
+            subdomains.
+        frame_ancestors: the CSP ``frame-ancestors`` of pages: who may frame them (``'self'``; e.g.
+            ``"'self' https://dash.example.org"`` to embed the viewer in another site).
+        graph_wait_seconds: how long a read of a graph's nodes waits (without holding a thread)
+            for a layout in progress before answering 503 ``graph_pending`` with ``Retry-After``.
         build_queue_limit: graph builds that may wait in this process, over all tenants; past it a
             read that needs a build gets 503 ``server_busy`` with ``Retry-After``.
         build_queue_per_tenant: graph builds one tenant (a dataset's owner) may have waiting.
@@ -89,6 +103,12 @@ class ServerConfig:
     public_url: str | None = None
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    max_json_bytes: int = 1024**2
+    max_anonymous_body_bytes: int = 16 * 1024
+    max_header_bytes: int = 32 * 1024
+    allowed_hosts: tuple[str, ...] | None = None
+    frame_ancestors: str = "'self'"
+    graph_wait_seconds: float = 30.0
     login_failures_per_user: int = 10
     login_failures_per_address: int = 50
     login_failure_window: float = 300.0
@@ -129,6 +149,21 @@ class ServerConfig:
         for name in (*arrow_limits, "max_live_columns", "max_live_table_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} is {getattr(self, name)}; it must be a positive integer.")
+        for name in ("max_json_bytes", "max_anonymous_body_bytes", "max_header_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} is {getattr(self, name)}; it must be a positive number of bytes.")
+        if isinstance(self.allowed_hosts, str):
+            raise ConfigError(
+                f"allowed_hosts is the string {self.allowed_hosts!r}; give a tuple of host names, "
+                f"e.g. ({self.allowed_hosts!r},)."
+            )
+        if any(c in self.frame_ancestors for c in ";,\r\n"):
+            raise ConfigError(
+                f"frame_ancestors is {self.frame_ancestors!r}; give CSP sources separated by spaces "
+                "(e.g. \"'self' https://dash.example.org\"), without ';' or ','."
+            )
+        if self.graph_wait_seconds < 0:
+            raise ConfigError(f"graph_wait_seconds is {self.graph_wait_seconds}; it must be 0 or more.")
         for name in ("build_queue_limit", "build_queue_per_tenant", "small_graph_edges"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} is {getattr(self, name)}; it must be a positive integer.")

@@ -14,16 +14,18 @@ pyarrow without re-copying or spooling to disk; a length-prefixed frame is parse
 
 from __future__ import annotations
 
-import json
+import asyncio
 import struct
+import time
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from .._json import parse_json, type_name
 from .._version import __version__
-from ..errors import ValidationError
+from ..errors import GraphportError, ValidationError
 from ..server import Principal
 from ._asgi_base import Context, endpoint, read_body
 
@@ -47,9 +49,42 @@ async def delete(ctx: Context, request: Request, principal: Principal | None) ->
     return JSONResponse({"ok": True, "deleted": request.path_params["dataset_id"]})
 
 
+class GraphPending(GraphportError):
+    """503: the graph's layout is still running; ask again after ``retry_after`` seconds."""
+
+    status = 503
+    code = "graph_pending"
+    retry_after = 2
+
+
+async def _wait_for_graph(ctx: Context, principal: Principal | None, dataset_id: str) -> None:
+    """Wait for the dataset's graph (layout) on the loop, not in a worker thread: many readers of
+    a pending graph must not use up the thread pool other requests need (issue #10 F7). After
+    ``graph_wait_seconds``, answer 503 ``graph_pending`` with a Retry-After hint."""
+    deadline = time.monotonic() + ctx.server.config.graph_wait_seconds
+    while True:
+        job = await ctx.run(ctx.server.datasets.graph_job, principal, dataset_id)
+        if job.done():
+            return
+        try:
+            # shield: a reader giving up must not cancel the build other readers wait for.
+            await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(job)), max(0.0, deadline - time.monotonic())
+            )
+        except TimeoutError:
+            raise GraphPending(
+                f"The graph of dataset {dataset_id!r} is still being laid out; ask again in "
+                f"{GraphPending.retry_after} seconds (Retry-After)."
+            ) from None
+        except Exception:  # the build failed: table_key says how (graph_failed) or re-raises
+            return
+
+
 async def table(ctx: Context, request: Request, principal: Principal | None) -> Response:
     kind = request.path_params["kind"]
     dataset_id = request.path_params["dataset_id"]
+    if kind == "nodes":
+        await _wait_for_graph(ctx, principal, dataset_id)
     key = await ctx.run(ctx.server.datasets.table_key, principal, dataset_id, kind)
     path = ctx.server.blobs.local_path(key)
     headers = {"Cache-Control": "private, no-store"}
@@ -59,44 +94,70 @@ async def table(ctx: Context, request: Request, principal: Principal | None) -> 
     return Response(data.to_pybytes(), media_type=ARROW_MEDIA_TYPE, headers=headers)
 
 
+def _frame_error(message: str) -> ValidationError:
+    return ValidationError(message, code="invalid_plot_frame")
+
+
+def _table_entries(header: dict[str, Any]) -> list[tuple[str, int]]:
+    """The header's ``tables``: a list of ``{"name": "edges"|"nodes", "length": int >= 0}``."""
+    raw = header.get("tables")
+    if not isinstance(raw, list):
+        raise _frame_error(
+            f"The plot header's 'tables' is {type_name(raw)}; expected a list of "
+            '{"name": "edges" or "nodes", "length": bytes}.'
+        )
+    entries: list[tuple[str, int]] = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise _frame_error(f"The plot header's tables[{i}] is {type_name(entry)}; expected an object.")
+        name, length = entry.get("name"), entry.get("length")
+        if name not in ("edges", "nodes") or name in (n for n, _ in entries):
+            raise _frame_error(
+                f"The plot header's tables[{i}].name is {str(name)[:40]!r}; expected 'edges' or "
+                "'nodes', each at most once."
+            )
+        if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+            raise _frame_error(
+                f"The plot header's tables[{i}].length is {str(length)[:40]!r}; expected a byte count "
+                "(an integer >= 0)."
+            )
+        entries.append((name, length))
+    return entries
+
+
 def parse_plot_frame(body: bytearray) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, memoryview]]:
-    """Split a one-request plot body into (dataset JSON, privacy, tables by name)."""
+    """Split a one-request plot body into (dataset JSON, privacy, tables by name).
+
+    The header must be ``{"dataset": object, "privacy": object or null, "tables": [...]}``;
+    anything else is a 400 ``invalid_plot_frame`` (or ``invalid_json``) naming the field."""
     view = memoryview(body)
     if len(view) < 4:
-        raise ValidationError("The plot body is too short to hold its header.", code="invalid_plot_frame")
+        raise _frame_error("The plot body is too short to hold its header.")
     (header_len,) = struct.unpack(">I", view[:4])
     if 4 + header_len > len(view):
-        raise ValidationError("The plot body ends inside its JSON header.", code="invalid_plot_frame")
-    try:
-        header = json.loads(bytes(view[4 : 4 + header_len]))
-    except ValueError as exc:
-        raise ValidationError(
-            f"The plot header is not valid JSON ({exc}).", code="invalid_plot_frame"
-        ) from None
-    if not isinstance(header, dict) or not isinstance(header.get("dataset"), dict):
-        raise ValidationError(
-            "The plot header must be an object with a 'dataset' object.", code="invalid_plot_frame"
+        raise _frame_error("The plot body ends inside its JSON header.")
+    header = parse_json(view[4 : 4 + header_len], what="The plot header")
+    if not isinstance(header, dict):
+        raise _frame_error(f"The plot header is {type_name(header)}; expected an object.")
+    spec, privacy = header.get("dataset"), header.get("privacy")
+    if not isinstance(spec, dict):
+        raise _frame_error(f"The plot header's 'dataset' is {type_name(spec)}; expected an object.")
+    if privacy is not None and not isinstance(privacy, dict):
+        raise _frame_error(
+            f"The plot header's 'privacy' is {type_name(privacy)}; expected an object or null."
         )
     tables: dict[str, memoryview] = {}
     offset = 4 + header_len
-    for entry in header.get("tables") or []:
-        name, length = (entry or {}).get("name"), (entry or {}).get("length")
-        if name not in ("edges", "nodes") or not isinstance(length, int) or length < 0:
-            raise ValidationError(
-                f"The plot header lists a bad table entry {entry!r}.", code="invalid_plot_frame"
-            )
+    for name, length in _table_entries(header):
         if offset + length > len(view):
-            raise ValidationError(
-                f"The plot body ends inside the {name} table (truncated upload?).", code="invalid_plot_frame"
-            )
+            raise _frame_error(f"The plot body ends inside the {name} table (truncated upload?).")
         tables[name] = view[offset : offset + length]
         offset += length
     if offset != len(view):
-        raise ValidationError("The plot body has bytes after its last table.", code="invalid_plot_frame")
+        raise _frame_error("The plot body has bytes after its last table.")
     if "edges" not in tables:
-        raise ValidationError("The plot body has no edges table.", code="invalid_plot_frame")
-    privacy = header.get("privacy")
-    return header["dataset"], privacy if isinstance(privacy, dict) else None, tables
+        raise _frame_error("The plot body has no edges table.")
+    return spec, privacy, tables
 
 
 async def plot(ctx: Context, request: Request, principal: Principal | None) -> Response:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
-import json
 import logging
+import math
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor
@@ -17,16 +17,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
+from .._json import parse_object
 from ..errors import (
     AuthError,
     GraphportError,
     PayloadTooLarge,
     PermissionDenied,
     ServerError,
-    ValidationError,
 )
-from ..server import Principal, Server
+from ..server import Principal, Server, ServerConfig
 from ._errors import error_body, v3_shape
 
 logger = logging.getLogger("graphport.http")
@@ -46,7 +47,10 @@ class Context:
     def __init__(self, server: Server, executor: Executor | None) -> None:
         self.server = server
         self.executor = executor
-        self.max_body = server.config.max_upload_bytes
+        config = server.config
+        self.max_body = config.max_upload_bytes
+        self.max_json = min(config.max_json_bytes, config.max_upload_bytes)
+        self.max_anonymous = min(config.max_anonymous_body_bytes, config.max_upload_bytes)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self.executor is None:
@@ -131,6 +135,9 @@ def endpoint(
         ctx: Context = request.app.state.graphport
         try:
             principal = await ctx.principal(request, auth, cookie_ok)
+            # Bodies of callers without a credential are capped small (read_body), before any
+            # credential in them (a login's password) is checked: issue #10 F6.
+            request.scope["graphport.authenticated"] = principal is not None
             return await handler(ctx, request, principal)
         except GraphportError as exc:
             return error_response(request, exc, v3)
@@ -150,50 +157,74 @@ def endpoint(
 
 
 def error_response(request: Request, exc: GraphportError, v3: str | None = None) -> JSONResponse:
+    """The one error shape; an error with a ``retry_after`` attribute (seconds) also sends
+    ``Retry-After`` (503 graph_pending, 429 throttling, busy answers)."""
     shape = v3_shape(v3, exc) if v3 else None
     status = exc.status if exc.status >= 400 else 500
-    return JSONResponse(error_body(exc, request_id(request), shape), status_code=status)
+    headers: dict[str, str] = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, (int, float)) and not isinstance(retry_after, bool):
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return JSONResponse(error_body(exc, request_id(request), shape), status_code=status, headers=headers)
 
 
-async def read_body(ctx: Context, request: Request) -> bytearray:
-    """The whole body, refused with 413 as soon as it is known to exceed the configured limit."""
-    limit = ctx.max_body
+async def read_body(ctx: Context, request: Request, *, limit: int | None = None) -> bytearray:
+    """The whole body, refused with 413 as soon as it is known to exceed its limit.
+
+    The limit is ``limit`` (default: ``max_upload_bytes``, for table uploads), and never more than
+    ``max_anonymous_body_bytes`` when the caller sent no credential (logins, public routes), so an
+    anonymous client cannot make the server buffer a large body (issue #10 F6)."""
+    setting = "max_upload_bytes"
+    if limit is None:
+        limit = ctx.max_body
+    elif limit < ctx.max_body:
+        setting = "max_json_bytes"
+    if not request.scope.get("graphport.authenticated", False) and ctx.max_anonymous < limit:
+        limit, setting = ctx.max_anonymous, "max_anonymous_body_bytes"
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(
-            f"The body has {int(declared):,} bytes; this server accepts at most {limit:,} "
-            "(graphport serve --max-upload-bytes).",
+            f"The body has {int(declared):,} bytes; this route accepts at most {limit:,} here "
+            f"(server setting {setting}).",
         )
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(
-                f"The body exceeds this server's limit of {limit:,} bytes "
-                "(graphport serve --max-upload-bytes).",
+                f"The body exceeds this route's limit of {limit:,} bytes (server setting {setting}).",
             )
     return body
 
 
 async def read_json(ctx: Context, request: Request, *, required: bool = True) -> dict[str, Any]:
-    raw = await read_body(ctx, request)
-    if not raw.strip():
-        if required:
-            raise ValidationError("The request body is empty; send a JSON object.", code="invalid_json")
-        return {}
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"The request body is not valid JSON ({exc}).", code="invalid_json") from None
-    if not isinstance(value, dict):
-        raise ValidationError("The request body must be a JSON object.", code="invalid_json")
-    return value
+    """The body as a JSON object, read by the one bounded JSON reader (``graphport._json``)."""
+    raw = await read_body(ctx, request, limit=ctx.max_json)
+    return parse_object(raw, required=required)
+
+
+def _canonical_path(path: str) -> str:
+    """One spelling per path: no empty, ``.`` or ``..`` segments and no trailing slash, so
+    ``/graph//graph.html`` or ``/graph/./graph.html`` reach the route ``/graph/graph.html`` (with
+    its access check and CSP) and never a static-file fallback."""
+    if "//" not in path and "/." not in path and not (len(path) > 1 and path.endswith("/")):
+        return path
+    parts: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(segment)
+    return "/" + "/".join(parts)
 
 
 class RequestIdAndSlashes:
     """Pure ASGI middleware: a request id on every request and response, and one canonical path
-    without a trailing slash, so ``/x`` and ``/x/`` both match without a redirect (the official
-    client's POSTs would turn into bodiless GETs on a redirect)."""
+    without a trailing slash or empty/dot segments, so ``/x`` and ``/x/`` both match without a
+    redirect (the official client's POSTs would turn into bodiless GETs on a redirect)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -208,9 +239,7 @@ class RequestIdAndSlashes:
         )
         scope = dict(scope)
         scope["graphport.request_id"] = rid
-        path: str = scope["path"]
-        if len(path) > 1 and path.endswith("/"):
-            scope["path"] = path.rstrip("/") or "/"
+        scope["path"] = _canonical_path(scope["path"])
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
@@ -223,3 +252,100 @@ class RequestIdAndSlashes:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_hosts(config: ServerConfig) -> frozenset[str]:
+    """The host names this server answers to: ``allowed_hosts``, or by default the loopback
+    names and the host of ``public_url``. ``*`` allows any; ``.example.org`` a domain and its
+    subdomains."""
+    if config.allowed_hosts is not None:
+        names = set(config.allowed_hosts)
+    else:
+        names = set(LOOPBACK_HOSTS)
+        if config.public_url:
+            names.add(urlsplit(config.public_url).hostname or "")
+    return frozenset(n.lower().strip("[]") for n in names if n)
+
+
+def host_name(host: str) -> str:
+    """The name part of a Host header (no port; IPv6 brackets removed), lower case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    if host.count(":") == 1:
+        return host.partition(":")[0]
+    return host
+
+
+def host_allowed(host: str, allowed: frozenset[str], server_host: str | None) -> bool:
+    if "*" in allowed:
+        return True
+    name = host_name(host)
+    if name in allowed or any(a.startswith(".") and (name.endswith(a) or name == a[1:]) for a in allowed):
+        return True
+    # The address the connection arrived on (an IP literal for real sockets: no DNS name an
+    # attacker controls; the base URL's host for in-process transports such as httpx's).
+    return server_host is not None and name == server_host.lower().strip("[]")
+
+
+def _header_bytes(scope: Scope) -> int:
+    return sum(len(k) + len(v) for k, v in scope.get("headers") or [])
+
+
+class HostAndHeaderLimits:
+    """Pure ASGI middleware, for HTTP and WebSocket: refuse a ``Host`` this server does not
+    answer to (400 ``host_not_allowed``: a DNS-rebinding page reaches a loopback server under its
+    own name), and request headers larger than ``max_header_bytes`` (431 ``headers_too_large``).
+
+    A request without a Host header (HTTP/1.0 tools) passes; browsers always send one."""
+
+    def __init__(self, app: ASGIApp, config: ServerConfig) -> None:
+        self.app = app
+        self.allowed = allowed_hosts(config)
+        self.max_header_bytes = config.max_header_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        problem: GraphportError | None = None
+        size = _header_bytes(scope)
+        if size > self.max_header_bytes:
+            problem = GraphportError(
+                f"The request headers have {size:,} bytes; this server accepts at most "
+                f"{self.max_header_bytes:,} (server setting max_header_bytes).",
+                code="headers_too_large",
+                status=431,
+            )
+        else:
+            host = dict(scope.get("headers") or []).get(b"host")
+            server = scope.get("server")
+            server_host = str(server[0]) if server else None
+            if host is not None and not host_allowed(host.decode("latin-1"), self.allowed, server_host):
+                problem = GraphportError(
+                    f"This server does not answer to the host {host.decode('latin-1')[:100]!r}; "
+                    "reach it by an allowed name, or add the name to the server setting "
+                    "allowed_hosts.",
+                    code="host_not_allowed",
+                    status=400,
+                )
+        if problem is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await deny_websocket(WebSocket(scope, receive, send), problem)
+        else:
+            rid = str(scope.get("graphport.request_id", ""))
+            response = JSONResponse(error_body(problem, rid), status_code=problem.status)
+            await response(scope, receive, send)
+
+
+async def deny_websocket(websocket: WebSocket, exc: GraphportError) -> None:
+    """Refuse an upgrade with the one JSON error shape (where the server supports it), else close."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        body = error_body(exc, str(websocket.scope.get("graphport.request_id", "")))
+        await websocket.send_denial_response(JSONResponse(body, status_code=exc.status))
+    else:
+        await websocket.close(code=4404 if exc.status == 404 else 1008)

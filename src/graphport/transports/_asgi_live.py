@@ -28,8 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..errors import AuthError, GraphportError, PermissionDenied, ServerError, ValidationError
 from ..server import Principal
 from ..server._access import Action
-from ._asgi_base import SESSION_COOKIE, Context, endpoint, read_body, read_json
-from ._errors import error_body
+from ._asgi_base import SESSION_COOKIE, Context, deny_websocket, endpoint, read_body, read_json
 from ._live_socket import CLOSE_NOT_FOUND, LiveSocket, same_origin
 
 
@@ -142,7 +141,7 @@ async def live_socket(websocket: WebSocket) -> None:
     ctx: Context = websocket.app.state.graphport
     dataset_id = websocket.path_params["dataset_id"]
     if not _origin_ok(ctx, websocket):
-        await _deny(
+        await deny_websocket(
             websocket,
             PermissionDenied(
                 "This socket was opened by a page of another site (Origin header); open it from this "
@@ -155,11 +154,11 @@ async def live_socket(websocket: WebSocket) -> None:
         principal = await _socket_principal(ctx, websocket)
         await ctx.run(ctx.server.live.require, principal, dataset_id, Action.VIEW)
     except GraphportError as exc:  # 404 for "no such dataset" and "not yours" alike
-        await _deny(websocket, exc)
+        await deny_websocket(websocket, exc)
         return
     except Exception:
         logger.exception("live socket check failed for dataset %s", dataset_id)
-        await _deny(websocket, ServerError("The server failed while checking this socket."))
+        await deny_websocket(websocket, ServerError("The server failed while checking this socket."))
         return
     await websocket.accept()
 
@@ -198,15 +197,6 @@ async def live_socket(websocket: WebSocket) -> None:
         pass
     finally:
         session.stop()
-
-
-async def _deny(websocket: WebSocket, exc: GraphportError) -> None:
-    """Refuse the upgrade with the one JSON error shape (where the server supports it), else close."""
-    if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        body = error_body(exc, str(websocket.scope.get("graphport.request_id", "")))
-        await websocket.send_denial_response(JSONResponse(body, status_code=exc.status))
-    else:
-        await websocket.close(code=CLOSE_NOT_FOUND if exc.status == 404 else 1008)
 
 
 def live_routes() -> list[BaseRoute]:

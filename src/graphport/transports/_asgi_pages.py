@@ -7,10 +7,12 @@ import html
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from ..errors import AuthError, GraphportError, PermissionDenied, ServerError
 from ..server import Principal
@@ -27,9 +29,12 @@ from ._asgi_base import (
 )
 
 STATIC = Path(__file__).resolve().parent.parent / "viewer" / "static"
+# connect-src 'self' covers the page's own WebSocket (ws/wss of the same host, CSP Level 3; checked
+# in Chromium by tests/viewer), never another host. frame-ancestors: ServerConfig.frame_ancestors,
+# filled in by page_headers() ('self' unless configured: issue #10, pages allowed framing).
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; connect-src 'self' ws: wss:; frame-ancestors *",
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
@@ -41,6 +46,16 @@ VIEWER_HEADERS = {
         "script-src 'self'", "script-src 'self' 'unsafe-eval'"
     ),
 }
+
+
+def page_headers(ctx: Context, base: dict[str, str] = PAGE_HEADERS) -> dict[str, str]:
+    """``base`` (PAGE_HEADERS or VIEWER_HEADERS) with this server's ``frame_ancestors``."""
+    ancestors = ctx.server.config.frame_ancestors
+    if ancestors == "'self'":
+        return base
+    csp = base["Content-Security-Policy"].replace("frame-ancestors 'self'", f"frame-ancestors {ancestors}")
+    return {**base, "Content-Security-Policy": csp}
+
 
 _FORM = """<!doctype html><html><head><meta charset="utf-8"><title>Sign in · graphport</title>
 <style>body{{font:15px system-ui,sans-serif;background:#111;color:#eee;display:grid;place-items:center;height:100vh;margin:0}}
@@ -97,7 +112,7 @@ async def viewer(ctx: Context, request: Request, principal: Principal | None) ->
                 next=quote(_safe_next(here), safe=""),
                 action="Sign in as someone else" if visitor else "Sign in",
             )
-            return HTMLResponse(denied, status_code=404, headers=PAGE_HEADERS)
+            return HTMLResponse(denied, status_code=404, headers=page_headers(ctx))
     page = STATIC / "graph.html"
     if not page.is_file():
         raise ServerError(
@@ -106,7 +121,7 @@ async def viewer(ctx: Context, request: Request, principal: Principal | None) ->
             code="viewer_not_built",
             status=503,
         )
-    return FileResponse(page, media_type="text/html", headers=VIEWER_HEADERS)
+    return FileResponse(page, media_type="text/html", headers=page_headers(ctx, VIEWER_HEADERS))
 
 
 def _login_page(ctx: Context, request: Request, nxt: str, error: str = "", status: int = 200) -> Response:
@@ -117,7 +132,7 @@ def _login_page(ctx: Context, request: Request, nxt: str, error: str = "", statu
         next=html.escape(nxt),
         nonce=html.escape(nonce),
     )
-    response = HTMLResponse(body, status_code=status, headers={**PAGE_HEADERS, **LOGIN_HEADERS})
+    response = HTMLResponse(body, status_code=status, headers={**page_headers(ctx), **LOGIN_HEADERS})
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         nonce,
@@ -206,7 +221,7 @@ async def logout_page(ctx: Context, request: Request, principal: Principal | Non
         return RedirectResponse("/login", status_code=303)
     csrf = await ctx.run(ctx.server.tokens.csrf_for, session)
     page = _LOGOUT.format(who=f"Signed in as {html.escape(visitor.username)}.", csrf=html.escape(csrf))
-    return HTMLResponse(page, headers=PAGE_HEADERS)
+    return HTMLResponse(page, headers=page_headers(ctx))
 
 
 async def logout(ctx: Context, request: Request, principal: Principal | None) -> Response:
@@ -259,6 +274,16 @@ async def _index_or_anonymous(ctx: Context, request: Request, principal: Princip
         return await index(ctx, request, None)
 
 
+class ViewerAssets(StaticFiles):
+    """The viewer's scripts and styles. Pages are never served from here: ``graph.html`` only
+    through its route (access check, CSP), whatever spelling of the path reached this mount."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if path.lower().endswith((".html", ".htm")):
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
 def page_routes() -> list[Route | Mount]:
     return [
         Route("/", endpoint(_index_or_anonymous, auth="none"), methods=["GET"]),
@@ -267,5 +292,5 @@ def page_routes() -> list[Route | Mount]:
         Route("/login", endpoint(login_submit, auth="none"), methods=["POST"]),
         Route("/logout", endpoint(logout_page, auth="none"), methods=["GET"]),
         Route("/logout", endpoint(logout, auth="none"), methods=["POST"]),
-        Mount("/graph", app=StaticFiles(directory=STATIC, check_dir=False), name="viewer-static"),
+        Mount("/graph", app=ViewerAssets(directory=STATIC, check_dir=False), name="viewer-static"),
     ]

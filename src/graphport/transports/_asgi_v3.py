@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import AuthError, ValidationError
+from .._json import optional_str, required_str
+from ..errors import AuthError, GraphportError, ValidationError
 from ..server import Principal
 from ..server._accounts import Login
 from ..server._throttle import Throttled
@@ -168,6 +169,8 @@ async def upload_table(ctx: Context, request: Request, principal: Principal | No
 async def create_file(ctx: Context, request: Request, principal: Principal | None) -> Response:
     assert principal is not None
     body = await read_json(ctx, request)
+    for field in ("file_type", "name", "description"):
+        optional_str(body, field, code="invalid_file")
     file_id = await ctx.run(ctx.server.datasets.files.create, principal, body)
     return JSONResponse({"file_id": file_id})
 
@@ -185,16 +188,18 @@ async def upload_file(ctx: Context, request: Request, principal: Principal | Non
 async def share(ctx: Context, request: Request, principal: Principal | None) -> Response:
     assert principal is not None
     body = await read_json(ctx, request)
-    if body.get("obj_type", "dataset") != "dataset" or not isinstance(body.get("obj_pk"), str):
+    obj_pk = required_str(body, "obj_pk", code="invalid_share")
+    if (optional_str(body, "obj_type", code="invalid_share") or "dataset") != "dataset":
         raise ValidationError(
             "Send 'obj_type': 'dataset' and the dataset id as 'obj_pk'.", code="invalid_share"
         )
-    await ctx.run(ctx.server.datasets.share, principal, body["obj_pk"], body)
+    await ctx.run(ctx.server.datasets.share, principal, obj_pk, body)
     return JSONResponse({"success": True})
 
 
 async def sso(ctx: Context, request: Request, _: Principal | None) -> Response:
-    return JSONResponse({"status": "ERR", "message": SSO_MESSAGE, "data": {}}, status_code=404)
+    # Raised, so the answer is the one error envelope plus the fields the official client reads.
+    raise GraphportError(SSO_MESSAGE, code="sso_not_configured", status=404)
 
 
 def v3_routes() -> list[Route]:

@@ -21,12 +21,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from ..errors import GraphportError
 from ..server import Server
 from ._asgi_api import api_routes
 from ._asgi_auth import auth_routes
-from ._asgi_base import Context, RequestIdAndSlashes, request_id
+from ._asgi_base import Context, HostAndHeaderLimits, RequestIdAndSlashes, request_id
 from ._asgi_live import live_routes
 from ._asgi_pages import page_routes
 from ._asgi_v3 import v3_routes
@@ -50,8 +51,19 @@ class _EdgesOrNodes(Convertor[str]):
 register_url_convertor("edges_or_nodes", _EdgesOrNodes())
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path takes (one path may be split over several routes)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "type": "http"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    headers: dict[str, str] = {}
     if exc.status_code == 404:
         err = GraphportError(
             f"There is no route {request.method} {request.url.path}; see /openapi.json for the API.",
@@ -59,12 +71,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             status=404,
         )
     elif exc.status_code == 405:
+        allowed = _allowed_methods(request) or sorted((exc.headers or {}).get("Allow", "").split(", "))
+        headers["Allow"] = ", ".join(allowed)
         err = GraphportError(
-            f"{request.method} is not allowed on {request.url.path}.", code="method_not_allowed", status=405
+            f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}.",
+            code="method_not_allowed",
+            status=405,
         )
     else:
         err = GraphportError(str(exc.detail), code="http_error", status=exc.status_code)
-    return JSONResponse(error_body(err, request_id(request)), status_code=err.status)
+    return JSONResponse(error_body(err, request_id(request)), status_code=err.status, headers=headers)
 
 
 def make_app(server: Server, executor: Executor | None = None, **_: Any) -> Starlette:
@@ -77,7 +93,10 @@ def make_app(server: Server, executor: Executor | None = None, **_: Any) -> Star
     routes = [*v3_routes(), *api_routes(), *auth_routes(), *live_routes(), openapi_route(), *page_routes()]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIdAndSlashes)],
+        middleware=[
+            Middleware(RequestIdAndSlashes),
+            Middleware(HostAndHeaderLimits, config=server.config),
+        ],
         exception_handlers={HTTPException: _http_error},
     )
     app.router.redirect_slashes = False
