@@ -30,13 +30,15 @@ down_revision = "0003"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("uid", sa.String(32), nullable=True))
-    with op.batch_alter_table("organizations") as batch:
-        batch.alter_column("slug", type_=sa.String(160), existing_nullable=False)
-        batch.add_column(sa.Column("personal_user_id", sa.Integer, nullable=True))
-
     bind = op.get_bind()
+    # No table rebuild on SQLite (it would drop tables other rows point at, which foreign keys
+    # forbid): plain ADD COLUMN and unique indexes there; SQLite ignores VARCHAR lengths anyway.
+    sqlite = bind.dialect.name == "sqlite"
+    op.add_column("users", sa.Column("uid", sa.String(32), nullable=True))
+    op.add_column("organizations", sa.Column("personal_user_id", sa.Integer, nullable=True))
+    if not sqlite:
+        op.alter_column("organizations", "slug", type_=sa.String(160), existing_nullable=False)
+
     users = sa.table(
         "users",
         sa.column("id", sa.Integer),
@@ -71,12 +73,13 @@ def upgrade() -> None:
         )
         bind.execute(users.update().where(users.c.id == user_id).values(default_org_id=org_id))
 
-    with op.batch_alter_table("users") as batch:
-        batch.alter_column("uid", existing_type=sa.String(32), nullable=False)
-        batch.create_unique_constraint("uq_users_uid", ["uid"])
-    with op.batch_alter_table("organizations") as batch:
-        batch.create_foreign_key("fk_organizations_personal_user", "users", ["personal_user_id"], ["id"])
-        batch.create_unique_constraint("uq_organizations_personal_user_id", ["personal_user_id"])
+    op.create_index("uq_users_uid", "users", ["uid"], unique=True)
+    op.create_index("uq_organizations_personal_user_id", "organizations", ["personal_user_id"], unique=True)
+    if not sqlite:
+        op.alter_column("users", "uid", existing_type=sa.String(32), nullable=False)
+        op.create_foreign_key(
+            "fk_organizations_personal_user", "organizations", "users", ["personal_user_id"], ["id"]
+        )
 
     op.create_table(
         "org_invitations",
@@ -125,11 +128,10 @@ def downgrade() -> None:
         )
     )
     bind.execute(sa.text("DELETE FROM organizations WHERE personal_user_id IS NOT NULL"))
-    with op.batch_alter_table("organizations") as batch:
-        batch.drop_constraint("uq_organizations_personal_user_id", type_="unique")
-        batch.drop_constraint("fk_organizations_personal_user", type_="foreignkey")
-        batch.drop_column("personal_user_id")
-        batch.alter_column("slug", type_=sa.String(100), existing_nullable=False)
-    with op.batch_alter_table("users") as batch:
-        batch.drop_constraint("uq_users_uid", type_="unique")
-        batch.drop_column("uid")
+    if bind.dialect.name != "sqlite":
+        op.drop_constraint("fk_organizations_personal_user", "organizations", type_="foreignkey")
+        op.alter_column("organizations", "slug", type_=sa.String(100), existing_nullable=False)
+    op.drop_index("uq_organizations_personal_user_id", "organizations")
+    op.drop_index("uq_users_uid", "users")
+    op.drop_column("organizations", "personal_user_id")
+    op.drop_column("users", "uid")
