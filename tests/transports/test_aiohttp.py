@@ -63,7 +63,9 @@ def test_pushes_from_writer_threads_arrive(
             t.start()
             t.join()
             header, parts = decode_frame(ws.recv(timeout=2))  # type: ignore[arg-type]
-            assert header["base"] == version and parts[0][2].column("eid").to_pylist() == [10 + i]
+            table = parts[0][2]
+            assert table is not None
+            assert header["base"] == version and table.column("eid").to_pylist() == [10 + i]
             version = header["version"]
     with pytest.raises(InvalidStatus) as refused:
         connect(url, additional_headers=bearer(server, bob), open_timeout=5)
@@ -79,3 +81,28 @@ def test_pushes_from_writer_threads_arrive(
         headers=bearer(server, alice),
     )
     assert 1 not in pa.ipc.open_file(r.content).read_all().column("eid").to_pylist()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"[" * 100_000, 400, "invalid_json"),  # a RecursionError (500) before
+        (b'{"keys": ["\\udfff"]}', 400, "invalid_json"),
+        (b'{"keys": -Infinity}', 400, "invalid_json"),
+        (b'{"keys": [' + b'"x",' * 400_000 + b'"x"]}', 413, "payload_too_large"),
+    ],
+    ids=["deep", "lone-surrogate", "infinity", "over-max-json-bytes"],
+)
+def test_live_remove_reads_json_with_the_bounded_reader(
+    server: graphport.Server, alice: str, aiohttp_port: int, body: bytes, status: int, code: str
+) -> None:
+    owner = server.authenticate(server.token_for(alice))
+    edges = pa.table({"eid": [1, 2], "src": [1, 2], "dst": [2, 3]})
+    dataset = server.plot(owner, SPEC, to_ipc_file(edges).to_pybytes(), None, {"mode": "private"})
+    r = httpx.post(
+        f"http://127.0.0.1:{aiohttp_port}/api/v2/datasets/{dataset}/live/edges/remove",
+        content=body,
+        headers=bearer(server, alice),
+    )
+    assert r.status_code == status, r.text
+    assert r.json()["code"] == code

@@ -17,6 +17,7 @@ import tornado.netutil
 import tornado.web
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 import graphport
 from graphport.server._ingest import to_ipc_file
@@ -113,7 +114,7 @@ def test_tornado_app_with_executor_streams_snapshot_then_delta_after_poll(
             connect(
                 url,
                 additional_headers=bearer(server, alice),
-                origin="http://evil.example",  # type: ignore[arg-type]
+                origin=Origin("http://evil.example"),
                 open_timeout=5,
             )
         assert refused.value.response.status_code == 403
@@ -173,5 +174,31 @@ def test_handler_mounts_in_own_app_and_survives_pushes_from_other_threads(
                     if table == "edges":
                         seen.update(rows.column("eid").to_pylist())
             assert seen == set(range(100, 120))
+    finally:
+        tornado_server.stop()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"[" * 100_000, 400, "invalid_json"),  # a RecursionError (500) before
+        (b'{"keys": ["\\udfff"]}', 400, "invalid_json"),
+        (b'{"keys": NaN}', 400, "invalid_json"),
+        (b'{"keys": [' + b'"x",' * 400_000 + b'"x"]}', 413, "payload_too_large"),
+    ],
+    ids=["deep", "lone-surrogate", "nan", "over-max-json-bytes"],
+)
+def test_live_remove_reads_json_with_the_bounded_reader(
+    server: graphport.Server, alice: str, dataset: str, body: bytes, status: int, code: str
+) -> None:
+    tornado_server = TornadoThread(make_app(server))
+    try:
+        r = httpx.post(
+            f"http://127.0.0.1:{tornado_server.port}/api/v2/datasets/{dataset}/live/edges/remove",
+            content=body,
+            headers=bearer(server, alice),
+        )
+        assert r.status_code == status, r.text
+        assert r.json()["code"] == code
     finally:
         tornado_server.stop()

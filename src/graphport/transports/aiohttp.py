@@ -20,14 +20,22 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import secrets
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ..errors import AuthError, ConfigError, GraphportError, PermissionDenied, ServerError, ValidationError
+from .._json import parse_object
+from ..errors import (
+    AuthError,
+    ConfigError,
+    GraphportError,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServerError,
+    ValidationError,
+)
 from ..server import Principal, Server
 from ..server._access import Action
 from ._errors import error_body
@@ -68,6 +76,20 @@ async def _principal(
             raise AuthError("Sign in first: send 'Authorization: Bearer <token>'.", code="not_authenticated")
         return None
     return await _run(executor, server.authenticate, token)
+
+
+async def _read(request: web.Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed ``limit``."""
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(
+            f"The body has {request.content_length:,} bytes; this route accepts at most {limit:,}."
+        )
+    body = bytearray()
+    while chunk := await request.content.read(65536):
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The body exceeds this route's limit of {limit:,} bytes.")
+    return bytes(body)
 
 
 def _error(exc: GraphportError) -> web.Response:
@@ -189,7 +211,7 @@ def make_app(server: Server, executor: Executor | None = None) -> web.Applicatio
         if request.method == "DELETE":
             await _run(executor, server.live_clear, principal, dataset_id, kind)
             return web.json_response({"ok": True, "rows": 0})
-        body = await request.read()
+        body = await _read(request, server.config.max_upload_bytes)
         write = server.live_update if request.method == "POST" else server.live_replace
         rows = await _run(executor, write, principal, dataset_id, kind, body)
         return web.json_response({"ok": True, "rows": rows})
@@ -197,10 +219,7 @@ def make_app(server: Server, executor: Executor | None = None) -> web.Applicatio
     @_guard
     async def live_remove(request: web.Request) -> web.StreamResponse:
         principal = await _principal(server, executor, request, True)
-        try:
-            keys = json.loads(await request.read()).get("keys")
-        except (ValueError, AttributeError):
-            keys = None
+        keys = parse_object(await _read(request, server.config.max_json_bytes)).get("keys")
         if not isinstance(keys, list):
             raise ValidationError(
                 'Send {"keys": [id, ...]}: the ids of the rows to remove.', code="invalid_live_keys"

@@ -37,7 +37,8 @@ from concurrent.futures import Executor
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from ..errors import AuthError, ConfigError, GraphportError, ServerError, ValidationError
+from .._json import parse_object
+from ..errors import AuthError, ConfigError, GraphportError, PayloadTooLarge, ServerError, ValidationError
 from ..server import Principal, Server
 from ..server._access import Action
 from ._errors import error_body
@@ -114,6 +115,14 @@ class _Handler(_Graphport, tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(body))
 
+    def body(self, limit: int) -> bytes:
+        """The request body, refused with 413 over ``limit`` (Tornado's own ``max_body_size``,
+        an HTTPServer setting, is 100 MB by default; set it too to stop reading earlier)."""
+        body: bytes = self.request.body
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The body has {len(body):,} bytes; this route accepts at most {limit:,}.")
+        return body
+
 
 class _LiveWrite(_Handler):
     async def post(self, dataset_id: str, kind: str) -> None:
@@ -132,7 +141,8 @@ class _LiveWrite(_Handler):
             rows = 0
         else:
             write = self.server.live_update if op == "update" else self.server.live_replace
-            rows = await self.run(write, principal, dataset_id, kind, self.request.body)
+            body = self.body(self.server.config.max_upload_bytes)
+            rows = await self.run(write, principal, dataset_id, kind, body)
         self.reply({"ok": True, "rows": rows})
 
 
@@ -140,10 +150,7 @@ class _LiveRemove(_Handler):
     async def post(self, dataset_id: str, kind: str) -> None:
         async def remove() -> None:
             principal = await self.principal(True)
-            try:
-                keys = json.loads(self.request.body).get("keys")
-            except (ValueError, AttributeError):
-                keys = None
+            keys = parse_object(self.body(self.server.config.max_json_bytes)).get("keys")
             if not isinstance(keys, list):
                 raise ValidationError(
                     'Send {"keys": [id, ...]}: the ids of the rows to remove.', code="invalid_live_keys"
