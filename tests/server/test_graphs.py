@@ -228,6 +228,7 @@ def test_a_full_queue_answers_busy(server: Server, users: Mapping[str, Any], htt
     assert isinstance(graphs.future(server.plot(users["ben"], SPEC, edges(3))).exception(), ServerBusy)
     answer = http.get(f"/api/v2/datasets/{third}/nodes.arrow", headers=bearer(server, "ann"))
     assert answer.status_code == 503 and answer.json()["code"] == "server_busy"
+    assert int(answer.headers["Retry-After"]) == busy.retry_after
 
 
 def test_fair_queue_skips_big_graphs_when_their_slots_are_taken() -> None:

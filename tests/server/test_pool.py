@@ -1,0 +1,83 @@
+"""Worker processes: errors cross back as they were raised, crashes and shutdowns are told apart,
+and a final shutdown starts no new worker (issue #17)."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from graphport.errors import ValidationError
+from graphport.server import _pool
+from graphport.server._layout_worker import WorkerDied, WorkerPool, WorkerPoolClosed, describe_exit
+
+
+def refuse(message: str) -> None:
+    raise ValidationError(message, code="invalid_arrow", errors=[{"field": "s", "message": message}])
+
+
+def fail() -> None:
+    raise RuntimeError("boom")
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+@pytest.fixture
+def pool() -> Iterator[WorkerPool]:
+    workers = WorkerPool(1)
+    try:
+        yield workers
+    finally:
+        workers.close()
+
+
+def test_a_refusal_in_the_worker_is_raised_as_the_same_error(pool: WorkerPool) -> None:
+    with pytest.raises(ValidationError) as caught:
+        pool.call(refuse, "column 's' is malformed")
+    assert caught.value.code == "invalid_arrow" and caught.value.status == 400
+    assert caught.value.errors == [{"field": "s", "message": "column 's' is malformed"}]
+    assert pool.call(os.getpid) in pool.pids()  # the worker survived, and is reused
+
+
+def test_an_unexpected_error_is_a_server_error_and_the_worker_stays(pool: WorkerPool) -> None:
+    from graphport.errors import ServerError
+
+    with pytest.raises(ServerError, match="RuntimeError: boom"):
+        pool.call(fail)
+    assert len(pool.pids()) == 1
+
+
+def test_a_crash_says_which_signal_and_a_new_worker_takes_over(pool: WorkerPool) -> None:
+    first = pool.call(os.getpid)
+    with pytest.raises(WorkerDied, match="killed by SIGSEGV") as caught:
+        pool.call(die)
+    assert caught.value.returncode == -signal.SIGSEGV
+    assert pool.call(os.getpid) != first
+
+
+def test_closing_abandons_instead_of_failing(pool: WorkerPool) -> None:
+    pool.call(os.getpid)
+    pool.close()
+    with pytest.raises(WorkerPoolClosed):
+        pool.call(os.getpid)
+
+
+def test_a_final_terminate_starts_no_new_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_pool, "_workers", None)
+    _pool.layout_workers().call(os.getpid)
+    try:
+        _pool.terminate_workers(final=True)
+        with pytest.raises(WorkerPoolClosed):
+            _pool.layout_workers().call(os.getpid)
+    finally:
+        _pool.terminate_workers()
+
+
+def test_describe_exit() -> None:
+    assert describe_exit(-9) == "killed by SIGKILL"
+    assert describe_exit(3) == "exit status 3"
+    assert describe_exit(None) == "still running"
