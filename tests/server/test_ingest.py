@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import io
+import struct
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from graphport.errors import ValidationError
-from graphport.server._ingest import build_graph, read_arrow, to_ipc_file, validate_edges, validate_nodes
+import graphport
+from graphport.errors import PayloadTooLarge, ValidationError
+from graphport.server._arrow_limits import RATIO_FLOOR, ArrowLimits, _file_blocks
+from graphport.server._ingest import (
+    build_graph,
+    id_kind,
+    ingest_arrow,
+    read_arrow,
+    stored_id_kind,
+    to_ipc_file,
+    validate_edges,
+    validate_nodes,
+)
 from graphport.server._layout import compute_layout, layout
 
 EB = {"source": "s", "destination": "d"}
@@ -121,3 +134,103 @@ def test_a_killed_worker_is_replaced() -> None:
     worker.proc.wait()
     with pytest.raises(ServerError, match="worker process died"):
         worker.run(300, src, dst)
+
+
+# -- the validated reader (issue #10 F1-F3a) --------------------------------------------------------
+
+
+def compressed_stream(table: pa.Table, codec: str = "zstd") -> bytes:
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression=codec)) as w:
+        w.write_table(table)
+    return sink.getvalue()
+
+
+def compressed_file(table: pa.Table, codec: str = "zstd") -> bytes:
+    sink = io.BytesIO()
+    with pa.ipc.new_file(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression=codec)) as w:
+        w.write_table(table)
+    return sink.getvalue()
+
+
+def test_limits_allow_the_ratio_or_the_floor_never_past_the_maximum() -> None:
+    limits = ArrowLimits(max_decompressed_bytes=10 * RATIO_FLOOR, max_decompression_ratio=100)
+    assert limits.allowed(1000) == RATIO_FLOOR
+    assert limits.allowed(2 * 1024**2) == 200 * 1024**2
+    assert limits.allowed(RATIO_FLOOR) == 10 * RATIO_FLOOR
+    assert ArrowLimits.of(graphport.ServerConfig(max_decompression_ratio=7)).max_decompression_ratio == 7
+
+
+def test_a_constant_column_compresses_past_the_ratio_and_still_reads() -> None:
+    """Below RATIO_FLOOR the ratio is not checked: 8 MB of zeros in a few KB is a real table."""
+    table = pa.table({"s": np.zeros(1_000_000, np.int64), "d": np.arange(1_000_000)})
+    assert read_arrow(compressed_stream(table), "edges").equals(table)
+    assert read_arrow(compressed_file(table, "lz4"), "edges").equals(table)
+
+
+@pytest.mark.parametrize("writer", [compressed_stream, compressed_file])
+def test_declared_lengths_over_the_limit_are_refused_in_streams_and_files(writer: Any) -> None:
+    table = pa.table({"s": np.arange(1000, dtype=np.int64)})
+    data = writer(table)
+    prefix = struct.pack("<q", 8000)
+    assert data.count(prefix) == 1
+    with pytest.raises(PayloadTooLarge) as info:
+        read_arrow(data.replace(prefix, struct.pack("<q", 5 * 1024**3)), "edges")
+    assert info.value.code == "arrow_too_large" and "max_decompression_ratio" in info.value.message
+    small = ArrowLimits(max_decompressed_bytes=4000)
+    with pytest.raises(PayloadTooLarge):
+        read_arrow(data, "edges", limits=small)
+
+
+def test_a_file_footer_pointing_outside_the_file_is_refused() -> None:
+    data = bytearray(to_ipc_file(pa.table({"s": [1, 2, 3]})).to_pybytes())
+    (footer_length,) = struct.unpack("<i", data[-10:-6])
+    start = len(data) - 10 - footer_length
+    (block,) = _file_blocks(pa.py_buffer(bytes(data)), "edges")  # the record batch's offset
+    at = data.find(struct.pack("<q", block), start)
+    assert at > 0, "the footer names the batch's offset"
+    data[at : at + 8] = struct.pack("<q", 1 << 40)
+    with pytest.raises(ValidationError, match="outside the file") as info:
+        read_arrow(bytes(data), "edges")
+    assert info.value.code == "invalid_arrow"
+
+
+def test_a_batch_declaring_rows_it_does_not_carry_is_refused() -> None:
+    """A batch of null-typed columns costs no bytes whatever length it declares."""
+    with pytest.raises(ValidationError, match="declares 123456789 rows") as info:
+        read_arrow(stream_bytes(pa.table({"n": pa.nulls(123_456_789)})), "nodes")
+    assert info.value.code == "invalid_arrow"
+    assert read_arrow(stream_bytes(pa.table({"n": pa.nulls(100)})), "nodes").num_rows == 100
+
+
+def test_duplicate_column_names_are_refused() -> None:
+    table = pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["s", "s"])
+    with pytest.raises(ValidationError, match="more than one column named 's'"):
+        read_arrow(stream_bytes(table), "edges")
+
+
+def test_ingest_keeps_files_and_converts_streams() -> None:
+    table = pa.table({"s": [1, 2], "d": ["x", "y"]})
+    as_file = to_ipc_file(table)
+    kept = ingest_arrow(as_file, "edges")
+    assert not kept.converted and kept.stored.address == as_file.address
+    converted = ingest_arrow(compressed_stream(table), "edges")
+    assert converted.converted and converted.stored.to_pybytes()[:6] == b"ARROW1"
+    assert pa.ipc.open_file(converted.stored).read_all().equals(table)
+
+
+def test_id_kinds_must_match_across_endpoints_and_tables() -> None:
+    with pytest.raises(ValidationError, match="source column 's' has integer ids") as info:
+        validate_edges(pa.table({"s": [1], "d": ["1"]}), EB)
+    assert info.value.code == "id_type_mismatch"
+    strings = pa.table({"s": pa.array(["a"]).dictionary_encode(), "d": pa.array(["b"], pa.large_string())})
+    validate_edges(strings, EB)  # dictionary and large strings are strings
+    with pytest.raises(ValidationError, match="nodes have string ids"):
+        validate_edges(pa.table({"s": [1], "d": [2]}), EB, node_id_kind="string")
+    with pytest.raises(ValidationError, match="edges have integer ids") as info:
+        validate_nodes(pa.table({"id": ["1"]}), {"node": "id"}, edge_id_kind="integer")
+    assert info.value.code == "id_type_mismatch"
+    validate_nodes(pa.table({"id": pa.array([1], pa.int8())}), {"node": "id"}, edge_id_kind="integer")
+    stored = to_ipc_file(pa.table({"s": ["a"], "d": ["b"]}))
+    assert stored_id_kind(stored, "s") == "string" and stored_id_kind(stored, "nope") is None
+    assert id_kind(pa.float32()) == "float"

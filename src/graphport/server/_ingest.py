@@ -404,7 +404,14 @@ def _positions(
 
 
 def to_ipc_file(table: pa.Table) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema) as writer:
+    """The table as one Arrow IPC file, in a buffer sized once: a dry run into a
+    ``MockOutputStream`` counts the bytes (no data is copied), then one copy into a buffer of
+    that size (a growing ``BufferOutputStream`` re-copied 240 MB several times: 1 s instead of
+    0.03-0.3 s)."""
+    counter = pa.MockOutputStream()
+    with pa.ipc.new_file(counter, table.schema) as writer:
         writer.write_table(table)
-    return sink.getvalue()
+    buffer = pa.allocate_buffer(counter.size())
+    with pa.ipc.new_file(pa.FixedSizeBufferWriter(buffer), table.schema) as writer:
+        writer.write_table(table)
+    return buffer
