@@ -117,6 +117,31 @@ def test_a_refused_build_marks_the_dataset_failed_once(server: Server, alice: st
     assert described["rows"]["graph_nodes"] == 5
 
 
+def test_a_failure_of_a_replaced_version_is_not_recorded(server: Server, alice: str) -> None:
+    """A build whose version was replaced while it ran (its blob may be gone) fails quietly: the
+    newer version's own build decides the dataset's state."""
+    me = server.accounts.require_user(alice)
+    graphs = server.datasets.graphs
+    graphs._executor = ManualExecutor  # type: ignore[assignment]  # builds run when the test says
+    ds = server.plot(me, SPEC, edges(3))
+    old = graphs.future(ds)
+    graphs.worker_build = refusing_build
+    original_source = graphs._source
+
+    def source_then_replace(key: str) -> Any:
+        found = original_source(key)
+        if not replaced:
+            replaced.append(True)
+            server.upload_table(me, ds, "edges", edges(4))  # a newer version lands meanwhile
+        return found
+
+    replaced: list[bool] = []
+    graphs._source = source_then_replace  # type: ignore[method-assign]
+    graphs._drain()  # builds the old version: refused, but it is no longer current
+    assert old.result(0) is None
+    assert server.datasets.describe(me, ds)["status"] == "ready"
+
+
 @pytest.mark.parametrize("crash", [segfaulting_build, aborting_build], ids=["segfault", "abort"])
 def test_a_crashing_build_kills_only_its_worker(
     server: Server, alice: str, http: httpx.Client, crash: Callable[..., Any]

@@ -26,12 +26,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeAlias
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from ..errors import GraphportError, ServerError
+from ..errors import GraphportError
 from ..storage import BlobStore, Database
 from ..storage._models import datasets
 from ._build_queue import FairQueue, ServerBusy
@@ -265,6 +265,7 @@ class GraphBuilder:
             return
         edges = self._source(row.edges_key)
         nodes = self._source(row.nodes_key) if row.nodes_key else None
+        reason: str | None = None
         try:
             answer = layout_workers().call(
                 self.worker_build, edges, nodes, bindings(row.spec, "edge"), bindings(row.spec, "node")
@@ -272,16 +273,16 @@ class GraphBuilder:
         except WorkerPoolClosed:
             raise  # shutting down: not the data's fault; built again after the restart
         except WorkerDied as exc:
-            self._fail(
-                dataset_id,
-                version,
+            reason = (
                 f"the process building it died ({describe_exit(exc.returncode)}); "
-                "the tables may be malformed or too big for this server",
+                "the tables may be malformed or too big for this server"
             )
-        except ServerError as exc:  # an unexpected exception inside the worker
-            self._fail(dataset_id, version, exc.message)
-        except GraphportError as exc:  # the tables were refused (ValidationError...)
-            self._fail(dataset_id, version, exc.message)
+        except GraphportError as exc:  # the tables were refused (ValidationError), or a bug
+            reason = exc.message
+        if reason is not None:
+            if self._mark_failed(dataset_id, version, reason):
+                raise _failure(dataset_id, reason)
+            return  # a newer upload replaced this version meanwhile; its own job builds it
         data, num_rows = answer
         key = self._blobs.put(data)
         with self._db.write() as c:
@@ -301,8 +302,8 @@ class GraphBuilder:
         elif row.graph_key:
             self._blobs.delete(row.graph_key)
 
-    def _fail(self, dataset_id: str, version: int, reason: str) -> NoReturn:
-        """Mark this version failed (unless a newer upload replaced it) and raise GraphFailed."""
+    def _mark_failed(self, dataset_id: str, version: int, reason: str) -> bool:
+        """Mark this version failed, unless a newer upload replaced it (then False)."""
         logger.warning("graph build of dataset %s version %d failed: %s", dataset_id, version, reason)
         with self._db.write() as c:
             old_key = c.execute(
@@ -323,7 +324,7 @@ class GraphBuilder:
             ).rowcount
         if updated and old_key:
             self._blobs.delete(old_key)
-        raise _failure(dataset_id, reason)
+        return bool(updated)
 
 
 def _failure(dataset_id: str, reason: str | None) -> GraphFailed:
