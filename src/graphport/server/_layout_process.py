@@ -1,7 +1,9 @@
-"""Entry point of a worker process: ``python -m graphport.server._layout_process PARENT_PID LIFELINE_FD``.
+"""A worker process by hand: ``python -m graphport.server._layout_process`` (requests on stdin).
 
-A module of its own (not ``_layout_worker``, which the package imports) so that running it with
-``-m`` does not execute an already-imported module a second time.
+The server starts its workers with ``_layout_worker.BOOTSTRAP`` instead, which arranges for the
+worker to die with the server before graphport is even imported. A module of its own (not
+``_layout_worker``, which the package imports) so that running it with ``-m`` does not execute an
+already-imported module a second time.
 """
 
 from __future__ import annotations
@@ -11,5 +13,4 @@ import sys
 from ._layout_worker import serve
 
 if __name__ == "__main__":
-    parent, lifeline = (int(sys.argv[1]), int(sys.argv[2])) if len(sys.argv) == 3 else (None, None)
-    serve(sys.stdin.buffer, sys.stdout.buffer, parent, lifeline)
+    serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -1,4 +1,4 @@
-"""Worker processes for graph builds and layouts: ``python -m graphport.server._layout_process``.
+"""Worker processes for graph builds and layouts (started with :data:`BOOTSTRAP`).
 
 Why processes: python-igraph holds the GIL for a whole layout, and a crash in Arrow's or igraph's
 C++ code (a segfault, an abort) must kill only the process that ran it, never the server (issue
@@ -14,14 +14,14 @@ answers ``("ok", value)``, ``("refused", (class name, message, code, status, err
 
 A worker dies with its server (issue #17): on Linux the kernel kills it when the thread that
 started it ends (``prctl(PR_SET_PDEATHSIG)``; workers are started from one long-lived thread so
-that thread is the process's lifetime), and everywhere a watcher thread exits when the *lifeline*
-pipe, whose write end only the parent holds, reaches end of file.
+that thread lives as long as the process), and everywhere a watcher thread exits when the
+*lifeline* pipe, whose write end only the parent holds, reaches end of file. Both are set up by
+:data:`BOOTSTRAP`, before anything heavy is imported.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import pickle
 import queue
@@ -38,8 +38,6 @@ import numpy as np
 
 from .. import errors as errors_module
 from ..errors import GraphportError, ServerError
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class WorkerDied(ServerError):
@@ -119,13 +117,7 @@ class LayoutWorker:
         try:
             self.proc: subprocess.Popen[bytes] = _spawn(
                 lambda: subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "graphport.server._layout_process",
-                        str(os.getpid()),
-                        str(lifeline_read),
-                    ],
+                    [sys.executable, "-c", BOOTSTRAP, str(os.getpid()), str(lifeline_read)],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     pass_fds=(lifeline_read,),
@@ -274,30 +266,36 @@ def seeded_layout(num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
     return compute_layout(num_nodes, src, dst)
 
 
-def _die_with_parent(parent: int, lifeline: int) -> None:
-    """Make this process end when the server process does (see the module docstring)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(0)
+#: The worker's first code, run with ``python -c`` before graphport (and pyarrow, igraph...) is
+#: imported: that takes a second or more on a busy machine, and a server killed meanwhile must not
+#: leave a worker behind. So the parent-death signal and the lifeline watcher come first.
+BOOTSTRAP = """
+import ctypes, os, signal, sys, threading
+parent, lifeline = int(sys.argv[1]), int(sys.argv[2])
+if sys.platform.startswith("linux"):
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+if os.getppid() != parent:  # the parent died before prctl took effect
+    os._exit(0)
+def watch():
+    try:
+        while os.read(lifeline, 1):
+            pass
+    except OSError:
+        pass
+    os._exit(0)
+threading.Thread(target=watch, name="graphport-lifeline", daemon=True).start()
+from graphport.server._layout_worker import serve
+serve(sys.stdin.buffer, sys.stdout.buffer)
+"""
 
-    def watch() -> None:
-        with contextlib.suppress(OSError):
-            while os.read(lifeline, 1):
-                pass
-        os._exit(0)
 
-    threading.Thread(target=watch, name="graphport-lifeline", daemon=True).start()
-
-
-def serve(stdin: BinaryIO, stdout: BinaryIO, parent: int | None = None, lifeline: int | None = None) -> None:
+def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     """The worker's loop: read a request, run it, answer, until the parent closes stdin."""
     from . import _layout
 
-    if parent is not None and lifeline is not None:
-        _die_with_parent(parent, lifeline)
     _layout.in_worker = True  # layouts inside a build run here, not in yet another process
     # Builds and layouts are background work: requests (uploads, reads) should win the CPU when
     # both want it. Measured: a 10M-edge plot() took 17.8 s while the previous upload's layout ran
