@@ -493,6 +493,7 @@ def run_rounds(serve: ServeProcess, state: State, rounds: int) -> tuple[list[str
     totals = {"acknowledged": 0, "verified": 0}
     for rnd in range(rounds):
         rng = random.Random(f"{SEED}-{rnd}")
+        round_started = time.monotonic()
         before = set(ledger.datasets)
         live_before = len(ledger.live_rows)
         with Load(serve, token, live_id, ledger, rnd) as load:
@@ -508,7 +509,9 @@ def run_rounds(serve: ServeProcess, state: State, rounds: int) -> tuple[list[str
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
         state.age(AGE)
+        restart_started = time.monotonic()
         serve.start()
+        restart_secs = time.monotonic() - restart_started
         cutoff = killed_at - AGE + 1
         deadline = time.monotonic() + RECOVERY_WAIT
         left = state.leftovers(cutoff)
@@ -538,6 +541,8 @@ def run_rounds(serve: ServeProcess, state: State, rounds: int) -> tuple[list[str
                 left["pending"],
                 left["multipart"],
                 len(problems),
+                f"{restart_secs:.1f}",
+                f"{time.monotonic() - round_started:.1f}",
             ]
         )
         if leaked:
@@ -558,6 +563,8 @@ def run_rounds(serve: ServeProcess, state: State, rounds: int) -> tuple[list[str
             "pending",
             "multipart",
             "problems",
+            "restart-s",
+            "round-s",
         ],
         rows,
     )
