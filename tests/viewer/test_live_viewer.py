@@ -197,10 +197,11 @@ def test_live_updates_wait_for_poll_with_on_poll_request(live_site: LiveSite) ->
     assert frames == 2, "one delta for both queued updates (after the snapshot)"
 
 
-# Before the viewer's script: every WebSocket goes to a closed port (nothing listens on port 1) ...
+# Before the viewer's script: every WebSocket goes to a path of this server where no socket is
+# served (the page's CSP allows only its own origin: connect-src 'self') ...
 UNREACHABLE = """
 const Real = window.WebSocket;
-window.WebSocket = class extends Real { constructor() { super('ws://127.0.0.1:1/'); } };
+window.WebSocket = class extends Real { constructor() { super(`ws://${location.host}/no-socket-here`); } };
 """
 # ... or is refused the way the server refuses a dataset one may not see (close code 4404).
 REFUSED = """

@@ -135,8 +135,21 @@ async function loadMeta(id: string): Promise<Json> {
   return (await res.json()) as Json;
 }
 
+/** How long the page keeps asking for a graph whose layout is still running (503 graph_pending). */
+const LAYOUT_PATIENCE_MS = 15 * 60_000;
+
 async function loadTable(id: string, which: 'edges' | 'nodes'): Promise<Table> {
-  const res = await api(`/api/v2/datasets/${encodeURIComponent(id)}/${which}.arrow`);
+  const url = `/api/v2/datasets/${encodeURIComponent(id)}/${which}.arrow`;
+  const started = performance.now();
+  let res = await api(url);
+  // The server waits for a pending layout for a while without holding a thread, then answers 503
+  // graph_pending with Retry-After: ask again until the layout is done.
+  while (res.status === 503 && performance.now() - started < LAYOUT_PATIENCE_MS) {
+    const wait = Math.min(Math.max(Number(res.headers.get('retry-after')) || 2, 1), 30);
+    await res.arrayBuffer().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    res = await api(url);
+  }
   if (!res.ok) throw new LoadError(`The ${which} could not be loaded`, await errorText(res), res.status === 404);
   const bytes = new Uint8Array(await res.arrayBuffer());
   try {
