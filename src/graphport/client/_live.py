@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("graphport.client.live")
 T = TypeVar("T")
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
+# How often a table read asks again while the dataset's layout is pending (each answer comes after
+# the server's own wait, 30 s by default): a graph whose layout takes longer raises graph_pending.
+PENDING_GRAPH_RETRIES = 40
 WAIT = 20.0
 
 
@@ -80,6 +83,12 @@ def clear_flow(dataset_id: str, kind: str) -> Flow[None]:
 def table_flow(dataset_id: str, kind: str) -> Flow[pa.Table]:
     action = f"Reading the {kind} of dataset {dataset_id}"
     response = yield Call("GET", _path(dataset_id, f"{kind}.arrow"), action, auth=True)
+    # A layout still running: the server waits for it (up to its graph_wait_seconds, holding no
+    # thread) and then answers 503 graph_pending; ask again, the wait paces the loop.
+    for _ in range(PENDING_GRAPH_RETRIES):
+        if response.status_code != 503:
+            break
+        response = yield Call("GET", _path(dataset_id, f"{kind}.arrow"), action, auth=True)
     if response.status_code >= 400:
         raise_for_status(response, action)
     return pa.ipc.open_file(pa.py_buffer(response.content)).read_all()
