@@ -83,7 +83,7 @@ def test_many_threads_plot_at_once(server: Server, alice: str, bob: str) -> None
 
 def test_generated_secret_is_kept(tmp_path: Path) -> None:
     with Server(data=tmp_path) as first:
-        first.create_user("zed", "pw")
+        first.create_user("zed", "zed password")
         token = first.token_for("zed")
     with Server(data=tmp_path) as second:
         assert second.authenticate(token).username == "zed"

@@ -384,15 +384,8 @@ def test_small_live_write_adding_100_columns_to_a_1m_row_table_is_refused(
 
 
 # -- table uploads (v3 and the one-request plot) store IPC files, ids of one kind at upload -------
-# These need the change to Datasets.upload_table / create_complete described in the ingest report
-# (ingest_arrow + validate_nodes(edge_id_kind=...)); until it lands they fail, hence xfail(strict).
-
-NEEDS_DATASETS_CHANGE = pytest.mark.xfail(
-    strict=True, reason="Datasets.upload_table/create_complete must use ingest_arrow (see #10 ingest report)"
-)
 
 
-@NEEDS_DATASETS_CHANGE
 def test_uploaded_stream_is_served_as_an_ipc_file(
     server: graphport.Server, http: httpx.Client, alice: str
 ) -> None:
@@ -407,7 +400,6 @@ def test_uploaded_stream_is_served_as_an_ipc_file(
     assert pa.ipc.open_file(pa.py_buffer(served.content)).read_all().equals(table)
 
 
-@NEEDS_DATASETS_CHANGE
 def test_nodes_upload_of_another_id_kind_is_refused_at_upload(
     server: graphport.Server, http: httpx.Client, alice: str
 ) -> None:

@@ -43,10 +43,11 @@ from ._access import (
     rights,
 )
 from ._accounts import Accounts, Principal
+from ._arrow_limits import ArrowLimits
 from ._config import ServerConfig
 from ._files import Files
 from ._graphs import GRAPH_DEBOUNCE, GraphBuilder
-from ._ingest import read_arrow, validate_edges, validate_nodes
+from ._ingest import id_kind, ingest_arrow, read_arrow, stored_id_kind, validate_edges, validate_nodes
 from ._pool import graph_executor
 from ._specs import bindings, new_dataset_id, normalize_privacy, not_found, validate_spec
 
@@ -68,7 +69,8 @@ class Datasets:
         self._config = config
         # Looked up on every use: set_num_cpus() replaces the process-wide pool.
         self._executor = executor
-        self.files = Files(db, blobs, executor)
+        self._arrow_limits = ArrowLimits.of(config)
+        self.files = Files(db, blobs, executor, self._arrow_limits)
         self.graphs = GraphBuilder(db, blobs, graph_executor)
 
     # -- access ----------------------------------------------------------------------------------
@@ -239,13 +241,21 @@ class Datasets:
         other write landed since; otherwise :class:`ConflictError` (``version_conflict``, 409) and
         nothing changes, so concurrent writers never lose an update silently (issue #7)."""
         row = self.require(principal, dataset_id, Action.EDIT)
-        check = validate_edges if kind == "edges" else validate_nodes
-        side = "edge" if kind == "edges" else "node"
+        edge_bindings, node_bindings = bindings(row.spec, "edge"), bindings(row.spec, "node")
 
         def ingest() -> tuple[str, int]:
-            table = read_arrow(body, kind)
-            check(table, bindings(row.spec, side))
-            return self._blobs.put(body), table.num_rows
+            # Validated in full and stored as an IPC file (a stream is converted); ids of another
+            # kind than the dataset's other table are refused now, not at the first graph read.
+            ingested = ingest_arrow(body, kind, limits=self._arrow_limits)
+            if kind == "edges":
+                other = self._blobs.get(row.nodes_key) if row.nodes_key else None
+                node_kind = stored_id_kind(other, node_bindings.get("node")) if other else None
+                validate_edges(ingested.table, edge_bindings, node_id_kind=node_kind)
+            else:
+                other = self._blobs.get(row.edges_key) if row.edges_key else None
+                edge_kind = stored_id_kind(other, edge_bindings.get("source")) if other else None
+                validate_nodes(ingested.table, node_bindings, edge_id_kind=edge_kind)
+            return self._blobs.put(ingested.stored), ingested.table.num_rows
 
         key, num_rows = self._executor().submit(ingest).result()
         values: dict[str, Any] = {
@@ -299,17 +309,19 @@ class Datasets:
         settings = normalize_privacy(privacy or {}, self._config.default_privacy)
 
         def ingest() -> dict[str, Any]:
-            edge_table = read_arrow(edges, "edges")
-            validate_edges(edge_table, bindings(spec, "edge"))
+            edge_bindings = bindings(spec, "edge")
+            edge_table = ingest_arrow(edges, "edges", limits=self._arrow_limits)
+            validate_edges(edge_table.table, edge_bindings)
             node_table = None
             if nodes is not None:
-                node_table = read_arrow(nodes, "nodes")
-                validate_nodes(node_table, bindings(spec, "node"))
+                node_table = ingest_arrow(nodes, "nodes", limits=self._arrow_limits)
+                edge_kind = id_kind(edge_table.table.schema.field(edge_bindings["source"]).type)
+                validate_nodes(node_table.table, bindings(spec, "node"), edge_id_kind=edge_kind)
             return {
-                "edges_key": self._blobs.put(edges),
-                "edges_rows": edge_table.num_rows,
-                "nodes_key": self._blobs.put(nodes) if nodes is not None else None,
-                "nodes_rows": node_table.num_rows if node_table is not None else 0,
+                "edges_key": self._blobs.put(edge_table.stored),
+                "edges_rows": edge_table.table.num_rows,
+                "nodes_key": self._blobs.put(node_table.stored) if node_table is not None else None,
+                "nodes_rows": node_table.table.num_rows if node_table is not None else 0,
             }
 
         org_name = spec.get("org_name")
@@ -595,7 +607,7 @@ class Datasets:
 
     def read_table(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> pa.Table:
         key = self.table_key(principal, dataset_id, kind)
-        return read_arrow(self._blobs.get(key), kind)
+        return read_arrow(self._blobs.get(key), kind, limits=self._arrow_limits)
 
     def delete(self, principal: Principal, dataset_id: str) -> None:
         row = self.require(principal, dataset_id, Action.DELETE)
