@@ -122,3 +122,24 @@ def test_set_num_cpus_while_serving(server: Server, alice: str) -> None:
         assert server.datasets.read_table(me, ds, "nodes").num_rows == 3
     finally:
         set_num_cpus(before)
+
+
+def test_new_nodes_give_a_failed_dataset_another_build(server: Server, alice: str) -> None:
+    """A failed graph build is not final: the owner uploads fixed tables (nodes alone will do)."""
+    import sqlalchemy as sa
+
+    from graphport.storage._models import datasets
+
+    me = server.accounts.require_user(alice)
+    ds = server.create_dataset(me, SPEC)
+    server.upload_table(me, ds, "edges", EDGES)
+    with server.db.write() as c:
+        c.execute(datasets.update().where(datasets.c.id == ds).values(status="failed", graph_error="boom"))
+    server.upload_table(me, ds, "nodes", to_ipc_file(pa.table({"id": ["a", "b", "c"]})))
+    assert server.datasets.describe(me, ds)["status"] == "ready"
+    assert server.datasets.read_table(me, ds, "nodes").num_rows == 3
+    pending = server.create_dataset(me, SPEC)
+    server.upload_table(me, pending, "nodes", to_ipc_file(pa.table({"id": ["a"]})))
+    with server.db.read() as c:
+        status = c.execute(sa.select(datasets.c.status).where(datasets.c.id == pending)).scalar()
+    assert status == "pending"  # nodes alone do not make a dataset without edges visible

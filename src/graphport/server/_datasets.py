@@ -264,8 +264,13 @@ class Datasets:
             "content_version": datasets.c.content_version + 1,
             "updated_at": time.time(),
         }
-        if kind == "edges":
-            values["status"] = "ready"
+        # New tables are a new chance for a dataset whose graph failed: edges make it ready, and so
+        # do nodes when its edges are stored (a dataset still waiting for edges stays pending).
+        values["status"] = (
+            "ready"
+            if kind == "edges"
+            else sa.case((datasets.c.edges_key.is_not(None), "ready"), else_=datasets.c.status)
+        )
         where = [datasets.c.id == dataset_id]
         if expected_version is not None:
             where.append(datasets.c.content_version == expected_version)

@@ -80,7 +80,17 @@ class Files:
                     c.execute(files.delete().where(files.c.id == file_id))
             raise
         with self._db.write() as c:
-            c.execute(files.update().where(files.c.id == file_id).values(blob_key=key, rows=num_rows))
+            # Compare-and-set: of two concurrent uploads to one file, exactly one is kept.
+            stored = c.execute(
+                files.update()
+                .where(files.c.id == file_id, files.c.blob_key.is_(None))
+                .values(blob_key=key, rows=num_rows)
+            ).rowcount
+        if not stored:
+            self._blobs.delete(key)
+            raise ConflictError(
+                f"The file {file_id!r} was already uploaded; files are immutable.", code="file_exists"
+            )
         return num_rows
 
     def tables_for(
