@@ -186,3 +186,23 @@ def test_long_polls_wait_on_the_loop_not_in_threads(live: LiveServer, dataset: s
     for t in threads:
         t.join(15)
     assert results == [200] * 60
+
+
+def test_deeply_nested_request_is_an_error_frame_and_the_socket_lives(
+    live: LiveServer, dataset: str, alice: str
+) -> None:
+    """100,000 nested brackets used to raise RecursionError in json.loads and end the receive task
+    (the socket then ignored every later request). Now: an error frame, and the next ping answers."""
+    with open_socket(live, dataset, alice, max_size=None) as ws:
+        recv_frame(ws)
+        ws.send("[" * 100_000)  # past the 64 KiB request limit: refused before parsing
+        error = json.loads(ws.recv(timeout=5))
+        assert error["type"] == "error" and error["code"] == "payload_too_large"
+        ws.send("[" * 60_000)  # within it: refused by the depth pre-scan
+        error = json.loads(ws.recv(timeout=5))
+        assert error["type"] == "error" and error["code"] == "invalid_json"
+        assert "nested deeper" in error["error"]
+        ws.send(json.dumps({"type": "ping", "id": 8}))
+        assert json.loads(ws.recv(timeout=5)) == {"type": "pong", "id": 8}
+        ws.send(json.dumps({"type": "snapshot"}))
+        assert recv_frame(ws)[0]["type"] == "snapshot"

@@ -32,6 +32,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, TypeVar
 
+from .._json import parse_json
+from ..errors import GraphportError
 from ..server import Principal, Server
 
 logger = logging.getLogger("graphport.live")
@@ -44,6 +46,8 @@ CLOSE_SLOW = 4408
 CLOSE_GONE = 4410
 CLOSE_BAD_REQUEST = 4400
 DEFAULT_MAX_BUFFER = 64 * 1024 * 1024
+#: The largest client request (a JSON text frame) read; requests are a few dozen bytes.
+MAX_REQUEST_BYTES = 64 * 1024
 
 
 def same_origin(origin: str | None, host: str | None) -> bool:
@@ -190,11 +194,12 @@ class LiveSocket:
 
     async def handle_text(self, text: str) -> None:
         """One client request (requests of a connection are handled in order)."""
-        try:
-            request = json.loads(text)
-            kind = request.get("type") if isinstance(request, dict) else None
-        except ValueError:
-            kind = None
+        try:  # untrusted text: bounded size and depth (json.loads recursed past the limit, #17)
+            request = parse_json(text, what="The live request", max_bytes=MAX_REQUEST_BYTES)
+        except GraphportError as exc:
+            self._put(json.dumps({"type": "error", "code": exc.code, "error": str(exc)}))
+            return
+        kind = request.get("type") if isinstance(request, dict) else None
         if kind == "snapshot" and self.subscription is not None:
             await self.run(self.subscription.snapshot)
         elif kind == "ping":
