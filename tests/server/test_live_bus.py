@@ -94,3 +94,30 @@ def test_revocation_on_one_closes_subscriptions_on_the_other(
     a.datasets.share(owner, ds, {"mode": "private", "invited_users": []})
     a._announce_revocation(viewer.user_id)  # what a revoked key or password change sends
     wait_for(lambda: closed == ["revoked"])
+
+
+def test_a_resync_keeps_the_servers_live_limits(server_config: ServerConfig, stack: str) -> None:
+    """Tables reloaded from the store after a gap get the configured caps, not LiveLimits()'s
+    defaults: a write adding columns past max_live_columns is still refused (#10 F3b)."""
+    import sqlalchemy as sa
+
+    from graphport.errors import GraphportError
+    from graphport.storage._models import datasets
+
+    config = dataclasses.replace(server_config, bus=server_config.bus or "memory://", max_live_columns=7)
+    with graphport.Server(config=config) as server:
+        owner = server.create_user("owner", PASSWORD)
+        ds_id = make_dataset(server, owner)  # edges: eid, src, dst, w, label
+        server.live_tables(owner, ds_id)
+        ds = server.live._live[ds_id]
+        with server.db.write() as c:  # another process flushed a newer version of the same tables
+            c.execute(
+                sa.update(datasets).where(datasets.c.id == ds_id).values(content_version=ds.version + 5)
+            )
+        assert server.live.fanout is not None
+        server.live.fanout._resync(ds, ds.version + 5)
+        assert server.live.fanout.resyncs == 1
+        assert ds.tables["edges"].limits == server.live.live_limits
+        with pytest.raises(GraphportError) as refused:
+            server.live_update(owner, ds_id, "edges", pa.table({"eid": [1], "a": [1], "b": [2], "c": [3]}))
+        assert refused.value.code == "live_too_many_columns"

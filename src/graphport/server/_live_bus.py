@@ -200,8 +200,9 @@ class LiveFanout:
         nodes = read_arrow(self.hub._blobs.get(row.graph_key), "nodes")
         node_key = _bindings(row.spec or {}, "node").get("node") or DERIVED_NODE_COLUMN
         edge_bindings = _bindings(row.spec or {}, "edge")
-        new_edges = LiveTable("edges", edge_bindings.get("edge"), edges)
-        new_nodes = LiveTable("nodes", node_key, nodes)
+        limits = self.hub.live_limits  # the server's caps, as for a table loaded by the hub (#10 F3b)
+        new_edges = LiveTable("edges", edge_bindings.get("edge"), edges, limits)
+        new_nodes = LiveTable("nodes", node_key, nodes, limits)
         with ds.lock:
             if int(row.content_version) <= ds.version:
                 return
