@@ -1,7 +1,15 @@
-"""``/openapi.json``: an OpenAPI 3.1 description generated from the app's own route table."""
+"""``/openapi.json``: an OpenAPI 3.1 description generated from the app's own route table.
+
+Every HTTP route of the table is looked up in ``_openapi_schemas.OPERATIONS`` (bodies, answers,
+credentials, links); a route without a description there raises :class:`UndescribedRoute`, so the
+document cannot silently drift from the routes (``tests/transports/test_openapi.py`` builds it).
+WebSocket routes and the viewer's static files are not operations OpenAPI describes; the live
+socket is named in the document's description.
+"""
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
@@ -12,36 +20,122 @@ from starlette.routing import Route
 from .._version import __version__
 from ..server import Principal
 from ._asgi_base import Context, endpoint
+from ._openapi_schemas import COMPONENTS, OPERATIONS, PATH_PARAMETERS, Operation, error
 
 _PARAM = re.compile(r"{([a-z_]+)(?::[a-z_]+)?}")
 
+DESCRIPTION = (
+    "graphport's HTTP API: the REST v3 routes the official graphistry client calls, graphport's own "
+    "routes under /api/v2/, and the browser pages. Every error is one JSON envelope "
+    "{ok, error, errors, status, code, request_id} (REST v3 routes add the fields the official client "
+    "reads); codes are listed in docs/errors.md. Credentials: 'Authorization: Bearer <JWT>' (from "
+    "POST /api-token-auth), or the browser session cookie plus the X-CSRF-Token header for changes. "
+    "Live viewers subscribe over the WebSocket /api/v2/datasets/{dataset_id}/live (snapshot, then deltas)."
+)
+
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "session": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "graphport_session",
+        "description": "the browser session (POST /login); changes also need the X-CSRF-Token header",
+    },
+    "personalKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "'PersonalKey <key_id>:<key_secret>' (graphport key create, POST /api/v2/keys)",
+    },
+}
+
+
+class UndescribedRoute(LookupError):
+    """A route of the table has no entry in ``_openapi_schemas.OPERATIONS``."""
+
+
+def template(path: str) -> str:
+    """The route's path as OpenAPI writes it: ``{kind:edges_or_nodes}`` becomes ``{kind}``."""
+    return _PARAM.sub(r"{\1}", path)
+
+
+def http_operations(routes: list[Any]) -> list[tuple[str, str, Route]]:
+    """(method, OpenAPI path, route) for every HTTP route and method (HEAD, which Starlette adds
+    to every GET, excepted)."""
+    found: list[tuple[str, str, Route]] = []
+    for route in routes:
+        if isinstance(route, Route) and route.methods is not None:
+            found.extend((m, template(route.path), route) for m in sorted(route.methods - {"HEAD"}))
+    return found
+
+
+def _security(op: Operation) -> list[dict[str, list[str]]]:
+    if op.auth == "none":
+        return []
+    if op.auth == "personal_key":
+        return [{"personalKey": []}]
+    schemes: list[dict[str, list[str]]] = [{"bearer": []}]
+    if op.cookie:
+        schemes.append({"session": []})
+    if op.auth == "optional":
+        schemes.append({})
+    return schemes
+
+
+def _docstring(route: Route) -> tuple[str, str]:
+    handler = getattr(route.endpoint, "__wrapped__", route.endpoint)
+    doc = inspect.getdoc(handler) or ""
+    first = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
+    return first, doc
+
+
+def _operation(method: str, path: str, route: Route, op: Operation) -> dict[str, Any]:
+    first, doc = _docstring(route)
+    responses = dict(op.responses)
+    responses.setdefault(
+        "4XX",
+        error("the request was refused; `code` says why (docs/errors.md) and `error` how to fix it", op.v3),
+    )
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": PATH_PARAMETERS.get(name, {"type": "string"}),
+        }
+        for name in _PARAM.findall(route.path)
+    ] + list(op.parameters)
+    described: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "summary": op.summary or first or route.name,
+        "tags": list(op.tags),
+        "security": _security(op),
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if doc and doc != described["summary"]:
+        described["description"] = doc
+    if op.body is not None:
+        described["requestBody"] = op.body
+    return described
+
 
 def describe_routes(routes: list[Any]) -> dict[str, Any]:
+    """The OpenAPI document of these routes; raises :class:`UndescribedRoute` for a route that
+    ``OPERATIONS`` does not describe."""
     paths: dict[str, dict[str, Any]] = {}
-    for route in routes:
-        if not isinstance(route, Route) or route.methods is None:
-            continue
-        path = _PARAM.sub(r"{\1}", route.path)
-        doc = (route.endpoint.__doc__ or route.name or "").strip().splitlines()
-        params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in _PARAM.findall(route.path)
-        ]
-        for method in sorted(route.methods - {"HEAD"}):
-            paths.setdefault(path, {})[method.lower()] = {
-                "summary": doc[0] if doc else route.name,
-                "operationId": f"{method.lower()}_{route.name}",
-                "parameters": params,
-                "responses": {
-                    "200": {"description": "success (JSON, or Arrow IPC for *.arrow)"},
-                    "4XX": {"description": "error: {ok, error, errors, status, code, request_id}"},
-                },
-            }
+    for method, path, route in http_operations(routes):
+        op = OPERATIONS.get((method, path))
+        if op is None:
+            raise UndescribedRoute(
+                f"{method} {path} has no description; add it to OPERATIONS in "
+                "graphport/transports/_openapi_schemas.py."
+            )
+        paths.setdefault(path, {})[method.lower()] = _operation(method, path, route, op)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "graphport", "version": __version__},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearer": []}],
+        "info": {"title": "graphport", "version": __version__, "description": DESCRIPTION},
+        "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": COMPONENTS},
         "paths": paths,
     }
 
