@@ -346,6 +346,10 @@ class LiveHub:
         Cheap when nothing is pending."""
         if not self._queue:  # fast path; a racing append is seen by the poll its writer triggers
             return
+        # Subscribers' callbacks run after the poll lock is released (a ``send`` may write, and a
+        # write polls): messages are queued per subscriber in version order under the lock, and
+        # handed over after it (issue #17, no lock across a callback).
+        work: list[tuple[Subscription, bool]] = []
         with self._poll_lock:
             touched: dict[str, tuple[LiveDataset, int, dict[Kind, _Changes]]] = {}
             for _ in range(MAX_DRAINS):
@@ -384,23 +388,43 @@ class LiveHub:
                 for wake in waiters:
                     wake()
                 self.polls += 1
-                self._publish(ds, message, subscribers)
+                work.extend(self._post(ds, message, subscribers))
                 if self.fanout is not None:
                     self.fanout.published(ds, message)
                 self._schedule_flush(ds)
+        self._settle(work)
 
-    def _publish(self, ds: LiveDataset, message: LiveMessage, subscribers: list[Subscription]) -> None:
+    def _post(
+        self, ds: LiveDataset, message: LiveMessage, subscribers: list[Subscription]
+    ) -> list[tuple[Subscription, bool]]:
+        """Queue ``message`` for every subscriber still allowed to view (no callback runs here).
+        Returns ``(subscription, allowed)`` pairs for :meth:`_settle`, to run with no lock held."""
+        work = []
         for sub in subscribers:
             try:  # rights may have been revoked since the last message: check on every publish
                 self.require(sub.principal, ds.id, Action.VIEW)
             except GraphportError:
+                work.append((sub, False))
+                continue
+            sub.post(message)
+            work.append((sub, True))
+        return work
+
+    def _settle(self, work: list[tuple[Subscription, bool]]) -> None:
+        """Send what :meth:`_post` queued, and close the subscribers who lost their right."""
+        for sub, allowed in work:
+            if not allowed:
                 sub.close("revoked")
                 continue
             try:
-                sub.deliver(message)
+                sub.drain()
             except Exception:
-                logger.exception("live subscriber of %s failed; closing it", ds.id)
+                logger.exception("live subscriber of %s failed; closing it", sub.dataset_id)
                 sub.close("error")
+
+    def _publish(self, ds: LiveDataset, message: LiveMessage, subscribers: list[Subscription]) -> None:
+        """Deliver one message now (call with no lock held)."""
+        self._settle(self._post(ds, message, subscribers))
 
     # -- reads and subscriptions -----------------------------------------------------------------
 

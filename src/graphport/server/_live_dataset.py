@@ -280,8 +280,11 @@ class LiveDataset:
 class Subscription:
     """One subscriber of one dataset: a snapshot first, then every delta in version order.
 
-    ``send`` is called under this subscription's lock (so messages stay in order even when a poll
-    thread and a snapshot request race) and must not block. :meth:`close` stops delivery.
+    ``send`` is never called with a lock held (issue #17): messages are put in this subscription's
+    outbox under its lock, in version order, and one thread at a time empties the outbox outside
+    it. So ``send`` may call :meth:`close`, :meth:`snapshot` or even write to the dataset, and
+    messages still arrive in order when a poll thread and a snapshot request race. ``send`` must
+    not block (transports enqueue and return). :meth:`close` stops delivery.
     """
 
     def __init__(
@@ -298,27 +301,53 @@ class Subscription:
         self._send = send
         self._on_close = on_close
         self._lock = threading.Lock()
-        self.version = -1  # the last version sent; deltas at or below it are skipped
+        self.version = -1  # the last version accepted; deltas at or below it are skipped
         self.closed = False
         self._ready = False
-        self._buffer: list[LiveMessage] = []
+        self._buffer: list[LiveMessage] = []  # deltas published while a snapshot is built
+        self._outbox: list[LiveMessage] = []  # accepted, not yet handed to ``send``
+        self._draining = False
 
     @property
     def dataset_id(self) -> str:
         return self.dataset.id
 
     def deliver(self, message: LiveMessage) -> None:
+        """Queue ``message`` and send what is queued (call with no lock held)."""
+        self.post(message)
+        self.drain()
+
+    def post(self, message: LiveMessage) -> None:
+        """Queue ``message`` without calling ``send`` (safe under other locks; :meth:`drain` later)."""
         with self._lock:
             if not self._ready:
                 self._buffer.append(message)  # a snapshot is being built; it goes first
                 return
-            self._deliver_locked(message)
+            self._accept(message)
 
-    def _deliver_locked(self, message: LiveMessage) -> None:
+    def _accept(self, message: LiveMessage) -> None:
         if self.closed or message.version <= self.version:
             return  # already contained in the snapshot this subscriber got
         self.version = message.version
-        self._send(message)
+        self._outbox.append(message)
+
+    def drain(self) -> None:
+        """Hand queued messages to ``send``, in order, outside the lock. A thread that finds another
+        one draining leaves its messages to it (that thread loops until the outbox is empty)."""
+        while True:
+            with self._lock:
+                if self._draining or not self._outbox:
+                    return
+                self._draining = True
+                batch, self._outbox = self._outbox, []
+            try:
+                for message in batch:
+                    if self.closed:
+                        break
+                    self._send(message)
+            finally:
+                with self._lock:
+                    self._draining = False
 
     def _begin_snapshot(self) -> tuple[dict[Kind, LiveTable], int]:
         """Call with the dataset lock held: deltas published from now on wait behind the snapshot."""
@@ -332,11 +361,12 @@ class Subscription:
             if self.closed:
                 return
             self.version = version
-            self._send(message)
+            self._outbox = [message]  # anything older still queued is contained in it
             buffered, self._buffer = self._buffer, []
             self._ready = True
             for later in buffered:
-                self._deliver_locked(later)
+                self._accept(later)
+        self.drain()
 
     def snapshot(self) -> None:
         """Send a fresh snapshot (when the subscriber saw a gap, or asks again)."""
@@ -350,6 +380,7 @@ class Subscription:
             if self.closed:
                 return
             self.closed = True
+            self._outbox, self._buffer = [], []
         self._hub._unsubscribe(self)
         if self._on_close is not None and reason != "closed":
             try:
