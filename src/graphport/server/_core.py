@@ -108,6 +108,8 @@ class Server:
         # What a crash left behind: swept now and every config.recovery_interval s (issue #17).
         self.recovery = Recovery(self.db, self.blobs, config)
         self.recovery.start()
+        # Acknowledged live writes a crash left in the live log are applied and flushed (#17).
+        self.live.recover()
 
     def __repr__(self) -> str:
         return f"<graphport.Server data={str(self.data)!r} db={self.db.engine.url.get_backend_name()}>"

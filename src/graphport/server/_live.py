@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -49,7 +50,8 @@ from ._access import Action
 from ._accounts import Principal
 from ._arrow_limits import ArrowLimits
 from ._datasets import Datasets
-from ._ingest import DERIVED_NODE_COLUMN, to_ipc_file
+from ._ingest import DERIVED_NODE_COLUMN, read_arrow, to_ipc_file
+from ._live_log import LiveLog, Record, State
 from ._live_table import Key, LiveLimits, LiveTable, keys_from_python
 from ._pool import cpu_executor
 from ._specs import bindings as _bindings
@@ -72,6 +74,7 @@ from ._live_messages import (
     OpName,
     Part,
     SendCallback,
+    _ipc_stream,
     as_table,
     check_kind,
     decode_frame,
@@ -129,6 +132,9 @@ class LiveHub:
         self.polls = 0  # polls that applied something (tests and benchmarks read it)
         #: Set by the server when a bus is configured: deltas to and from other processes (#7).
         self.fanout: LiveFanout | None = None
+        #: Acknowledged writes are logged before the answer (``live_durability``, issue #17).
+        durability = getattr(config, "live_durability", "acknowledged")
+        self.log = LiveLog(Path(server.data) / "live-log", durability) if durability != "interval" else None
 
     def _cpu(self) -> Executor:
         """Where heavy work runs: the given executor, else the process CPU pool as it is now
@@ -177,6 +183,9 @@ class LiveHub:
 
     def _open(self, principal: Principal | None, dataset_id: str, action: Action) -> LiveDataset:
         self.require(principal, dataset_id, action)
+        return self._get(principal, dataset_id)
+
+    def _get(self, principal: Principal | None, dataset_id: str, recovering: bool = False) -> LiveDataset:
         with self._live_lock:
             ds = self._live.get(dataset_id)
             if ds is not None:
@@ -188,7 +197,7 @@ class LiveHub:
         if not owner:
             return future.result()
         try:
-            ds = self._load(principal, dataset_id)
+            ds = self._load(principal, dataset_id, recovering)
         except BaseException as exc:
             with self._live_lock:
                 self._loading.pop(dataset_id, None)
@@ -199,29 +208,83 @@ class LiveHub:
             self._loading.pop(dataset_id, None)
         if self.fanout is not None:
             self.fanout.follow(ds)
+        if ds.version != ds.flushed_version:
+            self._schedule_flush(ds)  # the log replayed writes the store does not hold yet
         future.set_result(ds)
         return ds
 
-    def _load(self, principal: Principal | None, dataset_id: str) -> LiveDataset:
-        edges = self._datasets.read_table(principal, dataset_id, "edges")
-        nodes = self._datasets.read_table(principal, dataset_id, "nodes")
+    def _load(self, principal: Principal | None, dataset_id: str, recovering: bool = False) -> LiveDataset:
+        if recovering:  # start-up: no caller; the graph of a dataset that was live is built
+            self._datasets.graphs.future(dataset_id).result()
+        else:  # the access check, and the graph built (or the reason it cannot be)
+            self._datasets.table_key(principal, dataset_id, "nodes")
         with self._db.read() as c:
             row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
-        assert row is not None
+        if row is None or row.edges_key is None or row.graph_key is None:
+            raise NotFoundError(f"The dataset {dataset_id!r} has no stored tables.", code="dataset_not_found")
+        state: State = (int(row.content_version), str(row.edges_key), str(row.graph_key))
         edge_bindings = _bindings(row.spec or {}, "edge")
         node_key = _bindings(row.spec or {}, "node").get("node") or DERIVED_NODE_COLUMN
         edge_key = edge_bindings.get("edge")
 
         def build() -> LiveDataset:
+            edges = read_arrow(self._blobs.get(state[1]), "edges", limits=self.arrow_limits)
+            nodes = read_arrow(self._blobs.get(state[2]), "nodes", limits=self.arrow_limits)
             return LiveDataset(
                 dataset_id,
                 LiveTable("edges", edge_key, edges, self.live_limits),
                 LiveTable("nodes", node_key, nodes, self.live_limits),
-                int(row.content_version),
+                state[0],
                 edge_bindings,
             )
 
-        return self._cpu().submit(build).result()
+        ds = self._cpu().submit(build).result()
+        if self.log is not None:
+            ds.log, records = self.log.open(dataset_id, state)
+            if records:
+                self._replay(ds, records)
+        return ds
+
+    def _replay(self, ds: LiveDataset, records: list[Record]) -> None:
+        """Apply what the log holds beyond the stored state (before anyone sees the dataset)."""
+        ops = []
+        for record in records:
+            kind = check_kind(record.table or "")
+            table = read_arrow(record.body, "live log") if record.body else None
+            name: OpName = record.op  # type: ignore[assignment]
+            if name == "remove" and table is not None:
+                ops.append(_Op(ds.id, kind, name, keys=table.column("key").to_pylist(), lsn=record.lsn))
+            else:
+                keys = ds.tables[kind].keys_for(table) if table is not None else None
+                ops.append(_Op(ds.id, kind, name, table=table, keys=keys, lsn=record.lsn))
+        with ds.lock:
+            changes = ds.apply(ops)
+            if any(c for c in changes.values()):
+                ds.version += 1
+        logger.warning(
+            "live dataset %s: replayed %d logged writes the last flush did not hold", ds.id, len(ops)
+        )
+
+    def recover(self) -> int:
+        """At start-up: load every dataset whose log holds writes beyond its stored state, replay
+        them and flush. Returns how many datasets were recovered."""
+        if self.log is None:
+            return 0
+        recovered = 0
+        for dataset_id in self.log.datasets():
+            with self._db.read() as c:
+                exists = c.execute(sa.select(datasets.c.id).where(datasets.c.id == dataset_id)).first()
+            if exists is None:
+                self.log.discard(dataset_id)  # deleted while its log was left behind
+                continue
+            try:
+                ds = self._get(None, dataset_id, recovering=True)
+                if ds.version != ds.flushed_version:
+                    self._flush(ds)
+                    recovered += 1
+            except Exception:
+                logger.exception("recovering the live log of dataset %s failed", dataset_id)
+        return recovered
 
     def drop(self, dataset_id: str, reason: str = "deleted") -> None:
         """Forget a dataset's live state (deleted, or its tables replaced by an upload)."""
@@ -229,12 +292,17 @@ class LiveHub:
         with self._live_lock:
             ds = self._live.pop(dataset_id, None)
         if ds is None:
+            if self.log is not None:
+                self.log.discard(dataset_id)  # not live here: its log (if any) is stale now
             return
         if self.fanout is not None:
             self.fanout.unfollow(dataset_id)
         ds.dropped = True
         if ds.flush_timer is not None:
             ds.flush_timer.cancel()
+        if ds.log is not None:
+            with ds.flush_lock:  # a flush in progress writes its checkpoint first
+                ds.log.discard()
         with ds.lock:
             subscribers = list(ds.subscribers)
             ds.changed.notify_all()
@@ -276,15 +344,15 @@ class LiveHub:
         if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
             raise ValidationError("The keys to remove must be a list of ids.", code="invalid_live_keys")
         canonical = keys_from_python(keys, table.key_type, f"{kind} id")
-        self._enqueue(_Op(dataset_id, kind, "remove", keys=canonical))
+        self._enqueue(ds, _Op(dataset_id, kind, "remove", keys=canonical))
         return len(canonical)
 
     def clear(self, principal: Principal | None, dataset_id: str, kind: str | None = None) -> None:
         """Remove every row of one table, or of both when ``kind`` is None."""
         kinds = KINDS if kind is None else (check_kind(kind),)
-        self._open(principal, dataset_id, Action.EDIT)
+        ds = self._open(principal, dataset_id, Action.EDIT)
         for k in kinds:
-            self._enqueue(_Op(dataset_id, k, "clear"), poll=False)
+            self._enqueue(ds, _Op(dataset_id, k, "clear"), poll=False)
         self._after_enqueue()
 
     def _write(
@@ -313,12 +381,47 @@ class LiveHub:
                         "binding, so every update appends).",
                         code="binding_mismatch",
                     )
-        self._enqueue(_Op(dataset_id, kind, name, table=table, keys=keys))
+        self._enqueue(ds, _Op(dataset_id, kind, name, table=table, keys=keys))
         return int(table.num_rows)
 
-    def _enqueue(self, op: _Op, poll: bool = True) -> None:
-        with self._queue_lock:
-            self._queue.append(op)
+    def _enqueue(self, ds: LiveDataset, op: _Op, poll: bool = True) -> None:
+        log = ds.log
+        if log is None:
+            with self._queue_lock:
+                self._queue.append(op)
+        else:
+            # Logged before it is queued, in the same order (the log's lock covers both), so a
+            # replay applies the writes in the order this process did (issue #17).
+            if op.table is not None:
+                body = _ipc_stream(op.table)
+            elif op.keys is not None:
+                key_type = ds.tables[op.kind].key_type
+                body = _ipc_stream(pa.table({"key": pa.array(op.keys, type=key_type)}))
+            else:
+                body = b""
+            try:
+                with log.lock:
+                    op.lsn = log.append(op.name, op.kind, body)
+                    with self._queue_lock:
+                        self._queue.append(op)
+            except OSError as exc:
+                logger.exception("live log of %s: write failed", ds.id)
+                raise GraphportError(
+                    f"The live write could not be logged ({exc.strerror or exc}); it was not applied. "
+                    "Free disk space in the data directory, then send it again.",
+                    code="live_log_unavailable",
+                    status=503,
+                ) from None
+            try:
+                log.sync(op.lsn)
+            except OSError as exc:
+                logger.exception("live log of %s: fsync failed", ds.id)
+                raise GraphportError(
+                    f"The live write was applied but could not be synced to disk ({exc.strerror or exc}): "
+                    "a power cut could lose it. Check the disk of the data directory.",
+                    code="live_log_unavailable",
+                    status=503,
+                ) from None
         if poll:
             self._after_enqueue()
 
@@ -532,75 +635,87 @@ class LiveHub:
 
     def _flush(self, ds: LiveDataset) -> None:
         with ds.flush_lock:
-            with ds.lock:
-                if ds.version == ds.flushed_version or ds.dropped:
-                    return
-                version = ds.version
-                copies = {k: ds.tables[k].copy() for k in KINDS}
-                has_nodes_binding = ds.tables["nodes"].key != DERIVED_NODE_COLUMN
+            outcome = self._flush_locked(ds)
+        # Callbacks into other components run after the flush lock is released (issue #17).
+        if outcome == "lost":
+            logger.warning("dataset %s changed in storage under its live state; reloading", ds.id)
+            self.drop(ds.id, reason="replaced")
+        elif isinstance(outcome, int) and self.fanout is not None:
+            self.fanout.flushed(ds, outcome)
 
-            def write() -> dict[str, Any]:
-                edges, nodes = copies["edges"].to_arrow(), copies["nodes"].to_arrow()
-                return {
-                    "edges_key": self._blobs.put(to_ipc_file(edges)),
-                    "edges_rows": edges.num_rows,
-                    "graph_key": self._blobs.put(to_ipc_file(nodes)),
-                    "nodes_rows": nodes.num_rows,
-                }
+    def _flush_locked(self, ds: LiveDataset) -> int | str | None:
+        """Write the state; returns the version flushed, "lost" (the store changed under it) or None."""
+        with ds.lock:
+            if ds.version == ds.flushed_version or ds.dropped:
+                return None
+            version = ds.version
+            lsn = ds.applied_lsn  # every logged write up to here is in these copies
+            copies = {k: ds.tables[k].copy() for k in KINDS}
+            has_nodes_binding = ds.tables["nodes"].key != DERIVED_NODE_COLUMN
 
-            values = self._cpu().submit(write).result()
-            update: dict[str, Any] = {
-                "edges_key": values["edges_key"],
-                "edges_rows": values["edges_rows"],
-                "graph_key": values["graph_key"],
-                "graph_nodes_rows": values["nodes_rows"],
-                "graph_version": version,
-                "content_version": version,
-                "updated_at": time.time(),
+        def write() -> dict[str, Any]:
+            edges, nodes = copies["edges"].to_arrow(), copies["nodes"].to_arrow()
+            return {
+                "edges_key": self._blobs.put(to_ipc_file(edges)),
+                "edges_rows": edges.num_rows,
+                "graph_key": self._blobs.put(to_ipc_file(nodes)),
+                "nodes_rows": nodes.num_rows,
             }
-            if has_nodes_binding:
-                update["nodes_key"], update["nodes_rows"] = values["graph_key"], values["nodes_rows"]
-            old: tuple[str | None, ...] | None = None
-            with self._db.write() as c:
-                row = c.execute(
-                    sa.select(
-                        datasets.c.edges_key,
-                        datasets.c.nodes_key,
-                        datasets.c.graph_key,
-                        datasets.c.content_version,
-                    ).where(datasets.c.id == ds.id)
-                ).first()
-                # Only over the version we started from: a table uploaded meanwhile (or written by
-                # another process) wins, and this process's copy is dropped instead of overwriting it.
-                # (Uploads and live polls share the version numbers, so equality is the only safe
-                # test. A process that follows another's deltas over the bus and learns the store
-                # holds its own history up to version v should set ``ds.flushed_version = v``.)
-                lost = row is not None and row.content_version != ds.flushed_version
-                if row is not None and not lost:
-                    c.execute(
-                        datasets.update()
-                        .where(datasets.c.id == ds.id, datasets.c.content_version == ds.flushed_version)
-                        .values(**update)
-                    )
-                    old = (row.edges_key, row.nodes_key, row.graph_key)
-                    shared = set(
-                        c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars()
-                    )
-            if old is None:
-                self._blobs.delete(values["edges_key"])
-                self._blobs.delete(values["graph_key"])
-                if lost:
-                    logger.warning("dataset %s changed in storage under its live state; reloading", ds.id)
-                    self.drop(ds.id, reason="replaced")
-                return
-            # Old blobs go one flush later, so a download that just got their key can finish.
-            stale, ds.old_keys = ds.old_keys, [k for k in set(old) if k and k not in shared]
-            ds.flushed_version = version
-            if self.fanout is not None:
-                self.fanout.flushed(ds, version)
-            for key in stale:
-                if key not in (values["edges_key"], values["graph_key"]):
-                    self._blobs.delete(key)
+
+        values = self._cpu().submit(write).result()
+        update: dict[str, Any] = {
+            "edges_key": values["edges_key"],
+            "edges_rows": values["edges_rows"],
+            "graph_key": values["graph_key"],
+            "graph_nodes_rows": values["nodes_rows"],
+            "graph_version": version,
+            "content_version": version,
+            "updated_at": time.time(),
+        }
+        if has_nodes_binding:
+            update["nodes_key"], update["nodes_rows"] = values["graph_key"], values["nodes_rows"]
+        state: State = (version, values["edges_key"], values["graph_key"])
+        if ds.log is not None:  # before the commit: a crash after it finds where to replay from
+            ds.log.checkpoint(state, lsn)
+        old: tuple[str | None, ...] | None = None
+        with self._db.write() as c:
+            row = c.execute(
+                sa.select(
+                    datasets.c.edges_key,
+                    datasets.c.nodes_key,
+                    datasets.c.graph_key,
+                    datasets.c.content_version,
+                ).where(datasets.c.id == ds.id)
+            ).first()
+            # Only over the version we started from: a table uploaded meanwhile (or written by
+            # another process) wins, and this process's copy is dropped instead of overwriting it.
+            # (Uploads and live polls share the version numbers, so equality is the only safe
+            # test. A process that follows another's deltas over the bus and learns the store
+            # holds its own history up to version v should set ``ds.flushed_version = v``.)
+            lost = row is not None and row.content_version != ds.flushed_version
+            if row is not None and not lost:
+                c.execute(
+                    datasets.update()
+                    .where(datasets.c.id == ds.id, datasets.c.content_version == ds.flushed_version)
+                    .values(**update)
+                )
+                old = (row.edges_key, row.nodes_key, row.graph_key)
+                shared = set(
+                    c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars()
+                )
+        if old is None:
+            self._blobs.delete(values["edges_key"])
+            self._blobs.delete(values["graph_key"])
+            return "lost" if lost else None
+        if ds.log is not None:
+            ds.log.committed(state, lsn)  # the segments this flush holds can go
+        # Old blobs go one flush later, so a download that just got their key can finish.
+        stale, ds.old_keys = ds.old_keys, [k for k in set(old) if k and k not in shared]
+        ds.flushed_version = version
+        for key in stale:
+            if key not in (values["edges_key"], values["graph_key"]):
+                self._blobs.delete(key)
+        return version
 
     def close(self) -> None:
         """Flush every live dataset and stop timers (the server calls this on close)."""
@@ -615,6 +730,8 @@ class LiveHub:
                 self._flush(ds)
             except Exception:
                 logger.exception("flushing live dataset %s on close failed", ds.id)
+            if ds.log is not None:
+                ds.log.close()  # what a failed flush left unflushed is replayed at the next start
             with ds.lock:
                 subscribers = list(ds.subscribers)
             for sub in subscribers:

@@ -18,8 +18,7 @@ from ._live_table import Key, LiveTable, keys_of, plain
 
 if TYPE_CHECKING:
     from ._live import LiveHub
-
-    pass
+    from ._live_log import DatasetLog
 
 from ._live_messages import (
     HISTORY,
@@ -43,6 +42,7 @@ class _Op:
     name: OpName
     table: pa.Table | None = None
     keys: list[Key] | None = None
+    lsn: int = 0  # its place in the dataset's live log (0: not logged)
 
 
 class _Changes:
@@ -125,6 +125,8 @@ class LiveDataset:
         self.flush_timer: threading.Timer | None = None
         self.old_keys: list[str] = []  # blobs of the flush before last, deleted on the next flush
         self.dropped = False
+        self.log: DatasetLog | None = None  # its write-ahead log (None: durability "interval")
+        self.applied_lsn = 0  # the last logged operation applied (a flush holds it and all before)
 
     @property
     def keys(self) -> dict[str, str | None]:
@@ -145,6 +147,7 @@ class LiveDataset:
         endpoints: list[pa.Array] = []
         ends = [self.edge_bindings.get("source"), self.edge_bindings.get("destination")]
         for op in ops:
+            self.applied_lsn = max(self.applied_lsn, op.lsn)
             if op.kind == "edges" and op.table is not None:
                 endpoints.extend(plain(op.table.column(c)) for c in ends if c in op.table.column_names)
             table = self.tables[op.kind]
