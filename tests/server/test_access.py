@@ -155,9 +155,7 @@ def test_notify_and_message_go_to_the_outbox(fast: graphport.Server) -> None:
             .order_by(outbox.c.recipient)
         ).all()
         stored_messages = c.execute(sa.select(outbox_messages.c.body)).scalars().all()
-    assert [
-        (r.recipient, r.recipient_user_id, r.action, r.body, r.kind, r.delivered_at) for r in rows
-    ] == [
+    assert [(r.recipient, r.recipient_user_id, r.action, r.body, r.kind, r.delivered_at) for r in rows] == [
         ("bob", bob.user_id, 10, "have a look", "dataset_invite", None),
         ("ghost@example.org", None, 20, "have a look", "dataset_invite", None),
     ]
@@ -169,10 +167,14 @@ def test_only_owner_and_editors_share_and_only_owner_deletes(fast: graphport.Ser
     alice, bob, carol = users(fast, "alice", "bob", "carol")
     ds = plot(fast, alice, mode="public", invited_users=[{"email": "bob", "action": "20"}, "carol"])
     fast.datasets.share(bob, ds, {"mode": "public", "invited_users": [{"email": "bob", "action": "20"}]})
-    with pytest.raises(NotFoundError, match="may view"):  # carol was uninvited, but it is public
+    with pytest.raises(PermissionDenied, match="may view"):  # carol was uninvited, but it is public
         fast.datasets.share(carol, ds, {"mode": "public"})
-    with pytest.raises(NotFoundError):
+    with pytest.raises(PermissionDenied, match="may view") as caught:  # an editor, not the owner
         fast.datasets.delete(bob, ds)
+    assert caught.value.code == "dataset_view_only"
+    fast.datasets.share(alice, ds, {"mode": "private", "invited_users": [{"email": "bob", "action": "20"}]})
+    with pytest.raises(NotFoundError):  # dave may not even view it: 404, nothing confirmed
+        fast.datasets.delete(users(fast, "dave")[0], ds)
     fast.datasets.delete(alice, ds)
     assert fast.datasets.rights(alice, ds) == frozenset()
 
@@ -299,3 +301,21 @@ def test_oversized_names_are_refused_cleanly(fast: graphport.Server) -> None:
         fast.datasets.share(alice, ds, {"mode": "private", "invited_users": ["x" * 300 + "@example.org"]})
     with pytest.raises(ValidationError, match="200"):
         fast.accounts.create_org_as(alice, "acme", "n" * 201)
+
+
+def test_an_org_editor_cannot_invite_themselves_to_keep_access(fast: graphport.Server) -> None:
+    """Issue #10 F11: an org member with edit rights (mode_action 20) names themselves in a share;
+    the invitation would outlive their membership. Refused with 403 self_invite, nothing stored."""
+    alice, eve = users(fast, "alice", "eve")
+    fast.create_org("acme", members=["alice", "eve"])
+    ds = plot(fast, alice, org_name="acme", mode="organization", mode_action="20")
+    assert Action.SHARE in fast.datasets.rights(eve, ds)
+    for me in ("eve", "eve@example.org", {"email": "EVE@example.org", "action": "10"}):
+        with pytest.raises(PermissionDenied) as caught:
+            fast.datasets.share(eve, ds, {"mode": "organization", "mode_action": "20", "invited_users": [me]})
+        assert caught.value.code == "self_invite"
+    with fast.db.read() as c:
+        assert c.execute(sa.select(dataset_invites)).first() is None
+    fast.datasets.share(eve, ds, {"mode": "organization", "mode_action": "20", "invited_users": ["bob"]})
+    fast.accounts.remove_member("acme", "eve")
+    assert fast.datasets.rights(eve, ds) == frozenset()

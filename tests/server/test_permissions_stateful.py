@@ -131,6 +131,15 @@ class Model:
                 level = max(level, action)
         return level
 
+    def invited_level(self, user: str, ds: DS) -> int:
+        """The strongest invitation naming ``user`` (by username or email)."""
+        names = {user.lower(), self.users[user].lower()}
+        return max((action for name, action in ds.invites.items() if name in names), default=0)
+
+    def refusal(self, user: str, ds: DS) -> int:
+        """The status of a refused change: 403 when the user may view the dataset, else 404."""
+        return 403 if Action.VIEW in self.rights(user, ds) else 404
+
     def rights(self, user: str | None, ds: DS) -> frozenset[Action]:
         level = self.level(user, ds)
         granted = set()
@@ -295,12 +304,23 @@ class PermissionMachine(RuleBasedStateMachine):
         }
         ds = self.model.datasets[dataset_id]
         may = Action.SHARE in self.model.rights(actor, ds)
+        # An editor other than the owner may not invite themselves beyond their own invitation
+        # (issue #10 F11): an org editor's self-invitation would outlive their membership.
+        names = {actor.lower(), self.model.users[actor].lower()}
+        held = self.model.invited_level(actor, ds)
+        self_invite = actor != ds.owner and any(
+            who.lower() in names and action > held for who, action in invites.items()
+        )
         try:
             self.server.datasets.share(self.principal(actor), dataset_id, body)
         except GraphportError as exc:
+            if may and self_invite:
+                assert (exc.status, exc.code) == (403, "self_invite"), repr(exc)
+                return
             assert not may, f"{actor} may share {dataset_id} but got {exc!r}"
-            assert exc.status == 404
+            assert exc.status == self.model.refusal(actor, ds), repr(exc)
             return
+        assert not self_invite, f"{actor} invited themselves into {dataset_id} beyond {held}"
         assert may, f"{actor} shared {dataset_id} without the right to"
         ds.mode = "organization" if mode == "org" else mode
         ds.mode_action = mode_action
@@ -316,7 +336,8 @@ class PermissionMachine(RuleBasedStateMachine):
         invites=st.dictionaries(st.sampled_from(INVITEES), st.sampled_from([10, 20]), max_size=3),
     )
     def share(self, data: st.DataObject, mode: str, mode_action: int, invites: dict[str, int]) -> None:
-        """Anyone may try; only the owner and editors succeed (the others get 404, nothing changes)."""
+        """Anyone may try; only the owner and editors succeed (the others get 403 when they may view
+        the dataset, else 404; nothing changes)."""
         self._step()
         dataset_id = data.draw(st.sampled_from(self._live()))
         actor = data.draw(st.sampled_from(sorted(self.model.users)))
@@ -351,7 +372,7 @@ class PermissionMachine(RuleBasedStateMachine):
             self.server.datasets.delete(self.principal(actor), dataset_id)
         except GraphportError as exc:
             assert actor != ds.owner, f"the owner could not delete: {exc!r}"
-            assert exc.status == 404
+            assert exc.status == self.model.refusal(actor, ds), repr(exc)
             return
         assert actor == ds.owner, f"{actor} deleted {ds.owner}'s dataset"
         ds.deleted = True

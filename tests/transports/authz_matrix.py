@@ -66,17 +66,21 @@ VIEW_SIGNED_IN: Expect = {**VIEW, "anonymous": 401}
 # A browser page: a stale or revoked session counts as anonymous there (the page offers sign-in).
 VIEW_PAGE: Expect = {**VIEW, "revoked": (404, 404, 200)}
 # Changing a dataset (uploads into it, privacy, invitations): the owner and invited editors only.
+# A caller who may view the dataset but not change it gets 403 saying so (nothing is revealed);
+# one who may not even view it gets 404.
 EDIT: Expect = {
     "anonymous": 401,
     "owner": 200,
-    "member": 404,
-    "nonmember": 404,
-    "viewer": 404,
+    "member": (404, 403, 403),
+    "nonmember": (404, 404, 403),
+    "viewer": 403,
     "editor": 200,
-    "other_admin": 404,
+    "other_admin": (404, 404, 403),
     "revoked": 401,
 }
-OWNER_ONLY: Expect = {**EDIT, "editor": 404}
+OWNER_ONLY: Expect = {**EDIT, "editor": 403}
+# Something only its owner ever sees (an uploaded file): everyone else gets 404.
+OWNER_SEES: Expect = {p: 404 for p in EDIT} | {"anonymous": 401, "owner": 200, "revoked": 401}
 LISTING: Expect = {
     "anonymous": 401,
     "owner": LISTED,
@@ -222,7 +226,7 @@ CASES: tuple[Case, ...] = (
         "v3 upload alice's file",
         ("POST", "/api/v2/upload/files/{file_id}"),
         "/api/v2/upload/files/{file_id}?erase=true",
-        OWNER_ONLY,
+        OWNER_SEES,
         body="edges",
     ),
     Case(
@@ -370,7 +374,7 @@ CASES: tuple[Case, ...] = (
     Case("me", ("GET", "/api/v2/me"), "/api/v2/me", signed_in(200)),
     Case("list own keys", ("GET", "/api/v2/keys"), "/api/v2/keys", signed_in(200)),
     Case("create own key", ("POST", "/api/v2/keys"), "/api/v2/keys", signed_in(201), body="key_json"),
-    Case("revoke alice's key", ("DELETE", "/api/v2/keys/{key_id}"), "/api/v2/keys/{key_id}", OWNER_ONLY),
+    Case("revoke alice's key", ("DELETE", "/api/v2/keys/{key_id}"), "/api/v2/keys/{key_id}", OWNER_SEES),
     # Ends every credential of the caller; the test mints new ones for the principal afterwards.
     Case(
         "revoke all own credentials",
@@ -384,13 +388,13 @@ CASES: tuple[Case, ...] = (
         "accept alice's invitation",
         ("POST", "/api/v2/me/invitations/{invitation_id}/accept"),
         "/api/v2/me/invitations/{invitation}/accept",
-        OWNER_ONLY,
+        OWNER_SEES,
     ),
     Case(
         "decline alice's invitation",
         ("DELETE", "/api/v2/me/invitations/{invitation_id}"),
         "/api/v2/me/invitations/{invitation}",
-        OWNER_ONLY,
+        OWNER_SEES,
     ),
     Case("list own orgs", ("GET", "/api/v2/orgs"), "/api/v2/orgs", signed_in(200)),
     Case("create org", ("POST", "/api/v2/orgs"), "/api/v2/orgs", signed_in(201), body="org_json"),

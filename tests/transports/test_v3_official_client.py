@@ -242,7 +242,9 @@ def test_seed_multi_tenant_example(live: LiveServer, alice: str, bob: str, serve
     assert meta(live, b).status_code == 404
     assert meta(live, b, alice_g.api_token()).status_code == 404
     info = meta(live, b, bob_g.api_token()).json()
-    assert (info["privacy"]["mode"], info["org"]) == ("organization", "team")
+    # Without org_name a dataset goes to the uploader's personal organization (as in Graphistry):
+    # organization mode then shares it with nobody, not with whatever org bob joined first.
+    assert (info["privacy"]["mode"], info["org"]) == ("organization", "~bob")
 
 
 def test_twelve_threads_each_with_its_own_client(live: LiveServer, server: Server) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from ..errors import ConflictError, GraphportError, NotFoundError, ValidationError
+from ..errors import ConflictError, GraphportError, NotFoundError, PermissionDenied, ValidationError
 from ..storage import BlobStore, Database
 from ..storage._models import (
     dataset_invites,
@@ -35,6 +35,7 @@ from ._access import (
     Caller,
     Invite,
     allowed,
+    check_self_invites,
     facts_from_row,
     invitee_matches,
     load_caller,
@@ -89,13 +90,13 @@ class Datasets:
                 and action != Action.VIEW
                 and (allowed(caller, facts, Action.VIEW))
             ):
-                # Still 404 (one answer for every missing right), but the caller can see the
-                # dataset, so say which right is missing.
-                verb = "delete" if action == Action.DELETE else "change"
-                raise NotFoundError(
+                # The caller can see the dataset, so a 404 would hide nothing: say which right is
+                # missing (403), as the official client can explain it (DESIGN.md section 5).
+                verb = {Action.DELETE: "delete", Action.SHARE: "share"}.get(action, "change")
+                raise PermissionDenied(
                     f"You may view the dataset {dataset_id!r} but not {verb} it; ask its owner for "
                     + ("edit rights." if action != Action.DELETE else "its deletion."),
-                    code="dataset_not_found",
+                    code="dataset_view_only",
                 )
             raise not_found(dataset_id)
         if (
@@ -373,6 +374,7 @@ class Datasets:
         settings = normalize_privacy(body, "private")
         with self._db.write() as c:
             self._recheck(c, principal, dataset_id, Action.SHARE)
+            check_self_invites(c, principal, dataset_id, settings["invited"])
             c.execute(
                 datasets.update()
                 .where(datasets.c.id == dataset_id)
