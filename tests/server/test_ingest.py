@@ -234,3 +234,16 @@ def test_id_kinds_must_match_across_endpoints_and_tables() -> None:
     stored = to_ipc_file(pa.table({"s": ["a"], "d": ["b"]}))
     assert stored_id_kind(stored, "s") == "string" and stored_id_kind(stored, "nope") is None
     assert id_kind(pa.float32()) == "float"
+
+
+def test_a_column_name_that_is_not_utf8_is_refused() -> None:
+    """Found by the ingest fuzz suite (issue #17): Arrow does not check that field names are
+    UTF-8, and reading them raised UnicodeDecodeError (a 500). A byte of the name overwritten."""
+    sink = io.BytesIO()
+    table = pa.table({"ab": [1], "d": [2]})
+    with pa.ipc.new_file(sink, table.schema) as w:
+        w.write_table(table)
+    body = sink.getvalue().replace(b"ab", b"\xffb")
+    with pytest.raises(ValidationError) as caught:
+        read_arrow(body, "nodes")
+    assert caught.value.code == "invalid_arrow" and "UTF-8" in str(caught.value)

@@ -70,3 +70,7 @@ def test_if_match_over_http(server: graphport.Server, http: httpx.Client, alice:
     assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
     bad = http.post(url, content=edges(3), headers={**headers, "If-Match": "soon"})
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_if_match"
+    # Found by the ingest fuzz suite (issue #17): a number past int64 reached the database (500).
+    for huge in ('"99999999999999999999"', '"-9223372036854775809"'):
+        r = http.post(url, content=edges(3), headers={**headers, "If-Match": huge})
+        assert r.status_code == 400 and r.json()["code"] == "invalid_if_match", r.text

@@ -134,8 +134,16 @@ def validate_table(table: pa.Table, what: str) -> None:
     """Validate a table in full (offsets, dictionary indices, UTF-8), column by column so the
     error (``invalid_arrow``) names the column, and its column names unique (server code finds
     columns by name)."""
+    try:
+        names = table.schema.names
+    except UnicodeDecodeError:  # Arrow does not check that field names are UTF-8
+        raise ValidationError(
+            f"The {what} table has a column name that is not valid UTF-8 text; name its columns "
+            "with Unicode strings.",
+            code="invalid_arrow",
+        ) from None
     seen: set[str] = set()
-    for name in table.column_names:
+    for name in names:
         if name in seen:
             raise ValidationError(
                 f"The {what} table has more than one column named {name!r}; rename them apart.",
@@ -143,7 +151,7 @@ def validate_table(table: pa.Table, what: str) -> None:
                 errors=[{"field": name, "message": "duplicate column name"}],
             )
         seen.add(name)
-    for name, column in zip(table.column_names, table.columns, strict=True):
+    for name, column in zip(names, table.columns, strict=True):
         try:
             column.validate(full=True)
         except pa.ArrowMemoryError:

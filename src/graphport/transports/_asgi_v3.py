@@ -154,7 +154,9 @@ async def upload_table(ctx: Context, request: Request, principal: Principal | No
     expected = None
     if raw is not None:
         try:
-            expected = int(raw.removeprefix("W/").strip('"'))
+            text = raw.removeprefix("W/").strip('"')
+            # A version is a database integer: more digits than an int64 holds is no version.
+            expected = int(text) if len(text) <= 18 else int("not a version")
         except ValueError:
             raise ValidationError(
                 f'If-Match is {raw!r}; expected the dataset version as a number, e.g. If-Match: "3".',
