@@ -4,7 +4,7 @@ Example::
 
     import graphport
     g = graphport.client()
-    g.register(api=3, protocol="http", server="127.0.0.1:8080", username="alice", password="pw")
+    g.register(api=3, protocol="http", server="127.0.0.1:8080", username="alice", password="correct horse")
     url = g.edges(df, "src", "dst").plot(render=False)
 """
 

@@ -166,3 +166,23 @@ def test_set_password_and_revoke_all_end_every_credential(tmp_path: Path) -> Non
     assert run("user", "revoke-all", "ann", "--data", data)[0] == 0
     with Server(config=ServerConfig(data=Path(data))) as server, pytest.raises(AuthError):
         server.authenticate(token)
+
+
+def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
+    """Issue #17: it said "up to date" right after migrating an empty database."""
+    code, out, _ = run("db", "upgrade", "--data", str(tmp_path))
+    assert code == 0 and "upgraded from revision (empty) to" in out, out
+    code, out, _ = run("db", "upgrade", "--data", str(tmp_path))
+    assert code == 0 and "up to date (revision" in out, out
+
+
+def test_recover_removes_what_a_crash_left(tmp_path: Path) -> None:
+    with Server(data=tmp_path) as server:
+        server.blobs.put(b"an upload whose row never committed")
+        assert sum(1 for _ in server.blobs.keys()) == 1
+    code, out, _ = run("recover", "--data", str(tmp_path))
+    assert code == 0 and "0 unnamed blobs" in out, out  # younger than the default grace: kept
+    code, out, _ = run("recover", "--data", str(tmp_path), "--orphan-grace", "0")
+    assert code == 0 and "1 unnamed blobs" in out, out
+    with Server(data=tmp_path) as server:
+        assert sum(1 for _ in server.blobs.keys()) == 0

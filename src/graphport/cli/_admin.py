@@ -243,6 +243,39 @@ def register(cli: click.Group) -> None:
     @store_options
     def db_upgrade(data: Path, db: str | None, blobs: str | None) -> None:
         """Apply pending schema migrations (the server also does this at start)."""
-        with open_server(data, db, blobs):
-            pass
-        click.echo("database is up to date")
+        from ..storage import Database, sqlite_url
+
+        data.mkdir(parents=True, exist_ok=True)
+        database = Database(db or sqlite_url(data / "graphport.db"))
+        try:
+            before = database.revision()
+            database.upgrade()
+            after = database.revision()
+        finally:
+            database.close()
+        if before == after:
+            click.echo(f"database is up to date (revision {after})")
+        else:
+            click.echo(f"database upgraded from revision {before or '(empty)'} to {after}")
+
+    @cli.command()
+    @click.option(
+        "--orphan-grace",
+        type=float,
+        default=None,
+        help="Remove temporary files, unnamed blobs and S3 multipart uploads older than this many "
+        "seconds (default: the server's orphan_grace, 3600, and multipart_upload_ttl, 86400). Use 0 "
+        "only while no server of this deployment is running: a running upload's blob is unnamed "
+        "until its row commits.",
+    )
+    @store_options
+    def recover(data: Path, db: str | None, blobs: str | None, orphan_grace: float | None) -> None:
+        """Clean up after a crash now: temporary files, unnamed blobs, stale pending datasets and
+        S3 multipart uploads (servers also do this at start and every hour; docs/operations.md)."""
+        grace = {"orphan_grace": orphan_grace, "multipart_upload_ttl": orphan_grace}
+        with open_server(data, db, blobs, recovery_interval=-1, **grace) as server:
+            report = server.recovery.sweep()
+        click.echo(
+            f"removed {report.temporary_files} temporary files, {report.orphaned_blobs} unnamed blobs, "
+            f"{report.pending_datasets} pending datasets, {report.multipart_uploads} multipart uploads"
+        )

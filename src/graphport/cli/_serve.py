@@ -187,7 +187,7 @@ def register(cli: click.Group) -> None:
             click.echo(f"sign in at {base}/login as {username!r} with password {password!r}")
             click.echo(f"sample graph: {url}")
         else:
-            click.echo(f"create a user with: graphport user add NAME --password PW --data {data}")
+            click.echo(f"create a user with: graphport user add NAME --data {data}")
         click.echo("stop with Ctrl-C")
         if workers > 1:
             if not bus:

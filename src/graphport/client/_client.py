@@ -226,7 +226,7 @@ class Client(_ClientBase[Plottable]):
 
         import graphport
         with graphport.client() as g:
-            g.register(api=3, protocol="http", server="127.0.0.1:8080", username="alice", password="pw")
+            g.register(api=3, protocol="http", server="127.0.0.1:8080", username="alice", password="correct horse")
             url = g.edges(df, "src", "dst").plot(render=False)
     """
 
@@ -292,7 +292,7 @@ class Client(_ClientBase[Plottable]):
 
         Example::
 
-            g = graphport.client().register(api=3, server="127.0.0.1:8080", username="alice", password="pw")
+            g = graphport.client().register(api=3, server="127.0.0.1:8080", username="alice", password="correct horse")
         """
         arguments = {k: v for k, v in locals().items() if k != "self"}
         session, verify, keep = self._prepare(arguments)
@@ -342,6 +342,6 @@ def client(
     Example::
 
         g = graphport.client()
-        g.register(api=3, protocol="http", server="127.0.0.1:8080", username="alice", password="pw")
+        g.register(api=3, protocol="http", server="127.0.0.1:8080", username="alice", password="correct horse")
     """
     return Client(transport=transport, timeout=timeout, progress=progress)

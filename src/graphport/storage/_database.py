@@ -69,6 +69,13 @@ class Database:
             # Let SQLAlchemy's own transaction begin do nothing, so we can issue BEGIN IMMEDIATE.
             sa.event.listen(self.engine, "begin", _sqlite_begin)
 
+    def revision(self) -> str | None:
+        """The schema's current migration, or None for an empty database."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (idempotent)."""
         config = AlembicConfig()
