@@ -213,3 +213,16 @@ def test_killed_serve_keeps_every_acknowledged_live_write(tmp_path: Path) -> Non
     missing = sorted(set(acknowledged) - stored)
     print(f"\nkill -9 after {len(acknowledged)} acknowledged live rows: {len(missing)} missing after restart")
     assert missing == []
+
+
+def test_start_up_skips_and_removes_clean_logs(config: ServerConfig) -> None:
+    """After a clean close the log holds only a checkpoint: the next start loads nothing for it."""
+    with graphport.Server(config=config) as first:
+        owner = first.create_user("owner", PASSWORD)
+        dataset = make_dataset(first, owner)
+        first.live_update(owner, dataset, "edges", pa.table({"eid": [100]}))
+    assert (config.data / "live-log" / dataset).is_dir()
+    with graphport.Server(config=config) as second:
+        assert second.live._live == {}  # not loaded at start-up
+        assert not (config.data / "live-log" / dataset).exists()
+        assert edge_ids(second, second.accounts.require_user("owner"), dataset)[-1] == 100

@@ -25,7 +25,10 @@ while it works ride along. Hence: once every writer has returned, one ``poll()``
 Persistence: the current tables live in memory per process (numpy columns, see ``_live_table``)
 and are written back as new blobs plus a metadata row update ("flush") after a short delay, and
 synchronously before any read of the stored tables (``edges.arrow``/``nodes.arrow``) and on close.
-A flush records the live version as the dataset's ``content_version``. Scale-out note: to remove
+A flush records the live version as the dataset's ``content_version``. Before a write is
+queued (so before it is acknowledged) it is appended to the dataset's write-ahead log
+(``_live_log``, ``ServerConfig.live_durability``); a crash loses no acknowledged write: start-up
+and the next load replay what the log holds beyond the last flush. Scale-out note: to remove
 the dependency on one process's memory, the next step is to persist each poll's delta (already an
 O(change) Arrow frame) as a blob plus a ``(dataset, version)`` row before publishing, and fan it out
 over the bus; another process then rebuilds state from the last flush plus the deltas after it.
@@ -274,8 +277,8 @@ class LiveHub:
         for dataset_id in self.log.datasets():
             with self._db.read() as c:
                 exists = c.execute(sa.select(datasets.c.id).where(datasets.c.id == dataset_id)).first()
-            if exists is None:
-                self.log.discard(dataset_id)  # deleted while its log was left behind
+            if exists is None or not self.log.has_writes(dataset_id):
+                self.log.discard(dataset_id)  # deleted meanwhile, or flushed cleanly: nothing to do
                 continue
             try:
                 ds = self._get(None, dataset_id, recovering=True)

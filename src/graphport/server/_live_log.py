@@ -237,6 +237,18 @@ class LiveLog:
         except FileNotFoundError:
             return []
 
+    def has_writes(self, dataset_id: str) -> bool:
+        """Whether the dataset's log holds any write (a log after a clean flush holds only its
+        checkpoint; start-up skips those without loading the dataset)."""
+        directory = self.directory(dataset_id)
+        if directory is None:
+            return False
+        try:
+            paths = [p for p in directory.iterdir() if _SEGMENT.match(p.name)]
+            return any(r.op != "checkpoint" for p in paths for r in decode_all(p.read_bytes()))
+        except FileNotFoundError:
+            return False
+
     def open(self, dataset_id: str, state: State) -> tuple[DatasetLog | None, list[Record]]:
         """Take a dataset's log: the operations to replay over the stored ``state`` (in order),
         and the log to append to. ``(None, [])`` when another live process holds it."""
