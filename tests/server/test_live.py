@@ -449,3 +449,32 @@ def test_big_batches_use_the_pool_of_the_moment(
     finally:
         graphport.set_num_cpus(before)
     assert len(edges_by_id(server, owner, dataset)) == n
+
+
+def test_flushes_never_delete_a_blob_the_dataset_still_names(server: graphport.Server, alice: str) -> None:
+    """Found by Schemathesis (issue #17): with an uploaded nodes table, the first flush left the row
+    naming the old nodes blob and the second deleted it; the next upload answered 500."""
+    me = server.accounts.require_user(alice)
+    spec = {
+        "name": "t",
+        "edge_encodings": {"bindings": {"source": "s", "destination": "d"}},
+        "node_encodings": {"bindings": {"node": "id"}},
+    }
+    ds = server.create_dataset(me, spec)
+    server.upload_table(me, ds, "edges", to_ipc_file(pa.table({"s": ["a"], "d": ["b"]})))
+    server.upload_table(me, ds, "nodes", to_ipc_file(pa.table({"id": ["a", "b"], "kind": [1, 2]})))
+    for i in range(3):
+        server.live.update(me, ds, "edges", pa.table({"s": [f"x{i}"], "d": ["y"]}))
+        server.live.flush(ds)
+        described = server.datasets.describe(me, ds)
+        assert server.datasets.read_table(me, ds, "nodes").num_rows >= 2, described
+    named = set()
+    with server.db.read() as c:
+        import sqlalchemy as sa
+
+        from graphport.storage._models import datasets
+
+        row = c.execute(sa.select(datasets).where(datasets.c.id == ds)).one()
+        named = {row.edges_key, row.nodes_key, row.graph_key} - {None}
+    assert named <= set(server.blobs.keys())
+    server.upload_table(me, ds, "edges", to_ipc_file(pa.table({"s": ["a"], "d": ["b"]})))

@@ -654,7 +654,6 @@ class LiveHub:
             version = ds.version
             lsn = ds.applied_lsn  # every logged write up to here is in these copies
             copies = {k: ds.tables[k].copy() for k in KINDS}
-            has_nodes_binding = ds.tables["nodes"].key != DERIVED_NODE_COLUMN
 
         def write() -> dict[str, Any]:
             edges, nodes = copies["edges"].to_arrow(), copies["nodes"].to_arrow()
@@ -675,8 +674,6 @@ class LiveHub:
             "content_version": version,
             "updated_at": time.time(),
         }
-        if has_nodes_binding:
-            update["nodes_key"], update["nodes_rows"] = values["graph_key"], values["nodes_rows"]
         state: State = (version, values["edges_key"], values["graph_key"])
         if ds.log is not None:  # before the commit: a crash after it finds where to replay from
             ds.log.checkpoint(state, lsn)
@@ -697,6 +694,10 @@ class LiveHub:
             # holds its own history up to version v should set ``ds.flushed_version = v``.)
             lost = row is not None and row.content_version != ds.flushed_version
             if row is not None and not lost:
+                # A dataset with an uploaded nodes table keeps one: the live nodes replace it (the
+                # old one is among the blobs deleted below, so it must not stay named).
+                if row.nodes_key is not None:
+                    update["nodes_key"], update["nodes_rows"] = values["graph_key"], values["nodes_rows"]
                 c.execute(
                     datasets.update()
                     .where(datasets.c.id == ds.id, datasets.c.content_version == ds.flushed_version)
