@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from graphport.errors import PayloadTooLarge, ValidationError
-from graphport.server._live_table import NEW_COLUMNS_FLOOR, LiveLimits, LiveTable
+from graphport.server._live_table import NEW_COLUMNS_FLOOR, LiveLimits, LiveTable, plain
 
 MIB = 1024**2
 
@@ -82,3 +82,16 @@ def test_columns_racing_past_the_cap_are_dropped_when_applied() -> None:
     table.upsert(first, table.keys_for(first))
     table.upsert(second, table.keys_for(second))
     assert table.column_names == ["id", "a", "b"]
+
+
+@pytest.mark.parametrize("rows", [0, 1, 3])
+def test_plain_decodes_dictionary_columns_of_any_length(rows: int) -> None:
+    """A 0-row live write with a dictionary column answered 500 (ingest fuzz suite, issue #17)."""
+    indices = pa.array([0] * rows if rows else [], pa.int32())
+    column = pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(indices, pa.array(["v"]))] if rows else [],
+        type=pa.dictionary(pa.int32(), pa.string()),
+    )
+    assert plain(column).to_pylist() == ["v"] * rows
+    nulls = pa.table({"c": pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], pa.null()))})
+    assert plain(nulls.column("c").slice(0, 0)).type == pa.null()

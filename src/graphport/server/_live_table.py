@@ -56,6 +56,11 @@ def canonical_key_type(t: pa.DataType) -> pa.DataType:
 def plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One contiguous array, dictionary-decoded."""
     if isinstance(array, pa.ChunkedArray):
+        if pa.types.is_dictionary(array.type):
+            # Decoded chunk by chunk: pyarrow cannot combine zero dictionary chunks (a 0-row write
+            # answered 500, found by the ingest fuzz suite, issue #17).
+            decoded = [chunk.dictionary_decode() for chunk in array.chunks]
+            return pa.concat_arrays(decoded) if decoded else pa.array([], type=array.type.value_type)
         array = array.combine_chunks()
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
