@@ -162,7 +162,7 @@ def test_plot_on_one_read_and_view_on_the_other(two: tuple[Proc, Proc]) -> None:
 def test_key_revoked_on_one_is_refused_by_the_other(two: tuple[Proc, Proc]) -> None:
     a, b = two
     headers = login(a.url)
-    r = httpx.post(f"{a.url}/api/v2/keys", json={"name": "ci"}, headers=headers)
+    r = httpx.post(f"{a.url}/api/v2/keys", json={"name": "ci", "password": PASSWORD}, headers=headers)
     assert r.status_code in (200, 201), r.text
     body = r.json()
     key_id, secret = (

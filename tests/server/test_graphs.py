@@ -282,3 +282,36 @@ def test_workers_are_started_from_one_long_lived_thread() -> None:
         assert pool.call(os.getppid) == os.getpid()
     finally:
         pool.close()
+
+
+def test_a_second_job_for_a_built_version_keeps_the_graph_readers_were_given(
+    server: Server, alice: str
+) -> None:
+    """A reader that asked between one job storing a version and that job leaving the single-flight
+    table started a second build, which replaced the graph and deleted the blob other readers had
+    just been given (500s on S3, issue #17). The second job now finds the version built."""
+    import sqlalchemy as sa
+
+    from graphport.storage._models import datasets
+
+    me = server.accounts.require_user(alice)
+    ds = server.plot(me, SPEC, edges(20))
+    server.datasets.read_table(me, ds, "nodes")  # built
+    with server.db.read() as c:
+        given = c.execute(sa.select(datasets.c.graph_key).where(datasets.c.id == ds)).scalar()
+    server.datasets.graphs._build(ds, 1)  # the late second job of the same version
+    with server.db.read() as c:
+        assert c.execute(sa.select(datasets.c.graph_key).where(datasets.c.id == ds)).scalar() == given
+    assert given in set(server.blobs.keys())
+
+
+def test_a_table_deleted_under_a_reader_is_a_retryable_503(
+    server: Server, alice: str, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me = server.accounts.require_user(alice)
+    ds = server.plot(me, SPEC, edges(5), None, {"mode": "public"})
+    key = server.datasets.table_key(me, ds, "edges")
+    server.blobs.delete(key)  # as a newer version's build or flush would, right after table_key
+    r = http.get(f"/api/v2/datasets/{ds}/edges.arrow")
+    assert r.status_code == 503 and r.json()["code"] == "table_replaced", r.text
+    assert r.headers["retry-after"] == "1"

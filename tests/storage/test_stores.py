@@ -137,7 +137,9 @@ def test_types_round_trip(database: Database) -> None:
     spec = {"bindings": {"source": "s"}, "nested": [1, 2.5, None, "é"], "flag": True}
     with database.write() as c:
         user_id = c.execute(
-            users.insert().values(username="u", is_admin=True, is_active=False, token_epoch=3, created_at=1.5)
+            users.insert().values(
+                username="u", uid="u-uid", is_admin=True, is_active=False, token_epoch=3, created_at=1.5
+            )
         ).inserted_primary_key[0]
         c.execute(
             datasets.insert().values(
@@ -172,7 +174,9 @@ def test_types_round_trip(database: Database) -> None:
 def test_concurrent_compare_and_set_has_one_winner(database: Database) -> None:
     """The versioned-write primitive: N writers race to bump one version; exactly one wins."""
     with database.write() as c:
-        uid = c.execute(users.insert().values(username="w", created_at=0.0)).inserted_primary_key[0]
+        uid = c.execute(
+            users.insert().values(username="w", uid="w-uid", created_at=0.0)
+        ).inserted_primary_key[0]
         c.execute(
             datasets.insert().values(
                 id="d",

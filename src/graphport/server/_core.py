@@ -105,11 +105,12 @@ class Server:
         self._stats_lock = threading.Lock()
         self._stats: dict[str, int] = {}
         self._closed = False
+        # Acknowledged live writes a crash left in the live log are applied and flushed (#17);
+        # first, so that the sweep below also reclaims the blobs those flushes replaced.
+        self.live.recover()
         # What a crash left behind: swept now and every config.recovery_interval s (issue #17).
         self.recovery = Recovery(self.db, self.blobs, config)
         self.recovery.start()
-        # Acknowledged live writes a crash left in the live log are applied and flushed (#17).
-        self.live.recover()
 
     def __repr__(self) -> str:
         return f"<graphport.Server data={str(self.data)!r} db={self.db.engine.url.get_backend_name()}>"

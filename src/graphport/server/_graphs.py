@@ -263,6 +263,11 @@ class GraphBuilder:
             row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
         if row is None or row.content_version != version or row.edges_key is None:
             return
+        if row.graph_version == version:
+            # Built meanwhile: a reader asked between another job storing this version and that
+            # job leaving the single-flight table. Building again would replace (and delete) the
+            # graph blob readers were just given (a 500 for them, seen on S3).
+            return
         edges = self._source(row.edges_key)
         nodes = self._source(row.nodes_key) if row.nodes_key else None
         reason: str | None = None
@@ -288,7 +293,11 @@ class GraphBuilder:
         with self._db.write() as c:
             updated = c.execute(
                 datasets.update()
-                .where(datasets.c.id == dataset_id, datasets.c.content_version == version)
+                .where(
+                    datasets.c.id == dataset_id,
+                    datasets.c.content_version == version,
+                    datasets.c.graph_version != version,  # another job (or process) was first
+                )
                 .values(
                     graph_key=key,
                     graph_version=version,
@@ -297,7 +306,7 @@ class GraphBuilder:
                     status=sa.case((datasets.c.status == "failed", "ready"), else_=datasets.c.status),
                 )
             ).rowcount
-        if not updated:  # a newer upload won the race; its own job stores its graph
+        if not updated:  # a newer upload, or another build of this version, won the race
             self._blobs.delete(key)
         elif row.graph_key:
             self._blobs.delete(row.graph_key)

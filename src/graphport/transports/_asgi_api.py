@@ -15,12 +15,14 @@ pyarrow without re-copying or spooling to disk; a length-prefixed frame is parse
 from __future__ import annotations
 
 import asyncio
+import os
 import struct
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from .._json import parse_json, type_name
@@ -88,10 +90,34 @@ async def table(ctx: Context, request: Request, principal: Principal | None) -> 
     key = await ctx.run(ctx.server.datasets.table_key, principal, dataset_id, kind)
     path = ctx.server.blobs.local_path(key)
     headers = {"Cache-Control": "private, no-store"}
-    if path is not None:
-        return FileResponse(path, media_type=ARROW_MEDIA_TYPE, headers=headers)
-    data = await ctx.run(ctx.server.blobs.get, key)
+    try:
+        if path is not None:
+            # Opened now, streamed from the open file: a newer version may delete the blob while
+            # it is sent (a path served later could be gone: a 500).
+            blob = await ctx.run(_open, path)
+            headers["Content-Length"] = str(os.fstat(blob.fileno()).st_size)
+            return StreamingResponse(_chunks(blob), media_type=ARROW_MEDIA_TYPE, headers=headers)
+        data = await ctx.run(ctx.server.blobs.get, key)
+    except FileNotFoundError:
+        replaced = GraphportError(
+            f"The {kind} of dataset {dataset_id!r} were replaced by a newer version while being "
+            "read; ask again.",
+            code="table_replaced",
+            status=503,
+        )
+        replaced.retry_after = 1  # type: ignore[attr-defined]
+        raise replaced from None
     return Response(data.to_pybytes(), media_type=ARROW_MEDIA_TYPE, headers=headers)
+
+
+def _open(path: str | os.PathLike[str]) -> BinaryIO:
+    return open(path, "rb")
+
+
+def _chunks(blob: BinaryIO, size: int = 1024**2) -> Iterator[bytes]:
+    with blob:
+        while chunk := blob.read(size):
+            yield chunk
 
 
 def _frame_error(message: str) -> ValidationError:
