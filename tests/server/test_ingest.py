@@ -247,3 +247,22 @@ def test_a_column_name_that_is_not_utf8_is_refused() -> None:
     with pytest.raises(ValidationError) as caught:
         read_arrow(body, "nodes")
     assert caught.value.code == "invalid_arrow" and "UTF-8" in str(caught.value)
+
+
+def test_64_bit_hashed_ids_past_int64_are_kept(server: graphport.Server) -> None:
+    """Issue #11: uint64 ids >= 2**63 were accepted, then every nodes.arrow read failed (int64 cast)."""
+    big = [2**64 - 1, 2**63, 5]
+    edges = pa.table({"s": pa.array(big, pa.uint64()), "d": pa.array([5, 2**64 - 1, 2**63], pa.uint64())})
+    graph = build_graph(edges, None, {"source": "s", "destination": "d"}, {})
+    assert graph.column("id").type == pa.uint64()
+    assert sorted(graph.column("id").to_pylist()) == sorted(big)
+    # the same ids, with a signed (negative) node column: all become decimal strings
+    nodes = pa.table({"n": pa.array([-1, 5], pa.int64())})
+    graph = build_graph(edges, nodes, {"source": "s", "destination": "d"}, {"node": "n"})
+    assert set(graph.column("n").to_pylist()) == {"-1", "5", str(2**64 - 1), str(2**63)}
+    # and through the server, as a user plots them
+    server.create_user("hash", "hash password")
+    me = server.accounts.require_user("hash")
+    spec = {"name": "h", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
+    ds = server.plot(me, spec, to_ipc_file(edges))
+    assert server.datasets.read_table(me, ds, "nodes").num_rows == 3

@@ -332,17 +332,33 @@ def validate_nodes(table: pa.Table, bindings: Mapping[str, Any], *, edge_id_kind
         )
 
 
-def _canonical_ids(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Ids in one comparable type: large strings or int64 (or float64)."""
-    t = column.type
-    if pa.types.is_dictionary(t):
-        column = column.cast(t.value_type)
-        t = column.type
-    if pa.types.is_integer(t):
-        return column.cast(pa.int64())
-    if pa.types.is_floating(t):
-        return column.cast(pa.float64())
-    return column.cast(pa.large_string())
+INT64_MAX = 2**63 - 1
+
+
+def _canonical_ids(*columns: pa.ChunkedArray) -> list[pa.ChunkedArray]:
+    """Id columns in one comparable type: int64 (or float64, or large strings).
+
+    Integer ids past int64 (64-bit hashed ids in a uint64 column) stay uint64 when no id column
+    holds a negative value, else all become decimal strings: casting them to int64 made every
+    ``nodes.arrow`` read fail (issue #11)."""
+    decoded = [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in columns]
+    if decoded and all(pa.types.is_integer(c.type) for c in decoded):
+        target = pa.int64()
+        if any(pa.types.is_uint64(c.type) and (pc.max(c).as_py() or 0) > INT64_MAX for c in decoded):
+            negative = any(
+                pa.types.is_signed_integer(c.type) and (pc.min(c).as_py() or 0) < 0 for c in decoded
+            )
+            target = pa.large_string() if negative else pa.uint64()
+        return [c.cast(target) for c in decoded]
+    out = []
+    for c in decoded:
+        if pa.types.is_integer(c.type):
+            out.append(c.cast(pa.int64()))
+        elif pa.types.is_floating(c.type):
+            out.append(c.cast(pa.float64()))
+        else:
+            out.append(c.cast(pa.large_string()))
+    return out
 
 
 def build_graph(
@@ -353,8 +369,10 @@ def build_graph(
 ) -> pa.Table:
     """The node table the viewer draws: the uploaded nodes (or nodes derived from the edge
     endpoints), plus endpoints missing from it, plus ``x`` and ``y`` positions."""
-    src = _canonical_ids(edges.column(edge_bindings["source"]))
-    dst = _canonical_ids(edges.column(edge_bindings["destination"]))
+    id_columns = [edges.column(edge_bindings["source"]), edges.column(edge_bindings["destination"])]
+    if nodes is not None:
+        id_columns.append(nodes.column(node_bindings["node"]))
+    src, dst, *node_ids = _canonical_ids(*id_columns)
     if src.type != dst.type:
         raise ValidationError(
             f"The source column has {id_kind(src.type)} ids but the destination column has "
@@ -368,7 +386,7 @@ def build_graph(
         table = pa.table({node_column: ids})
     else:
         node_column = node_bindings["node"]
-        ids = _canonical_ids(nodes.column(node_column)).combine_chunks()
+        ids = node_ids[0].combine_chunks()
         if ids.type != src.type:
             raise ValidationError(
                 f"The nodes table's {node_column!r} column has {id_kind(ids.type)} ids but the "
