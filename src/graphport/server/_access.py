@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from ..errors import PermissionDenied
 from ..storage._models import dataset_invites, datasets, memberships, users
-from ._accounts import Accounts, Principal
+from ._principal import Principal, check_current
 
 
 class Action(enum.IntEnum):
@@ -159,7 +159,7 @@ def load_caller(c: sa.Connection, principal: Principal | None) -> Caller:
     """The caller's email and orgs; re-validates the principal's token (AuthError when revoked)."""
     if principal is None:
         return ANONYMOUS
-    email = Accounts.check_current(c, principal)
+    email = check_current(c, principal)
     org_ids = frozenset(
         c.execute(sa.select(memberships.c.org_id).where(memberships.c.user_id == principal.user_id)).scalars()
     )

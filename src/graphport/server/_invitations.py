@@ -27,7 +27,7 @@ from ..storage._models import org_invitations, organizations, users
 from ._orgs import ROLES, Organizations, _personal_refused
 
 if TYPE_CHECKING:
-    from ._accounts import Principal
+    from ._principal import Principal
 
 # What an invitee may be written as: a username (the username rule) or an email.
 _INVITEE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,253}$")

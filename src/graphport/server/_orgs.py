@@ -19,7 +19,7 @@ from ..storage import Database
 from ..storage._models import memberships, organizations, users
 
 if TYPE_CHECKING:
-    from ._accounts import Principal
+    from ._principal import Principal
 
 ROLES = ("owner", "admin", "member")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
