@@ -259,7 +259,9 @@ def dataset_from_file(rng: random.Random, t: Targets) -> Request:
 ROUTES: dict[str, tuple[int, Callable[[random.Random, Targets], Request]]] = {
     "plot": (1500, plot_request),
     "v3-create": (700, _json("v3-create", "POST", "/api/v2/upload/datasets", SPEC)),
-    "v3-edges": (1000, _arrow("v3-edges", "POST", "/api/v2/upload/datasets/{t.pending}/edges/arrow")),
+    # Edges go to a dataset that has tables: a pending dataset is removed when its first edges
+    # upload is refused (issue #11), which would leave later inputs only a 404.
+    "v3-edges": (1000, _arrow("v3-edges", "POST", "/api/v2/upload/datasets/{t.ready}/edges/arrow")),
     "v3-nodes": (600, _arrow("v3-nodes", "POST", "/api/v2/upload/datasets/{t.pending}/nodes/arrow")),
     "files-create": (
         400,
@@ -309,7 +311,7 @@ ROUTES: dict[str, tuple[int, Callable[[random.Random, Targets], Request]]] = {
 }
 ARROW_ROUTES = {
     "plot": "/api/v2/plot",
-    "v3-edges": "/api/v2/upload/datasets/{t.pending}/edges/arrow",
+    "v3-edges": "/api/v2/upload/datasets/{t.ready}/edges/arrow",
     "files-upload": "/api/v2/upload/files/{t.files[0]}",
     "live-post": "/api/v2/datasets/{t.live}/live/nodes",
     "live-put": "/api/v2/datasets/{t.live}/live/nodes",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from graphport import NotFoundError, Server
+from graphport import NotFoundError, Server, ValidationError
 from graphport.server._ingest import to_ipc_file
 
 SPEC = {
@@ -143,3 +143,23 @@ def test_new_nodes_give_a_failed_dataset_another_build(server: Server, alice: st
     with server.db.read() as c:
         status = c.execute(sa.select(datasets.c.status).where(datasets.c.id == pending)).scalar()
     assert status == "pending"  # nodes alone do not make a dataset without edges visible
+
+
+def test_a_refused_first_edges_upload_leaves_no_dataset_behind(server: Server, alice: str) -> None:
+    """Issue #11: after a failed table upload the created dataset stayed behind, invisible."""
+    import sqlalchemy as sa
+
+    from graphport.storage._models import datasets
+
+    me = server.accounts.require_user(alice)
+    ds = server.create_dataset(me, SPEC)
+    mixed = to_ipc_file(pa.table({"s": [1, 2], "d": ["b", "c"]}))
+    with pytest.raises(ValidationError, match="was removed"):
+        server.upload_table(me, ds, "edges", mixed)
+    with server.db.read() as c:
+        assert c.execute(sa.select(datasets.c.id).where(datasets.c.id == ds)).first() is None
+    ready = server.plot(me, SPEC, EDGES)  # a dataset with tables keeps them after a refused upload
+    with pytest.raises(ValidationError) as caught:
+        server.upload_table(me, ready, "edges", mixed)
+    assert "removed" not in str(caught.value)
+    assert server.datasets.read_table(me, ready, "edges").num_rows == 2

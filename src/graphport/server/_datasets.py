@@ -16,7 +16,14 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from ..errors import ConflictError, GraphportError, NotFoundError, PermissionDenied, ValidationError
+from ..errors import (
+    ConflictError,
+    GraphportError,
+    NotFoundError,
+    PayloadTooLarge,
+    PermissionDenied,
+    ValidationError,
+)
 from ..storage import BlobStore, Database
 from ..storage._models import (
     dataset_invites,
@@ -258,7 +265,17 @@ class Datasets:
                 validate_nodes(ingested.table, node_bindings, edge_id_kind=edge_kind)
             return self._blobs.put(ingested.stored), ingested.table.num_rows
 
-        key, num_rows = self._executor().submit(ingest).result()
+        try:
+            key, num_rows = self._executor().submit(ingest).result()
+        except (ValidationError, PayloadTooLarge) as exc:
+            if kind == "edges" and row.status == "pending":
+                self._discard_pending(principal, dataset_id)
+                exc.message += (
+                    f" The dataset {dataset_id!r} had no tables yet and was removed; create it again "
+                    "with the corrected table."
+                )
+                exc.args = (exc.message,)
+            raise
         values: dict[str, Any] = {
             f"{kind}_key": key,
             f"{kind}_rows": num_rows,
@@ -295,6 +312,14 @@ class Datasets:
             # layout is not computed for a graph that is about to change.
             self.graphs.schedule(dataset_id, delay=GRAPH_DEBOUNCE if kind == "edges" else 0.0)
         return num_rows
+
+    def _discard_pending(self, principal: Principal, dataset_id: str) -> None:
+        """Remove a dataset that never got its edges (its first edges upload was refused), so a
+        failed plot leaves nothing behind (issue #11)."""
+        with self._db.write() as c:
+            self._recheck(c, principal, dataset_id, Action.EDIT)
+            c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
+            c.execute(datasets.delete().where(datasets.c.id == dataset_id, datasets.c.status == "pending"))
 
     def create_complete(
         self,
