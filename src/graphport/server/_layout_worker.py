@@ -38,6 +38,8 @@ import numpy as np
 
 from .. import errors as errors_module
 from ..errors import GraphportError, ServerError
+from . import _layout_compute
+from ._layout_compute import compute_layout
 
 
 class WorkerDied(ServerError):
@@ -260,8 +262,6 @@ class WorkerPool:
 
 def seeded_layout(num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
     """A reproducible layout (igraph draws its random start from Python's ``random``)."""
-    from ._layout import compute_layout
-
     random.seed(7)
     return compute_layout(num_nodes, src, dst)
 
@@ -294,9 +294,7 @@ serve(sys.stdin.buffer, sys.stdout.buffer)
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     """The worker's loop: read a request, run it, answer, until the parent closes stdin."""
-    from . import _layout
-
-    _layout.in_worker = True  # layouts inside a build run here, not in yet another process
+    _layout_compute.in_worker = True  # layouts inside a build run here, not in yet another process
     # Builds and layouts are background work: requests (uploads, reads) should win the CPU when
     # both want it. Measured: a 10M-edge plot() took 17.8 s while the previous upload's layout ran
     # at normal priority, against 2.5 s when no layout was running.
