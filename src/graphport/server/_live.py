@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -52,18 +52,11 @@ from ..storage._models import datasets, files
 from ._access import Action
 from ._accounts import Principal
 from ._arrow_limits import ArrowLimits
+from ._config import ServerConfig
 from ._datasets import Datasets
 from ._ingest import DERIVED_NODE_COLUMN, read_arrow, to_ipc_file
-from ._live_log import LiveLog, Record, State
-from ._live_table import Key, LiveLimits, LiveTable, keys_from_python
-from ._pool import cpu_executor
-from ._specs import bindings as _bindings
-
-if TYPE_CHECKING:
-    from ._core import Server
-    from ._live_bus import LiveFanout
-
 from ._live_dataset import LiveDataset, Subscription, _Changes, _merge, _Op
+from ._live_log import LiveLog, Record, State
 from ._live_messages import (
     ACCESS_TTL,
     FLUSH_DELAY,
@@ -83,6 +76,9 @@ from ._live_messages import (
     decode_frame,
     logger,
 )
+from ._live_table import Key, LiveLimits, LiveTable, keys_from_python
+from ._pool import cpu_executor
+from ._specs import bindings as _bindings
 
 __all__ = [
     "ArrowInput",
@@ -98,17 +94,42 @@ __all__ = [
 ]
 
 
+class LiveHost(Protocol):
+    """What the hub needs from the server that owns it (``_core.Server``, which sits above this
+    module and is never imported here, issue #11): its settings and its data folder."""
+
+    @property
+    def config(self) -> ServerConfig: ...
+
+    @property
+    def data(self) -> Path: ...
+
+
+class Fanout(Protocol):
+    """What the hub tells its bus side (``_live_bus.LiveFanout``, above this module; the server
+    hands one in as :attr:`LiveHub.fanout`)."""
+
+    @property
+    def origin(self) -> bytes: ...
+
+    def follow(self, ds: LiveDataset) -> None: ...
+    def unfollow(self, dataset_id: str) -> None: ...
+    def published(self, ds: LiveDataset, message: LiveMessage) -> None: ...
+    def flushed(self, ds: LiveDataset, version: int) -> None: ...
+    def close(self) -> None: ...
+
+
 class LiveHub:
     """Every live dataset of one server, the pending queue, polls and flushes. Thread-safe."""
 
     def __init__(
         self,
-        server: Server,
+        server: LiveHost,
         datasets_: LiveAwareDatasets,
         db: Database,
         blobs: BlobStore,
         executor: Executor | None,
-        on_poll_request: Callable[[Server], None] | None,
+        on_poll_request: Callable[[Any], None] | None,  # called with ``server``
         flush_delay: float = FLUSH_DELAY,
     ) -> None:
         self._server = server
@@ -134,7 +155,7 @@ class LiveHub:
         self._granted: dict[tuple[int | None, str, Action], float] = {}
         self.polls = 0  # polls that applied something (tests and benchmarks read it)
         #: Set by the server when a bus is configured: deltas to and from other processes (#7).
-        self.fanout: LiveFanout | None = None
+        self.fanout: Fanout | None = None
         #: Acknowledged writes are logged before the answer (``live_durability``, issue #17).
         durability = getattr(config, "live_durability", "acknowledged")
         self.log = LiveLog(Path(server.data) / "live-log", durability) if durability != "interval" else None

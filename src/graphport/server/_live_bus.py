@@ -27,18 +27,17 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from ..storage._bus import Bus
 from ..storage._models import datasets
 from ._ingest import DERIVED_NODE_COLUMN, read_arrow
+from ._live import LiveHub
+from ._live_dataset import LiveDataset
+from ._live_messages import HISTORY_BYTES, LiveMessage, Part, decode_frame
 from ._live_table import LiveTable
 from ._specs import bindings as _bindings
-
-if TYPE_CHECKING:
-    from ._live import LiveDataset, LiveHub, LiveMessage
 
 logger = logging.getLogger("graphport.live.bus")
 
@@ -144,8 +143,6 @@ class LiveFanout:
     # -- applying remote deltas --------------------------------------------------------------------
 
     def _apply_remote(self, ds: LiveDataset, frame: bytes) -> None:
-        from ._live_messages import HISTORY_BYTES, LiveMessage, Part, decode_frame
-
         header, parts = decode_frame(frame)
         version, base = int(header["version"]), header["base"]
         with ds.lock:

@@ -7,17 +7,16 @@ import collections
 import dataclasses
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._accounts import Principal
 from ._live_table import Key, LiveTable, keys_of, plain
+from ._principal import Principal
 
 if TYPE_CHECKING:
-    from ._live import LiveHub
     from ._live_log import DatasetLog
 
 from ._live_messages import (
@@ -31,6 +30,14 @@ from ._live_messages import (
     SendCallback,
     logger,
 )
+
+
+class SubscriptionOwner(Protocol):
+    """What a subscription needs from its hub (``_live.LiveHub``, above this module): to be
+    forgotten when it closes."""
+
+    def _unsubscribe(self, sub: Subscription) -> None: ...
+
 
 # -- one dataset -----------------------------------------------------------------------------------
 
@@ -292,7 +299,7 @@ class Subscription:
 
     def __init__(
         self,
-        hub: LiveHub,
+        hub: SubscriptionOwner,
         dataset: LiveDataset,
         principal: Principal | None,
         send: SendCallback,
