@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar, cast
 import httpx
 
 from ..errors import ConfigError
-from ._client import _ClientBase
+from ._client_base import _ClientBase
 from ._dataset import Dataset
 from ._errors import transport_error
 from ._plottable import AsyncPlottable

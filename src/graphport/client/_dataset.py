@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    from ._async import AsyncClient
-    from ._client import Client
+from . import _live
+from ._protocol import Driver
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +26,8 @@ class Dataset:
     id: str
     url: str
     name: str
-    client: Client | AsyncClient | None = dataclasses.field(default=None, repr=False, compare=False)
+    # The Client (a FlowRunner: the live methods need one) or AsyncClient that uploaded it.
+    client: Driver | None = dataclasses.field(default=None, repr=False, compare=False)
 
     # -- live datasets (#6): writes, reads and change callbacks; see client/_live.py ---------------
 
@@ -40,8 +40,6 @@ class Dataset:
 
             ds.update(nodes=pd.DataFrame({"id": ["a"], "color": ["red"]}))
         """
-        from . import _live
-
         client = _live.sync_client(self.client, "update")
         for kind, data in (("edges", edges), ("nodes", nodes)):
             if data is not None:
@@ -49,8 +47,6 @@ class Dataset:
 
     def replace(self, edges: Any = None, nodes: Any = None) -> None:
         """Replace every row of the given tables (viewers stay connected)."""
-        from . import _live
-
         client = _live.sync_client(self.client, "replace")
         for kind, data in (("edges", edges), ("nodes", nodes)):
             if data is not None:
@@ -63,8 +59,6 @@ class Dataset:
 
             ds.remove(nodes=["a", "b"])
         """
-        from . import _live
-
         client = _live.sync_client(self.client, "remove")
         for kind, keys in (("edges", edges), ("nodes", nodes)):
             if keys is not None:
@@ -72,22 +66,16 @@ class Dataset:
 
     def clear(self) -> None:
         """Remove every edge and node (columns, bindings and viewers stay)."""
-        from . import _live
-
         client = _live.sync_client(self.client, "clear")
         for kind in ("edges", "nodes"):
             _live._run(client, _live.clear_flow(self.id, kind))
 
     def edges(self) -> pa.Table:
         """The current edges as a pyarrow Table (what viewers see)."""
-        from . import _live
-
         return _live._run(_live.sync_client(self.client, "edges"), _live.table_flow(self.id, "edges"))
 
     def nodes(self) -> pa.Table:
         """The current nodes as a pyarrow Table, with the ``x``/``y`` positions the server keeps."""
-        from . import _live
-
         return _live._run(_live.sync_client(self.client, "nodes"), _live.table_flow(self.id, "nodes"))
 
     def on_update(self, callback: Any) -> int:
@@ -99,12 +87,8 @@ class Dataset:
 
             cb_id = ds.on_update(lambda u: print(u.version, u.edges))
         """
-        from . import _live
-
         return _live.follower(_live.sync_client(self.client, "on_update"), self.id).add(callback)
 
     def remove_update(self, callback_id: int) -> None:
         """Stop calling the callback registered under ``callback_id``."""
-        from . import _live
-
         _live.follower(_live.sync_client(self.client, "remove_update"), self.id).remove(callback_id)

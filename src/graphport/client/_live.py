@@ -18,7 +18,7 @@ import struct
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -26,10 +26,7 @@ import pyarrow as pa
 from ..errors import ConfigError, GraphportError, NotFoundError
 from ._errors import raise_for_status
 from ._frames import to_table
-from ._protocol import Call, Flow
-
-if TYPE_CHECKING:
-    from ._client import Client
+from ._protocol import Call, Flow, FlowRunner
 
 logger = logging.getLogger("graphport.client.live")
 T = TypeVar("T")
@@ -166,7 +163,7 @@ class Follower:
 
     _ids = itertools.count(1)
 
-    def __init__(self, client: Client, dataset_id: str) -> None:
+    def __init__(self, client: FlowRunner, dataset_id: str) -> None:
         self._client = weakref.ref(client)
         self.dataset_id = dataset_id
         self._lock = threading.Lock()
@@ -243,11 +240,9 @@ def follower(client: Any, dataset_id: str) -> Follower:
         return found
 
 
-def sync_client(client: Any, what: str) -> Client:
+def sync_client(client: Any, what: str) -> FlowRunner:
     """The dataset's client, if it is a synchronous :class:`Client` (the live methods need one)."""
-    from ._client import Client
-
-    if not isinstance(client, Client):
+    if not isinstance(client, FlowRunner):
         raise ConfigError(
             f"Dataset.{what}() needs the synchronous graphport.Client that uploaded it; this dataset "
             "has none (or an AsyncClient). Use graphport.client() to upload it."
@@ -255,5 +250,5 @@ def sync_client(client: Any, what: str) -> Client:
     return client
 
 
-def _run(client: Client, flow: Flow[T]) -> T:
-    return client._transport.run(client._session, flow)
+def _run(client: FlowRunner, flow: Flow[T]) -> T:
+    return client._run_flow(flow)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Self, overload
+from typing import Any, Literal, Protocol, Self, overload
 
 import pyarrow as pa
 
@@ -19,10 +19,6 @@ from ._dataset import Dataset
 from ._frames import ipc_file, to_table
 from ._protocol import PlotPlan, agent_metadata, default_name
 from ._session import ClientSession, PrivacySettings
-
-if TYPE_CHECKING:
-    from ._async import AsyncClient
-    from ._client import Client
 
 # Python-side binding names → wire names (``point_*`` is the reference client's spelling of ``node_*``).
 EDGE_BINDINGS = {
@@ -548,6 +544,21 @@ class _PlottableBase:
         return result
 
 
+class Sender(Protocol):
+    """What a :class:`Plottable` hands itself to on ``upload()``: :class:`graphport.Client` is one.
+
+    The plottable builds the plan (``_plan``); the sender signs in, sends it and makes the handle.
+    """
+
+    def _upload(self, session: ClientSession, plottable: Plottable) -> Dataset: ...
+
+
+class AsyncSender(Protocol):
+    """What an :class:`AsyncPlottable` hands itself to: :class:`graphport.AsyncClient` is one."""
+
+    async def _upload(self, session: ClientSession, plottable: AsyncPlottable) -> Dataset: ...
+
+
 def _title_column(columns: list[str], node: str) -> str:
     lowered = {c.lower(): c for c in columns}
     for exact in ("nodetitle", "nodelabel", "label", "title", "name"):
@@ -574,10 +585,10 @@ class Plottable(_PlottableBase):
     """
 
     __slots__ = ()
-    _client: Client
+    _client: Sender
 
     @property
-    def client(self) -> Client:
+    def client(self) -> Sender:
         """The client this plottable plots through."""
         return self._client
 
@@ -628,10 +639,10 @@ class AsyncPlottable(_PlottableBase):
     """
 
     __slots__ = ()
-    _client: AsyncClient
+    _client: AsyncSender
 
     @property
-    def client(self) -> AsyncClient:
+    def client(self) -> AsyncSender:
         """The async client this plottable plots through."""
         return self._client
 

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Generator, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -59,6 +59,31 @@ class Call:
 
 
 Flow = Generator[Call, httpx.Response, T]
+
+
+class Driver(Protocol):
+    """A client as the modules below the drivers see it: :class:`graphport.Client` and
+    :class:`graphport.AsyncClient` are both one (``Dataset.client`` is typed by it, so ``_dataset``
+    and ``_live`` never import the clients)."""
+
+    @property
+    def session(self) -> ClientSession:
+        """The current session."""
+        ...
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the client was closed (it sends nothing more)."""
+        ...
+
+
+@runtime_checkable
+class FlowRunner(Driver, Protocol):
+    """A synchronous driver: what ``Dataset``'s live methods need of a client (:class:`graphport.Client`)."""
+
+    def _run_flow(self, flow: Flow[T]) -> T:
+        """Drive ``flow`` to its end with this client's current session; returns its value."""
+        ...
 
 
 # -- auth ------------------------------------------------------------------------------------------
