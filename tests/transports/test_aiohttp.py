@@ -106,3 +106,19 @@ def test_live_remove_reads_json_with_the_bounded_reader(
     )
     assert r.status_code == status, r.text
     assert r.json()["code"] == code
+
+
+def test_a_host_it_does_not_answer_to_is_refused(
+    server: graphport.Server, alice: str, aiohttp_port: int
+) -> None:
+    """DNS rebinding (issue #10): a page of evil.example resolving to 127.0.0.1 sends its own name."""
+    base = f"http://127.0.0.1:{aiohttp_port}"
+    evil = {"Host": f"evil.example:{aiohttp_port}"}
+    r = httpx.get(f"{base}/healthz", headers=evil)
+    assert r.status_code == 400 and r.json()["code"] == "host_not_allowed", r.text
+    assert httpx.get(f"{base}/healthz").status_code == 200  # the address it listens on
+    assert httpx.get(f"{base}/healthz", headers={"Host": f"localhost:{aiohttp_port}"}).status_code == 200
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13"}
+    upgrade["Sec-WebSocket-Key"] = "dGhlIHNhbXBsZSBub25jZQ=="
+    r = httpx.get(f"{base}/api/v2/datasets/x/live", headers={**evil, **upgrade})
+    assert r.status_code == 400 and r.json()["code"] == "host_not_allowed", r.text

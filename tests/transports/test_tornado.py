@@ -202,3 +202,24 @@ def test_live_remove_reads_json_with_the_bounded_reader(
         assert r.json()["code"] == code
     finally:
         tornado_server.stop()
+
+
+def test_a_host_it_does_not_answer_to_is_refused(server: graphport.Server, dataset: str) -> None:
+    """DNS rebinding (issue #10): a page of evil.example resolving to 127.0.0.1 sends its own name."""
+    tornado_server = TornadoThread(make_app(server))
+    base = f"http://127.0.0.1:{tornado_server.port}"
+    evil = {"Host": f"evil.example:{tornado_server.port}"}
+    try:
+        r = httpx.get(f"{base}/healthz", headers=evil)
+        assert r.status_code == 400 and r.json()["code"] == "host_not_allowed", r.text
+        r = httpx.get(f"{base}/api/v2/datasets/{dataset}/edges.arrow", headers=evil)
+        assert r.status_code == 400, r.text
+        assert httpx.get(f"{base}/healthz").status_code == 200  # the address it listens on
+        with pytest.raises(InvalidStatus) as refused:
+            connect(
+                f"ws://127.0.0.1:{tornado_server.port}/api/v2/datasets/{dataset}/live",
+                additional_headers=evil,
+            )
+        assert refused.value.response.status_code == 400
+    finally:
+        tornado_server.stop()

@@ -29,6 +29,7 @@ from ..errors import (
 )
 from ..server import Principal, Server, ServerConfig
 from ._errors import error_body, v3_shape
+from ._hosts import allowed_hosts, host_problem
 
 logger = logging.getLogger("graphport.http")
 T = TypeVar("T")
@@ -254,43 +255,6 @@ class RequestIdAndSlashes:
         await self.app(scope, receive, send_with_id)
 
 
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
-
-
-def allowed_hosts(config: ServerConfig) -> frozenset[str]:
-    """The host names this server answers to: ``allowed_hosts``, or by default the loopback
-    names and the host of ``public_url``. ``*`` allows any; ``.example.org`` a domain and its
-    subdomains."""
-    if config.allowed_hosts is not None:
-        names = set(config.allowed_hosts)
-    else:
-        names = set(LOOPBACK_HOSTS)
-        if config.public_url:
-            names.add(urlsplit(config.public_url).hostname or "")
-    return frozenset(n.lower().strip("[]") for n in names if n)
-
-
-def host_name(host: str) -> str:
-    """The name part of a Host header (no port; IPv6 brackets removed), lower case."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else host[1:]
-    if host.count(":") == 1:
-        return host.partition(":")[0]
-    return host
-
-
-def host_allowed(host: str, allowed: frozenset[str], server_host: str | None) -> bool:
-    if "*" in allowed:
-        return True
-    name = host_name(host)
-    if name in allowed or any(a.startswith(".") and (name.endswith(a) or name == a[1:]) for a in allowed):
-        return True
-    # The address the connection arrived on (an IP literal for real sockets: no DNS name an
-    # attacker controls; the base URL's host for in-process transports such as httpx's).
-    return server_host is not None and name == server_host.lower().strip("[]")
-
-
 def _header_bytes(scope: Scope) -> int:
     return sum(len(k) + len(v) for k, v in scope.get("headers") or [])
 
@@ -323,15 +287,11 @@ class HostAndHeaderLimits:
         else:
             host = dict(scope.get("headers") or []).get(b"host")
             server = scope.get("server")
-            server_host = str(server[0]) if server else None
-            if host is not None and not host_allowed(host.decode("latin-1"), self.allowed, server_host):
-                problem = GraphportError(
-                    f"This server does not answer to the host {host.decode('latin-1')[:100]!r}; "
-                    "reach it by an allowed name, or add the name to the server setting "
-                    "allowed_hosts.",
-                    code="host_not_allowed",
-                    status=400,
-                )
+            problem = host_problem(
+                host.decode("latin-1") if host is not None else None,
+                self.allowed,
+                str(server[0]) if server else None,
+            )
         if problem is None:
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":

@@ -39,6 +39,7 @@ from ..errors import (
 from ..server import Principal, Server
 from ..server._access import Action
 from ._errors import error_body
+from ._hosts import allowed_hosts, host_problem
 from ._live_socket import CLOSE_NOT_FOUND, DEFAULT_MAX_BUFFER, LiveSocket, same_origin
 
 try:
@@ -131,6 +132,9 @@ class GraphportAIOHTTPHandler:
     async def run(self) -> web.StreamResponse:
         """Check the caller, upgrade, stream a snapshot then deltas until either side closes."""
         dataset_id = self.request.match_info["dataset_id"]
+        problem = _host_problem(self.server, self.request)
+        if problem is not None:
+            return _error(problem)
         if not self._origin_ok():
             return _error(
                 PermissionDenied("This socket was opened by a page of another site.", code="bad_origin")
@@ -175,6 +179,13 @@ class GraphportAIOHTTPHandler:
         finally:
             session.stop()
         return ws
+
+
+def _host_problem(server: Server, request: web.Request) -> GraphportError | None:
+    """400 ``host_not_allowed`` when the ``Host`` is not one this server answers to."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    server_host = str(sockname[0]) if sockname else None
+    return host_problem(request.headers.get("Host"), allowed_hosts(server.config), server_host)
 
 
 def _guard(
@@ -254,7 +265,14 @@ def make_app(server: Server, executor: Executor | None = None) -> web.Applicatio
     async def healthz(request: web.Request) -> web.StreamResponse:
         return web.json_response({"ok": True, "server": "graphport", "transport": "aiohttp"})
 
-    app = web.Application(client_max_size=server.config.max_upload_bytes)
+    @web.middleware
+    async def known_hosts(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        problem = _host_problem(server, request)
+        return _error(problem) if problem is not None else await handler(request)
+
+    app = web.Application(client_max_size=server.config.max_upload_bytes, middlewares=[known_hosts])
     base = "/api/v2/datasets/{dataset_id}"
     app.router.add_get("/healthz", healthz)
     app.router.add_get(base + "/{kind:edges|nodes}.arrow", table)

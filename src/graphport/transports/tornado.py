@@ -42,6 +42,7 @@ from ..errors import AuthError, ConfigError, GraphportError, PayloadTooLarge, Se
 from ..server import Principal, Server
 from ..server._access import Action
 from ._errors import error_body
+from ._hosts import allowed_hosts, host_problem
 from ._live_socket import DEFAULT_MAX_BUFFER, LiveSocket, same_origin
 
 try:
@@ -68,6 +69,15 @@ class _Graphport:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
+
+    def host_problem(self) -> GraphportError | None:
+        """400 ``host_not_allowed`` when the ``Host`` is not one this server answers to."""
+        try:
+            server_host = str(self.request.connection.stream.socket.getsockname()[0])
+        except (AttributeError, OSError, IndexError):
+            server_host = None
+        allowed = allowed_hosts(self.server.config)
+        return host_problem(self.request.headers.get("Host"), allowed, server_host)
 
     async def principal(self, required: bool) -> Principal | None:
         header = self.request.headers.get("Authorization", "")
@@ -96,6 +106,11 @@ class _Handler(_Graphport, tornado.web.RequestHandler):
         self.server = server
         self.executor = executor
         self.request_id = secrets.token_hex(8)
+
+    def prepare(self) -> None:
+        problem = self.host_problem()
+        if problem is not None:
+            self.send_error_body(problem)  # finishing here skips the handler
 
     def send_error_body(self, exc: GraphportError) -> None:
         self.set_status(exc.status if exc.status >= 400 else 500)
@@ -210,6 +225,9 @@ class GraphportTornadoHandler(_Graphport, tornado.websocket.WebSocketHandler):
     async def get(self, *args: Any, **kwargs: Any) -> None:
         dataset_id = args[0]
         try:  # before the upgrade: a client without rights gets a 404 and no socket
+            problem = self.host_problem()
+            if problem is not None:
+                raise problem
             self._principal = await self.principal(False)
             await self.run(self.server.live.require, self._principal, dataset_id, Action.VIEW)
             if self.request.headers.get("Upgrade", "").lower() != "websocket":
