@@ -20,11 +20,12 @@ from typing import Any, Self
 from ..errors import ConfigError
 from ..storage import Database, open_blob_store, sqlite_url
 from ..storage._bus import open_bus
-from ._accounts import Accounts, Login, Principal, password_hasher
+from ._accounts import Accounts, Login, password_hasher
 from ._config import ServerConfig
 from ._live import ArrowInput, CloseCallback, LiveAwareDatasets, LiveHub, SendCallback, Subscription
 from ._live_bus import REVOCATIONS, LiveFanout
 from ._pool import cpu_executor
+from ._principal import Principal
 from ._recovery import Recovery
 from ._tokens import TokenIssuer, deployment_id
 

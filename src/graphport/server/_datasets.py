@@ -50,13 +50,14 @@ from ._access import (
     resolve_invitee,
     rights,
 )
-from ._accounts import Accounts, Principal
+from ._accounts import Accounts
 from ._arrow_limits import ArrowLimits
 from ._config import ServerConfig
 from ._files import Files
 from ._graphs import GRAPH_DEBOUNCE, GraphBuilder
 from ._ingest import id_kind, ingest_arrow, read_arrow, stored_id_kind, validate_edges, validate_nodes
 from ._pool import graph_executor
+from ._principal import Principal
 from ._specs import bindings, new_dataset_id, normalize_privacy, not_found, validate_spec
 
 TableKind = str  # "edges" | "nodes"

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..storage import BlobStore, Database
 from ..storage._models import files
-from ._accounts import Principal
 from ._arrow_limits import ArrowLimits
 from ._ingest import id_kind, ingest_arrow, read_arrow, validate_edges, validate_nodes
+from ._principal import Principal
 from ._specs import bindings, new_dataset_id
 
 

@@ -50,7 +50,6 @@ from ..errors import GraphportError, NotFoundError, ValidationError
 from ..storage import BlobStore, Database
 from ..storage._models import datasets, files
 from ._access import Action
-from ._accounts import Principal
 from ._arrow_limits import ArrowLimits
 from ._config import ServerConfig
 from ._datasets import Datasets
@@ -78,6 +77,7 @@ from ._live_messages import (
 )
 from ._live_table import Key, LiveLimits, LiveTable, keys_from_python
 from ._pool import cpu_executor
+from ._principal import Principal
 from ._specs import bindings as _bindings
 
 __all__ = [
