@@ -9,16 +9,14 @@ import sys
 from pathlib import Path
 
 import httpx
-from click.testing import CliRunner
-
 import pytest
+from click.testing import CliRunner
 
 from graphport import Server, ServerConfig
 from graphport.cli import cli
 from graphport.errors import AuthError
 
 from ..conftest import start_live
-
 
 PW = "a long passphrase"
 

@@ -313,7 +313,9 @@ def test_expired_token_relogs_in_silently(tmp_path: Any) -> None:
             logins = server.stats.get("login", 0)
             url = g.edges(edges_df(), "s", "d").plot(render=False)
             assert meta(live, dataset_id(url)).json()["owner"] == "dan"
-            assert server.stats["login"] == logins + 1
+            # At least one silent sign-in (more when the machine is so loaded that the fresh
+            # 1-second token also expires during the plot's requests).
+            assert server.stats["login"] >= logins + 1
         finally:
             uv.should_exit = True
             thread.join(10)
