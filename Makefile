@@ -39,3 +39,4 @@ bench: install
 	$(PY) bench/layout.py
 	$(PY) bench/upload.py
 	$(PY) bench/client.py
+	$(PY) bench/backlog.py
