@@ -24,8 +24,10 @@ viewer:
 serve: install
 	$(VENV)/bin/graphport serve --sample
 
+# The whole suite as CI runs it: OS packages installed when missing, the scale-out services
+# started for the run and stopped after (scripts/test.sh).
 test: install
-	$(VENV)/bin/pytest -n 2 --dist loadfile -q
+	scripts/test.sh
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench
