@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import httpx
 import pyarrow as pa
 import pytest
@@ -11,14 +9,9 @@ import pytest
 from graphport import GraphportError
 from graphport.client._live import PENDING_GRAPH_RETRIES, table_flow
 
+from .._arrow import arrow_file
+
 PENDING = {"ok": False, "code": "graph_pending", "status": 503, "error": "layout running", "errors": []}
-
-
-def arrow_file(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    return sink.getvalue()
 
 
 def drive(answers: list[httpx.Response]) -> tuple[pa.Table, int]:

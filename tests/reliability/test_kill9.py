@@ -24,7 +24,6 @@ Figures per round are printed: acknowledged / verified / leftovers.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import random
@@ -44,6 +43,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
+from .._arrow import arrow_file
 from .._stacks import ENV, unavailable
 from ._report import LONG, SCALE, report, table
 from ._serve import PASSWORD, ServeProcess, Stores, alive_pids, descendants
@@ -70,13 +70,6 @@ SPEC = {
 }
 LAYOUT_SPEC = {**SPEC, "node_encodings": {"bindings": {"node": "id"}}}
 FILE_BODY = {"file_type": "arrow", "agent_name": "pygraphistry", "agent_version": "0.61.2", "name": "k edges"}
-
-
-def arrow_file(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    with pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue()
 
 
 def read_table(body: bytes) -> pa.Table:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
@@ -17,21 +15,14 @@ from graphport.server import Principal
 from graphport.server._access import ANONYMOUS, AccessFacts, Action, Caller, Invite, allowed, rights
 from graphport.storage._models import dataset_invites, outbox, outbox_messages
 
+from .._arrow import ONE_EDGE
 from .._authz import fast_config
 
 PW = "a long passphrase"
 SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
 
 
-def _edges() -> bytes:
-    sink = io.BytesIO()
-    table = pa.table({"s": ["a"], "d": ["b"]})
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    return sink.getvalue()
-
-
-EDGES = _edges()
+EDGES = ONE_EDGE
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ their default."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
@@ -20,17 +18,10 @@ from graphport.errors import ConflictError, PermissionDenied
 from graphport.server import Principal
 from graphport.server._access import Action, check_self_invites
 
+from .._arrow import ONE_EDGE
 from .._authz import PW, fast_config
 
 SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
-
-
-def _edges() -> bytes:
-    sink = io.BytesIO()
-    table = pa.table({"s": ["a"], "d": ["b"]})
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    return sink.getvalue()
 
 
 @pytest.fixture
@@ -67,7 +58,7 @@ def test_forced_membership_is_only_an_invitation(srv: graphport.Server) -> None:
         assert [m["username"] for m in members] == ["mallory"]
         mine = c.get("/api/v2/me", headers=auth(srv, "alice")).json()
         assert mine["default_org"] == "~alice" and "evil" not in {o["slug"] for o in mine["organizations"]}
-    ds = srv.plot(me(srv, "alice"), SPEC, _edges(), None, {"mode": "organization"})
+    ds = srv.plot(me(srv, "alice"), SPEC, ONE_EDGE, None, {"mode": "organization"})
     assert srv.datasets.describe(me(srv, "alice"), ds)["org"] == "~alice"
     assert srv.datasets.rights(me(srv, "mallory"), ds) == frozenset()
 
@@ -173,7 +164,7 @@ def test_an_org_editor_cannot_invite_themselves(srv: graphport.Server) -> None:
     srv.create_org("acme", members=["alice", "mallory"])
     alice, mallory = me(srv, "alice"), me(srv, "mallory")
     ds = srv.plot(
-        alice, {**SPEC, "org_name": "acme"}, _edges(), None, {"mode": "organization", "mode_action": "20"}
+        alice, {**SPEC, "org_name": "acme"}, ONE_EDGE, None, {"mode": "organization", "mode_action": "20"}
     )
     assert Action.EDIT in srv.datasets.rights(mallory, ds)
     with srv.db.read() as c:
@@ -192,9 +183,9 @@ def test_organization_mode_without_an_org_shares_with_nobody(srv: graphport.Serv
     """carol (in acme with alice) saw alice's organization-mode plot made without org_name."""
     srv.create_org("acme", members=["alice", "carol"])
     alice, carol = me(srv, "alice"), me(srv, "carol")
-    ds = srv.plot(alice, SPEC, _edges(), None, {"mode": "organization"})
+    ds = srv.plot(alice, SPEC, ONE_EDGE, None, {"mode": "organization"})
     assert srv.datasets.rights(carol, ds) == frozenset()
-    shared = srv.plot(alice, {**SPEC, "org_name": "acme"}, _edges(), None, {"mode": "organization"})
+    shared = srv.plot(alice, {**SPEC, "org_name": "acme"}, ONE_EDGE, None, {"mode": "organization"})
     assert srv.datasets.rights(carol, shared) == {Action.VIEW}
     with http(srv) as c:  # the personal org works as org_name too (official client's org flows)
         login = c.post("/api-token-auth/", json={"username": "alice", "password": PW, "org_name": "~alice"})

@@ -15,14 +15,12 @@ database snapshot); one random pair per step also goes through HTTP (``GET /api/
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
@@ -41,6 +39,7 @@ from graphport.server import Principal
 from graphport.server._access import Action
 from graphport.storage import _models as m
 
+from .._arrow import ONE_EDGE
 from .._authz import fast_config
 from .._stacks import STACKS
 
@@ -68,15 +67,7 @@ MAX_DATASETS = 6
 MAX_KEYS = 2
 
 
-def _edges() -> bytes:
-    sink = io.BytesIO()
-    table = pa.table({"s": ["a"], "d": ["b"]})
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    return sink.getvalue()
-
-
-EDGES = _edges()
+EDGES = ONE_EDGE
 SPEC = {"name": "p", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
 
 

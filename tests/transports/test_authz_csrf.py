@@ -3,27 +3,18 @@ changes, Origin checks, sign-out, and the viewer's sign-in offer."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pyarrow as pa
 import pytest
 
 import graphport
 
+from .._arrow import ONE_EDGE
 from .._authz import PW, fast_config, form_sign_in, login_form_token
 
 SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
-
-
-def _edges() -> bytes:
-    sink = io.BytesIO()
-    table = pa.table({"s": ["a"], "d": ["b"]})
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    return sink.getvalue()
 
 
 @pytest.fixture
@@ -46,7 +37,7 @@ def sign_in(client: httpx.Client, user: str = "alice") -> str:
 
 def dataset(server: graphport.Server, owner: str = "alice", mode: str = "private") -> str:
     principal = server.authenticate(server.token_for(owner))
-    return server.plot(principal, SPEC, _edges(), None, {"mode": mode})
+    return server.plot(principal, SPEC, ONE_EDGE, None, {"mode": mode})
 
 
 def test_sign_in_sets_a_httponly_session_and_a_csrf_cookie(srv: graphport.Server) -> None:
@@ -117,7 +108,7 @@ def test_rest_v3_routes_ignore_the_cookie(srv: graphport.Server) -> None:
         body = {"obj_pk": ds, "obj_type": "dataset", "mode": "public"}
         assert client.post("/api/v2/share/link/", json=body, headers=csrf).status_code == 401
         assert (
-            client.post(f"/api/v2/datasets/{ds}/live/edges", content=_edges(), headers=csrf).status_code
+            client.post(f"/api/v2/datasets/{ds}/live/edges", content=ONE_EDGE, headers=csrf).status_code
             == 401
         )
 

@@ -8,7 +8,6 @@ it was. ``test_route_inventory`` fails when the app has a route the matrix does 
 from __future__ import annotations
 
 import dataclasses
-import io
 import itertools
 import json
 import struct
@@ -27,6 +26,7 @@ from websockets.sync.client import connect
 import graphport
 from graphport.server import Principal
 
+from .._arrow import arrow_file
 from .._authz import fast_config
 from .._stacks import STACKS
 from ..conftest import PASSWORD, start_live
@@ -46,13 +46,6 @@ SPEC: dict[str, Any] = {
     "node_encodings": {"bindings": {"node": "id"}},
     "metadata": {},
 }
-
-
-def arrow_file(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    return sink.getvalue()
 
 
 EDGES = arrow_file(pa.table({"s": ["a", "b"], "d": ["b", "c"]}))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import struct
 from pathlib import Path
@@ -15,17 +14,11 @@ import pytest
 
 from graphport import Server, ServerConfig
 
+from .._arrow import arrow_file
 from ..conftest import PASSWORD, SECRET, bearer
 
 SPEC = {"name": "t", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
 ERROR_FIELDS = {"ok", "error", "errors", "status", "code", "request_id"}
-
-
-def arrow_file(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    return sink.getvalue()
 
 
 EDGES = pa.table({"s": ["a", "b"], "d": ["b", "c"]})

@@ -4,7 +4,6 @@ reached around their access check, and readers of a pending graph hold no thread
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 import struct
@@ -26,17 +25,11 @@ import graphport
 from graphport import Server, ServerConfig
 from graphport.cli._serve import uvicorn_options
 
+from .._arrow import arrow_file
 from ..conftest import PASSWORD, SECRET, LiveServer, bearer, start_live
 from .test_errors import SPEC, assert_error, blob_files, create
 
 EDGES = pa.table({"s": ["a", "b"], "d": ["b", "c"]})
-
-
-def arrow_file(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    with pa.ipc.new_file(sink, table.schema) as w:
-        w.write_table(table)
-    return sink.getvalue()
 
 
 def plot_body(header: Any, *tables: bytes) -> bytes:
