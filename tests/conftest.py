@@ -155,3 +155,24 @@ def live(server: graphport.Server) -> Iterator[LiveServer]:
     finally:
         uv.should_exit = True
         thread.join(timeout=10)
+
+
+# -- the reliability suites' figures in the terminal summary -------------------------------------
+# Here, not in tests/reliability/conftest.py: under pytest-xdist only the controller prints the
+# summary, and it loads this conftest but not the ones below (it collects nothing itself).
+_RELIABILITY_OUTPUT: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.nodeid.startswith("tests/reliability/") and report.capstdout:
+        _RELIABILITY_OUTPUT.append((report.nodeid, report.capstdout))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _RELIABILITY_OUTPUT:
+        return
+    terminalreporter.section("graphport reliability")
+    for nodeid, output in _RELIABILITY_OUTPUT:
+        terminalreporter.write_line(f"-- {nodeid}")
+        for line in output.strip("\n").splitlines():
+            terminalreporter.write_line(line)

@@ -1,4 +1,4 @@
-"""Figures the reliability suites print, kept for the terminal summary (see conftest.py)."""
+"""Figures the reliability suites print (tests/conftest.py repeats them in the terminal summary)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,12 @@ import os
 LONG = os.environ.get("GRAPHPORT_TEST_LONG", "") not in ("", "0", "false")
 SCALE = 10 if LONG else 1
 
-SECTIONS: list[tuple[str, list[str]]] = []
-
 
 def report(title: str, lines: list[str]) -> None:
-    """Print ``lines`` now (captured output, ``-s``) and again in the terminal summary."""
+    """Print ``lines`` under a title (captured, then shown in the terminal summary; ``-s`` at once)."""
     print(f"\n== {title}")
     for line in lines:
         print(line)
-    SECTIONS.append((title, list(lines)))
 
 
 def table(header: list[str], rows: list[list[object]]) -> list[str]:
