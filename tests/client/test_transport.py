@@ -23,7 +23,7 @@ from graphport import (
     ServerError,
     TransportError,
 )
-from graphport.transports._asgi_api import parse_plot_frame
+from graphport._wire import decode_plot_frame
 
 HEALTH = {"ok": True, "server": "graphport", "version": "0", "features": ["plot-v1"]}
 OK_PLOT = {"success": True, "data": {"dataset_id": "ds1"}}
@@ -231,7 +231,7 @@ def test_the_plot_frame_is_what_the_server_parses() -> None:
     seen: dict[str, Any] = {}
 
     def capture(request: httpx.Request) -> httpx.Response:
-        dataset, privacy, tables = parse_plot_frame(bytearray(request.content))
+        dataset, privacy, tables = decode_plot_frame(request.content)
         seen.update(dataset=dataset, privacy=privacy, tables={k: len(v) for k, v in tables.items()})
         return httpx.Response(200, json=OK_PLOT)
 
@@ -259,7 +259,7 @@ def test_large_bodies_stream_with_a_length_and_a_progress_bar(capsys: pytest.Cap
     def capture(request: httpx.Request) -> httpx.Response:
         seen["length"] = request.headers.get("content-length")
         seen["chunked"] = request.headers.get("transfer-encoding")
-        _, _, tables = parse_plot_frame(bytearray(request.content))
+        _, _, tables = decode_plot_frame(request.content)
         seen["rows"] = pa.ipc.open_file(pa.py_buffer(tables["edges"])).read_all().num_rows
         seen["size"] = len(request.content)
         return httpx.Response(200, json=OK_PLOT)

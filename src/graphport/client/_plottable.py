@@ -14,42 +14,21 @@ from typing import Any, Literal, Protocol, Self, overload
 
 import pyarrow as pa
 
+from .._wire import BIND_ARGUMENTS
+from .._wire import EDGE_BINDINGS as WIRE_EDGE_BINDINGS
+from .._wire import NODE_BINDINGS as WIRE_NODE_BINDINGS
 from ..errors import ConfigError
 from ._dataset import Dataset
 from ._frames import ipc_file, to_table
 from ._protocol import PlotPlan, agent_metadata, default_name
 from ._session import ClientSession, PrivacySettings
 
-# Python-side binding names → wire names (``point_*`` is the reference client's spelling of ``node_*``).
-EDGE_BINDINGS = {
-    "source": "source",
-    "destination": "destination",
-    "edge_color": "edge_color",
-    "edge_source_color": "edge_source_color",
-    "edge_destination_color": "edge_destination_color",
-    "edge_label": "edge_label",
-    "edge_opacity": "edge_opacity",
-    "edge_size": "edge_size",
-    "edge_title": "edge_title",
-    "edge_weight": "edge_weight",
-    "edge_icon": "edge_icon",
-}
-NODE_BINDINGS = {
-    "node": "node",
-    "point_color": "node_color",
-    "point_label": "node_label",
-    "point_opacity": "node_opacity",
-    "point_size": "node_size",
-    "point_title": "node_title",
-    "point_weight": "node_weight",
-    "point_icon": "node_icon",
-    "point_x": "node_x",
-    "point_y": "node_y",
-    "point_longitude": "node_longitude",
-    "point_latitude": "node_latitude",
-}
-# The edge id column (``bind(edge=...)``): the reference client never sends it; we do, because a
-# graphport server upserts live edge updates by it (without it, edge updates append).
+# ``bind()`` keyword -> wire name, split by table (``point_*`` is the reference client's spelling of
+# ``node_*``); the names themselves live in ``graphport._wire``, shared with the server. ``edge`` (the
+# edge id column) is one of them: the reference client never sends it; we do, because a graphport
+# server upserts live edge updates by it (without it, edge updates append).
+EDGE_BINDINGS = {arg: name for arg, name in BIND_ARGUMENTS.items() if name in WIRE_EDGE_BINDINGS}
+NODE_BINDINGS = {arg: name for arg, name in BIND_ARGUMENTS.items() if name in WIRE_NODE_BINDINGS}
 LOCAL_BINDINGS = ("edge",)
 STYLE_KEYS = ("bg", "fg", "logo", "page")
 
@@ -212,9 +191,7 @@ class _PlottableBase:
             result = result._with(edges=to_table(edges, "edges"))
         if nodes is not None:
             result = result._with(nodes=to_table(nodes, "nodes"))
-        values = {
-            k: v for k, v in locals().items() if k in EDGE_BINDINGS or k in NODE_BINDINGS or k == "edge"
-        }
+        values = {k: v for k, v in locals().items() if k in BIND_ARGUMENTS}
         return result._bind(values)
 
     def _bind(self, values: Mapping[str, str | None]) -> Self:
@@ -495,8 +472,6 @@ class _PlottableBase:
         spec = self._spec
         _, bindings = self._check()
         edge_bindings = {EDGE_BINDINGS[k]: v for k, v in bindings.items() if k in EDGE_BINDINGS}
-        if bindings.get("edge") is not None:
-            edge_bindings["edge"] = bindings["edge"]
         node_bindings = {NODE_BINDINGS[k]: v for k, v in bindings.items() if k in NODE_BINDINGS}
         if spec.nodes is not None and "node_title" not in node_bindings and "node_label" not in node_bindings:
             node_bindings["node_title"] = _title_column(spec.nodes.column_names, node_bindings["node"])

@@ -14,7 +14,6 @@ import hashlib
 import json
 import platform
 import secrets
-import struct
 import time
 import uuid
 from collections.abc import Generator, Mapping, Sequence
@@ -26,12 +25,12 @@ import httpx
 import pyarrow as pa
 
 from .._version import __version__
+from .._wire import PLOT_FEATURE, encode_plot_frame
 from ..errors import AuthError, PermissionDenied
 from ._errors import error_from_response, json_body, raise_for_status
 from ._session import ClientSession, Token
 
 T = TypeVar("T")
-PLOT_FEATURE = "plot-v1"
 AGENT = "graphport"
 
 
@@ -225,17 +224,8 @@ class PlotPlan:
 
 
 def plot_frame(plan: PlotPlan) -> tuple[Any, ...]:
-    """The body of ``POST /api/v2/plot``: 4-byte big-endian header length, JSON header, tables."""
-    tables = [{"name": "edges", "length": plan.edges.size}]
-    if plan.nodes is not None:
-        tables.append({"name": "nodes", "length": plan.nodes.size})
-    header = json.dumps(
-        {"dataset": plan.dataset, "privacy": plan.privacy, "tables": tables}, separators=(",", ":")
-    ).encode()
-    parts: list[Any] = [struct.pack(">I", len(header)) + header, plan.edges]
-    if plan.nodes is not None:
-        parts.append(plan.nodes)
-    return tuple(parts)
+    """The body of ``POST /api/v2/plot`` as parts (``graphport._wire.encode_plot_frame``)."""
+    return encode_plot_frame(plan.dataset, plan.privacy, plan.edges, plan.nodes)
 
 
 def _dataset_id(response: httpx.Response, action: str) -> str:

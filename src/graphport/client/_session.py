@@ -16,7 +16,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-PRIVACY_MODES = ("private", "organization", "org", "public")
+from .._wire import DEFAULT_MODE, PRIVACY_MODE_ALIASES, default_mode_action
+from .._wire import PRIVACY_MODES as _MODES
+
+#: The modes ``privacy(mode=...)`` accepts: the wire's modes and their aliases (``org``).
+PRIVACY_MODES = (*_MODES, *PRIVACY_MODE_ALIASES)
 
 
 def mask(secret: str | None) -> str:
@@ -168,13 +172,14 @@ class PrivacySettings:
         )
 
     def to_wire(self) -> dict[str, Any]:
-        """The share fields of the wire spec, defaults filled in."""
-        mode = self.mode or "private"
+        """The share fields of the wire spec, defaults filled in (``graphport._wire.DEFAULT_MODE``
+        for an unset mode, as the official client does)."""
+        mode = self.mode or DEFAULT_MODE
         return {
             "mode": mode,
             "notify": bool(self.notify),
             "invited_users": list(self.invited_users or ()),
-            "mode_action": self.mode_action or ("20" if mode == "private" else "10"),
+            "mode_action": self.mode_action or default_mode_action(mode),
             "message": self.message or "",
         }
 

@@ -7,9 +7,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .._wire import PRIVACY_MODES, UNSHARED_MODE
 from ..errors import ConfigError
-
-PRIVACY_MODES = ("private", "organization", "public")
 
 # Environment variables the server reads (and nothing else does). Documented in docs/config.md.
 ENV_VARS = (
@@ -99,7 +98,7 @@ class ServerConfig:
     bus: str | None = None
     secret: str | None = None
     token_ttl: int = 3600
-    default_privacy: str = "public"
+    default_privacy: str = UNSHARED_MODE
     max_upload_bytes: int = 8 * 1024**3
     max_decompressed_bytes: int = 2 * 1024**3
     max_decompression_ratio: int = 100

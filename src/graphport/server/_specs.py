@@ -7,8 +7,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from .._wire import DEFAULT_MODE, MODE_ACTIONS, canonical_mode, default_mode_action
 from ..errors import NotFoundError, ValidationError
-from ._access import MODE_ALIASES, MODES
 
 # Limits of what a dataset description and a share call may hold (docs/security.md). The body size
 # is bounded by the transport; these bound what is stored per dataset and per share.
@@ -134,19 +134,22 @@ def _privacy_error(field: str, message: str) -> ValidationError:
     )
 
 
-def normalize_privacy(body: Mapping[str, Any], default_mode: str) -> dict[str, Any]:
+def normalize_privacy(body: Mapping[str, Any], default_mode: str = DEFAULT_MODE) -> dict[str, Any]:
     """Privacy settings from a share call (or the combined plot call), validated.
 
-    Types are strict (the official client sends ``notify`` as a bool, ``message`` as a string,
-    ``mode_action`` as "10"/"20"): a lenient reading would store ``{}`` as a message or
-    ``-268435455`` as "notify". ``null`` means "not given" for every field."""
+    An unset ``mode`` is ``default_mode``: ``graphport._wire.DEFAULT_MODE`` (``private``, the
+    official client's default) for any share request; callers pass the server's
+    ``default_privacy`` only for a dataset nobody shared. Types are strict (the official client
+    sends ``notify`` as a bool, ``message`` as a string, ``mode_action`` as "10"/"20"): a lenient
+    reading would store ``{}`` as a message or ``-268435455`` as "notify". ``null`` means "not
+    given" for every field."""
     raw_mode = body.get("mode")
     if raw_mode is None:
         raw_mode = default_mode
     if not isinstance(raw_mode, str):
         raise _privacy_error("mode", f"is {raw_mode!r}; expected one of private, organization, public")
-    mode = MODE_ALIASES.get(raw_mode, raw_mode)
-    if mode not in MODES:
+    mode = canonical_mode(raw_mode)
+    if mode is None:
         raise ValidationError(
             f"The privacy mode {raw_mode!r} is not known; expected one of private, organization "
             "(or org), public.",
@@ -155,12 +158,12 @@ def normalize_privacy(body: Mapping[str, Any], default_mode: str) -> dict[str, A
         )
     raw_action = body.get("mode_action")
     if raw_action is None or raw_action == "":
-        mode_action = "20" if mode == "private" else "10"
+        mode_action = default_mode_action(mode)
     elif isinstance(raw_action, (str, int)) and not isinstance(raw_action, bool):
         mode_action = str(raw_action)
     else:
         raise _privacy_error("mode_action", "must be '10' (view) or '20' (edit)")
-    if mode_action not in ("10", "20"):
+    if mode_action not in MODE_ACTIONS:
         raise ValidationError(
             f"mode_action is {mode_action!r}; expected '10' (view) or '20' (edit).",
             code="invalid_privacy",
