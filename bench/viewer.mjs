@@ -172,7 +172,7 @@ async function main() {
       const page = await context.newPage();
       const errors = [];
       page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${server.url}/graph/graph.html?dataset=${server.ids[m]}&showLabels=False&live=False`);
+      await page.goto(`${server.url}/graph/graph.html?dataset=${server.ids[m]}&showLabels=False&live=False&bench=1`);
       await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 180_000 });
       const r = await page.evaluate(async ([n, breakdown]) => {
         const g = window.__graphport;

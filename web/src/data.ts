@@ -171,6 +171,9 @@ export class Graph {
   nodeColumns = new Map<string, ColumnView>();
   edgeColumns = new Map<string, ColumnView>();
   nodeIdColumn = 'id';
+  /** The node columns holding positions (nodes.arrow's `graphport:positions` metadata, see positions.ts). */
+  xColumn = 'x';
+  yColumn = 'y';
   /** Bumped on every change, so views know to refresh derived buffers. */
   version = 0;
 

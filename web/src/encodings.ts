@@ -23,7 +23,7 @@ export type Legend =
 
 const DEFAULT_NODE: RGBA = [78, 156, 255, 255];
 
-function obj(v: unknown): Json {
+export function obj(v: unknown): Json {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 }
 

@@ -14,6 +14,7 @@
 
 import { tableFromIPC, type Table } from 'apache-arrow';
 import { ArrayColumn, type ColumnView, type Graph, type Key, columnsOf, idValues, toKey } from './data';
+import { POSITIONS_KEY, positionColumns } from './positions';
 
 export type PartOp = 'reset' | 'upsert' | 'remove';
 
@@ -202,8 +203,9 @@ export class LiveGraph {
       const edgeRows = frame.parts.find((p) => p.table === 'edges' && p.op === 'upsert')?.rows ?? null;
       this.nodes.reset(nodeRows, this.nodeKey);
       this.edges.reset(edgeRows, this.edgeKey);
-      const xs = this.nodes.columns.get('x')?.numbers() ?? new Float64Array(this.nodes.size).fill(NaN);
-      const ys = this.nodes.columns.get('y')?.numbers() ?? new Float64Array(this.nodes.size).fill(NaN);
+      if (nodeRows?.schema.metadata.has(POSITIONS_KEY)) [g.xColumn, g.yColumn] = positionColumns(nodeRows.schema.metadata);
+      const xs = this.nodes.columns.get(g.xColumn)?.numbers() ?? new Float64Array(this.nodes.size).fill(NaN);
+      const ys = this.nodes.columns.get(g.yColumn)?.numbers() ?? new Float64Array(this.nodes.size).fill(NaN);
       g.setNodes(this.nodes.keys, xs, ys);
       for (let i = 0; i < this.nodes.size; i++) if (!Number.isFinite(xs[i]) || !Number.isFinite(ys[i])) unplaced.push(this.nodes.keys[i]);
       change.nodesAdded = this.nodes.size;
@@ -248,8 +250,8 @@ export class LiveGraph {
       return;
     }
     const keys = this.nodes.upsert(rows, this.nodeKey);
-    const xs = this.nodes.columns.get('x');
-    const ys = this.nodes.columns.get('y');
+    const xs = this.nodes.columns.get(g.xColumn);
+    const ys = this.nodes.columns.get(g.yColumn);
     const x = new Float64Array(keys.length);
     const y = new Float64Array(keys.length);
     for (let i = 0; i < keys.length; i++) {

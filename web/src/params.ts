@@ -13,6 +13,8 @@ export const KNOWN_KEYS = new Set([
   'showArrows', 'showCollections', 'showHistograms', 'showInspector', 'showLabelOnHover',
   'showLabelPropertiesOnHover', 'showLabels', 'showPointsOfInterest', 'showPointsOfInterestLabel',
   'splashAfter', 'strongGravity', 'top',
+  // graphport's own: live updates, the benchmark's hooks, filters and exclusions (repeatable).
+  'live', 'bench', 'filter', 'exclude',
 ]);
 
 function decode(value: string): string {
@@ -23,37 +25,56 @@ function decode(value: string): string {
   }
 }
 
-/** Parse the part of a URL after '?', including any raw '#...' tail, into a key → value map. */
-export function parseParams(href: string): Map<string, string> {
-  const out = new Map<string, string>();
+/**
+ * Parse the part of a URL after '?', including any raw '#...' tail, into [key, value] pairs in order
+ * (repeatable keys such as filter= keep every value).
+ */
+export function parseParamList(href: string): [string, string][] {
+  const out: [string, string][] = [];
   const q = href.indexOf('?');
   if (q < 0) return out;
   const raw = href.slice(q + 1);
-  let lastKey: string | null = null;
+  let last: [string, string] | null = null;
   for (const segment of raw.split('&')) {
     if (segment === '') continue;
     const eq = segment.indexOf('=');
     const key = decode(eq < 0 ? segment : segment.slice(0, eq));
-    if (KNOWN_KEYS.has(key)) {
-      out.set(key, eq < 0 ? '' : decode(segment.slice(eq + 1)));
-      lastKey = key;
-    } else if (lastKey !== null && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(segment)) {
+    if (!KNOWN_KEYS.has(key) && last !== null && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(segment)) {
       // A raw '&' inside a value (e.g. pageTitle=Tom & Jerry): glue it back onto that value.
-      out.set(lastKey, `${out.get(lastKey)}&${decode(segment)}`);
-    } else {
-      out.set(key, eq < 0 ? '' : decode(segment.slice(eq + 1)));
-      lastKey = key;
+      last[1] = `${last[1]}&${decode(segment)}`;
+      continue;
     }
+    last = [key, eq < 0 ? '' : decode(segment.slice(eq + 1))];
+    out.push(last);
   }
   return out;
 }
 
+/** The parameters as a key → value map (a repeated key: the last one wins). */
+export function parseParams(href: string): Map<string, string> {
+  return new Map(parseParamList(href));
+}
+
 export class Params {
-  constructor(private readonly map: Map<string, string>) {}
+  private readonly list: [string, string][];
+
+  constructor(private readonly map: Map<string, string>, list?: [string, string][]) {
+    this.list = list ?? [...map];
+  }
+
+  static fromHref(href: string): Params {
+    const list = parseParamList(href);
+    return new Params(new Map(list), list);
+  }
 
   static fromLocation(loc: Location): Params {
     // location.href keeps a raw '#' (e.g. bg=#000000) in the hash: parse it with the query.
-    return new Params(parseParams(loc.href));
+    return Params.fromHref(loc.href);
+  }
+
+  /** Every value of a repeatable key (filter=, exclude=), in URL order. */
+  all(key: string): string[] {
+    return this.list.filter(([k]) => k === key).map(([, v]) => v);
   }
 
   has(key: string): boolean {

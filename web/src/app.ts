@@ -1,0 +1,346 @@
+// The page: loads a dataset, builds the scene, and wires the components (drawing, overlay, labels,
+// picking, inspector, search, legend, camera, input, live updates) together. Each component has one
+// job; App only decides what follows what.
+
+import type { Table } from 'apache-arrow';
+import { installBenchHooks } from './bench';
+import { Camera } from './camera';
+import { luminance, parseColor, toCss } from './colors';
+import { columnsOf, idValues } from './data';
+import { debug } from './debug';
+import { $, fmt } from './dom';
+import { Drawer } from './drawing';
+import { type Json, bindingsOf, edgeStyle, nodeStyle, obj, valueText } from './encodings';
+import { bindEvents, type Controls } from './events';
+import { hideInspector, showInspector } from './inspector';
+import { Labels } from './labels';
+import { renderLegend } from './legend';
+import { LiveGraph, followDataset } from './live';
+import { LoadError, loadMeta, loadTable } from './loader';
+import { Overlay } from './overlay';
+import type { Params } from './params';
+import { pick } from './picking';
+import { positionColumns } from './positions';
+import { createCanvasRenderer, createWebGLRenderer } from './render';
+import { DEFAULT_BG, Scene } from './scene';
+import { SearchBox } from './searchbox';
+import { Grid } from './spatial';
+
+/** Edges of the selected node drawn highlighted, at most. */
+const MAX_NEIGHBOURS = 5_000;
+
+export class App implements Controls {
+  readonly scene = new Scene();
+  private readonly canvas = $<HTMLCanvasElement>('canvas');
+  private drawer!: Drawer;
+  private camera!: Camera;
+  private readonly overlay: Overlay;
+  private readonly labels: Labels;
+  private readonly searchBox: SearchBox;
+  /** Set in build(): what restyle() needs to recompute colours, sizes and the legend. */
+  private nodeEnc: Json = {};
+  private edgeEnc: Json = {};
+  private nodeRows = 0;
+  private edgeRows = 0;
+  private edgeColors: Uint8Array = new Uint8Array(0);
+  private live: LiveGraph | null = null;
+  private selectedKey: unknown = null;
+
+  constructor(private readonly params: Params) {
+    this.overlay = new Overlay($<HTMLCanvasElement>('overlay'), this.scene);
+    this.labels = new Labels(this.scene, params);
+    this.searchBox = new SearchBox(this.scene, (i) => this.goTo(i));
+  }
+
+  async start(): Promise<void> {
+    const id = this.params.str('dataset');
+    if (!id) {
+      throw new LoadError('No dataset given', 'This page shows a graph when its URL names one: /graph/graph.html?dataset=ID.', false);
+    }
+    $('status').textContent = 'Loading dataset…';
+    // The three requests go out together; the metadata's answer decides which error to show.
+    const tables = Promise.all([loadTable(id, 'edges'), loadTable(id, 'nodes')]);
+    tables.catch(() => undefined); // reported below, after the metadata (no unhandled rejection)
+    // Set up the renderer (context, shaders) while the data is on its way.
+    const wantCanvas = this.params.str('renderer') === 'canvas';
+    const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas)) ?? createCanvasRenderer(this.canvas);
+    if (!renderer) throw new LoadError('This browser cannot draw', 'Neither WebGL nor Canvas2D is available.', false);
+    this.drawer = new Drawer(renderer, this.scene, this.params, {
+      afterPass: () => this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving()),
+      moveStarted: () => this.labels.hide(),
+      settled: () => this.labels.update(),
+    });
+    this.camera = new Camera(this.scene, this.drawer);
+    debug.renderer = renderer.kind;
+    const meta = await loadMeta(id);
+    debug.marks.meta = performance.now();
+    const name = typeof meta.name === 'string' && meta.name ? meta.name : id;
+    const pageTitle = this.params.str('pageTitle');
+    document.title = `${pageTitle || name} · graphport`;
+    $('title').textContent = pageTitle || name;
+    if (typeof meta.description === 'string' && meta.description) $('title').title = meta.description;
+    const rows = obj(meta.rows);
+    $('status').textContent = `Loading ${fmt(Number(rows.edges ?? 0))} edges…`;
+    const [edges, nodes] = await tables;
+    debug.marks.tables = performance.now();
+    $('status').textContent = 'Drawing…';
+    this.build(meta, edges, nodes);
+    this.follow(id, meta);
+  }
+
+  /**
+   * Live updates: open the dataset's socket; its snapshot and deltas change the Graph (live.ts),
+   * then restyle() recomputes styles and asks for one redraw per batch of frames. A dataset that is not
+   * live never gets a delta; a refused or unreachable socket just ends following, quietly.
+   */
+  private follow(id: string, meta: Json): void {
+    if (typeof WebSocket === 'undefined' || !this.params.bool('live', true)) return;
+    const eb = { ...obj(obj(meta.bindings).edge), ...bindingsOf(this.edgeEnc) } as Record<string, string>;
+    const live = new LiveGraph(this.scene.graph, { source: eb.source ?? 'src', destination: eb.destination ?? 'dst' });
+    followDataset(id, live, {
+      onChange: (_change, frame) => {
+        debug.live.frames++;
+        debug.live.version = frame.header.version;
+        this.restyle(); // in the same task as the apply; the view stays where the person left it
+      },
+      onClose: (reason) => {
+        debug.live.ended = reason;
+      },
+    });
+    this.live = live;
+  }
+
+  /** After live changes: styles, legend, buffers, grid and search texts from the current Graph. */
+  private restyle(): void {
+    const s = this.scene;
+    const g = s.graph;
+    const live = this.live;
+    this.nodeRows = live ? live.nodes.size : this.nodeRows;
+    this.edgeRows = live ? live.edges.size : this.edgeRows;
+    this.applyStyle(false);
+    s.grid = new Grid(g.x, g.y, g.nodeCount);
+    this.searchBox.reset();
+    // Selection and hover follow their node (indices move when nodes are removed).
+    const sel = this.selectedKey === null ? undefined : g.index.get(this.selectedKey as string | number);
+    s.hovered = -1;
+    $('tooltip').hidden = true;
+    if (s.selected >= 0 || sel !== undefined) this.select(sel ?? -1);
+    debug.nodeCount = g.nodeCount;
+    debug.edgeCount = g.edgeCount;
+    this.setInfo();
+    this.drawer.invalidate(false);
+    this.labels.update();
+  }
+
+  /** Which nodes and edges are drawn (everything, for now), and the counts that follow. */
+  private computeVisibility(): void {
+    const s = this.scene;
+    s.nodeVisible = null;
+    s.edgeVisible = null;
+    s.visibleNodes = s.graph.nodeCount;
+    s.visibleEdges = s.graph.edgeCount;
+    debug.visibleNodes = s.visibleNodes;
+    debug.visibleEdges = s.visibleEdges;
+  }
+
+  /** Colours, sizes and the legend from the encodings, uploaded to the renderer. */
+  private applyStyle(first = true): void {
+    const mark = (name: string): void => {
+      if (first) debug.marks[name] = performance.now(); // the loading stages only, not live restyles
+    };
+    const s = this.scene;
+    const g = s.graph;
+    const p = this.params;
+    const style = nodeStyle(g, this.nodeEnc, p.num('pointSize', 1), this.nodeRows);
+    s.sizes = style.sizes;
+    s.colors = style.colors;
+    this.edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows).colors;
+    renderLegend(style.legend);
+    mark('style');
+    s.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
+    this.computeVisibility();
+    this.drawer.uploadNodes();
+    mark('upNodes');
+    this.drawer.uploadEdges(this.edgeColors);
+    mark('upEdges');
+  }
+
+  private setInfo(): void {
+    const g = this.scene.graph;
+    $('info').textContent = `${fmt(g.nodeCount)} nodes · ${fmt(g.edgeCount)} edges · ${this.drawer.renderer.kind === 'webgl' ? 'WebGL' : 'Canvas2D (no WebGL)'}`;
+  }
+
+  private build(meta: Json, edges: Table, nodes: Table): void {
+    const p = this.params;
+    const s = this.scene;
+    const nodeEnc = obj(meta.node_encodings);
+    const edgeEnc = obj(meta.edge_encodings);
+    const bindings = obj(meta.bindings);
+    const nb = { ...obj(bindings.node), ...bindingsOf(nodeEnc) } as Record<string, string>;
+    const eb = { ...obj(bindings.edge), ...bindingsOf(edgeEnc) } as Record<string, string>;
+    const g = s.graph;
+    g.nodeColumns = columnsOf(nodes);
+    g.edgeColumns = columnsOf(edges);
+    const idCol = nb.node && g.nodeColumns.has(nb.node) ? nb.node : 'id';
+    g.nodeIdColumn = idCol;
+    [g.xColumn, g.yColumn] = positionColumns(nodes.schema.metadata);
+    const ids = nodes.getChild(idCol);
+    const xs = g.nodeColumns.get(g.xColumn);
+    const ys = g.nodeColumns.get(g.yColumn);
+    if (!ids || !xs || !ys) {
+      throw new LoadError('The nodes table is incomplete', `Expected the columns ${idCol}, ${g.xColumn} and ${g.yColumn}.`, false);
+    }
+    g.setNodes(idValues(ids), xs.numbers(), ys.numbers());
+    const src = edges.getChild(eb.source ?? 'src');
+    const dst = edges.getChild(eb.destination ?? 'dst');
+    if (!src || !dst) {
+      throw new LoadError('The edges table is incomplete', `Expected the columns ${eb.source} and ${eb.destination}.`, false);
+    }
+    debug.marks.nodes = performance.now();
+    g.setEdges(idValues(src), idValues(dst));
+    debug.marks.edges = performance.now();
+    debug.nodeCount = g.nodeCount;
+    debug.edgeCount = g.edgeCount;
+
+    // Text for hover (title) and on-canvas labels.
+    // The column is looked up on each call: live updates replace columns (and add new ones).
+    const text = (col: string | undefined): ((i: number) => string) | null => {
+      if (!col || !g.nodeColumns.get(col)) return null;
+      return (i) => {
+        const c = g.nodeColumns.get(col);
+        const r = g.nodeRow(i);
+        return r < 0 || !c ? String(g.ids[i]) : valueText(c.get(r));
+      };
+    };
+    const idText = (i: number): string => String(g.ids[i]);
+    s.titles = text(nb.node_title) ?? text(nb.node_label) ?? idText;
+    s.labels = text(nb.node_label) ?? text(nb.node_title) ?? idText;
+
+    // Background: URL bg, else style(bg=...) in metadata, else dark.
+    const metaBg = obj(meta.metadata).bg;
+    s.bg = parseColor(p.str('bg')) ?? parseColor(obj(metaBg).color) ?? parseColor(metaBg) ?? DEFAULT_BG;
+    document.body.style.background = toCss(s.bg);
+    document.body.classList.toggle('light', luminance(s.bg) > 0.55);
+
+    this.nodeEnc = nodeEnc;
+    this.edgeEnc = edgeEnc;
+    this.nodeRows = nodes.numRows;
+    this.edgeRows = edges.numRows;
+    this.resize();
+    this.applyStyle();
+    s.grid = new Grid(g.x, g.y, g.nodeCount);
+
+    s.showEdges = true;
+    s.showLabels = p.bool('showLabels', true);
+    s.showArrows = p.bool('showArrows', false);
+    this.syncButtons();
+    this.camera.fit(false);
+    const [l, r, t, b] = ['left', 'right', 'top', 'bottom'].map((k) => p.num(k, NaN));
+    if ([l, r, t, b].every(Number.isFinite)) s.view.fit([Math.min(l, r), Math.min(t, b), Math.max(l, r), Math.max(t, b)], 0);
+
+    $('info').hidden = !p.bool('info', true);
+    this.setInfo();
+    $('toolbar').hidden = !p.bool('menu', true);
+    $('status').textContent = '';
+
+    debug.marks.built = performance.now();
+    this.drawer.probe();
+    this.labels.update();
+    bindEvents(this.canvas, this, this.searchBox.bind());
+    debug.view = s.view;
+    debug.screenOf = (id) => {
+      const key = typeof id === 'bigint' ? Number(id) : (id as number | string);
+      const i = g.index.get(key) ?? (typeof key === 'string' && key.trim() !== '' ? g.index.get(Number(key)) : undefined);
+      return i === undefined ? null : s.view.toScreen(g.x[i], g.y[i]);
+    };
+    debug.idle = () => this.drawer.idle() && !this.camera.animating;
+    if (p.bool('bench', false)) installBenchHooks(s, this.drawer);
+    debug.state = 'ready';
+    document.body.dataset.state = 'ready';
+  }
+
+  // -- Controls (events.ts) ----------------------------------------------------------------------
+
+  invalidate(moving: boolean): void {
+    this.drawer.invalidate(moving);
+  }
+
+  pick(px: number, py: number): number {
+    return pick(this.scene, px, py);
+  }
+
+  fit(animate: boolean): void {
+    this.camera.fit(animate);
+  }
+
+  resize(): void {
+    const w = this.canvas.clientWidth || window.innerWidth;
+    const h = this.canvas.clientHeight || window.innerHeight;
+    const ratio = Math.min(window.devicePixelRatio || 1, 2);
+    this.scene.view.width = w;
+    this.scene.view.height = h;
+    this.drawer.renderer.resize(w, h, ratio);
+  }
+
+  toggleEdges(): void {
+    this.scene.showEdges = !this.scene.showEdges;
+    this.syncButtons();
+    this.drawer.invalidate(false);
+  }
+
+  toggleLabels(): void {
+    this.scene.showLabels = !this.scene.showLabels;
+    this.syncButtons();
+    this.labels.update();
+  }
+
+  private syncButtons(): void {
+    $('btn-edges').setAttribute('aria-pressed', String(this.scene.showEdges));
+    $('btn-labels').setAttribute('aria-pressed', String(this.scene.showLabels));
+  }
+
+  /** The tooltip and the hover ring for node i (-1: none) at (px, py). */
+  hover(i: number, px: number, py: number): void {
+    const s = this.scene;
+    const tip = $('tooltip');
+    if (i !== s.hovered) {
+      s.hovered = i;
+      this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
+    }
+    if (i < 0 || !this.params.bool('showLabelOnHover', true)) {
+      tip.hidden = true;
+      this.canvas.style.cursor = i < 0 ? 'grab' : 'pointer';
+      return;
+    }
+    this.canvas.style.cursor = 'pointer';
+    tip.textContent = s.titles(i);
+    tip.hidden = false;
+    const w = tip.offsetWidth;
+    const x = px + 14 + w > s.view.width ? px - 14 - w : px + 14;
+    tip.style.transform = `translate(${Math.round(x)}px, ${Math.round(py + 12)}px)`;
+  }
+
+  select(i: number): void {
+    const s = this.scene;
+    s.selected = i;
+    this.selectedKey = i >= 0 ? s.graph.ids[i] : null;
+    s.neighbours = [];
+    if (i >= 0 && this.params.bool('neighborhoodHighlight', true)) {
+      const g = s.graph;
+      for (let e = 0; e < g.edgeCount && s.neighbours.length < MAX_NEIGHBOURS; e++) {
+        if (g.src[e] === i && g.dst[e] !== i) s.neighbours.push(g.dst[e]);
+        else if (g.dst[e] === i && g.src[e] !== i) s.neighbours.push(g.src[e]);
+      }
+    }
+    if (i < 0 || !this.params.bool('showInspector', true)) hideInspector();
+    else showInspector(s, i);
+    this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
+    this.labels.update();
+  }
+
+  private goTo(i: number): void {
+    const s = this.scene;
+    this.select(i);
+    this.camera.flyTo(s.graph.x[i], s.graph.y[i], Math.max(s.view.zoom, s.fitZoom * 4));
+  }
+}

@@ -1,0 +1,69 @@
+// Benchmark hooks (bench/viewer.mjs), installed on window.__graphport only when the URL has bench=1:
+// the page people use never runs them.
+
+import { debug } from './debug';
+import type { Drawer } from './drawing';
+import type { Scene } from './scene';
+
+export interface PanResult {
+  frames: number;
+  meanMs: number;
+  p95Ms: number;
+  maxMs: number;
+  edgesDrawn: number;
+  nodesDrawn: number;
+}
+
+export interface BenchApi {
+  benchPan(frames: number, dx: number, edges?: 'sample' | 'all' | 'none'): Promise<PanResult>;
+  benchFull(repeats: number): { meanMs: number };
+}
+
+function stats(times: number[]): { meanMs: number; p95Ms: number; maxMs: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    meanMs: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length),
+    p95Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? 0,
+    maxMs: sorted[sorted.length - 1] ?? 0,
+  };
+}
+
+export function installBenchHooks(scene: Scene, drawer: Drawer): BenchApi {
+  const api: BenchApi = {
+    async benchPan(frames, dx, edges = 'sample') {
+      const times: number[] = [];
+      const shown = scene.showEdges;
+      scene.showEdges = edges !== 'none';
+      drawer.forceMoving = edges !== 'all';
+      for (let k = 0; k < frames; k++) {
+        await new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
+        scene.view.panBy(dx, dx / 3);
+        const t = performance.now();
+        if (edges === 'all') drawer.drawAll();
+        else drawer.drawMoving();
+        drawer.renderer.finish();
+        times.push(performance.now() - t);
+      }
+      drawer.forceMoving = false;
+      scene.showEdges = shown;
+      drawer.invalidate(false);
+      return {
+        frames,
+        ...stats(times),
+        edgesDrawn: edges === 'none' ? 0 : edges === 'all' ? scene.visibleEdges : Math.min(drawer.sampleEdges, scene.visibleEdges),
+        nodesDrawn: edges === 'all' ? scene.visibleNodes : Math.min(drawer.sampleNodes, scene.visibleNodes),
+      };
+    },
+    benchFull(repeats) {
+      const t = performance.now();
+      for (let k = 0; k < repeats; k++) {
+        drawer.drawAll();
+        drawer.renderer.finish();
+      }
+      drawer.invalidate(false);
+      return { meanMs: (performance.now() - t) / repeats };
+    },
+  };
+  Object.assign(debug, api);
+  return api;
+}

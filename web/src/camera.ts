@@ -1,0 +1,45 @@
+// Camera moves: fitting the graph in view and animated flights (fit, search hits).
+
+import type { Drawer } from './drawing';
+import type { Scene } from './scene';
+
+export class Camera {
+  private anim: number | null = null;
+
+  constructor(private readonly scene: Scene, private readonly drawer: Drawer) {}
+
+  get animating(): boolean {
+    return this.anim !== null;
+  }
+
+  /** Frame the graph; `animate` flies there instead of jumping. */
+  fit(animate: boolean): void {
+    const v = this.scene.view;
+    const saved = [v.cx, v.cy, v.zoom];
+    v.fit(this.scene.graph.bounds());
+    this.scene.fitZoom = v.zoom;
+    if (animate) {
+      const target = [v.cx, v.cy, v.zoom];
+      [v.cx, v.cy, v.zoom] = saved;
+      this.flyTo(target[0], target[1], target[2]);
+    }
+  }
+
+  flyTo(x: number, y: number, zoom: number): void {
+    const v = this.scene.view;
+    const from = [v.cx, v.cy, Math.log(v.zoom)];
+    const to = [x, y, Math.log(zoom)];
+    const t0 = performance.now();
+    if (this.anim !== null) cancelAnimationFrame(this.anim);
+    const step = (): void => {
+      const t = Math.min(1, (performance.now() - t0) / 450);
+      const e = t < 0.5 ? 2 * t * t : 1 - (-2 * t + 2) ** 2 / 2;
+      v.cx = from[0] + (to[0] - from[0]) * e;
+      v.cy = from[1] + (to[1] - from[1]) * e;
+      v.zoom = Math.exp(from[2] + (to[2] - from[2]) * e);
+      this.drawer.invalidate(t < 1);
+      this.anim = t < 1 ? requestAnimationFrame(step) : null;
+    };
+    this.anim = requestAnimationFrame(step);
+  }
+}

@@ -1,0 +1,56 @@
+// window.__graphport: what the page reports about itself (state, frames, camera) for the browser tests
+// and the benchmark. Reading it costs nothing; the benchmark's own hooks live in bench.ts and are
+// installed only when the URL carries bench=1.
+
+import type { View } from './view';
+
+export interface DebugApi {
+  state: 'loading' | 'ready' | 'error';
+  error: string | null;
+  renderer: string | null;
+  frames: number;
+  firstFrameMs: number | null;
+  /** performance.now() when the complete picture was first on screen. */
+  completeMs: number | null;
+  /** performance.now() when each loading stage ended (ms since navigation start). */
+  marks: Record<string, number>;
+  lastDrawMs: number | null;
+  nodeCount: number;
+  edgeCount: number;
+  /** Nodes and edges left visible by filters, exclusions and hidden categories. */
+  visibleNodes: number;
+  visibleEdges: number;
+  view: View | null;
+  screenOf(id: unknown): [number, number] | null;
+  /** True when nothing is moving, animating or still being drawn. */
+  idle(): boolean;
+  /** Live updates: frames applied, the last applied version, and why following ended (null while it goes on). */
+  live: { frames: number; version: number; ended: string | null };
+}
+
+declare global {
+  interface Window {
+    __graphport: DebugApi;
+  }
+}
+
+export const debug: DebugApi = {
+  state: 'loading',
+  error: null,
+  renderer: null,
+  frames: 0,
+  firstFrameMs: null,
+  completeMs: null,
+  marks: {},
+  lastDrawMs: null,
+  nodeCount: 0,
+  edgeCount: 0,
+  visibleNodes: 0,
+  visibleEdges: 0,
+  view: null,
+  screenOf: () => null,
+  idle: () => false,
+  live: { frames: 0, version: -1, ended: null },
+};
+
+if (typeof window !== 'undefined') window.__graphport = debug;

@@ -1,0 +1,114 @@
+// Pointer, wheel, touch and keyboard input on the graph, and the toolbar's buttons.
+
+import { $ } from './dom';
+import type { Scene } from './scene';
+
+/** What input can ask of the page. */
+export interface Controls {
+  readonly scene: Scene;
+  invalidate(moving: boolean): void;
+  pick(px: number, py: number): number;
+  hover(i: number, px: number, py: number): void;
+  select(i: number): void;
+  fit(animate: boolean): void;
+  resize(): void;
+  toggleEdges(): void;
+  toggleLabels(): void;
+}
+
+export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInputElement): void {
+  const view = app.scene.view;
+  const pointers = new Map<number, [number, number]>();
+  let downAt: [number, number] | null = null;
+  let dragged = false;
+  let pinch = 0;
+  const local = (ev: PointerEvent | WheelEvent): [number, number] => {
+    const r = c.getBoundingClientRect();
+    return [ev.clientX - r.left, ev.clientY - r.top];
+  };
+  c.addEventListener('pointerdown', (ev) => {
+    c.setPointerCapture(ev.pointerId);
+    pointers.set(ev.pointerId, local(ev));
+    if (pointers.size === 1) {
+      downAt = local(ev);
+      dragged = false;
+      c.style.cursor = 'grabbing';
+    }
+    pinch = 0;
+  });
+  c.addEventListener('pointermove', (ev) => {
+    const p = local(ev);
+    const prev = pointers.get(ev.pointerId);
+    if (!prev) {
+      if (ev.pointerType === 'mouse') app.hover(app.pick(p[0], p[1]), p[0], p[1]);
+      return;
+    }
+    pointers.set(ev.pointerId, p);
+    if (pointers.size === 2) {
+      const [a, b] = [...pointers.values()];
+      const dist = Math.hypot(a[0] - b[0], a[1] - b[1]);
+      const mid: [number, number] = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+      if (pinch > 0 && dist > 0) view.zoomAt(mid[0], mid[1], dist / pinch);
+      pinch = dist;
+      view.panBy((p[0] - prev[0]) / 2, (p[1] - prev[1]) / 2);
+      dragged = true;
+      app.invalidate(true);
+      return;
+    }
+    if (downAt && Math.hypot(p[0] - downAt[0], p[1] - downAt[1]) > 3) dragged = true;
+    if (dragged) {
+      view.panBy(p[0] - prev[0], p[1] - prev[1]);
+      $('tooltip').hidden = true;
+      app.invalidate(true);
+    }
+  });
+  const up = (ev: PointerEvent): void => {
+    const was = pointers.has(ev.pointerId);
+    pointers.delete(ev.pointerId);
+    pinch = 0;
+    if (!was || pointers.size > 0) return;
+    c.style.cursor = 'grab';
+    if (!dragged && ev.type === 'pointerup') {
+      const p = local(ev);
+      app.select(app.pick(p[0], p[1]));
+    }
+    downAt = null;
+  };
+  c.addEventListener('pointerup', up);
+  c.addEventListener('pointercancel', up);
+  c.addEventListener('pointerleave', () => {
+    if (pointers.size === 0 && app.scene.hovered >= 0) app.hover(-1, 0, 0);
+  });
+  c.addEventListener(
+    'wheel',
+    (ev) => {
+      ev.preventDefault();
+      const [px, py] = local(ev);
+      const dy = ev.deltaMode === 1 ? ev.deltaY * 16 : ev.deltaMode === 2 ? ev.deltaY * 400 : ev.deltaY;
+      view.zoomAt(px, py, Math.exp(-Math.max(-600, Math.min(600, dy)) * 0.0015));
+      $('tooltip').hidden = true;
+      app.invalidate(true);
+    },
+    { passive: false },
+  );
+  window.addEventListener('resize', () => {
+    app.resize();
+    app.invalidate(false);
+  });
+
+  $('btn-fit').addEventListener('click', () => app.fit(true));
+  $('btn-edges').addEventListener('click', () => app.toggleEdges());
+  $('btn-labels').addEventListener('click', () => app.toggleLabels());
+  $('inspector-close').addEventListener('click', () => app.select(-1));
+
+  window.addEventListener('keydown', (ev) => {
+    if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
+    if (ev.key === 'f') app.fit(true);
+    else if (ev.key === 'Escape') app.select(-1);
+    else if (ev.key === '/') {
+      ev.preventDefault();
+      search.focus();
+    }
+  });
+  c.style.cursor = 'grab';
+}

@@ -1,0 +1,103 @@
+// The 2D canvas over the graph: hovered and selected nodes, the selection's edges, and arrow heads.
+// Changing any of them redraws only this layer.
+
+import { luminance } from './colors';
+import type { Scene } from './scene';
+
+/** showArrows draws heads on a 2D overlay: beyond this many edges they would be noise (and slow). */
+const MAX_ARROWS = 50_000;
+
+export class Overlay {
+  private empty = true;
+
+  constructor(private readonly canvas: HTMLCanvasElement, private readonly scene: Scene) {}
+
+  /** `settled`: the complete picture is on screen and the view is still (arrows only then). */
+  draw(settled: boolean): void {
+    const s = this.scene;
+    const arrows = s.showArrows && s.showEdges && settled;
+    const busy = arrows || s.selected >= 0 || s.hovered >= 0;
+    // An empty overlay stays untouched: clearing it would make the compositor upload it again.
+    if (!busy && this.empty) return;
+    this.empty = !busy;
+    const c = this.canvas;
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    const v = s.view;
+    const ratio = Math.min(window.devicePixelRatio || 1, 2);
+    const w = Math.round(v.width * ratio);
+    const h = Math.round(v.height * ratio);
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, v.width, v.height);
+    if (arrows) this.drawArrows(ctx);
+    const light = luminance(s.bg) > 0.55;
+    const g = s.graph;
+    if (s.selected >= 0 && s.neighbours.length > 0) {
+      // The selected node's edges, brighter, so its neighbourhood stands out.
+      const [sx, sy] = v.toScreen(g.x[s.selected], g.y[s.selected]);
+      ctx.strokeStyle = light ? 'rgba(0,0,0,0.7)' : 'rgba(255,255,255,0.75)';
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      for (const j of s.neighbours) {
+        if (!s.isVisible(j)) continue;
+        const [x, y] = v.toScreen(g.x[j], g.y[j]);
+        ctx.moveTo(sx, sy);
+        ctx.lineTo(x, y);
+      }
+      ctx.stroke();
+    }
+    for (const i of new Set([s.selected, s.hovered])) {
+      if (i < 0 || i >= g.nodeCount) continue;
+      const [x, y] = v.toScreen(g.x[i], g.y[i]);
+      const r = Math.max(3, (s.sizes[i] * s.sizeScale()) / 2) + 1;
+      ctx.beginPath();
+      ctx.arc(x, y, r, 0, Math.PI * 2);
+      ctx.fillStyle = `rgb(${s.colors[i * 4]},${s.colors[i * 4 + 1]},${s.colors[i * 4 + 2]})`;
+      ctx.fill();
+      ctx.lineWidth = 2.5;
+      ctx.strokeStyle = light ? '#111' : '#fff';
+      ctx.beginPath();
+      ctx.arc(x, y, r + 2, 0, Math.PI * 2);
+      ctx.stroke();
+    }
+  }
+
+  /** showArrows: a small head at the destination end of each visible edge (up to MAX_ARROWS edges). */
+  private drawArrows(ctx: CanvasRenderingContext2D): void {
+    const s = this.scene;
+    const g = s.graph;
+    if (s.visibleEdges > MAX_ARROWS) return;
+    const v = s.view;
+    const scale = s.sizeScale();
+    const light = luminance(s.bg) > 0.55;
+    ctx.fillStyle = light ? 'rgba(40,40,40,0.75)' : 'rgba(220,225,235,0.75)';
+    ctx.beginPath();
+    for (let e = 0; e < g.edgeCount; e++) {
+      if (!s.isEdgeVisible(e)) continue;
+      const a = g.src[e];
+      const b = g.dst[e];
+      if (a === b) continue;
+      const [x0, y0] = v.toScreen(g.x[a], g.y[a]);
+      const [x1, y1] = v.toScreen(g.x[b], g.y[b]);
+      if ((x1 < 0 || x1 > v.width || y1 < 0 || y1 > v.height) && (x0 < 0 || x0 > v.width || y0 < 0 || y0 > v.height)) continue;
+      const dx = x1 - x0;
+      const dy = y1 - y0;
+      const len = Math.hypot(dx, dy);
+      const r = (s.sizes[b] * scale) / 2;
+      if (len < r + 10) continue;
+      const ux = dx / len;
+      const uy = dy / len;
+      const tx = x1 - ux * (r + 1);
+      const ty = y1 - uy * (r + 1);
+      ctx.moveTo(tx, ty);
+      ctx.lineTo(tx - ux * 7 - uy * 3, ty - uy * 7 + ux * 3);
+      ctx.lineTo(tx - ux * 7 + uy * 3, ty - uy * 7 - ux * 3);
+      ctx.closePath();
+    }
+    ctx.fill();
+  }
+}
