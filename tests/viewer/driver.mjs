@@ -204,6 +204,11 @@ async function main() {
       hasTouch: Boolean(plan.touch),
     });
     if (plan.initScript) await context.addInitScript(plan.initScript); // runs before the page's scripts
+    // {"routes": [{"url": glob, "path": file}]}: answer those requests with the file (e.g. a nodes.arrow
+    // carrying metadata the server does not write yet).
+    for (const r of plan.routes ?? []) {
+      await context.route(r.url, (route) => route.fulfill({ path: r.path, contentType: r.contentType ?? 'application/octet-stream' }));
+    }
     const page = await context.newPage();
     page.on('pageerror', (err) => out.pageErrors.push(String(err)));
     page.on('console', (msg) => {

@@ -1,5 +1,6 @@
 // Camera moves: fitting the graph in view and animated flights (fit, search hits).
 
+import { fullBounds, robustBounds } from './bounds';
 import type { Drawer } from './drawing';
 import type { Scene } from './scene';
 
@@ -12,12 +13,22 @@ export class Camera {
     return this.anim !== null;
   }
 
-  /** Frame the graph; `animate` flies there instead of jumping. */
+  /**
+   * Frame the visible graph without its far outliers (bounds.ts); `animate` flies there instead of
+   * jumping. Zoom limits follow: out to a quarter of what shows every node, in to 10,000× the fit.
+   */
   fit(animate: boolean): void {
-    const v = this.scene.view;
+    const s = this.scene;
+    const g = s.graph;
+    const v = s.view;
     const saved = [v.cx, v.cy, v.zoom];
-    v.fit(this.scene.graph.bounds());
-    this.scene.fitZoom = v.zoom;
+    const keep = (i: number): boolean => s.isVisible(i);
+    v.fit(fullBounds(g.x, g.y, g.nodeCount, keep));
+    const everything = v.zoom;
+    v.fit(robustBounds(g.x, g.y, g.nodeCount, keep));
+    s.fitZoom = v.zoom;
+    v.minZoom = Math.min(everything, v.zoom) / 4;
+    v.maxZoom = v.zoom * 10_000;
     if (animate) {
       const target = [v.cx, v.cy, v.zoom];
       [v.cx, v.cy, v.zoom] = saved;

@@ -7,6 +7,9 @@ export class View {
   zoom = 1;
   width = 1;
   height = 1;
+  /** Zoom limits (CSS pixels per world unit), set at each fit: see Camera.fit. */
+  minZoom = 1e-9;
+  maxZoom = 1e9;
 
   toScreen(x: number, y: number): [number, number] {
     return [(x - this.cx) * this.zoom + this.width / 2, this.height / 2 - (y - this.cy) * this.zoom];
@@ -30,7 +33,7 @@ export class View {
   /** Zoom by `factor`, keeping the world point under (px, py) fixed. */
   zoomAt(px: number, py: number, factor: number): void {
     const [wx, wy] = this.toWorld(px, py);
-    this.zoom = Math.min(1e9, Math.max(1e-9, this.zoom * factor));
+    this.zoom = Math.min(this.maxZoom, Math.max(this.minZoom, this.zoom * factor));
     const [nx, ny] = this.toWorld(px, py);
     this.cx += wx - nx;
     this.cy += wy - ny;
