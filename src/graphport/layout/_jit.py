@@ -1,0 +1,25 @@
+"""numba's compiler behind a typed decorator (the one place this package touches numba).
+
+Why numba: the hot loops (Barnes-Hut tree, forces, coarsening) are plain loops over arrays; numba
+compiles them to machine code and runs ``prange`` loops on every core, with no C toolchain at
+install time (it ships wheels). ``cache=True`` writes the compiled code next to the sources
+(``__pycache__``), so a fresh worker process loads it in well under a second instead of
+recompiling (several seconds; ``bench/layout.py`` prints both figures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: ``numba.prange`` (a ``range`` that numba splits over threads inside ``parallel`` functions).
+prange: type[range] = numba.prange
+
+
+def jit(*, parallel: bool = False) -> Callable[[F], F]:
+    """Compile with numba (nopython, cached on disk); ``parallel`` turns ``prange`` on."""
+    return cast(Callable[[F], F], numba.njit(cache=True, parallel=parallel, nogil=True))
