@@ -146,7 +146,7 @@ def _packed(
         params_small = params.copy()
         params_small[6] = float(mass[small_offsets[0] : connected].mean())
         iterations = max(1, int(_SMALL_ITERATIONS * effort))
-        layout_small(x, y, mass, indptr, indices, weights, small_offsets, params_small, iterations, 1.0)
+        layout_small(x, y, mass, indptr, indices, weights, small_offsets, params_small, iterations)
     for c in range(small):
         lo, hi = int(big_offsets[c]), int(big_offsets[c + 1])
         e0, e1 = int(edge_start[c]), int(edge_start[c + 1])

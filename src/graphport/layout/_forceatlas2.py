@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._jit import jit, prange
+from ._jit import jit, parallel_lock, prange
 
 MAX_DEPTH = 30
 #: Number of force-loop chunks per iteration: enough for the threads to share the work evenly.
@@ -283,7 +283,12 @@ def run(
     n = x.shape[0]
     fx, fy = np.zeros(n), np.zeros(n)
     old_fx, old_fy = np.zeros(n), np.zeros(n)
-    forces = forces_parallel if n >= PARALLEL_FROM else forces_serial
+    if n < PARALLEL_FROM:
+        for _ in range(iterations):
+            forces_serial(x, y, mass, indptr, indices, weights, fx, fy, params)
+            move(x, y, mass, fx, fy, old_fx, old_fy, state, locks, radius)
+        return
     for _ in range(iterations):
-        forces(x, y, mass, indptr, indices, weights, fx, fy, params)
+        with parallel_lock:
+            forces_parallel(x, y, mass, indptr, indices, weights, fx, fy, params)
         move(x, y, mass, fx, fy, old_fx, old_fy, state, locks, radius)

@@ -9,6 +9,7 @@ recompiling (several seconds; ``bench/layout.py`` prints both figures).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -18,6 +19,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: ``numba.prange`` (a ``range`` that numba splits over threads inside ``parallel`` functions).
 prange: type[range] = numba.prange
+
+
+#: Held around every call of a ``parallel`` function: numba's default thread pool (workqueue)
+#: aborts the process when two threads launch parallel work at once (graphport lays out from
+#: several server threads), so parallel layouts take turns; serial ones never wait.
+parallel_lock = threading.Lock()
 
 
 def jit(*, parallel: bool = False) -> Callable[[F], F]:

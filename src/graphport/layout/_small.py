@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ._forceatlas2 import move
-from ._jit import jit, prange
+from ._forceatlas2 import PARALLEL_FROM, move
+from ._jit import jit, parallel_lock, prange
 
 
 @jit()
@@ -70,8 +70,35 @@ def _exact_forces(
         fy[i] = gy
 
 
+@jit()
+def _layout_one(
+    c: Any,
+    x: Any,
+    y: Any,
+    mass: Any,
+    indptr: Any,
+    indices: Any,
+    weights: Any,
+    offsets: Any,
+    params: Any,
+    iterations: Any,
+    jitter_tolerance: Any,
+) -> Any:
+    lo, hi = offsets[c], offsets[c + 1]
+    n = hi - lo
+    cx, cy, cm = x[lo:hi], y[lo:hi], mass[lo:hi]
+    fx, fy = np.zeros(n), np.zeros(n)
+    old_fx, old_fy = np.zeros(n), np.zeros(n)
+    state = np.array([1.0, 1.0, jitter_tolerance])
+    locks = np.zeros(3, np.int64)
+    radius = np.zeros(n)
+    for _ in range(iterations):
+        _exact_forces(cx, cy, cm, indptr, indices, weights, lo, fx, fy, params)
+        move(cx, cy, cm, fx, fy, old_fx, old_fy, state, locks, radius)
+
+
 @jit(parallel=True)
-def layout_small(
+def layout_small_parallel(
     x: Any,
     y: Any,
     mass: Any,
@@ -84,16 +111,45 @@ def layout_small(
     jitter_tolerance: Any,
 ) -> Any:
     """Lay out components ``offsets[c] .. offsets[c+1]`` (contiguous node ranges) in place, each
-    around the origin, from the start positions already in ``x``/``y``."""
+    around the origin, from the start positions already in ``x``/``y``; components shared out
+    over the threads."""
     for c in prange(offsets.shape[0] - 1):
-        lo, hi = offsets[c], offsets[c + 1]
-        n = hi - lo
-        cx, cy, cm = x[lo:hi], y[lo:hi], mass[lo:hi]
-        fx, fy = np.zeros(n), np.zeros(n)
-        old_fx, old_fy = np.zeros(n), np.zeros(n)
-        state = np.array([1.0, 1.0, jitter_tolerance])
-        locks = np.zeros(3, np.int64)
-        radius = np.zeros(n)
-        for _ in range(iterations):
-            _exact_forces(cx, cy, cm, indptr, indices, weights, lo, fx, fy, params)
-            move(cx, cy, cm, fx, fy, old_fx, old_fy, state, locks, radius)
+        _layout_one(c, x, y, mass, indptr, indices, weights, offsets, params, iterations, jitter_tolerance)
+
+
+@jit()
+def layout_small_serial(
+    x: Any,
+    y: Any,
+    mass: Any,
+    indptr: Any,
+    indices: Any,
+    weights: Any,
+    offsets: Any,
+    params: Any,
+    iterations: Any,
+    jitter_tolerance: Any,
+) -> Any:
+    """:func:`layout_small_parallel` in this thread (few small components)."""
+    for c in range(offsets.shape[0] - 1):
+        _layout_one(c, x, y, mass, indptr, indices, weights, offsets, params, iterations, jitter_tolerance)
+
+
+def layout_small(
+    x: np.ndarray,
+    y: np.ndarray,
+    mass: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    offsets: np.ndarray,
+    params: np.ndarray,
+    iterations: int,
+) -> None:
+    """Lay out the small components ``offsets[c] .. offsets[c+1]`` in place (see module doc)."""
+    nodes = int(offsets[-1] - offsets[0])
+    if nodes < PARALLEL_FROM:
+        layout_small_serial(x, y, mass, indptr, indices, weights, offsets, params, iterations, 1.0)
+        return
+    with parallel_lock:
+        layout_small_parallel(x, y, mass, indptr, indices, weights, offsets, params, iterations, 1.0)
