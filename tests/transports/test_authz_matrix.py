@@ -1,6 +1,7 @@
 """Walk every cell of the authorization matrix (``authz_matrix.py``) against the real app.
 
-One parametrized test, one request per cell, in-process over ASGI on a real SQLite server. Cells
+One parametrized test, one request per cell: in-process over ASGI on each storage stack, and over
+loopback behind the Tornado and aiohttp adapters (the same HTTP core must answer the same). Cells
 that may change the dataset get their own dataset, and a refused change must leave it exactly as
 it was. ``test_route_inventory`` fails when the app has a route the matrix does not cover.
 """
@@ -19,18 +20,21 @@ import httpx
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
-from starlette.routing import Match, Mount, Route, WebSocketRoute
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 import graphport
 from graphport.server import Principal
+from graphport.transports._app import LIVE_SOCKET_PATH
 
 from .._arrow import arrow_file
 from .._authz import fast_config
 from .._stacks import STACKS
-from ..conftest import PASSWORD, start_live
+from ..conftest import PASSWORD
+from ._adapters import serving
 from .authz_matrix import CASES, LISTED, MODES, PENDING, PRINCIPALS, UNLISTED, Answer, Case
+
+LIVE_SOCKET_PATH_TEMPLATE = "/api/v2/datasets/{dataset_id}/live"
 
 USERS = {
     "owner": ("alice", "alice@example.org"),
@@ -66,7 +70,7 @@ class World:
     bob_key: str
     revoked_key: str
     shared: dict[str, str]  # mode -> a dataset for the cells that only read
-    socket_base: str  # ws://127.0.0.1:PORT of a uvicorn serving the same server (real upgrades)
+    socket_base: str  # ws://127.0.0.1:PORT of the adapter serving the same server (real upgrades)
     counter: itertools.count[int] = dataclasses.field(default_factory=itertools.count)
 
     def new_dataset(self, mode: str) -> str:
@@ -87,12 +91,17 @@ class World:
         return f"t{next(self.counter)}"
 
 
-@pytest.fixture(scope="module", params=STACKS)
+WORLDS = [*((stack, "asgi") for stack in STACKS), ("embedded", "tornado"), ("embedded", "aiohttp")]
+
+
+@pytest.fixture(scope="module", params=WORLDS, ids=["-".join(w) for w in WORLDS])
 def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[World]:
-    """The world of the matrix, on each stack (tests/_stacks.py), with a cheap password hash:
-    dozens of cells sign in with a password (argon2's default profile costs ~0.3 s)."""
+    """The world of the matrix, on each stack (tests/_stacks.py) behind ASGI, and on the embedded
+    stack behind Tornado and aiohttp, with a cheap password hash: dozens of cells sign in with a
+    password (argon2's default profile costs ~0.3 s)."""
+    stack, adapter = request.param
     data: Path = tmp_path_factory.mktemp("matrix") / "data"
-    with graphport.Server(config=fast_config(request, request.param, data)) as server:
+    with graphport.Server(config=fast_config(request, stack, data)) as server:
         principals = {
             role: server.create_user(name, PASSWORD, email=email) for role, (name, email) in USERS.items()
         }
@@ -108,26 +117,26 @@ def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
         server.accounts.revoke_key(key_id)
         bob_key = ":".join(server.create_key("bob", "login"))
         shared: dict[str, str] = {}
-        uv, thread, port = start_live(server)
-        world = World(
-            server,
-            None,  # type: ignore[arg-type]  # the client is made below, once the world exists
-            principals,
-            tokens,
-            bob_key,
-            f"{key_id}:{secret}",
-            shared,
-            f"ws://127.0.0.1:{port}",
-        )
-        for mode in MODES:
-            shared[mode] = world.new_dataset(mode)
-        try:
-            with httpx.Client(transport=server.local_transport(), base_url="http://testserver") as http:
+        with serving(server, adapter) as port:
+            world = World(
+                server,
+                None,  # type: ignore[arg-type]  # the client is made below, once the world exists
+                principals,
+                tokens,
+                bob_key,
+                f"{key_id}:{secret}",
+                shared,
+                f"ws://127.0.0.1:{port}",
+            )
+            for mode in MODES:
+                shared[mode] = world.new_dataset(mode)
+            if adapter == "asgi":
+                http = httpx.Client(transport=server.local_transport(), base_url="http://testserver")
+            else:
+                http = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+            with http:
                 world.http = http
                 yield world
-        finally:
-            uv.should_exit = True
-            thread.join(timeout=10)
 
 
 Body = Callable[[World, str, dict[str, str]], dict[str, Any]]
@@ -329,22 +338,20 @@ def socket_answer(world: World, path: str, headers: dict[str, str]) -> Answer:
         return f"closed {closed.rcvd.code if closed.rcvd else None}"
 
 
-def app_routes(app: Any) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for route in app.routes:
-        if isinstance(route, Route):
-            found |= {(m, route.path) for m in (route.methods or set()) - {"HEAD"}}
-        elif isinstance(route, WebSocketRoute):
-            found.add(("WS", route.path))
-        elif isinstance(route, Mount):
-            found.add(("MOUNT", route.path))
-        else:  # a new kind of route must be added to the matrix on purpose
-            found.add((type(route).__name__, str(getattr(route, "path", route))))
+def app_routes(server: graphport.Server) -> set[tuple[str, str]]:
+    """Every (method, path template) of the HTTP core's one route table, the live socket as
+    ("WS", path) and the viewer's static files as ("MOUNT", "/graph")."""
+    found: set[tuple[str, str]] = {("WS", "/api/v2/datasets/{dataset_id}/live")}
+    for route in server.asgi_app().core.routes:
+        if route.path == "/graph/{path:path}":
+            found.add(("MOUNT", "/graph"))
+        else:
+            found |= {(m, route.path) for m in route.methods}
     return found
 
 
 def test_route_inventory(server: graphport.Server) -> None:
-    present = app_routes(server.asgi_app())
+    present = app_routes(server)
     covered = {case.route for case in CASES}
     missing = present - covered
     assert not missing, (
@@ -360,7 +367,7 @@ def test_route_inventory(server: graphport.Server) -> None:
 
 def test_case_paths_match_their_routes(server: graphport.Server) -> None:
     """Each case's concrete path really reaches the route it claims (no mislabelled rows)."""
-    app = server.asgi_app()
+    router = server.asgi_app().core.router
     for case in CASES:
         path = case.path.format(
             dataset_id="d1",
@@ -372,10 +379,14 @@ def test_case_paths_match_their_routes(server: graphport.Server) -> None:
             org_invitation="i2",
         ).split("?")[0]
         path = path.rstrip("/") or "/"
+        if case.route[0] == "WS":
+            assert LIVE_SOCKET_PATH.match(path) and case.route[1] == LIVE_SOCKET_PATH_TEMPLATE, case.name
+            continue
         method = "GET" if case.route[0] == "MOUNT" else case.route[0]
-        scope = {"type": "websocket" if method == "WS" else "http", "path": path, "method": method}
-        first = next(r for r in app.routes if r.matches(scope)[0] == Match.FULL)
-        assert (getattr(first, "path", None)) == case.route[1], (case.name, first)
+        found = router.match(method, path).route
+        assert found is not None, (case.name, path)
+        template = "/graph" if found.path == "/graph/{path:path}" else found.path
+        assert template == case.route[1], (case.name, found)
 
 
 def test_matrix_is_complete() -> None:

@@ -11,14 +11,14 @@ import httpx
 import jsonschema_rs
 import pytest
 import schemathesis
-from starlette.responses import Response
-from starlette.routing import Route
 
 from graphport import Server
 from graphport.errors import ValidationError
 from graphport.transports._errors import error_body
+from graphport.transports._http import Response
 from graphport.transports._openapi import UndescribedRoute, describe_routes, http_operations
 from graphport.transports._openapi_schemas import OPERATIONS
+from graphport.transports._routing import route
 
 from ..conftest import bearer
 
@@ -55,16 +55,16 @@ def test_document_is_valid_openapi_3_1(doc: dict[str, Any]) -> None:
 
 def test_every_route_and_method_is_described(server: Server, doc: dict[str, Any]) -> None:
     described = {(m, p) for m, p, _ in operations(doc)}
-    routed = {(m, p) for m, p, _ in http_operations(list(server.asgi_app().routes))}
+    routed = {(m, p) for m, p, _ in http_operations(server.asgi_app().core.routes)}
     assert routed == described
     assert set(OPERATIONS) == routed, "a description without a route (stale) or a route without one"
 
 
 def test_a_route_without_a_description_fails_the_document(server: Server) -> None:
-    async def new(request: Any) -> Response:
+    async def new(ctx: Any, request: Any, principal: Any) -> Response:
         return Response()
 
-    routes = [*server.asgi_app().routes, Route("/api/v2/new-thing", new, methods=["POST"])]
+    routes = [*server.asgi_app().core.routes, route("/api/v2/new-thing", new, ["POST"])]
     with pytest.raises(UndescribedRoute, match="POST /api/v2/new-thing"):
         describe_routes(routes)
 

@@ -1,9 +1,11 @@
 """The official ``graphistry`` client (0.61.2, unmodified) against a real graphport server over
-loopback: every flow of the wire spec's section 3 (SSO excepted) and the seed documents' examples."""
+loopback: every flow of the wire spec's section 3 (SSO excepted) and the seed documents' examples,
+served by each of the three adapters (ASGI, Tornado, aiohttp: one HTTP core under all three)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -16,8 +18,16 @@ import pytest
 from graphport import Server, ServerConfig
 
 from ..conftest import PASSWORD, SECRET, LiveServer, start_live
+from ._adapters import ADAPTERS, serving
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+
+
+@pytest.fixture(params=ADAPTERS)
+def live(server: Server, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """``server`` on 127.0.0.1 behind each adapter in turn."""
+    with serving(server, request.param) as port:
+        yield LiveServer(server, "127.0.0.1", port)
 
 
 @pytest.fixture(autouse=True)

@@ -223,3 +223,28 @@ class LiveSocket:
             self._sender.cancel()
         if self.subscription is not None:
             self.subscription.close()
+
+
+async def serve(session: LiveSocket, next_message: Callable[[], Awaitable[str | bytes | None]]) -> None:
+    """Run one accepted connection to its end, for any framework: subscribe (the snapshot goes
+    first), then handle the client's text frames in order (``next_message`` returns the next one,
+    or None when the client went away) until either side ends it."""
+
+    async def receive() -> None:
+        while (message := await next_message()) is not None:
+            if isinstance(message, str):
+                await session.handle_text(message)  # in order, one at a time
+
+    try:
+        try:
+            await session.start()
+        except GraphportError:
+            with contextlib.suppress(Exception):
+                await session._close(CLOSE_NOT_FOUND, "not found")
+            return
+        tasks = {asyncio.ensure_future(receive()), asyncio.ensure_future(session.done.wait())}
+        _, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+    finally:
+        session.stop()

@@ -10,19 +10,14 @@ socket is named in the document's description.
 from __future__ import annotations
 
 import inspect
-import re
 from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from .._version import __version__
 from ..server import Principal
-from ._asgi_base import Context, endpoint
+from ._context import Context
+from ._http import Request, Response, json_response
 from ._openapi_schemas import COMPONENTS, OPERATIONS, PATH_PARAMETERS, Operation, error
-
-_PARAM = re.compile(r"{([a-z_]+)(?::[a-z_]+)?}")
+from ._routing import Route, route
 
 DESCRIPTION = (
     "graphport's HTTP API: the REST v3 routes the official graphistry client calls, graphport's own "
@@ -54,18 +49,13 @@ class UndescribedRoute(LookupError):
     """A route of the table has no entry in ``_openapi_schemas.OPERATIONS``."""
 
 
-def template(path: str) -> str:
-    """The route's path as OpenAPI writes it: ``{kind:edges_or_nodes}`` becomes ``{kind}``."""
-    return _PARAM.sub(r"{\1}", path)
-
-
-def http_operations(routes: list[Any]) -> list[tuple[str, str, Route]]:
-    """(method, OpenAPI path, route) for every HTTP route and method (HEAD, which Starlette adds
-    to every GET, excepted)."""
+def http_operations(routes: list[Route]) -> list[tuple[str, str, Route]]:
+    """(method, OpenAPI path, route) for every route and method (HEAD, which every GET route
+    also answers, excepted). The viewer's static files are not an API operation."""
     found: list[tuple[str, str, Route]] = []
-    for route in routes:
-        if isinstance(route, Route) and route.methods is not None:
-            found.extend((m, template(route.path), route) for m in sorted(route.methods - {"HEAD"}))
+    for r in routes:
+        if "{path:path}" not in r.path:
+            found.extend((m, r.template, r) for m in sorted(r.methods - {"HEAD"}))
     return found
 
 
@@ -83,8 +73,7 @@ def _security(op: Operation) -> list[dict[str, list[str]]]:
 
 
 def _docstring(route: Route) -> tuple[str, str]:
-    handler = getattr(route.endpoint, "__wrapped__", route.endpoint)
-    doc = inspect.getdoc(handler) or ""
+    doc = inspect.getdoc(route.handler) or ""
     first = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
     return first, doc
 
@@ -103,7 +92,7 @@ def _operation(method: str, path: str, route: Route, op: Operation) -> dict[str,
             "required": True,
             "schema": PATH_PARAMETERS.get(name, {"type": "string"}),
         }
-        for name in _PARAM.findall(route.path)
+        for name in route.parameters
     ] + list(op.parameters)
     described: dict[str, Any] = {
         "operationId": op.operation_id,
@@ -120,18 +109,18 @@ def _operation(method: str, path: str, route: Route, op: Operation) -> dict[str,
     return described
 
 
-def describe_routes(routes: list[Any]) -> dict[str, Any]:
+def describe_routes(routes: list[Route]) -> dict[str, Any]:
     """The OpenAPI document of these routes; raises :class:`UndescribedRoute` for a route that
     ``OPERATIONS`` does not describe."""
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, route in http_operations(routes):
+    for method, path, found in http_operations(routes):
         op = OPERATIONS.get((method, path))
         if op is None:
             raise UndescribedRoute(
                 f"{method} {path} has no description; add it to OPERATIONS in "
                 "graphport/transports/_openapi_schemas.py."
             )
-        paths.setdefault(path, {})[method.lower()] = _operation(method, path, route, op)
+        paths.setdefault(path, {})[method.lower()] = _operation(method, path, found, op)
     return {
         "openapi": "3.1.0",
         "info": {"title": "graphport", "version": __version__, "description": DESCRIPTION},
@@ -142,8 +131,10 @@ def describe_routes(routes: list[Any]) -> dict[str, Any]:
 
 async def openapi(ctx: Context, request: Request, principal: Principal | None) -> Response:
     """The OpenAPI description of this server's HTTP API."""
-    return JSONResponse(describe_routes(list(request.app.routes)))
+    from ._routes import all_routes
+
+    return json_response(describe_routes(all_routes()))
 
 
 def openapi_route() -> Route:
-    return Route("/openapi.json", endpoint(openapi, auth="none"), methods=["GET"])
+    return route("/openapi.json", openapi, ["GET"], auth="none")

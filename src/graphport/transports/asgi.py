@@ -1,4 +1,5 @@
-"""The ASGI app (Starlette): REST v3, graphport's own API, the viewer pages.
+"""The ASGI adapter: graphport's whole HTTP API (REST v3, own routes, live socket, viewer pages)
+as a plain ASGI application, for uvicorn, hypercorn or any ASGI server or framework that mounts one.
 
 Example::
 
@@ -8,98 +9,168 @@ Example::
 
     server = Server(data="./graphport-data")
     uvicorn.run(make_app(server), host="127.0.0.1", port=8080)
+
+This module only translates: ASGI scope and messages into a :class:`~._http.Request`, the core's
+:class:`~._http.Response` back into messages, and the live socket's frames (see ``_app``).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from concurrent.futures import Executor
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.convertors import Convertor, register_url_convertor
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Match
-
 from ..errors import GraphportError
 from ..server import Server
-from ._asgi_api import api_routes
-from ._asgi_auth import auth_routes
-from ._asgi_base import Context, HostAndHeaderLimits, RequestIdAndSlashes, request_id
-from ._asgi_live import live_routes
-from ._asgi_pages import page_routes
-from ._asgi_v3 import v3_routes
-from ._errors import error_body
-from ._openapi import openapi_route
+from ._app import HttpCore, SocketGrant
+from ._http import Headers, Request, Response, no_body
+from ._live_socket import LiveSocket, serve
 from ._redact import install as redact_logs
 
-__all__ = ["make_app"]
+__all__ = ["GraphportASGI", "make_app"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
 
 
-class _EdgesOrNodes(Convertor[str]):
-    regex = "edges|nodes"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
+_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 
 
-register_url_convertor("edges_or_nodes", _EdgesOrNodes())
+def _request(scope: Scope, body: Callable[[], AsyncIterator[bytes]]) -> Request:
+    headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers") or [])
+    client, server = scope.get("client"), scope.get("server")
+    method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+    return Request(
+        method=method,
+        path=scope.get("path", "/"),
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=body,
+        scheme=_SCHEMES.get(str(scope.get("scheme", "http")), "http"),
+        client_host=str(client[0]) if client else None,
+        server_host=str(server[0]) if server else None,
+    )
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route of this path takes (one path may be split over several routes)."""
-    methods: set[str] = set()
-    for route in request.app.routes:
-        match, _ = route.matches({**request.scope, "type": "http"})
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
+class GraphportASGI:
+    """The ASGI application (``make_app`` builds it). ``core`` is the framework-free HTTP core."""
+
+    def __init__(self, server: Server, executor: Executor | None = None) -> None:
+        self.core = HttpCore(server, executor)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def body() -> AsyncIterator[bytes]:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                if chunk := message.get("body", b""):
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+
+        response = await self.core.handle(_request(scope, body))
+        await _send_response(response, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = _request(scope, no_body)
+        if (await receive())["type"] != "websocket.connect":
+            return
+        grant = await self.core.open_socket(request)
+        if isinstance(grant, GraphportError):
+            await self._deny(scope, send, self.core.denial(grant, request))
+            return
+        await send({"type": "websocket.accept"})
+        await _serve_socket(self.core, grant, receive, send)
+
+    async def _deny(self, scope: Scope, send: Send, response: Response) -> None:
+        """Refuse an upgrade with the one JSON error shape where the server supports it, else close."""
+        if "websocket.http.response" in scope.get("extensions", {}):
+            await send(
+                {
+                    "type": "websocket.http.response.start",
+                    "status": response.status,
+                    "headers": _raw_headers(response),
+                }
+            )
+            await send({"type": "websocket.http.response.body", "body": response.body})
+        else:
+            await send({"type": "websocket.close", "code": 4404 if response.status == 404 else 1008})
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    headers: dict[str, str] = {}
-    if exc.status_code == 404:
-        err = GraphportError(
-            f"There is no route {request.method} {request.url.path}; see /openapi.json for the API.",
-            code="route_not_found",
-            status=404,
-        )
-    elif exc.status_code == 405:
-        allowed = _allowed_methods(request) or sorted((exc.headers or {}).get("Allow", "").split(", "))
-        headers["Allow"] = ", ".join(allowed)
-        err = GraphportError(
-            f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}.",
-            code="method_not_allowed",
-            status=405,
-        )
-    else:
-        err = GraphportError(str(exc.detail), code="http_error", status=exc.status_code)
-    return JSONResponse(error_body(err, request_id(request)), status_code=err.status, headers=headers)
+def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    return [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in response.headers]
 
 
-def make_app(server: Server, executor: Executor | None = None, **_: Any) -> Starlette:
-    """A Starlette app serving ``server``.
+async def _send_response(response: Response, send: Send) -> None:
+    await send({"type": "http.response.start", "status": response.status, "headers": _raw_headers(response)})
+    if response.chunks is None:
+        await send({"type": "http.response.body", "body": response.body})
+        return
+    async for chunk in response.chunks:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _serve_socket(core: HttpCore, grant: SocketGrant, receive: Receive, send: Send) -> None:
+    async def send_bytes(frame: bytes) -> None:
+        await send({"type": "websocket.send", "bytes": frame})
+
+    async def send_text(text: str) -> None:
+        await send({"type": "websocket.send", "text": text})
+
+    async def close(code: int, reason: str) -> None:
+        await send({"type": "websocket.close", "code": code, "reason": reason})
+
+    async def next_message() -> str | bytes | None:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                return None
+            if message.get("text") is not None:
+                return str(message["text"])
+            if message.get("bytes") is not None:
+                return bytes(message["bytes"])
+
+    session = LiveSocket(
+        core.server,
+        grant.principal,
+        grant.dataset_id,
+        send_bytes=send_bytes,
+        send_text=send_text,
+        close=close,
+        executor=core.ctx.executor,
+    )
+    await serve(session, next_message)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    # The server's owner opens and closes it; start-up and shutdown have nothing to do here.
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def make_app(server: Server, executor: Executor | None = None, **_: Any) -> GraphportASGI:
+    """The ASGI app serving ``server``.
 
     Parameters:
         server: the engine to serve (its owner closes it).
-        executor: when given, blocking server calls run on it instead of Starlette's threadpool.
+        executor: when given, blocking server calls run on it (else one shared thread pool).
     """
-    routes = [*v3_routes(), *api_routes(), *auth_routes(), *live_routes(), openapi_route(), *page_routes()]
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(RequestIdAndSlashes),
-            Middleware(HostAndHeaderLimits, config=server.config),
-        ],
-        exception_handlers={HTTPException: _http_error},
-    )
-    app.router.redirect_slashes = False
-    app.state.graphport = Context(server, executor)
     redact_logs()  # uvicorn logs WebSocket handshake headers (tokens) at DEBUG (issue #5)
-    return app
+    return GraphportASGI(server, executor)

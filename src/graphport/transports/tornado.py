@@ -1,51 +1,45 @@
-"""Tornado transport: the live WebSocket handler, and a Tornado app with graphport's live API.
+"""The Tornado adapter: graphport's whole HTTP API (REST v3, own routes, live socket, viewer pages)
+as a Tornado application, or only the live socket mounted in your own app.
 
-Mount the live socket in your own Tornado app::
+Serve everything::
 
-    from concurrent.futures import ThreadPoolExecutor
-    import tornado.web
+    import asyncio
+    import tornado.httpserver
     from graphport import Server
-    from graphport.transports.tornado import GraphportTornadoHandler
+    from graphport.transports.tornado import make_app
 
-    server = Server(data="./graphport-data")
+    async def main() -> None:
+        server = Server(data="./graphport-data")
+        http = tornado.httpserver.HTTPServer(make_app(server), max_body_size=server.config.max_upload_bytes)
+        http.listen(8080, "127.0.0.1")
+        await asyncio.Event().wait()
+
+or mount the live socket::
+
     app = tornado.web.Application([
-        (r"/api/v2/datasets/([^/]+)/live", GraphportTornadoHandler,
-         {"server": server, "executor": ThreadPoolExecutor(4)}),
+        (r"/api/v2/datasets/([^/]+)/live", GraphportTornadoHandler, {"server": server}),
     ])
 
-or serve the whole live API with :func:`make_app`. Given an ``executor``, blocking engine calls
-(access checks, subscribing, snapshots, writes) run on it; each connection's requests are still
-handled in order, pushes from any thread reach the socket through the IOLoop (thread-safe), and a
-client that falls ``max_buffer`` bytes behind is dropped (see ``_live_socket``). Unlike
-Perspective's handler, the Origin is checked (Tornado's same-host rule, plus ``public_url``) and the
-caller must have view rights (Bearer token or the session cookie), re-checked on every publish.
-
-Routes of :func:`make_app`: ``GET /healthz``, ``GET /api/v2/datasets/{id}/{edges|nodes}.arrow``,
-``POST|PUT|DELETE /api/v2/datasets/{id}/live/{edges|nodes}``, ``POST .../live/{edges|nodes}/remove``,
-``GET /api/v2/datasets/{id}/live`` (the version as JSON, or the WebSocket when upgraded).
+Tornado reads a request's whole body before a handler runs, up to the ``HTTPServer``'s
+``max_body_size`` (100 MB unless given; set it to ``max_upload_bytes`` as above for large tables).
+This module only translates between Tornado and the framework-free core (``_app.HttpCore``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
-import secrets
-import sys
-from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import unquote
 
-from .._json import parse_object
-from ..errors import AuthError, ConfigError, GraphportError, PayloadTooLarge, ServerError, ValidationError
-from ..server import Principal, Server
-from ..server._access import Action
-from ._errors import error_body
-from ._hosts import allowed_hosts, host_problem
-from ._live_socket import DEFAULT_MAX_BUFFER, LiveSocket, same_origin
+from ..errors import ConfigError, GraphportError
+from ..server import Server
+from ._app import HttpCore, SocketGrant
+from ._http import Headers, Request, Response, body_of
+from ._live_socket import DEFAULT_MAX_BUFFER, LiveSocket, serve
 
 try:
+    import tornado.httputil
     import tornado.web
     import tornado.websocket
 except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -54,203 +48,111 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 __all__ = ["GraphportTornadoHandler", "make_app"]
-
-T = TypeVar("T")
-SESSION_COOKIE = "graphport_session"
-ARROW_MEDIA_TYPE = "application/vnd.apache.arrow.file"
+METHODS = ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
 
 
-class _Graphport:
-    """What every handler shares: the server, the executor, auth and the JSON error shape."""
-
-    server: Server
-    executor: Executor | None
-    request: Any
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(fn, *args))
-
-    def host_problem(self) -> GraphportError | None:
-        """400 ``host_not_allowed`` when the ``Host`` is not one this server answers to."""
-        try:
-            server_host = str(self.request.connection.stream.socket.getsockname()[0])
-        except (AttributeError, OSError, IndexError):
-            server_host = None
-        allowed = allowed_hosts(self.server.config)
-        return host_problem(self.request.headers.get("Host"), allowed, server_host)
-
-    async def principal(self, required: bool) -> Principal | None:
-        header = self.request.headers.get("Authorization", "")
-        token: str | None = None
-        if header:
-            scheme, _, value = header.partition(" ")
-            if scheme.lower() != "bearer" or not value.strip():
-                raise AuthError(
-                    "The Authorization header must be 'Bearer <token>'.", code="invalid_auth_header"
-                )
-            token = value.strip()
-        elif self.request.method in ("GET", "HEAD"):  # the cookie only for reads (no CSRF check here)
-            cookie = self.request.cookies.get(SESSION_COOKIE)
-            token = cookie.value if cookie is not None else None
-        if token is None:
-            if required:
-                raise AuthError(
-                    "Sign in first: send 'Authorization: Bearer <token>'.", code="not_authenticated"
-                )
-            return None
-        return await self.run(self.server.authenticate, token)
+def _request(request: tornado.httputil.HTTPServerRequest) -> Request:
+    try:
+        server_host: str | None = str(request.connection.stream.socket.getsockname()[0])  # type: ignore[union-attr]
+    except (AttributeError, OSError, IndexError):
+        server_host = None
+    return Request(
+        method=request.method or "GET",
+        path=unquote(request.path),
+        query_string=request.query,
+        headers=Headers(request.headers.get_all()),
+        body=body_of(request.body),
+        scheme=request.protocol,
+        client_host=request.remote_ip,
+        server_host=server_host,
+    )
 
 
-class _Handler(_Graphport, tornado.web.RequestHandler):
-    def initialize(self, server: Server, executor: Executor | None = None) -> None:
-        self.server = server
-        self.executor = executor
-        self.request_id = secrets.token_hex(8)
+class _Core:
+    """What both handlers share: the core, and writing its response."""
 
-    def prepare(self) -> None:
-        problem = self.host_problem()
-        if problem is not None:
-            self.send_error_body(problem)  # finishing here skips the handler
+    core: HttpCore
 
-    def send_error_body(self, exc: GraphportError) -> None:
-        self.set_status(exc.status if exc.status >= 400 else 500)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(error_body(exc, self.request_id)))
-
-    async def guarded(self, fn: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await fn()
-        except GraphportError as exc:
-            self.send_error_body(exc)
-        except Exception:
-            self.log_exception(*sys.exc_info())
-            self.send_error_body(ServerError("The server failed while handling this request."))
-
-    def reply(self, body: dict[str, Any]) -> None:
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(body))
-
-    def body(self, limit: int) -> bytes:
-        """The request body, refused with 413 over ``limit`` (Tornado's own ``max_body_size``,
-        an HTTPServer setting, is 100 MB by default; set it too to stop reading earlier)."""
-        body: bytes = self.request.body
-        if len(body) > limit:
-            raise PayloadTooLarge(f"The body has {len(body):,} bytes; this route accepts at most {limit:,}.")
-        return body
+    async def answer(self, handler: tornado.web.RequestHandler, response: Response) -> None:
+        handler.set_status(response.status)
+        handler.clear_header("Content-Type")
+        for name, value in response.headers:
+            handler.add_header(name, value)
+        if response.chunks is None:
+            handler.finish(response.body or None)
+            return
+        async for chunk in response.chunks:
+            handler.write(chunk)
+            await handler.flush()
+        handler.finish()
 
 
-class _LiveWrite(_Handler):
-    async def post(self, dataset_id: str, kind: str) -> None:
-        await self.guarded(lambda: self._write(dataset_id, kind, "update"))
+class _Everything(_Core, tornado.web.RequestHandler):
+    SUPPORTED_METHODS = METHODS
 
-    async def put(self, dataset_id: str, kind: str) -> None:
-        await self.guarded(lambda: self._write(dataset_id, kind, "replace"))
+    def initialize(self, core: HttpCore) -> None:
+        self.core = core
 
-    async def delete(self, dataset_id: str, kind: str) -> None:
-        await self.guarded(lambda: self._write(dataset_id, kind, "clear"))
+    def compute_etag(self) -> None:  # the core decides caching
+        return None
 
-    async def _write(self, dataset_id: str, kind: str, op: str) -> None:
-        principal = await self.principal(True)
-        if op == "clear":
-            await self.run(self.server.live_clear, principal, dataset_id, kind)
-            rows = 0
-        else:
-            write = self.server.live_update if op == "update" else self.server.live_replace
-            body = self.body(self.server.config.max_upload_bytes)
-            rows = await self.run(write, principal, dataset_id, kind, body)
-        self.reply({"ok": True, "rows": rows})
+    async def _serve(self, *_: str) -> None:
+        await self.answer(self, await self.core.handle(_request(self.request)))
+
+    get = head = post = put = delete = patch = options = _serve
 
 
-class _LiveRemove(_Handler):
-    async def post(self, dataset_id: str, kind: str) -> None:
-        async def remove() -> None:
-            principal = await self.principal(True)
-            keys = parse_object(self.body(self.server.config.max_json_bytes)).get("keys")
-            if not isinstance(keys, list):
-                raise ValidationError(
-                    'Send {"keys": [id, ...]}: the ids of the rows to remove.', code="invalid_live_keys"
-                )
-            count = await self.run(self.server.live_remove, principal, dataset_id, kind, keys)
-            self.reply({"ok": True, "rows": count})
-
-        await self.guarded(remove)
-
-
-class _Table(_Handler):
-    async def get(self, dataset_id: str, kind: str) -> None:
-        async def table() -> None:
-            principal = await self.principal(False)
-            key = await self.run(self.server.datasets.table_key, principal, dataset_id, kind)
-            data = await self.run(self.server.blobs.get, key)
-            self.set_header("Content-Type", ARROW_MEDIA_TYPE)
-            self.set_header("Cache-Control", "private, no-store")
-            self.finish(data.to_pybytes())
-
-        await self.guarded(table)
-
-
-class _Health(_Handler):
-    def get(self) -> None:
-        self.reply({"ok": True, "server": "graphport", "transport": "tornado"})
-
-
-class GraphportTornadoHandler(_Graphport, tornado.websocket.WebSocketHandler):
+class GraphportTornadoHandler(_Core, tornado.websocket.WebSocketHandler):
     """The live socket ``/api/v2/datasets/{id}/live`` as a Tornado handler.
 
-    Init arguments: ``server`` (required), ``executor`` (optional: blocking engine calls run on
-    it), ``max_buffer`` (bytes a client may fall behind before it is dropped). A plain GET (no
-    upgrade) answers the dataset's live version as JSON.
+    Init arguments: ``server`` (or ``core``, the app's ``HttpCore``), ``executor`` (optional:
+    blocking engine calls run on it), ``max_buffer`` (bytes a client may fall behind before it
+    is dropped). A request that is not an upgrade is answered by the core (a GET: the live version).
     """
 
+    SUPPORTED_METHODS = METHODS
+
     def initialize(
-        self, server: Server, executor: Executor | None = None, max_buffer: int = DEFAULT_MAX_BUFFER
+        self,
+        server: Server | None = None,
+        executor: Executor | None = None,
+        max_buffer: int = DEFAULT_MAX_BUFFER,
+        core: HttpCore | None = None,
     ) -> None:
-        self.server = server
-        self.executor = executor
+        if core is None:
+            assert server is not None, "give GraphportTornadoHandler a server"
+            core = HttpCore(server, executor)
+        self.core = core
         self.max_buffer = max_buffer
-        self.session: LiveSocket | None = None
-        self._principal: Principal | None = None
+        self.grant: SocketGrant | None = None
+        self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self.session_task: asyncio.Task[None] | None = None
 
     def check_origin(self, origin: str) -> bool:
-        if super().check_origin(origin):  # Tornado's rule: the Origin's host is the Host header
-            return True
-        public = self.server.config.public_url
-        return bool(public) and same_origin(origin, urlsplit(public or "").netloc)
+        return True  # checked by the core (HttpCore.open_socket) before the upgrade
 
-    def _deny(self, exc: GraphportError) -> None:
-        self.set_status(exc.status if exc.status >= 400 else 500)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(error_body(exc, secrets.token_hex(8))))
+    def compute_etag(self) -> None:
+        return None
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
-        dataset_id = args[0]
-        try:  # before the upgrade: a client without rights gets a 404 and no socket
-            problem = self.host_problem()
-            if problem is not None:
-                raise problem
-            self._principal = await self.principal(False)
-            await self.run(self.server.live.require, self._principal, dataset_id, Action.VIEW)
-            if self.request.headers.get("Upgrade", "").lower() != "websocket":
-                version = await self.run(self.server.live.version, self._principal, dataset_id)
-                self.set_header("Content-Type", "application/json")
-                self.finish(
-                    json.dumps(
-                        {
-                            "ok": True,
-                            "dataset_id": dataset_id,
-                            "version": version,
-                            "pending": self.server.live.pending(),
-                        }
-                    )
-                )
-                return
-        except GraphportError as exc:
-            self._deny(exc)
+        request = _request(self.request)
+        if not request.is_websocket:
+            await self.answer(self, await self.core.handle(request))
             return
+        grant = await self.core.open_socket(request, unquote(args[0]) if args else None)
+        if isinstance(grant, GraphportError):
+            await self.answer(self, self.core.denial(grant, request))
+            return
+        self.grant = grant
         await super().get(*args, **kwargs)
 
-    async def open(self, *args: str, **kwargs: str) -> None:
-        dataset_id = args[0]
+    async def _not_an_upgrade(self, *_: str) -> None:
+        await self.answer(self, await self.core.handle(_request(self.request)))
+
+    head = post = put = delete = patch = options = _not_an_upgrade  # type: ignore[assignment]
+
+    def open(self, *args: str, **kwargs: str) -> None:
+        assert self.grant is not None
 
         async def send_bytes(frame: bytes) -> None:
             await self.write_message(frame, binary=True)
@@ -261,48 +163,39 @@ class GraphportTornadoHandler(_Graphport, tornado.websocket.WebSocketHandler):
         async def close(code: int, reason: str) -> None:
             self.close(code, reason)
 
-        self.session = LiveSocket(
-            self.server,
-            self._principal,
-            dataset_id,
+        session = LiveSocket(
+            self.core.server,
+            self.grant.principal,
+            self.grant.dataset_id,
             send_bytes=send_bytes,
             send_text=send_text,
             close=close,
-            executor=self.executor,
+            executor=self.core.ctx.executor,
             max_buffer=self.max_buffer,
         )
-        try:
-            await self.session.start()
-        except GraphportError:
-            self.close(4404, "not found")
+        # Tornado calls on_message only once open() returns: the session runs as its own task.
+        self.session_task = asyncio.ensure_future(serve(session, self.inbox.get))
 
-    async def on_message(self, message: str | bytes) -> None:
-        # Tornado awaits this before reading the next message: requests stay in order.
-        if self.session is not None and isinstance(message, str):
-            await self.session.handle_text(message)
+    def on_message(self, message: str | bytes) -> None:
+        self.inbox.put_nowait(message)
 
     def on_close(self) -> None:
-        if self.session is not None:
-            self.session.stop()
+        self.inbox.put_nowait(None)
 
 
 def make_app(server: Server, executor: Executor | None = None, **settings: Any) -> tornado.web.Application:
-    """A Tornado application serving graphport's live API and stored tables (see the module doc).
+    """A Tornado application serving graphport's whole HTTP API (every route of ``asgi.make_app``).
 
     Parameters:
         server: the engine (its owner closes it).
-        executor: when given, blocking engine calls run on it (else the loop's default executor).
+        executor: when given, blocking engine calls run on it (else one shared thread pool).
         settings: passed to ``tornado.web.Application`` (e.g. ``websocket_max_message_size``).
     """
-    args = {"server": server, "executor": executor}
-    dataset = r"/api/v2/datasets/([A-Za-z0-9_-]+)"
+    core = HttpCore(server, executor)
     return tornado.web.Application(
         [
-            (r"/healthz", _Health, args),
-            (dataset + r"/(edges|nodes)\.arrow", _Table, args),
-            (dataset + r"/live/(edges|nodes)", _LiveWrite, args),
-            (dataset + r"/live/(edges|nodes)/remove", _LiveRemove, args),
-            (dataset + r"/live", GraphportTornadoHandler, args),
+            (r"/api/v2/datasets/([^/]+)/live", GraphportTornadoHandler, {"core": core}),
+            (r"/.*", _Everything, {"core": core}),
         ],
         **settings,
     )
