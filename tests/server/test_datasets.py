@@ -154,12 +154,19 @@ def test_a_refused_first_edges_upload_leaves_no_dataset_behind(server: Server, a
     me = server.accounts.require_user(alice)
     ds = server.create_dataset(me, SPEC)
     mixed = to_ipc_file(pa.table({"s": [1, 2], "d": ["b", "c"]}))
-    with pytest.raises(ValidationError, match="was removed"):
+    with pytest.raises(ValidationError) as refused:
         server.upload_table(me, ds, "edges", mixed)
+    # The refusal keeps its code and message; the removal is a field error of its own (#11).
+    assert refused.value.code == "id_type_mismatch" and refused.value.status == 400
+    assert "removed" not in refused.value.message
+    assert {"field": "dataset", "code": "pending_dataset_removed", "dataset_id": ds} in [
+        {k: e.get(k) for k in ("field", "code", "dataset_id")} for e in refused.value.errors
+    ]
     with server.db.read() as c:
         assert c.execute(sa.select(datasets.c.id).where(datasets.c.id == ds)).first() is None
     ready = server.plot(me, SPEC, EDGES)  # a dataset with tables keeps them after a refused upload
     with pytest.raises(ValidationError) as caught:
         server.upload_table(me, ready, "edges", mixed)
     assert "removed" not in str(caught.value)
+    assert not any(e.get("code") == "pending_dataset_removed" for e in caught.value.errors)
     assert server.datasets.read_table(me, ready, "edges").num_rows == 2

@@ -12,6 +12,13 @@ Rules (DESIGN.md section 5, written out in ``docs/access.md``):
   does not reach anonymous callers).
 - Everyone else is told the dataset does not exist (404), so ids are never confirmed. Being a site
   admin or an admin of some organization gives no rights over other people's datasets.
+- A ``pending`` dataset (created, its edges not stored yet) is its owner's alone: nobody else may
+  do anything with it, or learn that it exists (:func:`effective_rights`).
+- A caller who may view a dataset but lacks the right asked for is told so (403
+  ``dataset_view_only``): a 404 would hide nothing (:func:`refusal`).
+- Public datasets are unlisted: a dataset list shows them only to their owner and invitees, never
+  to everyone who could open the URL (:func:`listed`).
+- Privacy details (notify, message, invitations) are shown to those who may edit (:func:`sees_sharing`).
 
 An invitation names a user by email (it contains ``@``) or by username. When the invitee already
 exists the invitation is bound to that user's id at once; otherwise it stays pending and is bound
@@ -22,20 +29,22 @@ A sharer who is not the owner cannot grant themselves more through an invitation
 invitation they already hold (:func:`check_self_invites`): an org member with edit rights who
 invited themselves would keep the dataset after leaving the org (issue #10 F11).
 
-Every route asks :func:`allowed` (through ``Datasets.require``), never its own check.
+Every route asks :func:`check` or :func:`effective_rights` (through ``Datasets.require`` and
+``Datasets.rights``), never its own rule.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from ..errors import PermissionDenied
+from ..errors import NotFoundError, PermissionDenied
 from ..storage._models import dataset_invites, datasets, memberships, users
-from ._principal import Principal, check_current
+from ._principal import Principal, RevocationClock, resolve
 
 
 class Action(enum.IntEnum):
@@ -65,6 +74,7 @@ class AccessFacts:
     mode: str
     invites: tuple[Invite, ...]
     mode_action: int = 10
+    status: str = "ready"  # pending (no edges yet), ready, or failed (the graph could not be built)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +119,64 @@ def rights(caller: Caller, facts: AccessFacts) -> frozenset[Action]:
     return frozenset(a for a, needed in NEEDED.items() if level >= needed)
 
 
+def effective_rights(caller: Caller, facts: AccessFacts) -> frozenset[Action]:
+    """:func:`rights`, after the status rule: a pending dataset is its owner's alone."""
+    if facts.status == "pending" and not is_owner(caller, facts):
+        return frozenset()
+    return rights(caller, facts)
+
+
+def is_owner(caller: Caller, facts: AccessFacts) -> bool:
+    return caller.principal is not None and caller.principal.user_id == facts.owner_id
+
+
+def not_found(dataset_id: str) -> NotFoundError:
+    """The answer to everyone who may not know whether the dataset exists."""
+    return NotFoundError(
+        f"There is no dataset {dataset_id!r}, or you may not see it.", code="dataset_not_found"
+    )
+
+
+def refusal(caller: Caller, facts: AccessFacts | None, action: Action, dataset_id: str) -> Exception | None:
+    """Why the caller may not do ``action`` on the dataset (None: they may): 404 when they may not
+    know it exists, 403 ``dataset_view_only`` when they can see it but lack the right."""
+    granted = effective_rights(caller, facts) if facts is not None else frozenset()
+    if action in granted:
+        return None
+    if Action.VIEW in granted and facts is not None and facts.status == "ready":
+        # The caller can see the dataset, so a 404 would hide nothing: say which right is
+        # missing (403), as the official client can explain it (DESIGN.md section 5).
+        verb = {Action.DELETE: "delete", Action.SHARE: "share"}.get(action, "change")
+        return PermissionDenied(
+            f"You may view the dataset {dataset_id!r} but not {verb} it; ask its owner for "
+            + ("edit rights." if action != Action.DELETE else "its deletion."),
+            code="dataset_view_only",
+        )
+    return not_found(dataset_id)
+
+
+def check(caller: Caller, facts: AccessFacts | None, action: Action, dataset_id: str) -> None:
+    """Raise :func:`refusal`'s error unless the caller may do ``action`` on the dataset."""
+    error = refusal(caller, facts, action, dataset_id)
+    if error is not None:
+        raise error
+
+
+def listed(caller: Caller, facts: AccessFacts) -> bool:
+    """Whether a dataset list shows this dataset to the caller: a ready dataset they may view,
+    unless it is public and they are neither its owner nor invited (public means unlisted)."""
+    if facts.status != "ready" or Action.VIEW not in effective_rights(caller, facts):
+        return False
+    if facts.mode == "public" and not is_owner(caller, facts):
+        return any(invitee_matches(i, caller) for i in facts.invites)
+    return True
+
+
+def sees_sharing(caller: Caller, facts: AccessFacts) -> bool:
+    """Whether the caller is shown a dataset's sharing details (notify, message, invitations)."""
+    return Action.EDIT in effective_rights(caller, facts)
+
+
 def invitee_matches(invite: Invite, caller: Caller) -> bool:
     p = caller.principal
     if p is None:
@@ -132,14 +200,19 @@ def facts_from_row(row: Any, invites: tuple[Invite, ...]) -> AccessFacts:
         mode_action = int(row.privacy_mode_action)
     except (TypeError, ValueError):
         mode_action = int(Action.VIEW)
-    return AccessFacts(row.owner_id, row.org_id, row.privacy_mode, invites, mode_action)
+    status = getattr(row, "status", "ready")
+    return AccessFacts(row.owner_id, row.org_id, row.privacy_mode, invites, mode_action, status)
 
 
 def load_facts(c: sa.Connection, dataset_id: str) -> AccessFacts | None:
     """The access facts of a dataset, or None when there is no such dataset."""
     row = c.execute(
         sa.select(
-            datasets.c.owner_id, datasets.c.org_id, datasets.c.privacy_mode, datasets.c.privacy_mode_action
+            datasets.c.owner_id,
+            datasets.c.org_id,
+            datasets.c.privacy_mode,
+            datasets.c.privacy_mode_action,
+            datasets.c.status,
         ).where(datasets.c.id == dataset_id)
     ).first()
     if row is None:
@@ -155,15 +228,36 @@ def load_facts(c: sa.Connection, dataset_id: str) -> AccessFacts | None:
     return facts_from_row(row, invites)
 
 
-def load_caller(c: sa.Connection, principal: Principal | None) -> Caller:
-    """The caller's email and orgs; re-validates the principal's token (AuthError when revoked)."""
+def load_caller(
+    c: sa.Connection, principal: Principal | None, clock: RevocationClock | None = None
+) -> Caller:
+    """The caller's email and orgs: those the principal carries while they are fresh by ``clock``
+    (read with its token moments ago, in the same request), else read now in one query that
+    re-validates the principal's token (AuthError when revoked). No clock: always read."""
     if principal is None:
         return ANONYMOUS
-    email = check_current(c, principal)
-    org_ids = frozenset(
-        c.execute(sa.select(memberships.c.org_id).where(memberships.c.user_id == principal.user_id)).scalars()
-    )
-    return Caller(principal, email, org_ids)
+    facts = principal.resolved
+    if facts is None or clock is None or not facts.fresh(clock):
+        facts = resolve(c, principal, clock)
+    return Caller(principal, facts.email, facts.org_ids)
+
+
+def load_callers(c: sa.Connection, principals: Sequence[Principal | None]) -> list[Caller]:
+    """The callers of many principals in two queries (emails, memberships), read now; credentials
+    are not re-validated here (bulk re-checks of rights, not of sessions)."""
+    user_ids = sorted({p.user_id for p in principals if p is not None})
+    emails = {
+        r.id: r.email for r in c.execute(sa.select(users.c.id, users.c.email).where(users.c.id.in_(user_ids)))
+    }
+    orgs: dict[int, set[int]] = {}
+    for mem in c.execute(
+        sa.select(memberships.c.user_id, memberships.c.org_id).where(memberships.c.user_id.in_(user_ids))
+    ):
+        orgs.setdefault(mem.user_id, set()).add(mem.org_id)
+    return [
+        Caller(p, emails.get(p.user_id), frozenset(orgs.get(p.user_id, ()))) if p is not None else ANONYMOUS
+        for p in principals
+    ]
 
 
 def resolve_invitee(c: sa.Connection, invitee: str) -> int | None:

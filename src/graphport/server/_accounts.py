@@ -27,7 +27,7 @@ from ..storage._models import memberships, organizations, personal_keys, revoked
 from ._access import bind_pending_invites
 from ._invitations import Invitations
 from ._orgs import OrgStatus
-from ._principal import _BY_UID, _BY_UID_KEY, check_current
+from ._principal import _BY_UID, _BY_UID_KEY, RevocationClock, check_current, resolved_from
 from ._principal import Principal as Principal  # re-exported: callers import it from here
 from ._throttle import HashSlots, LoginThrottle
 from ._tokens import TokenIssuer
@@ -106,6 +106,8 @@ class Accounts(Invitations):
         # (removed from an org, key revoked, password changed, disabled, email changed), so
         # long-lived holders of rights (live subscriptions) re-check at once.
         self.revocation_listeners: list[Callable[[int], object]] = []
+        # Ticks on each of those changes: caller facts a principal carries are stale from then on.
+        self.revocations = RevocationClock()
         self._hasher = hasher or _hasher
         # Verified against when the user does not exist, so a wrong username costs as long as a
         # wrong password (made with this instance's cost).
@@ -265,12 +267,15 @@ class Accounts(Invitations):
         if not isinstance(uid, str) or not isinstance(jti, str) or not (kid is None or isinstance(kid, str)):
             raise AuthError("The token is not valid for this server; sign in again.", code="token_invalid")
         row: Any
+        read_at, revocations = time.monotonic(), self.revocations.now
         with self._db.read() as c:  # one query on every authenticated request
             if kid is None:
-                row = c.execute(_BY_UID, {"who": uid, "jti": jti}).first()
+                rows = c.execute(_BY_UID, {"who": uid, "jti": jti}).all()
+                row = rows[0] if rows else None
                 key_revoked = False
             else:
-                row = c.execute(_BY_UID_KEY, {"who": uid, "jti": jti, "kid": kid}).first()
+                rows = c.execute(_BY_UID_KEY, {"who": uid, "jti": jti, "kid": kid}).all()
+                row = rows[0] if rows else None
                 # A key token needs the key: present, not revoked, and the token user's own.
                 key_revoked = row is None or row.key_user_id != row.id or row.revoked_at is not None
         if (
@@ -281,7 +286,15 @@ class Accounts(Invitations):
             or row.revoked_jti is not None
         ):
             raise AuthError("The token has been revoked; sign in again.", code="token_revoked")
-        return Principal(row.id, row.username, row.is_admin, epoch=row.token_epoch, key_id=kid, token_id=jti)
+        return Principal(
+            row.id,
+            row.username,
+            row.is_admin,
+            epoch=row.token_epoch,
+            key_id=kid,
+            token_id=jti,
+            resolved=resolved_from(rows, read_at, revocations),
+        )
 
     def refresh(self, token: str) -> str:
         """A fresh token for a valid one (a token minted a second ago refreshes fine)."""
@@ -537,6 +550,7 @@ class Accounts(Invitations):
                 user_id = c.execute(sa.select(users.c.id).where(users.c.username == username)).scalar()
         if user_id is None:
             return
+        self.revocations.tick()
         for listener in list(self.revocation_listeners):
             listener(int(user_id))
 

@@ -1,9 +1,13 @@
-"""Datasets: create, ingest Arrow tables, share, read, list and delete.
+"""Datasets: create, store their tables, share, read, list and delete.
 
 Durability order: a table's blob is written (and fsynced) first; only then does the metadata row
 that points at it commit. A dataset is ``pending`` (invisible) from the create call until its
 edges are durable. The node table with positions (the "graph") is built once per content version
-on the CPU pool and stored as its own blob.
+on the build pool and stored as its own blob.
+
+The pieces: ``_access`` decides (every rule), ``_dataset_records`` reads a dataset once per
+request, ``_dataset_uploads`` validates tables once at upload, ``_dataset_describe`` answers
+metadata, ``_dataset_sharing`` writes invitations, ``_dataset_reads`` serves the tables.
 """
 
 from __future__ import annotations
@@ -16,51 +20,60 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from ..errors import (
-    ConflictError,
-    GraphportError,
-    NotFoundError,
-    PayloadTooLarge,
-    PermissionDenied,
-    ValidationError,
-)
+from ..errors import ConflictError, GraphportError, NotFoundError, PayloadTooLarge, ValidationError
 from ..storage import BlobStore, Database
-from ..storage._models import (
-    dataset_invites,
-    datasets,
-    files,
-    memberships,
-    organizations,
-    outbox,
-    outbox_messages,
-    users,
-)
+from ..storage._models import dataset_invites, datasets, files
 from ._access import (
-    ANONYMOUS,
-    AccessFacts,
     Action,
     Caller,
-    Invite,
-    allowed,
+    check,
     check_self_invites,
-    facts_from_row,
-    invitee_matches,
+    effective_rights,
+    listed,
     load_caller,
+    load_callers,
     load_facts,
-    resolve_invitee,
-    rights,
+    not_found,
 )
 from ._accounts import Accounts
 from ._arrow_limits import ArrowLimits
 from ._config import ServerConfig
+from ._dataset_describe import describe
+from ._dataset_reads import TableReads
+from ._dataset_records import DatasetRecord, load_facts_many, load_listing, load_record
+from ._dataset_sharing import notify, sharing_answer, write_invites
+from ._dataset_uploads import Upload, ingest_pair, ingest_upload, kind_guard, other_id_kind
 from ._files import Files
 from ._graphs import GRAPH_DEBOUNCE, GraphBuilder
-from ._ingest import id_kind, ingest_arrow, read_arrow, stored_id_kind, validate_edges, validate_nodes
 from ._pool import graph_executor
 from ._principal import Principal
-from ._specs import bindings, new_dataset_id, normalize_privacy, not_found, validate_spec
+from ._specs import new_dataset_id, normalize_privacy, validate_spec
 
 TableKind = str  # "edges" | "nodes"
+
+
+class PendingDatasetRemoved(ValidationError):
+    """A refused first edges upload, after which its pending dataset was removed (issue #11).
+
+    The refusal keeps its own status, code (``id_type_mismatch``, ``arrow_too_large``...) and
+    message; the removal is said in a field error of its own, ``{"field": "dataset", "code":
+    "pending_dataset_removed", "dataset_id": ..., "message": ...}``, so clients can tell both
+    facts apart without parsing text. The original error is ``cause``."""
+
+    def __init__(self, dataset_id: str, cause: ValidationError) -> None:
+        removed = {
+            "field": "dataset",
+            "code": REMOVED_CODE,
+            "dataset_id": dataset_id,
+            "message": f"The dataset {dataset_id!r} had no tables yet and was removed; create it "
+            "again with the corrected table.",
+        }
+        super().__init__(cause.message, code=cause.code, status=cause.status, errors=[*cause.errors, removed])
+        self.cause = cause
+        self.dataset_id = dataset_id
+
+
+REMOVED_CODE = "pending_dataset_removed"
 
 
 class Datasets:
@@ -81,160 +94,106 @@ class Datasets:
         self._arrow_limits = ArrowLimits.of(config)
         self.files = Files(db, blobs, executor, self._arrow_limits)
         self.graphs = GraphBuilder(db, blobs, graph_executor)
+        self._tables = TableReads(db, blobs, self.graphs, self._arrow_limits)
 
     # -- access ----------------------------------------------------------------------------------
 
-    def require(self, principal: Principal | None, dataset_id: str, action: Action) -> Any:
-        """The dataset row when the caller may do ``action`` on it; a 404 otherwise."""
+    def _caller(self, c: sa.Connection, principal: Principal | None) -> Caller:
+        """The caller: the facts its principal carries while fresh, else read (``_principal``)."""
+        return load_caller(c, principal, self._accounts.revocations)
+
+    def _record(self, principal: Principal | None, dataset_id: str, action: Action) -> DatasetRecord:
+        """The dataset, read once, when the caller may do ``action`` on it; 404/403 otherwise."""
         with self._db.read() as c:
-            row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
-            facts = load_facts(c, dataset_id)
-            caller = load_caller(c, principal)
-        if row is None or facts is None or not allowed(caller, facts, action):
-            if (
-                row is not None
-                and facts is not None
-                and row.status == "ready"
-                and action != Action.VIEW
-                and (allowed(caller, facts, Action.VIEW))
-            ):
-                # The caller can see the dataset, so a 404 would hide nothing: say which right is
-                # missing (403), as the official client can explain it (DESIGN.md section 5).
-                verb = {Action.DELETE: "delete", Action.SHARE: "share"}.get(action, "change")
-                raise PermissionDenied(
-                    f"You may view the dataset {dataset_id!r} but not {verb} it; ask its owner for "
-                    + ("edit rights." if action != Action.DELETE else "its deletion."),
-                    code="dataset_view_only",
-                )
-            raise not_found(dataset_id)
-        if (
-            row.status != "ready"
-            and action == Action.VIEW
-            and (principal is None or principal.user_id != row.owner_id)
-        ):
-            raise not_found(dataset_id)
-        return row
+            record = load_record(c, dataset_id)
+            caller = self._caller(c, principal)
+        check(caller, record.facts if record is not None else None, action, dataset_id)
+        assert record is not None
+        return record
+
+    def require(self, principal: Principal | None, dataset_id: str, action: Action) -> Any:
+        """The dataset row when the caller may do ``action`` on it; a 404 (or a 403 saying
+        which right is missing, to a caller who may view it) otherwise."""
+        return self._record(principal, dataset_id, action).row
 
     def rights(self, principal: Principal | None, dataset_id: str) -> frozenset[Action]:
         """Every action the caller may perform on the dataset (empty: it is not theirs to know)."""
         with self._db.read() as c:
-            status = c.execute(sa.select(datasets.c.status).where(datasets.c.id == dataset_id)).scalar()
-            facts = load_facts(c, dataset_id)
-            caller = load_caller(c, principal)
-        if facts is None:
-            return frozenset()
-        granted = rights(caller, facts)
-        if status != "ready" and (principal is None or principal.user_id != facts.owner_id):
-            return frozenset()
-        return granted
+            record = load_record(c, dataset_id)
+            caller = self._caller(c, principal)
+        return effective_rights(caller, record.facts) if record is not None else frozenset()
 
     def rights_many(
         self, principals: Sequence[Principal | None], dataset_ids: Sequence[str]
     ) -> list[list[frozenset[Action]]]:
         """``rights`` for every (principal, dataset) pair, from one database snapshot: one row per
         principal, one column per dataset (re-checking many subscribers at once, property tests)."""
-        user_ids = sorted({p.user_id for p in principals if p is not None})
         with self._db.read() as c:  # four queries, however many principals and datasets
-            emails = {
-                r.id: r.email
-                for r in c.execute(sa.select(users.c.id, users.c.email).where(users.c.id.in_(user_ids)))
-            }
-            orgs: dict[int, set[int]] = {}
-            for mem in c.execute(
-                sa.select(memberships.c.user_id, memberships.c.org_id).where(
-                    memberships.c.user_id.in_(user_ids)
-                )
-            ):
-                orgs.setdefault(mem.user_id, set()).add(mem.org_id)
-            rows = {
-                r.id: r
-                for r in c.execute(
-                    sa.select(
-                        datasets.c.id,
-                        datasets.c.status,
-                        datasets.c.owner_id,
-                        datasets.c.org_id,
-                        datasets.c.privacy_mode,
-                        datasets.c.privacy_mode_action,
-                    ).where(datasets.c.id.in_(list(dataset_ids)))
-                )
-            }
-            invites: dict[str, list[Invite]] = {}
-            for inv in c.execute(
-                sa.select(
-                    dataset_invites.c.dataset_id,
-                    dataset_invites.c.invitee,
-                    dataset_invites.c.user_id,
-                    dataset_invites.c.action,
-                ).where(dataset_invites.c.dataset_id.in_(list(rows)))
-            ):
-                invites.setdefault(inv.dataset_id, []).append(Invite(inv.invitee, inv.user_id, inv.action))
-        callers = [
-            Caller(p, emails.get(p.user_id), frozenset(orgs.get(p.user_id, ())))
-            if p is not None
-            else ANONYMOUS
-            for p in principals
+            callers = load_callers(c, principals)
+            facts = load_facts_many(c, dataset_ids)
+        return [
+            [effective_rights(caller, facts[d]) if d in facts else frozenset() for d in dataset_ids]
+            for caller in callers
         ]
-        status = {i: r.status for i, r in rows.items()}
-        facts = {i: facts_from_row(r, tuple(invites.get(i, ()))) for i, r in rows.items()}
-        out: list[list[frozenset[Action]]] = []
-        for principal, caller in zip(principals, callers, strict=True):
-            row: list[frozenset[Action]] = []
-            for dataset_id in dataset_ids:
-                f = facts.get(dataset_id)
-                visible = f is not None and (
-                    status[dataset_id] == "ready"
-                    or (principal is not None and principal.user_id == f.owner_id)
-                )
-                row.append(rights(caller, f) if f is not None and visible else frozenset())
-            out.append(row)
-        return out
 
-    # -- create and ingest -----------------------------------------------------------------------
+    def _recheck(self, c: sa.Connection, principal: Principal, dataset_id: str, action: Action) -> None:
+        """The access check again, inside the write transaction that acts on it, so a right
+        revoked between the first check and the write is not used (time of check = time of use)."""
+        check(load_caller(c, principal), load_facts(c, dataset_id), action, dataset_id)
+
+    # -- create and store tables -----------------------------------------------------------------
+
+    def _org_for(self, principal: Principal, spec: Mapping[str, Any]) -> int | None:
+        org_name = spec.get("org_name")
+        if org_name:
+            return self._accounts.member_org_id(principal, org_name)
+        return self._accounts.default_org_id(principal.user_id)
+
+    @staticmethod
+    def _new_row(
+        principal: Principal, described: Mapping[str, Any], org_id: int | None, **values: Any
+    ) -> dict[str, Any]:
+        """The values of a new dataset row: ``described`` gives its name and description."""
+        now = time.time()
+        return {
+            "id": new_dataset_id(),
+            "owner_id": principal.user_id,
+            "org_id": org_id,
+            "name": described.get("name") or "Untitled",
+            "description": described.get("description") or "",
+            "graph_version": -1,
+            "graph_nodes_rows": 0,
+            "created_at": now,
+            "updated_at": now,
+            **values,
+        }
 
     def create(self, principal: Principal, spec: Any) -> str:
         spec = validate_spec(spec)
-        org_name = spec.get("org_name")
-        org_id = (
-            self._accounts.member_org_id(principal, org_name)
-            if org_name
-            else self._accounts.default_org_id(principal.user_id)
-        )
-        dataset_id = new_dataset_id()
-        now = time.time()
+        org_id = self._org_for(principal, spec)
         edge_files, node_files = spec.get("edge_files"), spec.get("node_files")
-        values: dict[str, Any] = {}
+        tables: dict[str, Any] = {}
         if edge_files:
-            values = self.files.tables_for(spec, edge_files, node_files or [])
+            tables = self.files.tables_for(spec, edge_files, node_files or [])
         privacy = normalize_privacy({}, self._config.default_privacy)
+        values = self._new_row(
+            principal,
+            spec,
+            org_id,
+            status="ready" if edge_files else "pending",
+            privacy_mode=privacy["mode"],
+            privacy_notify=False,
+            privacy_mode_action=privacy["mode_action"],
+            privacy_message="",
+            spec={k: v for k, v in spec.items() if k not in ("edge_files", "node_files")},
+            content_version=1 if edge_files else 0,
+            **{"edges_rows": 0, "nodes_rows": 0, **tables},
+        )
         with self._db.write() as c:
-            c.execute(
-                datasets.insert().values(
-                    id=dataset_id,
-                    owner_id=principal.user_id,
-                    org_id=org_id,
-                    name=spec.get("name") or "Untitled",
-                    description=spec.get("description") or "",
-                    status="ready" if edge_files else "pending",
-                    privacy_mode=privacy["mode"],
-                    privacy_notify=False,
-                    privacy_mode_action=privacy["mode_action"],
-                    privacy_message="",
-                    spec={k: v for k, v in spec.items() if k not in ("edge_files", "node_files")},
-                    edges_key=values.get("edges_key"),
-                    edges_rows=values.get("edges_rows", 0),
-                    nodes_key=values.get("nodes_key"),
-                    nodes_rows=values.get("nodes_rows", 0),
-                    content_version=1 if edge_files else 0,
-                    graph_version=-1,
-                    graph_nodes_rows=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            c.execute(datasets.insert().values(**values))
         if edge_files:
-            self.graphs.schedule(dataset_id)
-        return dataset_id
+            self.graphs.schedule(values["id"])
+        return str(values["id"])
 
     def upload_table(
         self,
@@ -246,40 +205,29 @@ class Datasets:
     ) -> int:
         """Store one table of a dataset; returns its row count. Needs edit rights.
 
-        With ``expected_version`` (the ``version`` a reader saw), the write happens only if no
-        other write landed since; otherwise :class:`ConflictError` (``version_conflict``, 409) and
-        nothing changes, so concurrent writers never lose an update silently (issue #7)."""
+        The table is validated in full and against the dataset's other table now, so a stored
+        table is always drawable (``_dataset_uploads``). With ``expected_version`` (the
+        ``version`` a reader saw), the write happens only if no other write landed since;
+        otherwise :class:`ConflictError` (``version_conflict``, 409) and nothing changes, so
+        concurrent writers never lose an update silently (issue #7)."""
         row = self.require(principal, dataset_id, Action.EDIT)
-        edge_bindings, node_bindings = bindings(row.spec, "edge"), bindings(row.spec, "node")
 
-        def ingest() -> tuple[str, int]:
-            # Validated in full and stored as an IPC file (a stream is converted); ids of another
-            # kind than the dataset's other table are refused now, not at the first graph read.
-            ingested = ingest_arrow(body, kind, limits=self._arrow_limits)
-            if kind == "edges":
-                other = self._blobs.get(row.nodes_key) if row.nodes_key else None
-                node_kind = stored_id_kind(other, node_bindings.get("node")) if other else None
-                validate_edges(ingested.table, edge_bindings, node_id_kind=node_kind)
-            else:
-                other = self._blobs.get(row.edges_key) if row.edges_key else None
-                edge_kind = stored_id_kind(other, edge_bindings.get("source")) if other else None
-                validate_nodes(ingested.table, node_bindings, edge_id_kind=edge_kind)
-            return self._blobs.put(ingested.stored), ingested.table.num_rows
+        def ingest() -> tuple[Upload, str]:
+            upload = ingest_upload(
+                body, kind, row.spec, other_id_kind(row, kind, self._blobs), self._arrow_limits
+            )
+            return upload, self._blobs.put(upload.ingested.stored)
 
         try:
-            key, num_rows = self._executor().submit(ingest).result()
+            upload, key = self._executor().submit(ingest).result()
         except (ValidationError, PayloadTooLarge) as exc:
-            if kind == "edges" and row.status == "pending":
-                self._discard_pending(principal, dataset_id)
-                exc.message += (
-                    f" The dataset {dataset_id!r} had no tables yet and was removed; create it again "
-                    "with the corrected table."
-                )
-                exc.args = (exc.message,)
+            if kind == "edges" and row.status == "pending" and self._discard_pending(principal, row):
+                raise PendingDatasetRemoved(dataset_id, exc) from exc
             raise
         values: dict[str, Any] = {
             f"{kind}_key": key,
-            f"{kind}_rows": num_rows,
+            f"{kind}_rows": upload.rows,
+            f"{kind}_id_kind": upload.id_kind,
             "content_version": datasets.c.content_version + 1,
             "updated_at": time.time(),
         }
@@ -290,37 +238,63 @@ class Datasets:
             if kind == "edges"
             else sa.case((datasets.c.edges_key.is_not(None), "ready"), else_=datasets.c.status)
         )
-        where = [datasets.c.id == dataset_id]
+        where = [datasets.c.id == dataset_id, kind_guard(kind, upload.id_kind)]
         if expected_version is not None:
             where.append(datasets.c.content_version == expected_version)
         try:
             with self._db.write() as c:
                 self._recheck(c, principal, dataset_id, Action.EDIT)
                 if not c.execute(datasets.update().where(*where).values(**values)).rowcount:
-                    current = c.execute(
-                        sa.select(datasets.c.content_version).where(datasets.c.id == dataset_id)
-                    ).scalar()
-                    raise ConflictError(
-                        f"The dataset {dataset_id!r} is at version {current}, not {expected_version}: "
-                        "another write landed first. Read it again and retry with the new version.",
-                        code="version_conflict",
-                    )
-        except (NotFoundError, ConflictError):
-            self._blobs.delete(key)  # the right went away, or a newer write won, meanwhile
+                    raise self._lost_write(c, dataset_id, kind, upload.id_kind, expected_version)
+        except (NotFoundError, ConflictError, ValidationError):
+            self._blobs.delete(key)  # the right went away, or another write won, meanwhile
             raise
         if kind == "edges" or row.edges_key:
             # The official client sends the nodes table right after the edges: wait a moment so a
             # layout is not computed for a graph that is about to change.
             self.graphs.schedule(dataset_id, delay=GRAPH_DEBOUNCE if kind == "edges" else 0.0)
-        return num_rows
+        return upload.rows
 
-    def _discard_pending(self, principal: Principal, dataset_id: str) -> None:
+    @staticmethod
+    def _lost_write(
+        c: sa.Connection, dataset_id: str, kind: str, id_kind: str, expected_version: int | None
+    ) -> GraphportError:
+        """Why a table's guarded write changed nothing: a newer version, or the other table
+        stored meanwhile with ids of another kind."""
+        current = c.execute(
+            sa.select(datasets.c.content_version, datasets.c.edges_id_kind, datasets.c.nodes_id_kind).where(
+                datasets.c.id == dataset_id
+            )
+        ).first()
+        assert current is not None  # the access re-check just read it
+        other = current.nodes_id_kind if kind == "edges" else current.edges_id_kind
+        if other is not None and other != id_kind:
+            return ValidationError(
+                f"The {kind} have {id_kind} ids but the dataset's other table, stored meanwhile, has "
+                f"{other} ids; node and edge ids must be of one kind. Convert one of them and upload "
+                "again.",
+                code="id_type_mismatch",
+            )
+        return ConflictError(
+            f"The dataset {dataset_id!r} is at version {current.content_version}, not "
+            f"{expected_version}: another write landed first. Read it again and retry with the new "
+            "version.",
+            code="version_conflict",
+        )
+
+    def _discard_pending(self, principal: Principal, row: Any) -> bool:
         """Remove a dataset that never got its edges (its first edges upload was refused), so a
-        failed plot leaves nothing behind (issue #11)."""
+        failed plot leaves nothing behind (issue #11). False when it got edges meanwhile."""
         with self._db.write() as c:
-            self._recheck(c, principal, dataset_id, Action.EDIT)
-            c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
-            c.execute(datasets.delete().where(datasets.c.id == dataset_id, datasets.c.status == "pending"))
+            self._recheck(c, principal, row.id, Action.EDIT)
+            gone = c.execute(
+                datasets.delete().where(datasets.c.id == row.id, datasets.c.status == "pending")
+            ).rowcount
+            if gone:
+                c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == row.id))
+        if gone and row.nodes_key:
+            self._blobs.delete(row.nodes_key)
+        return bool(gone)
 
     def create_complete(
         self,
@@ -341,56 +315,39 @@ class Datasets:
         settings = normalize_privacy(privacy or {}, self._config.default_privacy)
 
         def ingest() -> dict[str, Any]:
-            edge_bindings = bindings(spec, "edge")
-            edge_table = ingest_arrow(edges, "edges", limits=self._arrow_limits)
-            validate_edges(edge_table.table, edge_bindings)
-            node_table = None
-            if nodes is not None:
-                node_table = ingest_arrow(nodes, "nodes", limits=self._arrow_limits)
-                edge_kind = id_kind(edge_table.table.schema.field(edge_bindings["source"]).type)
-                validate_nodes(node_table.table, bindings(spec, "node"), edge_id_kind=edge_kind)
-            return {
-                "edges_key": self._blobs.put(edge_table.stored),
-                "edges_rows": edge_table.table.num_rows,
-                "nodes_key": self._blobs.put(node_table.stored) if node_table is not None else None,
-                "nodes_rows": node_table.table.num_rows if node_table is not None else 0,
+            edge_upload, node_upload = ingest_pair(spec, edges, nodes, self._arrow_limits)
+            tables: dict[str, Any] = {
+                "edges_key": self._blobs.put(edge_upload.ingested.stored),
+                "edges_rows": edge_upload.rows,
+                "edges_id_kind": edge_upload.id_kind,
+                "nodes_rows": 0,
             }
+            if node_upload is not None:
+                tables["nodes_key"] = self._blobs.put(node_upload.ingested.stored)
+                tables["nodes_rows"] = node_upload.rows
+                tables["nodes_id_kind"] = node_upload.id_kind
+            return tables
 
-        org_name = spec.get("org_name")
-        org_id = (
-            self._accounts.member_org_id(principal, org_name)
-            if org_name
-            else self._accounts.default_org_id(principal.user_id)
+        org_id = self._org_for(principal, spec)
+        values = self._new_row(
+            principal,
+            spec,
+            org_id,
+            status="ready",
+            privacy_mode=settings["mode"],
+            privacy_notify=settings["notify"],
+            privacy_mode_action=settings["mode_action"],
+            privacy_message=settings["message"],
+            spec=spec,
+            content_version=1,
+            **self._executor().submit(ingest).result(),
         )
-        values = self._executor().submit(ingest).result()
-        dataset_id = new_dataset_id()
-        now = time.time()
         with self._db.write() as c:
-            c.execute(
-                datasets.insert().values(
-                    id=dataset_id,
-                    owner_id=principal.user_id,
-                    org_id=org_id,
-                    name=spec.get("name") or "Untitled",
-                    description=spec.get("description") or "",
-                    status="ready",
-                    privacy_mode=settings["mode"],
-                    privacy_notify=settings["notify"],
-                    privacy_mode_action=settings["mode_action"],
-                    privacy_message=settings["message"],
-                    spec=spec,
-                    content_version=1,
-                    graph_version=-1,
-                    graph_nodes_rows=0,
-                    created_at=now,
-                    updated_at=now,
-                    **values,
-                )
-            )
-            self._write_invites(c, dataset_id, settings["invited"])
-            self._notify(c, principal, dataset_id, settings)
-        self.graphs.schedule(dataset_id)
-        return dataset_id
+            c.execute(datasets.insert().values(**values))
+            write_invites(c, values["id"], settings["invited"])
+            notify(c, principal, values["id"], settings)
+        self.graphs.schedule(values["id"])
+        return str(values["id"])
 
     # -- sharing ---------------------------------------------------------------------------------
 
@@ -413,234 +370,41 @@ class Datasets:
                 )
             )
             c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
-            self._write_invites(c, dataset_id, settings["invited"])
-            self._notify(c, principal, dataset_id, settings)
-        return {
-            "mode": settings["mode"],
-            "mode_action": settings["mode_action"],
-            "notify": settings["notify"],
-            "message": settings["message"],
-            "invited_users": [{"user": who, "action": str(action)} for who, action in settings["invited"]],
-        }
-
-    def _recheck(self, c: sa.Connection, principal: Principal, dataset_id: str, action: Action) -> None:
-        """The access check again, inside the write transaction that acts on it, so a right
-        revoked between the first check and the write is not used (time of check = time of use)."""
-        facts = load_facts(c, dataset_id)
-        if facts is None or not allowed(load_caller(c, principal), facts, action):
-            raise not_found(dataset_id)
-
-    def _write_invites(self, c: sa.Connection, dataset_id: str, invited: list[tuple[str, int]]) -> None:
-        """Store invitations (the strongest action wins for a name given twice). An invitee who
-        is already a user is bound to their id; others stay pending until they register."""
-        now = time.time()
-        strongest: dict[str, int] = {}
-        for who, action in invited:
-            strongest[who] = max(action, strongest.get(who, 0))
-        for who, action in strongest.items():
-            c.execute(
-                dataset_invites.insert().values(
-                    dataset_id=dataset_id,
-                    invitee=who,
-                    user_id=resolve_invitee(c, who),
-                    action=action,
-                    created_at=now,
-                )
-            )
-
-    def _notify(
-        self, c: sa.Connection, sender: Principal, dataset_id: str, settings: Mapping[str, Any]
-    ) -> None:
-        """Record one outbox row per invitee when the sharer asked to notify (no mail is sent);
-        the message itself is stored once and every row points at it (issue #10 F8)."""
-        if not settings["notify"] or not settings["invited"]:
-            return
-        now = time.time()
-        inserted = c.execute(outbox_messages.insert().values(body=settings["message"], created_at=now))
-        assert inserted.inserted_primary_key is not None
-        message_id = inserted.inserted_primary_key[0]
-        for who, action in settings["invited"]:
-            c.execute(
-                outbox.insert().values(
-                    kind="dataset_invite",
-                    dataset_id=dataset_id,
-                    sender_id=sender.user_id,
-                    recipient=who,
-                    recipient_user_id=resolve_invitee(c, who),
-                    action=action,
-                    message="",
-                    message_id=message_id,
-                    created_at=now,
-                )
-            )
+            write_invites(c, dataset_id, settings["invited"])
+            notify(c, principal, dataset_id, settings)
+        return sharing_answer(settings)
 
     # -- reads -----------------------------------------------------------------------------------
 
     def describe(self, principal: Principal | None, dataset_id: str) -> dict[str, Any]:
-        row = self.require(principal, dataset_id, Action.VIEW)
-        return self._describe_row(principal, row)
-
-    def _describe_row(
-        self,
-        principal: Principal | None,
-        row: Any,
-        preloaded: tuple[str | None, str | None, AccessFacts | None, Caller] | None = None,
-    ) -> dict[str, Any]:
-        if preloaded is not None:  # (owner name, org slug, facts, caller), loaded in bulk by list_for
-            owner, org, facts, caller = preloaded
-        else:
-            with self._db.read() as c:
-                owner = c.execute(sa.select(users.c.username).where(users.c.id == row.owner_id)).scalar()
-                org = (
-                    c.execute(
-                        sa.select(organizations.c.slug).where(organizations.c.id == row.org_id)
-                    ).scalar()
-                    if row.org_id is not None
-                    else None
-                )
-                facts = load_facts(c, row.id)
-                caller = load_caller(c, principal)
-        can_edit = facts is not None and allowed(caller, facts, Action.EDIT)
-        spec = row.spec or {}
-        privacy: dict[str, Any] = {"mode": row.privacy_mode, "mode_action": row.privacy_mode_action}
-        if can_edit and facts is not None:
-            privacy.update(
-                notify=row.privacy_notify,
-                message=row.privacy_message,
-                invited_users=[{"user": i.invitee, "action": str(i.action)} for i in facts.invites],
-            )
-        return {
-            "id": row.id,
-            "dataset_id": row.id,
-            "name": row.name,
-            "description": row.description,
-            "owner": owner,
-            "org": org,
-            "status": row.status,
-            # Why the graph could not be built (status "failed"; upload corrected tables to retry).
-            "graph_error": row.graph_error if row.status == "failed" else None,
-            "privacy": privacy,
-            "can_edit": can_edit,
-            "rows": {"edges": row.edges_rows, "nodes": row.nodes_rows, "graph_nodes": row.graph_nodes_rows},
-            "version": row.content_version,
-            "node_encodings": spec.get("node_encodings", {"bindings": {}}),
-            "edge_encodings": spec.get("edge_encodings", {"bindings": {}}),
-            "bindings": {
-                "node": bindings(spec, "node"),
-                "edge": bindings(spec, "edge"),
-            },
-            "metadata": spec.get("metadata", {}),
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
-        }
+        """The dataset's metadata (view rights), from one read of the dataset."""
+        with self._db.read() as c:
+            record = load_record(c, dataset_id)
+            caller = self._caller(c, principal)
+        check(caller, record.facts if record is not None else None, Action.VIEW, dataset_id)
+        assert record is not None
+        return describe(record, caller)
 
     def list_for(self, principal: Principal) -> list[dict[str, Any]]:
         """Every ready dataset the caller owns, is invited to, or may see through an org."""
         with self._db.read() as c:
-            caller = load_caller(c, principal)
-            # Candidates only: allowed() below has the last word on every row.
-            names = [principal.username.lower()] + ([caller.email.lower()] if caller.email else [])
-            invited = sa.select(dataset_invites.c.dataset_id).where(
-                sa.or_(
-                    dataset_invites.c.user_id == principal.user_id,
-                    sa.and_(dataset_invites.c.user_id.is_(None), dataset_invites.c.invitee.in_(names)),
-                )
-            )
-            conditions = [datasets.c.owner_id == principal.user_id, datasets.c.id.in_(invited)]
-            if caller.org_ids:
-                conditions.append(
-                    sa.and_(datasets.c.privacy_mode == "organization", datasets.c.org_id.in_(caller.org_ids))
-                )
-            rows = c.execute(
-                sa.select(datasets)
-                .where(datasets.c.status == "ready", sa.or_(*conditions))
-                .order_by(datasets.c.created_at.desc())
-            ).all()
-            # Everything the rows need, in three queries rather than a few per row.
-            ids = [row.id for row in rows]
-            invites: dict[str, list[Invite]] = {}
-            for r in c.execute(
-                sa.select(
-                    dataset_invites.c.dataset_id,
-                    dataset_invites.c.invitee,
-                    dataset_invites.c.user_id,
-                    dataset_invites.c.action,
-                ).where(dataset_invites.c.dataset_id.in_(ids))
-            ):
-                invites.setdefault(r.dataset_id, []).append(Invite(r.invitee, r.user_id, r.action))
-            owners = {
-                r.id: r.username
-                for r in c.execute(
-                    sa.select(users.c.id, users.c.username).where(
-                        users.c.id.in_(sorted({row.owner_id for row in rows}))
-                    )
-                )
-            }
-            slugs = {
-                r.id: r.slug
-                for r in c.execute(
-                    sa.select(organizations.c.id, organizations.c.slug).where(
-                        organizations.c.id.in_(sorted({row.org_id for row in rows if row.org_id is not None}))
-                    )
-                )
-            }
-        out = []
-        for row in rows:
-            facts = facts_from_row(row, tuple(invites.get(row.id, ())))
-            if not allowed(caller, facts, Action.VIEW):
-                continue
-            # Public datasets are unlisted: they are listed only for their owner, org or invitees.
-            if (
-                facts.mode == "public"
-                and facts.owner_id != principal.user_id
-                and not (any(invitee_matches(i, caller) for i in facts.invites))
-            ):
-                continue
-            preloaded = (owners.get(row.owner_id), slugs.get(row.org_id), facts, caller)
-            out.append(self._describe_row(principal, row, preloaded))
-        return out
+            caller = self._caller(c, principal)
+            records = load_listing(c, principal, caller)
+        return [describe(r, caller) for r in records if listed(caller, r.facts)]
 
     def table_key(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> str:
         """The blob key of a dataset's edges, or of its graph nodes (built if needed: this call
         then blocks until the build ends; transports wait on :meth:`graph_job` first)."""
-        row = self._readable(principal, dataset_id)
-        if kind == "edges":
-            return str(row.edges_key)
-        try:
-            self.graphs.future(dataset_id).result()
-        except Exception:
-            self._readable(principal, dataset_id)  # a build that failed marks the dataset: say why
-            raise
-        with self._db.read() as c:
-            key = c.execute(sa.select(datasets.c.graph_key).where(datasets.c.id == dataset_id)).scalar()
-        if key is None:
-            raise not_found(dataset_id)
-        return str(key)
+        return self._tables.key(self._record(principal, dataset_id, Action.VIEW).row, kind)
 
     def graph_job(self, principal: Principal | None, dataset_id: str) -> Future[None]:
         """After the access check, the build of the dataset's graph (done when there is nothing
         to build): a caller may wait for it without holding a thread, then call :meth:`table_key`.
         Raises 404 like ``table_key``, and 409 ``graph_failed`` when the graph cannot be built."""
-        self._readable(principal, dataset_id)
-        return self.graphs.future(dataset_id)
-
-    def _readable(self, principal: Principal | None, dataset_id: str) -> Any:
-        row = self.require(principal, dataset_id, Action.VIEW)
-        if row.status == "failed":
-            reason = row.graph_error or "the build failed"
-            raise GraphportError(
-                f"The graph of dataset {dataset_id!r} could not be built: {reason}. Upload its "
-                "tables again (a new dataset) once they are fixed.",
-                code="graph_failed",
-                status=409,
-            )
-        if row.status != "ready" or row.edges_key is None:
-            raise not_found(dataset_id)
-        return row
+        return self._tables.job(self._record(principal, dataset_id, Action.VIEW).row)
 
     def read_table(self, principal: Principal | None, dataset_id: str, kind: TableKind) -> pa.Table:
-        key = self.table_key(principal, dataset_id, kind)
-        return read_arrow(self._blobs.get(key), kind, limits=self._arrow_limits)
+        return self._tables.read(self.table_key(principal, dataset_id, kind), kind)
 
     def delete(self, principal: Principal, dataset_id: str) -> None:
         row = self.require(principal, dataset_id, Action.DELETE)
@@ -658,3 +422,6 @@ class Datasets:
     def close(self) -> None:
         """Cancel delayed graph builds (jobs already running finish on the pool)."""
         self.graphs.close()
+
+
+__all__ = ["Datasets", "PendingDatasetRemoved", "not_found"]

@@ -118,9 +118,12 @@ class Files:
             if kind == "edges":
                 edge_bindings = bindings(spec, "edge")
                 validate_edges(table, edge_bindings)
-                edge_kind = id_kind(table.schema.field(edge_bindings["source"]).type)
+                edge_kind = table_kind = id_kind(table.schema.field(edge_bindings["source"]).type)
             else:
-                validate_nodes(table, bindings(spec, "node"), edge_id_kind=edge_kind)
+                node_bindings = bindings(spec, "node")
+                validate_nodes(table, node_bindings, edge_id_kind=edge_kind)
+                table_kind = id_kind(table.schema.field(node_bindings["node"]).type)
             values[f"{kind}_key"] = row.blob_key
             values[f"{kind}_rows"] = table.num_rows
+            values[f"{kind}_id_kind"] = table_kind  # checked against without a read (migration 0006)
         return values

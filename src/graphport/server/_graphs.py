@@ -157,12 +157,19 @@ class GraphBuilder:
             self._timers.add(timer)
         timer.start()
 
-    def future(self, dataset_id: str) -> Future[None]:
+    def future(self, dataset_id: str, row: Any = None) -> Future[None]:
         """A future that completes when the graph of the current version is stored (single
         flight). Its ``result()`` raises :class:`GraphFailed` when the graph cannot be built and
-        :class:`~graphport.server._build_queue.ServerBusy` when too many builds are waiting."""
+        :class:`~graphport.server._build_queue.ServerBusy` when too many builds are waiting.
+
+        ``row``: the dataset's row as the caller just read it (its access check), saving a read."""
+        if row is None:
+            row = self._read_state(dataset_id)
+        return self._future(dataset_id, row)
+
+    def _read_state(self, dataset_id: str) -> Any:
         with self._db.read() as c:
-            row = c.execute(
+            return c.execute(
                 sa.select(
                     datasets.c.content_version,
                     datasets.c.graph_version,
@@ -173,6 +180,8 @@ class GraphBuilder:
                     datasets.c.edges_rows,
                 ).where(datasets.c.id == dataset_id)
             ).first()
+
+    def _future(self, dataset_id: str, row: Any) -> Future[None]:
         done: Future[None] = Future()
         if row is None or row.edges_key is None:
             done.set_result(None)

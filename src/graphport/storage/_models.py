@@ -81,6 +81,10 @@ datasets = sa.Table(
     sa.Column("edges_rows", sa.BigInteger, nullable=False, default=0),
     sa.Column("nodes_key", sa.String(100), nullable=True),
     sa.Column("nodes_rows", sa.BigInteger, nullable=False, default=0),
+    # The kind of each table's ids (integer, float, string), so an upload of the other table is
+    # checked against it without reading this one; NULL before migration 0006.
+    sa.Column("edges_id_kind", sa.String(10), nullable=True),
+    sa.Column("nodes_id_kind", sa.String(10), nullable=True),
     # Bumped by every table upload; the graph (nodes + positions) is built for one version.
     sa.Column("content_version", sa.Integer, nullable=False, default=0),
     sa.Column("graph_key", sa.String(100), nullable=True),
