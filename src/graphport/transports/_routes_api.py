@@ -1,28 +1,18 @@
-"""graphport's own routes under ``/api/v2/``: datasets, their Arrow tables, the one-request plot.
-
-The one-request plot (``POST /api/v2/plot``) carries everything a plot needs in one body::
-
-    4 bytes   big-endian length N of the JSON header
-    N bytes   UTF-8 JSON: {"dataset": <the v3 dataset JSON>, "privacy": <share fields> | null,
-                           "tables": [{"name": "edges", "length": L1}, {"name": "nodes", "length": L2}]}
-    L1 bytes  the edges table, Arrow IPC stream or file
-    L2 bytes  the nodes table (when listed)
-
-Why a custom frame and not multipart: the tables are large binary blobs that we want to hand to
-pyarrow without re-copying or spooling to disk; a length-prefixed frame is parsed in O(1).
+"""graphport's own routes under ``/api/v2/``: datasets, their Arrow tables, the one-request plot
+(``POST /api/v2/plot``: one length-prefixed frame carrying the dataset JSON, the privacy and both
+tables; its layout, and the reason for it, are in ``graphport._wire``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import struct
 import time
 from collections.abc import AsyncIterator
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from .._json import parse_json, type_name
 from .._version import __version__
-from ..errors import GraphportError, ValidationError
+from .._wire import PLOT_FEATURE, decode_plot_frame
+from ..errors import GraphportError
 from ..server import Principal
 from ._context import Context, read_body
 from ._http import Request, Response, json_response
@@ -112,83 +102,17 @@ async def _chunks(ctx: Context, blob: BinaryIO, size: int = 1024**2) -> AsyncIte
         blob.close()
 
 
-def _frame_error(message: str) -> ValidationError:
-    return ValidationError(message, code="invalid_plot_frame")
-
-
-def _table_entries(header: dict[str, Any]) -> list[tuple[str, int]]:
-    """The header's ``tables``: a list of ``{"name": "edges"|"nodes", "length": int >= 0}``."""
-    raw = header.get("tables")
-    if not isinstance(raw, list):
-        raise _frame_error(
-            f"The plot header's 'tables' is {type_name(raw)}; expected a list of "
-            '{"name": "edges" or "nodes", "length": bytes}.'
-        )
-    entries: list[tuple[str, int]] = []
-    for i, entry in enumerate(raw):
-        if not isinstance(entry, dict):
-            raise _frame_error(f"The plot header's tables[{i}] is {type_name(entry)}; expected an object.")
-        name, length = entry.get("name"), entry.get("length")
-        if name not in ("edges", "nodes") or name in (n for n, _ in entries):
-            raise _frame_error(
-                f"The plot header's tables[{i}].name is {str(name)[:40]!r}; expected 'edges' or "
-                "'nodes', each at most once."
-            )
-        if not isinstance(length, int) or isinstance(length, bool) or length < 0:
-            raise _frame_error(
-                f"The plot header's tables[{i}].length is {str(length)[:40]!r}; expected a byte count "
-                "(an integer >= 0)."
-            )
-        entries.append((name, length))
-    return entries
-
-
-def parse_plot_frame(body: bytearray) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, memoryview]]:
-    """Split a one-request plot body into (dataset JSON, privacy, tables by name).
-
-    The header must be ``{"dataset": object, "privacy": object or null, "tables": [...]}``;
-    anything else is a 400 ``invalid_plot_frame`` (or ``invalid_json``) naming the field."""
-    view = memoryview(body)
-    if len(view) < 4:
-        raise _frame_error("The plot body is too short to hold its header.")
-    (header_len,) = struct.unpack(">I", view[:4])
-    if 4 + header_len > len(view):
-        raise _frame_error("The plot body ends inside its JSON header.")
-    header = parse_json(view[4 : 4 + header_len], what="The plot header")
-    if not isinstance(header, dict):
-        raise _frame_error(f"The plot header is {type_name(header)}; expected an object.")
-    spec, privacy = header.get("dataset"), header.get("privacy")
-    if not isinstance(spec, dict):
-        raise _frame_error(f"The plot header's 'dataset' is {type_name(spec)}; expected an object.")
-    if privacy is not None and not isinstance(privacy, dict):
-        raise _frame_error(
-            f"The plot header's 'privacy' is {type_name(privacy)}; expected an object or null."
-        )
-    tables: dict[str, memoryview] = {}
-    offset = 4 + header_len
-    for name, length in _table_entries(header):
-        if offset + length > len(view):
-            raise _frame_error(f"The plot body ends inside the {name} table (truncated upload?).")
-        tables[name] = view[offset : offset + length]
-        offset += length
-    if offset != len(view):
-        raise _frame_error("The plot body has bytes after its last table.")
-    if "edges" not in tables:
-        raise _frame_error("The plot body has no edges table.")
-    return spec, privacy, tables
-
-
 async def plot(ctx: Context, request: Request, principal: Principal | None) -> Response:
     assert principal is not None
     body = await read_body(ctx, request)
-    spec, privacy, tables = parse_plot_frame(body)
+    spec, privacy, tables = decode_plot_frame(body)
     dataset_id = await ctx.run(
         ctx.server.plot, principal, spec, tables["edges"], tables.get("nodes"), privacy
     )
     return json_response({"success": True, "ok": True, "data": {"dataset_id": dataset_id}})
 
 
-FEATURES = ["plot-v1"]
+FEATURES = [PLOT_FEATURE]
 
 
 async def healthz(ctx: Context, request: Request, principal: Principal | None) -> Response:
