@@ -136,7 +136,7 @@ def _packed(
     def report(done: int) -> None:
         if progress is not None:
             px, py = x.copy(), y.copy()
-            place(px, py, offsets, isolated, _gap(px, py, ru, rv))
+            place(px, py, offsets, isolated, *_spacings(px, py, offsets, ru, rv))
             out_x, out_y = np.empty(num_nodes), np.empty(num_nodes)
             out_x[order], out_y[order] = px, py
             progress(out_x, out_y)
@@ -167,20 +167,28 @@ def _packed(
             partial if progress is not None and hi - lo > 10_000 else None,
         )
         x[lo:hi], y[lo:hi] = cx, cy
-    place(x, y, offsets, isolated, _gap(x, y, ru, rv))
+    place(x, y, offsets, isolated, *_spacings(x, y, offsets, ru, rv))
     out_x, out_y = np.empty(num_nodes), np.empty(num_nodes)
     out_x[order], out_y[order] = x, y
     return out_x, out_y
 
 
-def _gap(x: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> float:
-    """Spacing between packed pieces and between isolated nodes: the median edge length."""
+def _spacings(
+    x: np.ndarray, y: np.ndarray, offsets: np.ndarray, u: np.ndarray, v: np.ndarray
+) -> tuple[float, float]:
+    """(gap between packed pieces, spacing of isolated nodes): half the median edge length, and
+    the components' average node spacing (their box area per node), at most the gap."""
     if len(u) == 0:
-        return 1.0
+        return 1.0, 1.0
     sample = slice(None, None, max(1, len(u) // 100_000))
     length = np.hypot(x[u[sample]] - x[v[sample]], y[u[sample]] - y[v[sample]])
-    gap = float(np.median(length))
-    return gap if math.isfinite(gap) and gap > 0 else 1.0
+    gap = 0.5 * float(np.median(length))
+    gap = gap if math.isfinite(gap) and gap > 0 else 1.0
+    lo, hi = offsets[:-1], offsets[1:]
+    width = np.maximum.reduceat(x[: offsets[-1]], lo) - np.minimum.reduceat(x[: offsets[-1]], lo)
+    height = np.maximum.reduceat(y[: offsets[-1]], lo) - np.minimum.reduceat(y[: offsets[-1]], lo)
+    spacing = math.sqrt(float(np.sum(width * height)) / max(1, int(np.sum(hi - lo))))
+    return gap, min(gap, spacing) if spacing > 0 else gap
 
 
 def _refine(

@@ -5,7 +5,7 @@ first box, and the boxes after it stack in columns inside that height, left to r
 width runs out and a new shelf starts below. The width is the larger of the widest box and the
 side of a square holding all boxes, so the picture stays near square and a giant component keeps
 most of it. Boxes are padded by a gap, so bounding boxes never overlap. Isolated nodes form one
-square grid block, packed last.
+square grid block, packed last, as dense as the components' nodes are on average.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ def pack(widths: np.ndarray, heights: np.ndarray, gap: float) -> tuple[np.ndarra
 def grid_block(count: int, spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """``count`` points on a square grid (row by row), lower-left at the origin."""
     side = max(1, math.ceil(math.sqrt(count)))
+    rows = max(1, math.ceil(count / side))
     index = np.arange(count)
-    return (index % side) * spacing, (side - 1 - index // side) * spacing
+    return (index % side) * spacing, (rows - 1 - index // side) * spacing
 
 
 def place(
@@ -61,9 +62,11 @@ def place(
     offsets: np.ndarray,
     isolated: np.ndarray,
     gap: float,
+    spacing: float,
 ) -> None:
     """Move each component (nodes ``offsets[c] .. offsets[c+1]`` of ``x``/``y``, largest first)
-    and then the ``isolated`` block (node indices) into one packed picture, in place."""
+    and then the ``isolated`` block (node indices, ``spacing`` apart) into one packed picture, in
+    place; ``gap`` separates the pieces."""
     parts = len(offsets) - 1
     lo, hi = offsets[:-1], offsets[1:]
     if parts > 0:
@@ -74,7 +77,7 @@ def place(
     else:
         min_x = max_x = min_y = max_y = np.zeros(0)
     widths, heights = max_x - min_x, max_y - min_y
-    block_x, block_y = grid_block(len(isolated), gap)
+    block_x, block_y = grid_block(len(isolated), spacing)
     if len(isolated):
         widths = np.append(widths, block_x.max())
         heights = np.append(heights, block_y.max())

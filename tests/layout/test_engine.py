@@ -1,0 +1,114 @@
+"""The layout engine end to end (graphport.layout.compute_layout): components, isolated nodes,
+determinism, quality floors, input checks. Each test runs well under 2 s once numba's cache is warm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from graphport.errors import ValidationError
+from graphport.layout import LayoutSettings, compute_layout
+
+from ._graphs import boxes, overlapping, pieces, planted, purity
+
+
+def test_many_small_components_are_packed_without_overlaps() -> None:
+    nodes, src, dst, piece = pieces(600, 3, 40)
+    x, y = compute_layout(nodes, src, dst)
+    assert np.isfinite(x).all() and np.isfinite(y).all()
+    assert overlapping(boxes(x, y, piece)) == 0
+
+
+def test_components_come_largest_first_top_left() -> None:
+    # a 300-node ring, then 50 paths of 4 nodes
+    ring = np.arange(300)
+    src = np.concatenate([ring, 300 + np.arange(200).reshape(50, 4)[:, :3].ravel()])
+    dst = np.concatenate([(ring + 1) % 300, 300 + np.arange(200).reshape(50, 4)[:, 1:].ravel()])
+    x, y = compute_layout(500, src, dst)
+    piece = np.concatenate([np.zeros(300, np.int64), 1 + np.arange(50).repeat(4)])
+    box = boxes(x, y, piece)
+    assert overlapping(box) == 0
+    assert box[0, 0] == x.min() and box[0, 3] == y.max()  # the ring is the top-left piece
+    area = (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])
+    total = (x.max() - x.min()) * (y.max() - y.min())
+    assert area[0] / total > 0.5  # the main graph keeps most of the picture
+
+
+def test_isolated_nodes_are_gathered_in_a_compact_block() -> None:
+    src, dst, _ = planted(400, 4, 2000)
+    x, y = compute_layout(500, src, dst)  # nodes 400..499 have no edge
+    lone_x, lone_y = x[400:], y[400:]
+    gaps = np.diff(np.unique(np.round(lone_x, 9)))
+    assert len(gaps) == 9 and np.allclose(gaps, gaps[0])  # a 10 x 10 grid
+    block = (lone_x.max() - lone_x.min()) * (lone_y.max() - lone_y.min())
+    graph = (x[:400].max() - x[:400].min()) * (y[:400].max() - y[:400].min())
+    assert block < graph / 4
+    inside_x = (x[:400] >= lone_x.min()) & (x[:400] <= lone_x.max())
+    inside_y = (y[:400] >= lone_y.min()) & (y[:400] <= lone_y.max())
+    assert not (inside_x & inside_y).any()
+
+
+def test_same_input_same_positions_other_seed_other_positions() -> None:
+    src, dst, _ = planted(3000, 6, 15000)
+    first = compute_layout(3000, src, dst, seed=3)
+    again = compute_layout(3000, src, dst, seed=3)
+    other = compute_layout(3000, src, dst, seed=4)
+    assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
+    assert not np.array_equal(first[0], other[0])
+
+
+def test_planted_clusters_come_apart() -> None:
+    src, dst, label = planted(3000, 10, 15000)
+    x, y = compute_layout(3000, src, dst)
+    assert purity(x, y, label) >= 0.75
+
+
+def test_planted_clusters_come_apart_with_lin_log() -> None:
+    src, dst, label = planted(3000, 10, 15000)
+    x, y = compute_layout(3000, src, dst, LayoutSettings(lin_log=True))
+    assert purity(x, y, label) >= 0.75
+
+
+def test_progress_receives_whole_provisional_layouts() -> None:
+    src, dst, _ = planted(12000, 6, 30000)
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    x, _ = compute_layout(12000, src, dst, progress=lambda px, py: seen.append((px, py)))
+    assert len(seen) >= 3
+    assert all(len(px) == 12000 and np.isfinite(px).all() for px, _ in seen)
+    assert not np.array_equal(seen[0][0], x)
+
+
+def test_edge_cases() -> None:
+    empty = compute_layout(0, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert len(empty[0]) == 0
+    x, y = compute_layout(5, np.zeros(0, np.int64), np.zeros(0, np.int64))  # isolated only
+    assert len({(a, b) for a, b in zip(x.tolist(), y.tolist(), strict=True)}) == 5
+    x, y = compute_layout(3, np.array([0, 1, 1]), np.array([0, 2, 2]))  # self-loop, duplicate
+    assert np.isfinite(x).all() and x[1] != x[2]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "src", "dst", "message"),
+    [
+        (3, [0, 5], [1, 2], "node indices in 0..2"),
+        (3, [0, -1], [1, 2], "node indices"),
+        (3, [0, 1], [1], "same length"),
+        (-1, [], [], "0 or more"),
+    ],
+)
+def test_bad_edges_are_refused(nodes: int, src: list[int], dst: list[int], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        compute_layout(nodes, np.array(src, np.int64), np.array(dst, np.int64))
+
+
+def test_weights_with_edge_influence() -> None:
+    src, dst = np.array([0, 1, 2]), np.array([1, 2, 0])
+    heavy = np.array([50.0, 1.0, 1.0])
+    x, y = compute_layout(3, src, dst, weights=heavy)
+    d01, d12 = np.hypot(x[0] - x[1], y[0] - y[1]), np.hypot(x[1] - x[2], y[1] - y[2])
+    assert d01 < d12 / 2  # the heavy edge is shorter
+    x, y = compute_layout(3, src, dst, LayoutSettings(edge_influence=0.0), weights=heavy)
+    d01, d12 = np.hypot(x[0] - x[1], y[0] - y[1]), np.hypot(x[1] - x[2], y[1] - y[2])
+    assert abs(d01 - d12) < 0.2 * d12  # influence 0: weights ignored
+    with pytest.raises(ValidationError, match="one value per edge"):
+        compute_layout(3, src, dst, weights=np.ones(2))
