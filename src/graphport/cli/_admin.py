@@ -90,7 +90,7 @@ def register(cli: click.Group) -> None:
         too) and all personal keys."""
         secret = read_password(password, password_stdin)
         with open_server(data, db, blobs) as server:
-            keys = server.accounts.set_password(name, secret)
+            keys = server.set_password(name, secret)
         click.echo(f"password changed for {name}; every token and {keys} personal key(s) revoked")
 
     @user.command("revoke-all")
@@ -100,7 +100,7 @@ def register(cli: click.Group) -> None:
         """End every credential of NAME: all tokens (browser sessions too) and all personal keys.
         The password stays; NAME signs in again."""
         with open_server(data, db, blobs) as server:
-            keys = server.accounts.revoke_all(server.accounts.require_user(name).user_id)
+            keys = server.revoke_user_credentials(name)
         click.echo(f"revoked every token and {keys} personal key(s) of {name}")
 
     @user.command("disable")
@@ -109,7 +109,7 @@ def register(cli: click.Group) -> None:
     def user_disable(name: str, data: Path, db: str | None, blobs: str | None) -> None:
         """Disable NAME: no sign-in, and existing tokens stop working."""
         with open_server(data, db, blobs) as server:
-            server.accounts.set_active(name, False)
+            server.set_active(name, False)
         click.echo(f"disabled {name}")
 
     @user.command("set")
@@ -141,7 +141,7 @@ def register(cli: click.Group) -> None:
         if not changes:
             raise click.UsageError("Nothing to change: give --email, --admin/--no-admin or --default-org.")
         with open_server(data, db, blobs) as server:
-            server.accounts.set_user(name, **changes)  # type: ignore[arg-type]
+            server.set_user(name, **changes)  # type: ignore[arg-type]
         click.echo(f"updated {name}: " + ", ".join(f"{k}={v!r}" for k, v in changes.items()))
 
     @user.command("enable")
@@ -150,7 +150,7 @@ def register(cli: click.Group) -> None:
     def user_enable(name: str, data: Path, db: str | None, blobs: str | None) -> None:
         """Enable NAME again."""
         with open_server(data, db, blobs) as server:
-            server.accounts.set_active(name, True)
+            server.set_active(name, True)
         click.echo(f"enabled {name}")
 
     @cli.group()
@@ -194,7 +194,7 @@ def register(cli: click.Group) -> None:
     def org_remove_member(slug: str, name: str, data: Path, db: str | None, blobs: str | None) -> None:
         """Remove user NAME from organization SLUG."""
         with open_server(data, db, blobs) as server:
-            server.accounts.remove_member(slug, name)
+            server.remove_member(slug, name)
         click.echo(f"removed {name} from {slug}")
 
     @cli.group()
@@ -217,7 +217,7 @@ def register(cli: click.Group) -> None:
     def key_list(name: str, data: Path, db: str | None, blobs: str | None) -> None:
         """List user NAME's personal keys (ids only; secrets are never stored)."""
         with open_server(data, db, blobs) as server:
-            for row in server.accounts.list_keys(name):
+            for row in server.user_keys(name):
                 state = "revoked" if row["revoked_at"] else "active"
                 used = (
                     time.strftime("%Y-%m-%d %H:%M", time.gmtime(row["last_used_at"]))
@@ -232,7 +232,7 @@ def register(cli: click.Group) -> None:
     def key_revoke(key_id: str, data: Path, db: str | None, blobs: str | None) -> None:
         """Revoke personal key KEY_ID (tokens obtained with it stop working)."""
         with open_server(data, db, blobs) as server:
-            server.accounts.revoke_key(key_id)
+            server.revoke_key_id(key_id)
         click.echo(f"revoked {key_id}")
 
     @cli.group()

@@ -30,7 +30,7 @@ def ensure_sample(server: Server, base: str) -> tuple[str, str, str]:
     """A demo user (password kept in DATA/demo-password, mode 0600) and a public sample dataset."""
     username = "demo"
     password_file = server.data / "demo-password"
-    if server.accounts.find_user(username) is None:
+    if server.find_user(username) is None:
         password = secrets.token_urlsafe(9)
         server.create_user(username, password)
         fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -41,8 +41,8 @@ def ensure_sample(server: Server, base: str) -> tuple[str, str, str]:
         if password_file.exists()
         else "(set with graphport user set-password demo)"
     )
-    principal = server.accounts.require_user(username)
-    existing = [d for d in server.datasets.list_for(principal) if d["name"] == "Les Misérables"]
+    principal = server.require_user(username)
+    existing = [d for d in server.list_datasets(principal) if d["name"] == "Les Misérables"]
     if existing:
         dataset_id = existing[0]["id"]
     else:
