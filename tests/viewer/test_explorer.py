@@ -211,3 +211,130 @@ def test_fit_frames_the_graph_not_its_far_outliers(site: Site) -> None:
         assert 0 <= x <= 1000 and 0 <= y <= 700, f"outliers reachable by zooming out: {far}"
     assert zoomed_out["view"]["zoom"] == pytest.approx(min_zoom), "zooming out stops at the limit"
     assert min_zoom < state["view"]["zoom"] / 100
+
+
+def honeypot_counts(
+    min_degree: int = 0, exclude_vuln: str | None = None, keep_vuln: str | None = None
+) -> tuple[int, int, int, int]:
+    """(visible nodes, nodes, visible edges, edges) under point:degree >= min_degree and the vuln rules."""
+    rows = read_csv("honeypot.csv")
+    degree: dict[str, int] = {}
+    for r in rows:
+        for end in (r["attackerIP"], r["victimIP"]):
+            degree[end] = degree.get(end, 0) + 1
+    shown = {n for n, d in degree.items() if d >= min_degree}
+    edges = [
+        r
+        for r in rows
+        if r["attackerIP"] in shown
+        and r["victimIP"] in shown
+        and r["vulnName"] != exclude_vuln
+        and (keep_vuln is None or r["vulnName"] == keep_vuln)
+    ]
+    return len(shown), len(degree), len(edges), len(rows)
+
+
+def status(counts: tuple[int, int, int, int]) -> str:
+    vn, n, ve, e = counts
+    return f"{vn:,} of {n:,} nodes · {ve:,} of {e:,} edges"
+
+
+VISIBLE = "[window.__graphport.visibleNodes, window.__graphport.visibleEdges, location.search]"
+
+
+def test_filters_and_exclusions_cut_the_graph_and_the_status_line_counts(site: Site) -> None:
+    vuln = "MS08067 (NetAPI)"
+    degree2 = honeypot_counts(min_degree=2)
+    both = honeypot_counts(min_degree=2, exclude_vuln=vuln)
+    only_exclusion = honeypot_counts(exclude_vuln=vuln)
+    assert degree2[0] < degree2[1] / 2 and both[2] < degree2[2], "the data makes each rule bite"
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.honeypot, "&showLabels=False&live=False")},
+            {"op": "pixels", "colors": [NODE_BLUE], "tol": 40},
+            {"op": "text", "selector": "#visible-status"},
+            {"op": "click", "selector": "#btn-filters"},
+            {"op": "type", "selector": "#filter-input", "text": "point:degree >= 2", "enter": True},
+            {"op": "text", "selector": "#visible-status"},
+            {"op": "pixels", "colors": [NODE_BLUE], "tol": 40},
+            {"op": "eval", "expr": "document.getElementById('filter-kind').value = 'exclude'"},
+            {"op": "type", "selector": "#filter-input", "text": f'edge:vuln = "{vuln}"', "enter": True},
+            {"op": "text", "selector": "#visible-status"},
+            {"op": "eval", "expr": VISIBLE},
+            {"op": "click", "selector": "#filter-list li:first-child button"},
+            {"op": "text", "selector": "#visible-status"},
+            {"op": "type", "selector": "#filter-input", "text": "point:nope > 1", "enter": True},
+            {"op": "text", "selector": "#filter-error"},
+            {
+                "op": "eval",
+                "expr": "[...document.querySelectorAll('#filter-list li code')].map(c => c.textContent)",
+            },
+        ],
+    )
+    start, px_all, status0, _, _, status1, px_cut, _, _, status2, visible, _, status3, _, error, listed = (
+        report["steps"]
+    )
+    assert (start["nodeCount"], start["edgeCount"]) == (degree2[1], degree2[3])
+    assert not status0["visible"], "no status line while nothing is hidden"
+    assert status1["visible"] and status1["text"] == status(degree2)
+    assert px_cut["counts"][0] < 0.6 * px_all["counts"][0], (px_all, px_cut)
+    assert px_cut["counts"][0] > 0, "the kept nodes are still drawn"
+    assert status2["text"] == status(both)
+    assert visible[:2] == [both[0], both[2]]
+    assert "filter=point%3Adegree" in visible[2] and "exclude=edge%3Avuln" in visible[2], visible
+    assert status3["text"] == status(only_exclusion), "removing the filter keeps the exclusion"
+    assert error["visible"] and "no node column “nope”" in error["text"] and "degree" in error["text"]
+    assert listed == [f'edge:vuln = "{vuln}"'], "a refused rule is not listed"
+
+
+def test_filter_and_exclude_url_parameters_apply_on_open(site: Site) -> None:
+    vuln = "MS08067 (NetAPI)"
+    both = honeypot_counts(min_degree=2, exclude_vuln=vuln)
+    kept = honeypot_counts(keep_vuln=vuln)
+    # Raw, unescaped values, as a person (or the official client) writes them.
+    url = site.viewer(site.honeypot, f'&live=False&filter=point:degree >= 2&exclude=edge:vuln = "{vuln}"')
+    url2 = site.viewer(site.honeypot, f"&live=False&filter=edge:vuln in ('{vuln}')&filter=edge:count >= 1")
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": url},
+            {"op": "text", "selector": "#visible-status"},
+            {"op": "text", "selector": "#filters"},
+            {"op": "goto", "url": url2},
+            {"op": "text", "selector": "#visible-status"},
+        ],
+    )
+    _, status1, panel, _, status2 = report["steps"]
+    assert status1["visible"] and status1["text"] == status(both)
+    assert not panel["visible"], "the panel stays closed at first view"
+    assert status2["text"] == status(kept)
+
+
+BACKGROUND = (11, 14, 20)
+
+
+def test_edge_filters_draw_fewer_edges_whether_masked_or_moved_to_a_subset(site: Site) -> None:
+    """value >= 2 keeps 62% of Les Misérables' edges (drawn through a per-edge mask), value >= 5 keeps 20%
+    (moved to buffers of their own), excluding value >= 1 keeps none: less and less ink, same nodes."""
+    values = lesmis_edges()["value"].to_pylist()
+    keep2 = sum(v >= 2 for v in values)
+    keep5 = sum(v >= 5 for v in values)
+    assert keep2 > 0.25 * len(values) > keep5, "one rule per drawing path"
+    steps: list[dict[str, Any]] = []
+    for extra in ["", "&filter=edge:value >= 2", "&filter=edge:value >= 5", "&exclude=edge:value >= 1"]:
+        steps += [
+            {"op": "goto", "url": site.viewer(site.lesmis, f"&showLabels=False&live=False&info=False{extra}")},
+            # The status line would count as ink: hide it for the screenshot.
+            {"op": "eval", "expr": "document.getElementById('visible-status').hidden = true"},
+            {"op": "pixels", "colors": [BACKGROUND, NODE_BLUE], "tol": 6},
+            {"op": "eval", "expr": "[window.__graphport.visibleNodes, window.__graphport.visibleEdges]"},
+        ]
+    report = run(site, steps)
+    results = report["steps"]
+    background = [results[k + 2]["counts"][0] for k in range(0, 16, 4)]
+    blue = [results[k + 2]["counts"][1] for k in range(0, 16, 4)]
+    visible = [results[k + 3] for k in range(0, 16, 4)]
+    assert visible == [[77, 254], [77, keep2], [77, keep5], [77, 0]]
+    assert background[0] < background[1] < background[2] < background[3], background
+    assert min(blue) > 0.8 * max(blue), f"the nodes stay drawn: {blue}"

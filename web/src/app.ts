@@ -5,6 +5,7 @@
 import type { Table } from 'apache-arrow';
 import { installBenchHooks } from './bench';
 import { Camera } from './camera';
+import { ColumnCodes } from './codes';
 import { luminance, parseColor, toCss } from './colors';
 import { columnsOf, idValues } from './data';
 import { debug } from './debug';
@@ -12,6 +13,8 @@ import { $, fmt } from './dom';
 import { Drawer } from './drawing';
 import { type Json, bindingsOf, edgeStyle, nodeStyle, obj, valueText } from './encodings';
 import { bindEvents, type Controls } from './events';
+import { FilterPanel } from './filterpanel';
+import { type Rule, checkRule, statusText, visibility } from './filters';
 import { hideInspector, showInspector } from './inspector';
 import { Labels } from './labels';
 import { renderLegend } from './legend';
@@ -25,6 +28,7 @@ import { createCanvasRenderer, createWebGLRenderer } from './render';
 import { DEFAULT_BG, Scene } from './scene';
 import { SearchBox } from './searchbox';
 import { Grid } from './spatial';
+import { withParam } from './urlstate';
 
 /** Edges of the selected node drawn highlighted, at most. */
 const MAX_NEIGHBOURS = 5_000;
@@ -45,11 +49,19 @@ export class App implements Controls {
   private edgeColors: Uint8Array = new Uint8Array(0);
   private live: LiveGraph | null = null;
   private selectedKey: unknown = null;
+  /** Filters and exclusions in force (filters.ts), and the column dictionaries they share. */
+  private rules: Rule[] = [];
+  readonly codes = new ColumnCodes();
+  /** Per node index, 1 = hidden by the legend (categories switched off); null when none is. */
+  private hiddenNodes: Uint8Array | null = null;
+  private ready = false;
+  readonly filters: FilterPanel;
 
   constructor(private readonly params: Params) {
     this.overlay = new Overlay($<HTMLCanvasElement>('overlay'), this.scene);
     this.labels = new Labels(this.scene, params);
     this.searchBox = new SearchBox(this.scene, (i) => this.goTo(i));
+    this.filters = new FilterPanel((rules) => this.setRules(rules));
   }
 
   async start(): Promise<void> {
@@ -117,6 +129,7 @@ export class App implements Controls {
     const live = this.live;
     this.nodeRows = live ? live.nodes.size : this.nodeRows;
     this.edgeRows = live ? live.edges.size : this.edgeRows;
+    this.codes.clear();
     this.applyStyle(false);
     s.grid = new Grid(g.x, g.y, g.nodeCount);
     this.searchBox.reset();
@@ -132,15 +145,56 @@ export class App implements Controls {
     this.labels.update();
   }
 
-  /** Which nodes and edges are drawn (everything, for now), and the counts that follow. */
+  /** Which nodes and edges are drawn under the filters, exclusions and hidden categories; the status line. */
   private computeVisibility(): void {
     const s = this.scene;
-    s.nodeVisible = null;
-    s.edgeVisible = null;
-    s.visibleNodes = s.graph.nodeCount;
-    s.visibleEdges = s.graph.edgeCount;
+    const g = s.graph;
+    let v;
+    try {
+      v = visibility(g, this.rules, this.nodeRows, this.edgeRows, this.codes, this.hiddenNodes);
+    } catch {
+      // A live update took a filtered column away: show everything rather than a stale cut.
+      v = visibility(g, [], this.nodeRows, this.edgeRows, this.codes, this.hiddenNodes);
+    }
+    s.nodeVisible = v.nodes;
+    s.edgeVisible = v.edges;
+    s.visibleNodes = v.nodeCount;
+    s.visibleEdges = v.edgeCount;
     debug.visibleNodes = s.visibleNodes;
     debug.visibleEdges = s.visibleEdges;
+    const status = $('visible-status');
+    const cut = this.rules.length > 0 || this.hiddenNodes !== null;
+    status.textContent = cut ? statusText(v.nodeCount, g.nodeCount, v.edgeCount, g.edgeCount) : '';
+    status.hidden = !cut;
+  }
+
+  /** Install filters and exclusions (FilterPanel calls this); throws FilterError for an unknown column. */
+  setRules(rules: Rule[]): void {
+    const g = this.scene.graph;
+    for (const r of rules) checkRule(g, r, this.nodeRows, this.edgeRows);
+    this.rules = rules;
+    if (!this.ready) return; // build() computes visibility with the first upload
+    this.refreshVisibility();
+    const kept = (kind: Rule['kind']): string[] => rules.filter((r) => r.kind === kind).map((r) => r.text);
+    const href = withParam(withParam(location.href, 'filter', kept('filter')), 'exclude', kept('exclude'));
+    history.replaceState(history.state, '', href);
+  }
+
+  /** Hide nodes (1 = hidden, per node index; null: none), e.g. legend categories switched off. */
+  setHiddenNodes(hidden: Uint8Array | null): void {
+    this.hiddenNodes = hidden;
+    if (this.ready) this.refreshVisibility();
+  }
+
+  /** After the filters or hidden nodes changed: buffers, status, selection, labels, a redraw. */
+  private refreshVisibility(): void {
+    const s = this.scene;
+    this.computeVisibility();
+    this.drawer.applyCut();
+    if (s.selected >= 0 && !s.isVisible(s.selected)) this.select(-1);
+    if (s.hovered >= 0 && !s.isVisible(s.hovered)) this.hover(-1, 0, 0);
+    this.drawer.invalidate(false);
+    this.labels.update();
   }
 
   /** Colours, sizes and the legend from the encodings, uploaded to the renderer. */
@@ -226,6 +280,12 @@ export class App implements Controls {
     this.edgeEnc = edgeEnc;
     this.nodeRows = nodes.numRows;
     this.edgeRows = edges.numRows;
+    // Filters and exclusions from the URL, checked against the columns before the first upload.
+    this.filters.load(p.all('filter'), p.all('exclude'));
+    this.filters.setColumns(
+      [...g.nodeColumns.keys(), ...(g.nodeColumns.has('degree') ? [] : ['degree'])].filter((c) => c !== g.xColumn && c !== g.yColumn),
+      [...g.edgeColumns.keys()],
+    );
     this.resize();
     this.applyStyle();
     s.grid = new Grid(g.x, g.y, g.nodeCount);
@@ -247,6 +307,7 @@ export class App implements Controls {
     this.drawer.probe();
     this.labels.update();
     bindEvents(this.canvas, this, this.searchBox.bind());
+    this.filters.bind();
     debug.view = s.view;
     debug.screenOf = (id) => {
       const key = typeof id === 'bigint' ? Number(id) : (id as number | string);
@@ -254,7 +315,8 @@ export class App implements Controls {
       return i === undefined ? null : s.view.toScreen(g.x[i], g.y[i]);
     };
     debug.idle = () => this.drawer.idle() && !this.camera.animating;
-    if (p.bool('bench', false)) installBenchHooks(s, this.drawer);
+    if (p.bool('bench', false)) installBenchHooks(s, this.drawer, this);
+    this.ready = true;
     debug.state = 'ready';
     document.body.dataset.state = 'ready';
   }

@@ -3,6 +3,7 @@
 
 import { debug } from './debug';
 import type { Drawer } from './drawing';
+import { type Rule, parseExpr } from './filters';
 import type { Scene } from './scene';
 
 export interface PanResult {
@@ -14,7 +15,25 @@ export interface PanResult {
   nodesDrawn: number;
 }
 
+/** What the filter benchmark drives (App). */
+export interface Explorer {
+  setRules(rules: Rule[]): void;
+  setHiddenNodes(hidden: Uint8Array | null): void;
+}
+
+export interface ResponseResult {
+  /** Computing what is visible and uploading the buffers. */
+  applyMs: number;
+  /** Then the first frame that shows it (thinned, as while moving), to GPU completion. */
+  frameMs: number;
+  totalMs: number;
+  visibleNodes: number;
+  visibleEdges: number;
+}
+
 export interface BenchApi {
+  /** Install these rules ([] clears them) and time until the change is on screen. */
+  benchFilter(rules: { kind: 'filter' | 'exclude'; text: string }[]): ResponseResult;
   benchPan(frames: number, dx: number, edges?: 'sample' | 'all' | 'none'): Promise<PanResult>;
   benchFull(repeats: number): { meanMs: number };
 }
@@ -28,8 +47,19 @@ function stats(times: number[]): { meanMs: number; p95Ms: number; maxMs: number 
   };
 }
 
-export function installBenchHooks(scene: Scene, drawer: Drawer): BenchApi {
+export function installBenchHooks(scene: Scene, drawer: Drawer, explorer: Explorer): BenchApi {
   const api: BenchApi = {
+    benchFilter(rules) {
+      const parsed = rules.map((r) => ({ ...r, expr: parseExpr(r.text) }));
+      const t0 = performance.now();
+      explorer.setRules(parsed);
+      const t1 = performance.now();
+      drawer.drawMoving();
+      drawer.renderer.finish();
+      const t2 = performance.now();
+      drawer.invalidate(false);
+      return { applyMs: t1 - t0, frameMs: t2 - t1, totalMs: t2 - t0, visibleNodes: scene.visibleNodes, visibleEdges: scene.visibleEdges };
+    },
     async benchPan(frames, dx, edges = 'sample') {
       const times: number[] = [];
       const shown = scene.showEdges;

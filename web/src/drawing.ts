@@ -10,6 +10,8 @@ import type { Scene } from './scene';
 const MOVING_FRAME_MS = 40;
 /** Edges (and nodes) in the first frame, which also measures what the machine can draw. */
 const PROBE_ITEMS = 20_000;
+/** Below this share of edges visible, a filter moves them to buffers of their own (see applyCut). */
+const SUBSET_SHARE = 0.25;
 
 export interface DrawHooks {
   /** After every pass (hover, selection and arrows on the 2D overlay). */
@@ -34,7 +36,7 @@ export class Drawer {
   progress: { drawn: number } | null = null;
   /** Set by the benchmark: frames are drawn as if the view were moving. */
   forceMoving = false;
-  /** Edges and nodes in the renderer's buffers (the visible ones). */
+  /** Edges and nodes in the renderer's buffers (every node; every edge, or the visible subset). */
   private edgeCount = 0;
   private nodeCount = 0;
 
@@ -45,47 +47,54 @@ export class Drawer {
     private readonly hooks: DrawHooks,
   ) {}
 
-  /** Upload the visible nodes, smallest first (big nodes end on top, and thinned frames keep them). */
+  /** Upload every node, smallest first (big nodes end on top, and thinned frames keep them). */
   uploadNodes(): void {
     const s = this.scene;
     const g = s.graph;
-    const order = new Uint32Array(s.visibleNodes);
-    let k = s.visibleNodes;
-    for (let j = 0; j < s.bySize.length; j++) {
-      const i = s.bySize[j];
-      if (s.isVisible(i)) order[--k] = i;
-    }
-    this.renderer.setNodes(g.x, g.y, s.colors, s.sizes, s.visibleNodes, order);
-    this.nodeCount = s.visibleNodes;
+    const order = s.bySize.slice().reverse();
+    this.renderer.setNodes(g.x, g.y, s.colors, s.sizes, g.nodeCount, order);
+    this.nodeCount = g.nodeCount;
     this.sampleNodes = Math.max(this.sampleNodes, Math.min(this.nodeCount, 10_000));
+    this.renderer.setNodeMask(s.nodeVisible);
   }
 
-  /** Upload the visible edges; `colors` holds 8 bytes (two RGBA) per edge index. */
+  /** Upload every edge; `colors` holds 8 bytes (two RGBA) per edge index. Then the current cut. */
   uploadEdges(colors: Uint8Array): void {
+    const g = this.scene.graph;
+    this.renderer.setEdges(g.src, g.dst, colors, g.edgeCount);
+    this.applyEdgeCut();
+  }
+
+  /**
+   * After filters changed: only what is visible changes, never the positions or colours. Nodes get a
+   * mask (a byte per node). Edges get a mask too while many stay visible (a byte per vertex instead of
+   * 24 bytes of positions and colours: a filter at 1M edges uploads 2 MB, not 24); when few stay
+   * (<= SUBSET_SHARE), they go to buffers of their own instead, so that frames only walk those edges
+   * and a thinned frame while moving still shows a full sample of them.
+   */
+  applyCut(): void {
+    this.renderer.setNodeMask(this.scene.nodeVisible);
+    this.applyEdgeCut();
+  }
+
+  private applyEdgeCut(): void {
     const s = this.scene;
     const g = s.graph;
     const vis = s.edgeVisible;
     if (vis === null) {
-      this.renderer.setEdges(g.src, g.dst, colors, g.edgeCount);
+      this.renderer.setEdgeSubset(null);
+      this.renderer.setEdgeMask(null);
+    } else if (s.visibleEdges > SUBSET_SHARE * g.edgeCount) {
+      this.renderer.setEdgeSubset(null);
+      this.renderer.setEdgeMask(vis);
     } else {
-      // Compact the visible edges into fresh arrays: typed copies, no per-edge objects.
-      const n = s.visibleEdges;
-      const src = new Uint32Array(n);
-      const dst = new Uint32Array(n);
-      const col = new Uint32Array(n * 2);
-      const c32 = new Uint32Array(colors.buffer, colors.byteOffset, g.edgeCount * 2);
+      const list = new Uint32Array(s.visibleEdges);
       let m = 0;
-      for (let e = 0; e < g.edgeCount; e++) {
-        if (vis[e] !== 1) continue;
-        src[m] = g.src[e];
-        dst[m] = g.dst[e];
-        col[m * 2] = c32[e * 2];
-        col[m * 2 + 1] = c32[e * 2 + 1];
-        m++;
-      }
-      this.renderer.setEdges(src, dst, new Uint8Array(col.buffer), n);
+      for (let e = 0; e < g.edgeCount; e++) if (vis[e] === 1) list[m++] = e;
+      this.renderer.setEdgeMask(null);
+      this.renderer.setEdgeSubset(list.subarray(0, m));
     }
-    this.edgeCount = s.visibleEdges;
+    this.edgeCount = this.renderer.edgesInBuffer;
     this.sampleEdges = Math.max(this.sampleEdges, Math.min(this.edgeCount, 10_000));
   }
 

@@ -24,8 +24,19 @@ export interface Renderer {
   /** Node buffers, uploaded in `order` (smallest first: big nodes end on top, and a suffix of
    *  the buffer keeps the important ones when frames must be thinned). */
   setNodes(x: Float32Array, y: Float32Array, colors: Uint8Array, sizes: Float32Array, count: number, order: Uint32Array): void;
-  /** Endpoints by node index plus RGBA per endpoint (8 bytes per edge). */
+  /** Endpoints by node index plus RGBA per endpoint (8 bytes per edge). Clears the mask and subset. */
   setEdges(src: Uint32Array, dst: Uint32Array, colors: Uint8Array, count: number): void;
+  /**
+   * Filters without re-uploading positions (see drawing.ts for when each is used):
+   * setNodeMask / setEdgeMask: 1 per node / edge index = drawn (null: all); hidden ones are clipped in
+   * the vertex shader, so only a byte per vertex goes to the GPU.
+   * setEdgeSubset: draw only these edge indices, from buffers of their own (null: the full set again).
+   */
+  setNodeMask(mask: Uint8Array | null): void;
+  setEdgeMask(mask: Uint8Array | null): void;
+  setEdgeSubset(edges: Uint32Array | null): void;
+  /** Edges in the buffer drawn now (the subset's length, or every edge). */
+  readonly edgesInBuffer: number;
   resize(width: number, height: number, dpr: number): void;
   draw(options: DrawOptions): void;
   /** Block until the GPU has finished (benchmarks only). */
@@ -56,6 +67,7 @@ precision highp float;
 attribute vec2 position;
 attribute vec4 color;
 attribute float size;
+attribute float visible;
 uniform vec2 center;
 uniform vec2 scale;
 uniform float sizeScale;
@@ -66,7 +78,8 @@ varying vec4 vColor;
 varying float vAA;
 varying float vInner;
 void main() {
-  gl_Position = vec4((position - center) * scale, 0.0, 1.0);
+  // Hidden (visible = 0): z = 4 lies outside the clip volume, so the point is dropped before the fragment stage.
+  gl_Position = vec4((position - center) * scale, 4.0 * (1.0 - visible), 1.0);
   float s = max(1.5, size * sizeScale * dpr);
   gl_PointSize = s;
   vAA = s * 0.25;
@@ -92,11 +105,12 @@ const EDGE_VERT = `
 precision highp float;
 attribute vec2 position;
 attribute vec4 color;
+attribute float visible;
 uniform vec2 center;
 uniform vec2 scale;
 varying vec4 vColor;
 void main() {
-  gl_Position = vec4((position - center) * scale, 0.0, 1.0);
+  gl_Position = vec4((position - center) * scale, 4.0 * (1.0 - visible), 1.0);
   vColor = color;
 }`;
 
@@ -124,8 +138,22 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
   const nodeSize = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
   const edgePos = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
   const edgeColor = regl.buffer({ usage: 'dynamic', type: 'uint8', length: 0 });
+  const nodeVis = regl.buffer({ usage: 'dynamic', type: 'uint8', length: 0 });
+  const edgeVis = regl.buffer({ usage: 'dynamic', type: 'uint8', length: 0 });
+  const subPos = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
+  const subColor = regl.buffer({ usage: 'dynamic', type: 'uint8', length: 0 });
   let nodeCount = 0;
   let edgeCount = 0;
+  let nodeOrder: Uint32Array = new Uint32Array(0);
+  let nodeMasked = false;
+  let edgeMasked = false;
+  /** The full set's order (buffer slot k holds edge order[k]) and what setEdges was given. */
+  let order: Uint32Array = new Uint32Array(0);
+  let srcs: Uint32Array = new Uint32Array(0);
+  let dsts: Uint32Array = new Uint32Array(0);
+  let colors32: Uint32Array = new Uint32Array(0);
+  let subCount = -1; // -1: drawing the full set
+  const one = { constant: [1] };
   let xs: Float32Array = new Float32Array(0);
   let ys: Float32Array = new Float32Array(0);
   let dpr = 1;
@@ -139,8 +167,9 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
     vert: EDGE_VERT,
     frag: EDGE_FRAG,
     attributes: {
-      position: { buffer: edgePos, size: 2 },
-      color: { buffer: edgeColor, size: 4, normalized: true },
+      position: () => ({ buffer: subCount >= 0 ? subPos : edgePos, size: 2 }),
+      color: () => ({ buffer: subCount >= 0 ? subColor : edgeColor, size: 4, normalized: true }),
+      visible: () => (subCount < 0 && edgeMasked ? { buffer: edgeVis, size: 1, normalized: true } : one),
     },
     uniforms: {
       center: regl.prop<{ center: number[] }, 'center'>('center'),
@@ -170,6 +199,7 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
         position: { buffer: pos, size: 2 },
         color: { buffer: col, size: 4, normalized: true },
         size: { buffer: size, size: 1 },
+        visible: () => (nodeMasked ? { buffer: nodeVis, size: 1, normalized: true } : one),
       },
       uniforms: {
         center: regl.prop<PointProps, 'center'>('center'),
@@ -210,9 +240,58 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       nodeColor({ data: col, usage: 'dynamic' });
       nodeSize({ data: siz, usage: 'dynamic' });
       nodeCount = count;
+      nodeOrder = order;
+      nodeMasked = false;
+    },
+    setNodeMask(mask) {
+      if (mask === null) {
+        nodeMasked = false;
+        return;
+      }
+      const vis = new Uint8Array(nodeCount);
+      for (let k = 0; k < nodeCount; k++) vis[k] = mask[nodeOrder[k]] ? 255 : 0;
+      nodeVis({ data: vis, usage: 'dynamic' });
+      nodeMasked = true;
+    },
+    setEdgeMask(mask) {
+      if (mask === null) {
+        edgeMasked = false;
+        return;
+      }
+      const vis = new Uint8Array(edgeCount * 2);
+      for (let k = 0; k < edgeCount; k++) vis[k * 2] = vis[k * 2 + 1] = mask[order[k]] ? 255 : 0;
+      edgeVis({ data: vis, usage: 'dynamic' });
+      edgeMasked = true;
+    },
+    setEdgeSubset(edges) {
+      if (edges === null) {
+        subCount = -1;
+        return;
+      }
+      const n = edges.length;
+      const shuffle = edgeOrder(n); // any prefix a uniform sample of the subset, as for the full set
+      const pos = new Float32Array(n * 4);
+      const col32 = new Uint32Array(n * 2);
+      for (let k = 0; k < n; k++) {
+        const e = edges[shuffle[k]];
+        const a = srcs[e];
+        const b = dsts[e];
+        pos[k * 4] = xs[a];
+        pos[k * 4 + 1] = ys[a];
+        pos[k * 4 + 2] = xs[b];
+        pos[k * 4 + 3] = ys[b];
+        col32[k * 2] = colors32[e * 2];
+        col32[k * 2 + 1] = colors32[e * 2 + 1];
+      }
+      subPos({ data: pos, usage: 'dynamic' });
+      subColor({ data: new Uint8Array(col32.buffer), usage: 'dynamic' });
+      subCount = n;
+    },
+    get edgesInBuffer() {
+      return subCount >= 0 ? subCount : edgeCount;
     },
     setEdges(src, dst, c, count) {
-      const order = edgeOrder(count);
+      order = edgeOrder(count);
       const pos = new Float32Array(count * 4);
       const col = new Uint8Array(count * 8);
       // RGBA as one 32-bit word per endpoint: two word copies per edge, no per-edge objects.
@@ -232,6 +311,11 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       edgePos({ data: pos, usage: 'static' });
       edgeColor({ data: col, usage: 'static' });
       edgeCount = count;
+      srcs = src;
+      dsts = dst;
+      colors32 = c32;
+      edgeMasked = false;
+      subCount = -1;
     },
     resize(width, height, ratio) {
       dpr = ratio;
@@ -245,8 +329,9 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       const center = [v.cx, v.cy];
       const scale = [(2 * v.zoom) / v.width, (2 * v.zoom) / v.height];
       if (o.clear) regl.clear({ color: [o.bg[0] / 255, o.bg[1] / 255, o.bg[2] / 255, 1], depth: 1 });
-      const e0 = Math.max(0, Math.min(edgeCount, o.edgeStart));
-      const e1 = Math.max(e0, Math.min(edgeCount, o.edgeEnd));
+      const inBuffer = subCount >= 0 ? subCount : edgeCount;
+      const e0 = Math.max(0, Math.min(inBuffer, o.edgeStart));
+      const e1 = Math.max(e0, Math.min(inBuffer, o.edgeEnd));
       if (e1 > e0) drawEdges({ center, scale, offset: e0 * 2, count: (e1 - e0) * 2 });
       const shown = Math.min(nodeCount, o.nodes);
       if (shown > 0) {
@@ -286,6 +371,10 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
   let edgeColors: Uint8Array = new Uint8Array(0);
   let order: Uint32Array = new Uint32Array(0);
   let edgeCount = 0;
+  let fullOrder: Uint32Array = new Uint32Array(0);
+  let fullCount = 0;
+  let nodeMask: Uint8Array | null = null;
+  let edgeMask: Uint8Array | null = null;
   let dpr = 1;
   const css = (c: Uint8Array, i: number, alpha?: number): string =>
     `rgba(${c[i]},${c[i + 1]},${c[i + 2]},${((alpha ?? c[i + 3]) / 255).toFixed(3)})`;
@@ -298,13 +387,35 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
       sizes = s;
       nodeCount = count;
       nodeOrder = order;
+      nodeMask = null;
     },
     setEdges(s, d, c, count) {
       src = s;
       dst = d;
       edgeColors = c;
-      edgeCount = count;
-      order = edgeOrder(count);
+      edgeCount = fullCount = count;
+      order = fullOrder = edgeOrder(count);
+      edgeMask = null;
+    },
+    setNodeMask(mask) {
+      nodeMask = mask;
+    },
+    setEdgeMask(mask) {
+      edgeMask = mask;
+    },
+    setEdgeSubset(edges) {
+      if (edges === null) {
+        order = fullOrder;
+        edgeCount = fullCount;
+        return;
+      }
+      const shuffle = edgeOrder(edges.length);
+      order = new Uint32Array(edges.length);
+      for (let k = 0; k < edges.length; k++) order[k] = edges[shuffle[k]];
+      edgeCount = edges.length;
+    },
+    get edgesInBuffer() {
+      return edgeCount;
     },
     resize(width, height, ratio) {
       dpr = ratio;
@@ -328,6 +439,7 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
       ctx.beginPath();
       for (let k = e0; k < e1; k++) {
         const e = order[k];
+        if (edgeMask !== null && order === fullOrder && !edgeMask[e]) continue;
         const s = css(edgeColors, e * 8);
         if (s !== style) {
           if (style) ctx.stroke();
@@ -345,6 +457,7 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
       // Smallest first, so that big nodes end up on top.
       for (let k = nodeCount - Math.min(nodeCount, o.nodes); k < nodeCount; k++) {
         const i = nodeOrder[k];
+        if (nodeMask !== null && !nodeMask[i]) continue;
         const px = (xs[i] - v.cx) * v.zoom + hw;
         const py = hh - (ys[i] - v.cy) * v.zoom;
         const r = Math.max(0.75, (sizes[i] * o.sizeScale) / 2);
