@@ -8,13 +8,7 @@ import pyarrow as pa
 
 import graphport
 from graphport.server._ingest import to_ipc_file
-from graphport.transports._live_socket import CLOSE_SLOW, LiveSocket, same_origin
-
-
-def test_same_origin() -> None:
-    assert same_origin(None, "h:1")
-    assert same_origin("http://h:1", "h:1") and same_origin("https://H:1/", "h:1")
-    assert not same_origin("http://evil:1", "h:1") and not same_origin("null", "h:1")
+from graphport.transports._live_socket import CLOSE_SLOW, LiveSocket
 
 
 def test_slow_client_is_dropped_and_others_keep_up(server: graphport.Server) -> None:

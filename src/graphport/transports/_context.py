@@ -115,18 +115,18 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
 def our_origins(headers: Mapping[str, str], public_url: str | None) -> set[str]:
     """The origins of this server's own pages: the request's host (either scheme: behind a
     TLS-terminating proxy the page is https while we see http), and ``public_url``'s."""
-    host = headers.get("host", "")
+    host = headers.get("host", "").lower()
     ours = {f"http://{host}", f"https://{host}"}
     if public_url:
         parsed = urlsplit(public_url)
-        ours.add(f"{parsed.scheme}://{parsed.netloc}")
+        ours.add(f"{parsed.scheme}://{parsed.netloc}".lower())
     return ours
 
 
 def origin_allowed(headers: Mapping[str, str], public_url: str | None) -> bool:
     """No ``Origin`` (non-browser clients), or one of :func:`our_origins`."""
     origin = headers.get("origin")
-    return not origin or origin.rstrip("/") in our_origins(headers, public_url)
+    return not origin or origin.rstrip("/").lower() in our_origins(headers, public_url)
 
 
 def check_origin(headers: Mapping[str, str], public_url: str | None) -> None:

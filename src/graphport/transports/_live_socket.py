@@ -50,17 +50,6 @@ DEFAULT_MAX_BUFFER = 64 * 1024 * 1024
 MAX_REQUEST_BYTES = 64 * 1024
 
 
-def same_origin(origin: str | None, host: str | None) -> bool:
-    """True when a browser's ``Origin`` names the host it connects to (or there is no Origin:
-    non-browser clients send none). Cross-site pages must not open authenticated sockets."""
-    if not origin:
-        return True
-    if origin == "null" or not host:
-        return False
-    _, _, rest = origin.partition("://")
-    return rest.rstrip("/").lower() == host.lower()
-
-
 class _Close:
     def __init__(self, code: int, reason: str) -> None:
         self.code = code

@@ -1,0 +1,61 @@
+"""The one caller rule of every adapter (transports/_context.py): Origin, Bearer header, bodies."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import graphport
+from graphport.errors import AuthError, PayloadTooLarge, PermissionDenied
+from graphport.transports._context import Context, bearer_token, check_origin, origin_allowed, read_body
+from graphport.transports._http import Headers, Request, body_of
+
+
+def headers(**values: str) -> Headers:
+    return Headers((k.replace("_", "-"), v) for k, v in values.items())
+
+
+def test_an_origin_must_be_this_host_or_public_url() -> None:
+    assert origin_allowed(headers(host="h:1"), None)  # no Origin: not a browser
+    assert origin_allowed(headers(host="h:1", origin="http://h:1"), None)
+    assert origin_allowed(headers(host="H:1", origin="https://h:1/"), None)  # either scheme, any case
+    assert not origin_allowed(headers(host="h:1", origin="http://evil:1"), None)
+    assert not origin_allowed(headers(host="h:1", origin="null"), None)
+    assert origin_allowed(
+        headers(host="10.0.0.5", origin="https://graphs.example.org"), "https://graphs.example.org"
+    )
+    with pytest.raises(PermissionDenied, match="public_url") as refused:
+        check_origin(headers(host="h:1", origin="http://evil:1"), None)
+    assert refused.value.code == "origin_refused"
+
+
+def test_the_authorization_header_is_bearer_or_refused() -> None:
+    assert bearer_token(headers()) is None
+    assert bearer_token(headers(authorization="Bearer abc ")) == "abc"
+    assert bearer_token(headers(authorization="bearer abc")) == "abc"
+    for bad in ("Basic abc", "Bearer", "Bearer   ", "abc"):
+        with pytest.raises(AuthError) as refused:
+            bearer_token(headers(authorization=bad))
+        assert refused.value.code == "invalid_auth_header"
+
+
+def _request(body: bytes, *, authenticated: bool, **extra: str) -> Request:
+    request = Request("POST", "/x", "", headers(**extra), body_of(body))
+    request.authenticated = authenticated
+    return request
+
+
+def test_bodies_are_bounded_by_the_callers_limit(server: graphport.Server) -> None:
+    ctx = Context(server, None)
+    small = ctx.max_anonymous
+    assert asyncio.run(read_body(ctx, _request(b"x" * small, authenticated=False))) == b"x" * small
+    with pytest.raises(PayloadTooLarge, match="max_anonymous_body_bytes"):
+        asyncio.run(read_body(ctx, _request(b"x" * (small + 1), authenticated=False)))
+    # A signed-in caller may send more; a declared length over the limit is refused before reading.
+    assert len(asyncio.run(read_body(ctx, _request(b"x" * (small + 1), authenticated=True)))) == small + 1
+    with pytest.raises(PayloadTooLarge, match="max_json_bytes"):
+        declared = str(ctx.max_json + 1)
+        asyncio.run(
+            read_body(ctx, _request(b"", authenticated=True, content_length=declared), limit=ctx.max_json)
+        )
