@@ -16,8 +16,7 @@ from graphport import Server
 from graphport.errors import ValidationError
 from graphport.transports._errors import error_body
 from graphport.transports._http import Response
-from graphport.transports._openapi import UndescribedRoute, describe_routes, http_operations
-from graphport.transports._openapi_schemas import OPERATIONS
+from graphport.transports._openapi import OPERATIONS, UndescribedRoute, describe_routes, http_operations
 from graphport.transports._routing import route
 
 from ..conftest import bearer

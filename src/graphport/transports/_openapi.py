@@ -16,7 +16,10 @@ from .._version import __version__
 from ..server import Principal
 from ._context import Context
 from ._http import Request, Response, json_response
-from ._openapi_schemas import COMPONENTS, OPERATIONS, PATH_PARAMETERS, Operation, error
+from ._openapi_accounts import ACCOUNT_OPERATIONS
+from ._openapi_own import OWN_OPERATIONS
+from ._openapi_schemas import COMPONENTS, PATH_PARAMETERS, Operation, error
+from ._openapi_v3 import V3_OPERATIONS
 from ._routing import Route, route
 
 DESCRIPTION = (
@@ -43,6 +46,9 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "'PersonalKey <key_id>:<key_secret>' (graphport key create, POST /api/v2/keys)",
     },
 }
+
+
+OPERATIONS: dict[tuple[str, str], Operation] = {**V3_OPERATIONS, **OWN_OPERATIONS, **ACCOUNT_OPERATIONS}
 
 
 class UndescribedRoute(LookupError):
