@@ -1,91 +1,221 @@
-"""Layout benchmark: graphport's node-table build (derive nodes + layout) beside igraph's own layout
-functions called directly on the same graphs, in one run.
+"""Layout benchmark (issue #12): graphport's layout engine beside igraph's Fruchterman-Reingold
+(and DrL where it finishes), on the same graphs, in one run.
 
-    .venv/bin/python bench/layout.py [--sizes 10000,100000,1000000] [--drl-max 10000]
+    .venv/bin/python bench/layout.py [--quick] [--drl-max EDGES] [--fr-max EDGES] [--build-max EDGES]
 
-Graphs: random graphs with average degree 10 at each size, plus the real SNAP ego-Facebook graph
-(88,234 edges) when ../shared/data is present. graphport's figure includes deriving the node table
-from the edge endpoints and, above 20k edges, shipping the graph to a layout worker process.
+Graphs: 100k random edges over 50k ids (a giant component plus small pieces), 3,000 small
+components (random trees of 3..30 nodes), 30 planted clusters on 20k nodes with 100k edges (90%
+inside clusters), the SNAP ego-Facebook graph (when ../shared/data is present), and planted
+clusters at 1M edges (200k nodes) and 10M edges (2M nodes; skipped by ``--quick``).
+
+Per graph and method it prints:
+- seconds (wall) and CPU seconds to positions (the engine in this process, numba's cache warm; ``graphport build`` is the
+  server's own path, ``graphport.server._ingest.build_graph``: node table derived from the edges,
+  then the layout, in a layout worker process above 20k edges);
+- giant share: the largest component's bounding-box area over the whole layout's (aim >= 0.25);
+- overlap: the fraction of components (2+ nodes) whose bounding box overlaps another's (aim <= 1%);
+- purity: over 20k sampled nodes, the share of the 10 nearest on-screen neighbours in the node's
+  own planted cluster (aims >= 0.75 at 100k edges, >= 0.6 at 1M).
+Then numba's start-up costs, each in a fresh process: loading the cached compiled code, and
+compiling from scratch (an empty cache directory).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import igraph
+import numba
 import numpy as np
 import pyarrow as pa
+from scipy.spatial import cKDTree
 
+from graphport.layout import compute_layout
 from graphport.server._ingest import build_graph
-from graphport.server._layout import iterations_for
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "facebook_combined.txt"
 BINDINGS = {"source": "s", "destination": "d"}
 
 
-def random_edges(num_edges: int, seed: int = 1) -> pa.Table:
+class Case:
+    """One benchmark graph: node count, edges as node indices, planted cluster labels or None."""
+
+    def __init__(self, name: str, nodes: int, src: np.ndarray, dst: np.ndarray, label: np.ndarray | None):
+        self.name, self.nodes, self.src, self.dst, self.label = name, nodes, src, dst, label
+
+
+def random_ids(edges: int, ids: int, seed: int = 1) -> Case:
     rng = np.random.default_rng(seed)
-    n = max(2, num_edges // 5)
-    return pa.table({"s": rng.integers(0, n, num_edges), "d": rng.integers(0, n, num_edges)})
+    raw = rng.integers(0, ids, 2 * edges)
+    _, index = np.unique(raw, return_inverse=True)
+    return Case(f"random {edges:,}/{ids:,} ids", int(index.max()) + 1, index[:edges], index[edges:], None)
 
 
-def facebook() -> pa.Table | None:
+def small_components(count: int, seed: int = 3) -> Case:
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(3, 31, count)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    child = np.concatenate([np.arange(1, s) for s in sizes])
+    parent = (rng.random(len(child)) * child).astype(np.int64)
+    offset = np.repeat(starts[:-1], sizes - 1)
+    return Case(f"{count:,} small components", int(starts[-1]), offset + child, offset + parent, None)
+
+
+def planted(nodes: int, clusters: int, edges: int, seed: int = 1) -> Case:
+    rng = np.random.default_rng(seed)
+    label = np.arange(nodes) % clusters
+    src = rng.integers(0, nodes, edges)
+    src[:nodes] = np.arange(nodes)  # every node has an edge (the build path derives nodes from edges)
+    dst = rng.integers(0, nodes, edges)
+    within = int(edges * 0.9)
+    dst[:within] = rng.integers(0, nodes // clusters, within) * clusters + label[src[:within]]
+    return Case(f"planted {clusters} x {edges:,}", nodes, src, dst, label)
+
+
+def facebook() -> Case | None:
     if not DATA.exists():
         return None
     pairs = np.loadtxt(DATA, dtype=np.int64)
-    return pa.table({"s": pairs[:, 0], "d": pairs[:, 1]})
+    _, index = np.unique(pairs.ravel(), return_inverse=True)
+    pairs = index.reshape(-1, 2)
+    return Case("facebook", int(index.max()) + 1, pairs[:, 0], pairs[:, 1], None)
 
 
-def igraph_graph(edges: pa.Table) -> igraph.Graph:
-    src, dst = edges.column("s").to_numpy(), edges.column("d").to_numpy()
-    ids, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
-    pairs = inverse.reshape(2, -1).T
-    return igraph.Graph(n=len(ids), edges=pairs, directed=False)
+def quality(case: Case, graph: igraph.Graph, x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """(giant share, overlapping fraction, purity or nan)."""
+    membership = np.asarray(graph.connected_components().membership)
+    sizes = np.bincount(membership)
+    count = len(sizes)
+    box = np.empty((count, 4))
+    box[:, :2], box[:, 2:] = np.inf, -np.inf
+    np.minimum.at(box[:, 0], membership, x)
+    np.minimum.at(box[:, 1], membership, y)
+    np.maximum.at(box[:, 2], membership, x)
+    np.maximum.at(box[:, 3], membership, y)
+    whole = (x.max() - x.min()) * (y.max() - y.min())
+    giant = box[int(np.argmax(sizes))]
+    share = float((giant[2] - giant[0]) * (giant[3] - giant[1]) / whole) if whole > 0 else 1.0
+    pieces = box[sizes >= 2]
+    overlap = overlapping(pieces) / len(pieces) if len(pieces) > 1 else 0.0
+    purity = float("nan")
+    if case.label is not None:
+        points = np.column_stack([x, y])
+        sample = np.random.default_rng(0).choice(len(x), min(20_000, len(x)), replace=False)
+        _, near = cKDTree(points).query(points[sample], k=11)
+        purity = float((case.label[near[:, 1:]] == case.label[sample][:, None]).mean())
+    return share, overlap, purity
 
 
-def timed(fn: object) -> float:
-    t = time.perf_counter()
-    fn()  # type: ignore[operator]
-    return time.perf_counter() - t
+def overlapping(box: np.ndarray) -> int:
+    """Boxes overlapping (positive area) at least one other: a sweep along x."""
+    box = box[np.argsort(box[:, 0])]
+    hit = np.zeros(len(box), dtype=bool)
+    for i in range(len(box)):
+        j = i + 1
+        while j < len(box) and box[j, 0] < box[i, 2]:
+            if box[j, 1] < box[i, 3] and box[i, 1] < box[j, 3]:
+                hit[i] = hit[j] = True
+            j += 1
+    return int(hit.sum())
+
+
+def timed(
+    fn: Callable[[], tuple[np.ndarray, np.ndarray]],
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """(wall seconds, CPU seconds of this process's threads, x, y)."""
+    start, cpu = time.perf_counter(), time.process_time()
+    x, y = fn()
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return wall, cpu, np.asarray(x, np.float64), np.asarray(y, np.float64)
+
+
+def igraph_layout(graph: igraph.Graph, method: str) -> tuple[np.ndarray, np.ndarray]:
+    layout = graph.layout_fruchterman_reingold() if method == "fr" else graph.layout_drl()
+    coords = np.asarray(layout.coords, dtype=np.float64)
+    return coords[:, 0], coords[:, 1]
+
+
+def through_build(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    table = pa.table({"s": case.src, "d": case.dst})
+    nodes = build_graph(table, None, BINDINGS, {})
+    order = np.argsort(nodes.column("id").to_numpy())
+    return nodes.column("x").to_numpy()[order], nodes.column("y").to_numpy()[order]
+
+
+def startup_costs() -> tuple[float, float]:
+    """(seconds to import and run a first small layout with the cache warm, the same compiling
+    from scratch), each in a fresh process."""
+    code = (
+        "import time; t = time.perf_counter(); import numpy as np; "
+        "from graphport.layout import compute_layout; "
+        "compute_layout(3000, np.arange(2999), np.arange(1, 3000)); "
+        "compute_layout(20, np.arange(19), np.arange(1, 20)); print(time.perf_counter() - t)"
+    )
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        cold = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+    return float(warm.stdout.split()[-1]), float(cold.stdout.split()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--drl-max", type=int, default=10_000, help="largest graph to run igraph DrL on")
-    parser.add_argument(
-        "--fr-max", type=int, default=1_000_000, help="largest graph to run igraph FR (500 it) on"
-    )
+    parser.add_argument("--quick", action="store_true", help="skip the 10M-edge graph")
+    parser.add_argument("--drl-max", type=int, default=100_000, help="largest graph (edges) for igraph DrL")
+    parser.add_argument("--fr-max", type=int, default=1_000_000, help="largest graph (edges) for igraph FR")
+    parser.add_argument("--build-max", type=int, default=10_000_000, help="largest graph for the build path")
     args = parser.parse_args()
-    cases = [(f"random {int(s):,}", random_edges(int(s))) for s in args.sizes.split(",")]
+    warm, cold = startup_costs()
+    cases = [random_ids(100_000, 50_000), small_components(3_000), planted(20_010, 30, 100_000)]
     fb = facebook()
     if fb is not None:
-        cases.insert(1, ("facebook 88,234", fb))
-    print(f"cores: {os.cpu_count()}  igraph {igraph.__version__}")
-    header = f"{'graph':<18}{'nodes':>10}{'graphport s':>13}{'(FR iters)':>11}{'igraph FR s':>13}{'ratio':>8}{'igraph DrL s':>14}"
+        cases.append(fb)
+    cases.append(planted(200_010, 30, 1_000_000))
+    if not args.quick:
+        cases.append(planted(2_000_010, 30, 10_000_000))
+    compute_layout(100, np.arange(99), np.arange(1, 100))  # load numba's cache before timing
+    print(f"cores: {os.cpu_count()}  numba threads: {numba.get_num_threads()}  igraph {igraph.__version__}")
+    header = f"{'graph':<30}{'nodes':>10}{'edges':>11}  {'method':<17}{'seconds':>9}{'cpu s':>9}{'giant':>7}{'overlap':>9}{'purity':>8}"
     print(header)
     print("-" * len(header))
-    for name, edges in cases:
-        build_graph(edges.slice(0, 100), None, BINDINGS, {})  # warm the worker pool
-        t_gp = timed(lambda e=edges: build_graph(e, None, BINDINGS, {}))
-        g = igraph_graph(edges)
-        fr = (
-            timed(lambda g=g: g.layout_fruchterman_reingold())
-            if edges.num_rows <= args.fr_max
-            else float("nan")
-        )
-        drl = timed(lambda g=g: g.layout_drl()) if edges.num_rows <= args.drl_max else float("nan")
-        ratio = t_gp / fr if fr == fr else float("nan")
-        print(
-            f"{name:<18}{g.vcount():>10,}{t_gp:>13.2f}{iterations_for(edges.num_rows):>11}{fr:>13.2f}"
-            f"{ratio:>8.2f}{drl:>14.2f}"
-        )
-    print("ratio = graphport / igraph FR with its defaults (500 iterations); nan = not run at that size")
+    for case in cases:
+        edges = len(case.src)
+        graph = igraph.Graph(n=case.nodes, edges=np.column_stack([case.src, case.dst]), directed=False)
+        runs: list[tuple[str, Callable[[], tuple[np.ndarray, np.ndarray]]]] = [
+            ("graphport engine", lambda c=case: compute_layout(c.nodes, c.src, c.dst)),
+        ]
+        if edges <= args.build_max:
+            runs.append(("graphport build", lambda c=case: through_build(c)))
+        if edges <= args.fr_max:
+            runs.append(("igraph FR", lambda g=graph: igraph_layout(g, "fr")))
+        if edges <= args.drl_max:
+            runs.append(("igraph DrL", lambda g=graph: igraph_layout(g, "drl")))
+        for method, run in runs:
+            seconds, cpu, x, y = timed(run)
+            share, overlap, purity = quality(case, graph, x, y)
+            cpu_text = "-" if method == "graphport build" else f"{cpu:.2f}"
+            print(
+                f"{case.name:<30}{case.nodes:>10,}{edges:>11,}  {method:<17}{seconds:>9.2f}{cpu_text:>9}"
+                f"{share:>7.2f}{overlap:>9.1%}{purity:>8.3f}",
+                flush=True,
+            )
+    print(
+        f"numba start-up in a fresh process (import + two first layouts): cache warm {warm:.2f} s, compiling {cold:.2f} s"
+    )
+    print("purity nan = no planted clusters; a method missing from a graph was not run at that size")
+    print("cpu s = CPU time of this process's threads (the machine may be shared: wall time waits for")
+    print("other processes, CPU time does not); '-' for the build path, whose layout runs in a worker")
 
 
 if __name__ == "__main__":
