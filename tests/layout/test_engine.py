@@ -112,3 +112,17 @@ def test_weights_with_edge_influence() -> None:
     assert abs(d01 - d12) < 0.2 * d12  # influence 0: weights ignored
     with pytest.raises(ValidationError, match="one value per edge"):
         compute_layout(3, src, dst, weights=np.ones(2))
+
+
+def test_public_names_are_sorted_and_complete() -> None:
+    import graphport.layout as layout
+
+    assert layout.__all__ == sorted(layout.__all__)
+    public = {name for name in vars(layout) if not name.startswith("_")} - {"annotations"}
+    assert public == set(layout.__all__)
+
+
+def test_warm_up_runs_every_kernel() -> None:
+    from graphport.layout import warm_up
+
+    warm_up()  # compiled or loaded once; a second call is quick

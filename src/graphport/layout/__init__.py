@@ -7,7 +7,7 @@ One small interface, so another engine (a GPU one) can sit behind it later::
 See ``docs/layout.md`` for the method, the settings and the measured figures.
 """
 
-from ._engine import Positions, Progress, compute_layout
+from ._engine import Positions, Progress, compute_layout, warm_up
 from ._settings import GRAPHISTRY_NAMES, LayoutSettings
 
-__all__ = ["GRAPHISTRY_NAMES", "LayoutSettings", "Positions", "Progress", "compute_layout"]
+__all__ = ["GRAPHISTRY_NAMES", "LayoutSettings", "Positions", "Progress", "compute_layout", "warm_up"]

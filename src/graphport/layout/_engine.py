@@ -17,10 +17,11 @@ import numpy as np
 from ..errors import ValidationError
 from . import _forceatlas2 as fa2
 from ._graph import adjacency, components, undirected
+from ._jit import parallel_lock
 from ._multilevel import layout_component
 from ._packing import place
 from ._settings import LayoutSettings
-from ._small import layout_small
+from ._small import layout_small, layout_small_parallel
 
 #: Components up to this many nodes are laid out together with exact repulsion.
 SMALL_COMPONENT = 48
@@ -221,3 +222,23 @@ def _refine(
     steps = max(1, int(min(300.0, max(30.0, 3e6 / max(num_nodes, 1))) * effort))
     fa2.run(x, y, mass, indptr, indices, weights, params, steps, fa2.new_state(1.0), locks, radius)
     return x, y
+
+
+def warm_up() -> None:
+    """Compile (first run ever) or load from numba's on-disk cache every kernel, serial and
+    parallel, on a tiny graph: about 2 s with a warm cache, 20 s or more compiling (see
+    ``bench/layout.py``). Call it once before timing-sensitive work, e.g. before a test session
+    or when a worker process starts, so no layout pays that cost."""
+    path = np.arange(60, dtype=np.int64)
+    compute_layout(61, path, path + 1)  # a multilevel component
+    compute_layout(8, np.array([0, 1, 4]), np.array([1, 2, 5]))  # small components, isolated node
+    x = np.linspace(0.0, 1.0, 4)
+    y = x[::-1].copy()
+    mass = np.ones(4)
+    indptr, indices, weights = adjacency(4, np.array([0, 1]), np.array([1, 2]), np.ones(2))
+    params = _params(LayoutSettings())
+    with parallel_lock:
+        fa2.forces_parallel(
+            x, y, mass, indptr, indices, weights, np.zeros(4), np.zeros(4), params, np.arange(4)
+        )
+        layout_small_parallel(x, y, mass, indptr, indices, weights, np.array([0, 4]), params, 1, 1.0)
