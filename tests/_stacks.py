@@ -74,7 +74,8 @@ def open_scale_stack(environ: dict[str, str], worker: str) -> ScaleStack | str:
     except ImportError as exc:
         return f"{exc.name} is not installed (pip install -e '.[dev]')"
     admin_url = environ[ENV["pg"]]
-    name = f"graphport_test_{worker}".replace("-", "_")
+    # Without xdist every run is "master": the pid keeps concurrent runs off each other's database.
+    name = f"graphport_test_{worker if worker != 'master' else f'master_{os.getpid()}'}".replace("-", "_")
     try:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
