@@ -87,7 +87,9 @@ def test_bound_positions_are_used_not_laid_out() -> None:
     edges = pa.table({"s": [1], "d": [2]})
     nodes = pa.table({"id": [1, 2], "px": [10.0, 20.0], "py": [-1.0, -2.0]})
     graph = build_graph(edges, nodes, EB, {"node": "id", "node_x": "px", "node_y": "py"})
-    assert graph.column("x").to_pylist() == [10.0, 20.0] and graph.column("y").to_pylist() == [-1.0, -2.0]
+    assert graph.column_names == ["id", "px", "py"]  # nothing laid out, nothing copied
+    assert graph.schema.metadata == {b"graphport:positions": b'["px", "py"]'}
+    assert graph.column("px").to_pylist() == [10.0, 20.0] and graph.column("py").to_pylist() == [-1.0, -2.0]
 
 
 def test_layout_places_connected_nodes_closer_than_strangers() -> None:

@@ -17,6 +17,13 @@ import pyarrow.compute as pc
 from ..errors import ValidationError
 from ._arrow_limits import ARROW_FILE_MAGIC, ArrowLimits, check_ipc
 from ._layout import Positions, layout
+from ._positions import (
+    bound_positions,
+    free_position_names,
+    is_numeric,
+    uploaded_positions,
+    with_positions_metadata,
+)
 
 EDGE_BINDINGS = (
     "edge",
@@ -320,6 +327,21 @@ def validate_nodes(table: pa.Table, bindings: Mapping[str, Any], *, edge_id_kind
             errors=[{"field": "node", "message": "required"}],
         )
     _check_bound(table, bindings, NODE_BINDINGS, "nodes", ("node",))
+    positions = bound_positions(table.column_names, bindings)
+    if positions is not None:
+        wrong = [n for n in positions if not is_numeric(table.schema.field(n).type)]
+        if wrong:
+            raise ValidationError(
+                f"The position columns must be numeric, but {', '.join(repr(n) for n in wrong)} "
+                f"{'is' if len(wrong) == 1 else 'are'} "
+                f"{', '.join(str(table.schema.field(n).type) for n in wrong)}; bind node_x and "
+                "node_y to number columns (or leave them unbound for a computed layout).",
+                code="invalid_positions",
+                errors=[
+                    {"field": "node_x" if n == positions[0] else "node_y", "message": "not numeric"}
+                    for n in wrong
+                ],
+            )
     column = bindings["node"]
     kind = id_kind(table.schema.field(column).type)
     if edge_id_kind is not None and kind != edge_id_kind:
@@ -368,7 +390,9 @@ def build_graph(
     node_bindings: Mapping[str, Any],
 ) -> pa.Table:
     """The node table the viewer draws: the uploaded nodes (or nodes derived from the edge
-    endpoints), plus endpoints missing from it, plus ``x`` and ``y`` positions."""
+    endpoints), plus endpoints missing from it, plus positions by the contract of
+    ``_positions`` (uploaded positions kept, else a layout under free column names; never a user
+    column overwritten), named in the schema metadata ``graphport:positions``."""
     id_columns = [edges.column(edge_bindings["source"]), edges.column(edge_bindings["destination"])]
     if nodes is not None:
         id_columns.append(nodes.column(node_bindings["node"]))
@@ -380,6 +404,7 @@ def build_graph(
             code="id_type_mismatch",
         )
     endpoints = pc.unique(pa.chunked_array(src.chunks + dst.chunks, type=src.type))
+    uploaded = uploaded_positions(nodes.schema, node_bindings) if nodes is not None else None
     if nodes is None:
         node_column = DERIVED_NODE_COLUMN
         ids = endpoints
@@ -396,34 +421,24 @@ def build_graph(
         table = nodes.set_column(nodes.schema.get_field_index(node_column), node_column, ids)
         missing = pc.filter(endpoints, pc.invert(pc.is_in(endpoints, value_set=ids)))
         if len(missing):
-            table = pa.concat_tables([table, pa.table({node_column: missing})], promote_options="default")
+            added: dict[str, Any] = {node_column: missing}
+            for name in uploaded or ():  # endpoints the nodes table lacks sit at the origin
+                added[name] = pa.array(np.zeros(len(missing)), pa.float64()).cast(
+                    table.schema.field(name).type
+                )
+            table = pa.concat_tables([table, pa.table(added)], promote_options="default")
             ids = table.column(node_column).combine_chunks()
+    if uploaded is not None:
+        return with_positions_metadata(table, *uploaded)
     ids_array = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-    x, y = _positions(table, ids_array, src, dst, node_bindings)
-    for name, values in (("x", x), ("y", y)):
-        index = table.schema.get_field_index(name)
-        array = pa.array(values, type=pa.float32())
-        table = table.set_column(index, name, array) if index >= 0 else table.append_column(name, array)
-    return table.replace_schema_metadata(None)
+    x, y = _layout_positions(ids_array, src, dst)
+    x_name, y_name = free_position_names(table.column_names)
+    table = table.append_column(x_name, pa.array(x, type=pa.float32()))
+    table = table.append_column(y_name, pa.array(y, type=pa.float32()))
+    return with_positions_metadata(table, x_name, y_name)
 
 
-def _positions(
-    table: pa.Table,
-    ids: pa.Array,
-    src: pa.ChunkedArray,
-    dst: pa.ChunkedArray,
-    node_bindings: Mapping[str, Any],
-) -> Positions:
-    x_col, y_col = node_bindings.get("node_x"), node_bindings.get("node_y")
-    if x_col and y_col and x_col in table.column_names and y_col in table.column_names:
-        try:
-            x = table.column(x_col).cast(pa.float64()).fill_null(0.0).to_numpy()
-            y = table.column(y_col).cast(pa.float64()).fill_null(0.0).to_numpy()
-            return x, y
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise ValidationError(
-                f"The position columns {x_col!r} and {y_col!r} must be numeric.", code="invalid_positions"
-            ) from None
+def _layout_positions(ids: pa.Array, src: pa.ChunkedArray, dst: pa.ChunkedArray) -> Positions:
     src_index = pc.index_in(src, value_set=ids).to_numpy(zero_copy_only=False)
     dst_index = pc.index_in(dst, value_set=ids).to_numpy(zero_copy_only=False)
     return layout(len(ids), np.asarray(src_index, np.int32), np.asarray(dst_index, np.int32))
