@@ -57,18 +57,34 @@ def test_one_client_shared_by_16_threads_plots_16_graphs(live_hub: LiveServer) -
     g.close()
 
 
+def server_clock_at(server: graphport.Server, offset: float) -> Callable[[], None]:
+    """Run ``server``'s token clock ``offset`` seconds off the real one; returns the undo.
+
+    Tokens minted meanwhile carry ``iat``/``exp`` from that clock, so the client receives a token
+    that (by its own, real clock) already expired or is about to, with no real-clock sleep."""
+    server.tokens.clock = lambda: time.time() + offset
+
+    def restore() -> None:
+        server.tokens.clock = time.time
+
+    return restore
+
+
 def test_16_threads_after_expiry_cause_exactly_one_auth_round_trip(
     make_live: Callable[..., LiveServer],
 ) -> None:
-    live = make_live("short-tokens", token_ttl=3)
+    live = make_live("short-tokens")
     live.server.create_user("dora", PASSWORD)
     with graphport.client() as g:
         g.register(api=3, server=live.address, username="dora", password=PASSWORD)
         g.edges(edges_frame(), "src", "dst").plot(render=False)  # probe and warm up
+        # Sign in again with the server's clock a token lifetime and a minute behind: the token it
+        # hands out expired a minute ago, for the client and (clock back) for the server alike.
+        restore = server_clock_at(live.server, -live.server.config.token_ttl - 60)
+        g.register(api=3, server=live.address, username="dora", password=PASSWORD)
+        restore()
         token = g.session.token
-        assert token is not None and token.expires_at is not None
-        time.sleep(max(0.0, token.expires_at - time.time()) + 0.2)
-        assert token.is_expired()
+        assert token is not None and token.is_expired()
         before = dict(live.server.stats)
         urls = plot_in_threads(g, [5] * THREADS)
         after = live.server.stats
@@ -76,25 +92,26 @@ def test_16_threads_after_expiry_cause_exactly_one_auth_round_trip(
         # Already expired: the client signs in again directly (a refresh would be refused).
         assert delta == {"login": 1, "key_login": 0, "refresh": 0, "verify": 0}
         assert len({dataset_id_of(u) for u in urls.values()}) == THREADS
-        assert g.session.token is not token
+        fresh = g.session.token
+        assert fresh is not None and fresh is not token and not fresh.is_expired()
 
 
 def test_a_token_close_to_expiry_is_refreshed_once(make_live: Callable[..., LiveServer]) -> None:
-    live = make_live("refresh-tokens", token_ttl=3)
+    live = make_live("refresh-tokens")
     live.server.create_user("erin", PASSWORD)
     with graphport.client() as g:
         g.register(api=3, server=live.address, username="erin", password=PASSWORD)
         g.edges(edges_frame(), "src", "dst").plot(render=False)
+        # A token with 10 s left of its hour: inside the renewal margin (30 s), not expired.
+        restore = server_clock_at(live.server, -live.server.config.token_ttl + 10)
+        g.register(api=3, server=live.address, username="erin", password=PASSWORD)
+        restore()
         token = g.session.token
-        assert token is not None and token.expires_at is not None
-        # Inside the renewal margin (the last tenth of its life) but not expired yet.
-        time.sleep(max(0.0, token.expires_at - token.margin - time.time()) + 0.05)
+        assert token is not None and not token.is_fresh() and not token.is_expired()
         before = dict(live.server.stats)
         plot_in_threads(g, [4] * 8)
         after = live.server.stats
-        assert {
-            k: after.get(k, 0) - before.get(k, 0) for k in AUTH_EVENTS if after.get(k, 0) != before.get(k, 0)
-        } in (
-            {"refresh": 1},
-            {"login": 1},  # the margin is 0.3 s: on a slow machine the token may expire first
-        )
+        changed = {k: after.get(k, 0) - before.get(k, 0) for k in AUTH_EVENTS}
+        assert changed == {"login": 0, "key_login": 0, "refresh": 1, "verify": 0}
+        fresh = g.session.token
+        assert fresh is not None and fresh is not token and fresh.is_fresh()

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -47,10 +48,21 @@ def deployment_id(db: Database) -> str:
 
 
 class TokenIssuer:
-    def __init__(self, secret: str, ttl: int, deployment: str = "local") -> None:
+    """Mints and checks access tokens.
+
+    ``clock`` (seconds since the epoch, default ``time.time``) is the one source of "now" for
+    ``iat``/``exp`` and the expiry check. It is a plain attribute so a test can move time for a
+    running server (``server.tokens.clock = lambda: time.time() + 3600``) instead of sleeping
+    until a token expires.
+    """
+
+    def __init__(
+        self, secret: str, ttl: int, deployment: str = "local", clock: Callable[[], float] = time.time
+    ) -> None:
         self._secret = secret
         self.ttl = ttl
         self.issuer = f"graphport:{deployment}"
+        self.clock = clock
         # Per instance (two servers in one process never share verified tokens).
         self._verified = functools.lru_cache(maxsize=4096)(self._verify)
 
@@ -58,7 +70,7 @@ class TokenIssuer:
         return f"TokenIssuer(ttl={self.ttl}, issuer={self.issuer!r})"
 
     def mint(self, *, user_uid: str, username: str, epoch: int, key_id: str | None = None) -> str:
-        now = int(time.time())
+        now = int(self.clock())
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.issuer,
@@ -107,8 +119,13 @@ class TokenIssuer:
             raise AuthError(
                 "The token is not valid for this server; sign in again.", code="token_invalid"
             ) from None
+        now = self.clock()
+        iat = claims.get("iat")
+        if not isinstance(iat, int | float) or isinstance(iat, bool) or iat > now:
+            # Issued "in the future" by this deployment's clock (PyJWT's iat rule, on our clock).
+            raise AuthError("The token is not valid for this server; sign in again.", code="token_invalid")
         exp = claims.get("exp")
-        if not isinstance(exp, int | float) or exp <= time.time():
+        if not isinstance(exp, int | float) or exp <= now:
             raise AuthError("Token has expired.", code="token_expired")
         return claims
 
@@ -119,6 +136,12 @@ class TokenIssuer:
             algorithms=[ALGORITHM],
             audience=self.issuer,
             issuer=self.issuer,
-            options={"require": REQUIRED_CLAIMS, "verify_exp": False},
+            # Time claims are checked in decode() on self.clock, not by PyJWT on the real clock.
+            options={
+                "require": REQUIRED_CLAIMS,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
         return tuple(claims.items())
