@@ -91,7 +91,11 @@ async function runStep(page, step) {
       return debugState(page);
     case 'pixels': {
       // Screenshot the page, then count pixels near each colour by decoding the PNG in the page.
-      const png = await page.screenshot(step.path ? { path: step.path } : {});
+      // clip: [x, y, width, height] counts only that part of the page (e.g. one panel).
+      // selector: only that element's box.
+      let clip = step.clip ? { x: step.clip[0], y: step.clip[1], width: step.clip[2], height: step.clip[3] } : undefined;
+      if (step.selector) clip = (await page.locator(step.selector).first().boundingBox()) ?? undefined;
+      const png = await page.screenshot({ ...(step.path ? { path: step.path } : {}), ...(clip ? { clip } : {}) });
       return page.evaluate(
         async ({ b64, colors, tol }) => {
           const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -125,6 +129,19 @@ async function runStep(page, step) {
         await page.waitForTimeout(16);
       }
       await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+      await waitIdle(page);
+      return debugState(page);
+    }
+    case 'dragIn': {
+      // Drag inside an element, between fractions of its box: {"selector", "from": [fx, fy], "to": [fx, fy]}.
+      await page.locator(step.selector).first().scrollIntoViewIfNeeded();
+      const box = await page.locator(step.selector).first().boundingBox();
+      if (!box) return null;
+      const at = (f) => [box.x + f[0] * box.width, box.y + f[1] * box.height];
+      await page.mouse.move(...at(step.from));
+      await page.mouse.down();
+      await page.mouse.move(...at(step.to), { steps: 6 });
+      await page.mouse.up();
       await waitIdle(page);
       return debugState(page);
     }

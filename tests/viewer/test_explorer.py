@@ -315,16 +315,21 @@ BACKGROUND = (11, 14, 20)
 
 
 def test_edge_filters_draw_fewer_edges_whether_masked_or_moved_to_a_subset(site: Site) -> None:
-    """value >= 2 keeps 62% of Les Misérables' edges (drawn through a per-edge mask), value >= 5 keeps 20%
-    (moved to buffers of their own), excluding value >= 1 keeps none: less and less ink, same nodes."""
+    """value >= 2 keeps 62% of Les Misérables' edges (drawn through a per-edge mask), a high threshold
+    keeps under 5% (moved to buffers of their own, drawing.ts SUBSET_SHARE), excluding value >= 1 keeps
+    none: less and less ink, the same nodes."""
     values = lesmis_edges()["value"].to_pylist()
     keep2 = sum(v >= 2 for v in values)
-    keep5 = sum(v >= 5 for v in values)
-    assert keep2 > 0.25 * len(values) > keep5, "one rule per drawing path"
+    high = min(t for t in range(2, 100) if sum(v >= t for v in values) <= 0.05 * len(values))
+    keep_high = sum(v >= high for v in values)
+    assert keep2 > 0.05 * len(values) >= keep_high > 0, "one rule per drawing path"
     steps: list[dict[str, Any]] = []
-    for extra in ["", "&filter=edge:value >= 2", "&filter=edge:value >= 5", "&exclude=edge:value >= 1"]:
+    for extra in ["", "&filter=edge:value >= 2", f"&filter=edge:value >= {high}", "&exclude=edge:value >= 1"]:
         steps += [
-            {"op": "goto", "url": site.viewer(site.lesmis, f"&showLabels=False&live=False&info=False{extra}")},
+            {
+                "op": "goto",
+                "url": site.viewer(site.lesmis, f"&showLabels=False&live=False&info=False{extra}"),
+            },
             # The status line would count as ink: hide it for the screenshot.
             {"op": "eval", "expr": "document.getElementById('visible-status').hidden = true"},
             {"op": "pixels", "colors": [BACKGROUND, NODE_BLUE], "tol": 6},
@@ -335,6 +340,98 @@ def test_edge_filters_draw_fewer_edges_whether_masked_or_moved_to_a_subset(site:
     background = [results[k + 2]["counts"][0] for k in range(0, 16, 4)]
     blue = [results[k + 2]["counts"][1] for k in range(0, 16, 4)]
     visible = [results[k + 3] for k in range(0, 16, 4)]
-    assert visible == [[77, 254], [77, keep2], [77, keep5], [77, 0]]
+    assert visible == [[77, 254], [77, keep2], [77, keep_high], [77, 0]]
     assert background[0] < background[1] < background[2] < background[3], background
     assert min(blue) > 0.8 * max(blue), f"the nodes stay drawn: {blue}"
+
+
+ACCENT = (78, 156, 255)
+VULN_BARS = '[data-column="edge:vuln"] ul'
+HIST_TEXT = "[...document.querySelectorAll('[data-column=\"edge:vuln\"] li')].map(li => li.textContent)"
+
+
+def test_histograms_show_visible_over_total_and_a_bar_click_filters(site: Site) -> None:
+    vuln = "MS08067 (NetAPI)"
+    rows = read_csv("honeypot.csv")
+    kept = sum(r["vulnName"] == vuln for r in rows)
+    iis = sum(r["vulnName"] == "IIS Vulnerability" for r in rows)
+    report = run(
+        site,
+        [
+            {
+                "op": "goto",
+                "url": site.viewer(site.honeypot, "&showLabels=False&live=False&showHistograms=true"),
+            },
+            {"op": "text", "selector": "#histograms"},
+            {
+                "op": "eval",
+                "expr": "[...document.querySelectorAll('#histograms .hist')].map(h => h.dataset.column)",
+            },
+            {"op": "eval", "expr": HIST_TEXT},
+            {"op": "eval", "expr": f"document.querySelector('{VULN_BARS}').scrollIntoView()"},
+            {"op": "pixels", "selector": VULN_BARS, "colors": [ACCENT], "tol": 12},
+            {"op": "click", "selector": f'[data-column="edge:vuln"] li[title="Keep only {vuln}"]'},
+            {"op": "eval", "expr": HIST_TEXT},
+            {"op": "pixels", "selector": VULN_BARS, "colors": [ACCENT], "tol": 12},
+            {"op": "text", "selector": "#visible-status"},
+            {
+                "op": "eval",
+                "expr": "[...document.querySelectorAll('#filter-list code')].map(c => c.textContent)",
+            },
+        ],
+    )
+    _, panel, columns, before, _, px_before, _, after, px_after, status_line, rules = report["steps"]
+    assert panel["visible"], "showHistograms=true opens the panel"
+    assert {"point:id", "point:degree", "edge:attacker", "edge:vuln", "edge:count"} <= set(columns), columns
+    assert before[0].startswith(vuln) and before[0].endswith(f"{kept}"), before
+    assert any(t.startswith("IIS Vulnerability") and t.endswith(str(iis)) for t in before)
+    assert after[0].startswith(vuln) and after[0].endswith(str(kept)), "the kept bar is whole"
+    assert any(t.startswith("IIS Vulnerability") and t.endswith(f"0 / {iis}") for t in after), after
+    assert px_after["counts"][0] < px_before["counts"][0], "the visible (accent) bars shrink"
+    assert px_after["counts"][0] > 0
+    assert status_line["visible"] and f"{kept} of {len(rows)} edges" in status_line["text"]
+    assert rules == [f'edge:vuln = "{vuln}"']
+
+
+def test_brushing_number_bins_keeps_that_range(site: Site) -> None:
+    values = lesmis_edges()["value"].to_pylist()
+    lo, hi = min(values), max(values)
+    step = (hi - lo) / 20
+    # Dragging from bin 0 to bin 2 keeps lo <= value < lo + 3 steps.
+    expected = sum(lo <= v < lo + 3 * step for v in values)
+    assert 0 < expected < len(values)
+    report = run(
+        site,
+        [
+            {
+                "op": "goto",
+                "url": site.viewer(site.lesmis, "&showLabels=False&live=False&showHistograms=true"),
+            },
+            {
+                "op": "dragIn",
+                "selector": '[data-column="edge:value"] canvas',
+                "from": [0.5 / 20, 0.5],
+                "to": [2.5 / 20, 0.5],
+            },
+            {"op": "eval", "expr": "[window.__graphport.visibleNodes, window.__graphport.visibleEdges]"},
+            {
+                "op": "eval",
+                "expr": "[...document.querySelectorAll('#filter-list code')].map(c => c.textContent)",
+            },
+            # Brushing again replaces the range instead of adding to it.
+            {
+                "op": "dragIn",
+                "selector": '[data-column="edge:value"] canvas',
+                "from": [19.5 / 20, 0.5],
+                "to": [19.5 / 20, 0.5],
+            },
+            {
+                "op": "eval",
+                "expr": "[...document.querySelectorAll('#filter-list code')].map(c => c.textContent)",
+            },
+        ],
+    )
+    _, _, visible, rules, _, rules2 = report["steps"]
+    assert visible == [77, expected], (visible, rules)
+    assert rules == [f"edge:value >= {lo}", f"edge:value < {lo + 3 * step:g}"]
+    assert rules2 == [f"edge:value >= {lo + 19 * step:g}"]

@@ -14,7 +14,8 @@ import { Drawer } from './drawing';
 import { type Json, bindingsOf, edgeStyle, nodeStyle, obj, valueText } from './encodings';
 import { bindEvents, type Controls } from './events';
 import { FilterPanel } from './filterpanel';
-import { type Rule, checkRule, statusText, visibility } from './filters';
+import { FilterError, type Rule, checkRule, statusText, visibility } from './filters';
+import { type HistogramHost, HistogramPanel } from './histpanel';
 import { hideInspector, showInspector } from './inspector';
 import { Labels } from './labels';
 import { renderLegend } from './legend';
@@ -33,7 +34,7 @@ import { withParam } from './urlstate';
 /** Edges of the selected node drawn highlighted, at most. */
 const MAX_NEIGHBOURS = 5_000;
 
-export class App implements Controls {
+export class App implements Controls, HistogramHost {
   readonly scene = new Scene();
   private readonly canvas = $<HTMLCanvasElement>('canvas');
   private drawer!: Drawer;
@@ -56,12 +57,27 @@ export class App implements Controls {
   private hiddenNodes: Uint8Array | null = null;
   private ready = false;
   readonly filters: FilterPanel;
+  private readonly histograms: HistogramPanel;
 
   constructor(private readonly params: Params) {
     this.overlay = new Overlay($<HTMLCanvasElement>('overlay'), this.scene);
     this.labels = new Labels(this.scene, params);
     this.searchBox = new SearchBox(this.scene, (i) => this.goTo(i));
     this.filters = new FilterPanel((rules) => this.setRules(rules));
+    this.histograms = new HistogramPanel(this);
+  }
+
+  rows(): { nodes: number; edges: number } {
+    return { nodes: this.nodeRows, edges: this.edgeRows };
+  }
+
+  /** A histogram brush: its rules replace the filters on that column. */
+  brush(target: 'point' | 'edge', column: string, rules: string[]): void {
+    try {
+      this.filters.replace(`${target}:${column} `, rules);
+    } catch (err) {
+      if (!(err instanceof FilterError)) throw err;
+    }
   }
 
   async start(): Promise<void> {
@@ -143,6 +159,7 @@ export class App implements Controls {
     this.setInfo();
     this.drawer.invalidate(false);
     this.labels.update();
+    this.histograms.refresh();
   }
 
   /** Which nodes and edges are drawn under the filters, exclusions and hidden categories; the status line. */
@@ -189,12 +206,17 @@ export class App implements Controls {
   /** After the filters or hidden nodes changed: buffers, status, selection, labels, a redraw. */
   private refreshVisibility(): void {
     const s = this.scene;
+    const t0 = performance.now();
     this.computeVisibility();
+    const t1 = performance.now();
     this.drawer.applyCut();
+    const t2 = performance.now();
     if (s.selected >= 0 && !s.isVisible(s.selected)) this.select(-1);
     if (s.hovered >= 0 && !s.isVisible(s.hovered)) this.hover(-1, 0, 0);
     this.drawer.invalidate(false);
     this.labels.update();
+    debug.cutMs = { visibility: t1 - t0, buffers: t2 - t1, rest: performance.now() - t2 };
+    this.histograms.refresh();
   }
 
   /** Colours, sizes and the legend from the encodings, uploaded to the renderer. */
@@ -308,6 +330,8 @@ export class App implements Controls {
     this.labels.update();
     bindEvents(this.canvas, this, this.searchBox.bind());
     this.filters.bind();
+    this.histograms.bind();
+    if (p.bool('showHistograms', false)) this.histograms.open(true);
     debug.view = s.view;
     debug.screenOf = (id) => {
       const key = typeof id === 'bigint' ? Number(id) : (id as number | string);

@@ -65,12 +65,13 @@ export class FilterPanel {
     }
   }
 
-  /** Replace the rules whose text starts with `prefix` by `rule` (or just remove them when null). */
-  replace(prefix: string, kind: Rule['kind'], text: string | null): void {
-    const kept = this.rules.filter((r) => !r.text.startsWith(prefix));
-    const next = text === null ? kept : [...kept, { kind, text, expr: parseExpr(text) }];
+  /** Replace the filters whose text starts with `prefix` by `texts` (a histogram brush); throws FilterError. */
+  replace(prefix: string, texts: readonly string[]): void {
+    const kept = this.rules.filter((r) => !(r.kind === 'filter' && r.text.startsWith(prefix)));
+    const next = [...kept, ...texts.map((text) => ({ kind: 'filter' as const, text, expr: parseExpr(text) }))];
     this.apply(next);
     this.rules = next;
+    this.showError(null);
     this.render();
   }
 

@@ -201,7 +201,8 @@ function columnFor(graph: Graph, expr: Expr, rows: number): ColumnView {
   );
 }
 
-function degreeColumn(graph: Graph, rows: number): ColumnView {
+/** Node degree as a column over the nodes table's rows (NaN for rows without a node). */
+export function degreeColumn(graph: Graph, rows: number): ColumnView {
   const values = new Float64Array(rows).fill(NaN);
   for (let i = 0; i < graph.nodeCount; i++) {
     const r = graph.nodeRow(i);
@@ -237,30 +238,39 @@ export function visibility(
   }
   const nodes = new Uint8Array(n).fill(1);
   if (hiddenNodes) for (let i = 0; i < n; i++) if (hiddenNodes[i]) nodes[i] = 0;
+  const nodeRow = graph.row;
   for (const rule of pointRules) {
     const hit = matchRows(rule.expr, columnFor(graph, rule.expr, nodeRows), nodeRows, codes);
     const want = rule.kind === 'filter' ? 1 : 0;
     for (let i = 0; i < n; i++) {
-      const r = graph.nodeRow(i);
-      // A node without a row (added live, no data yet) matches nothing.
-      const h = r >= 0 ? hit[r] : 0;
+      const r = nodeRow[i];
+      // A node without a row (0xffffffff: added live, no data yet) matches nothing.
+      const h = r < nodeRows ? hit[r] : 0;
       if (h !== want) nodes[i] = 0;
     }
   }
+  let nodeCount = 0;
+  for (let i = 0; i < n; i++) nodeCount += nodes[i];
   const edges = new Uint8Array(m);
   const src = graph.src;
   const dst = graph.dst;
-  for (let e = 0; e < m; e++) edges[e] = nodes[src[e]] & nodes[dst[e]];
-  for (const rule of edgeRules) {
-    const hit = matchRows(rule.expr, columnFor(graph, rule.expr, edgeRows), edgeRows, codes);
-    const want = rule.kind === 'filter' ? 1 : 0;
-    const rows = graph.edgeRow;
-    for (let e = 0; e < m; e++) if (hit[rows[e]] !== want) edges[e] = 0;
-  }
-  let nodeCount = 0;
-  for (let i = 0; i < n; i++) nodeCount += nodes[i];
   let edgeCount = 0;
-  for (let e = 0; e < m; e++) edgeCount += edges[e];
+  if (edgeRules.length === 0) {
+    for (let e = 0; e < m; e++) edgeCount += edges[e] = nodes[src[e]] & nodes[dst[e]];
+    return { nodes, edges, nodeCount, edgeCount };
+  }
+  // Edge rules: one "still shown" pass per rule over the edges' rows, then one over the edges.
+  const hits = edgeRules.map((rule) => ({
+    hit: matchRows(rule.expr, columnFor(graph, rule.expr, edgeRows), edgeRows, codes),
+    want: rule.kind === 'filter' ? 1 : 0,
+  }));
+  const rows = graph.edgeRow;
+  for (let e = 0; e < m; e++) {
+    let v = nodes[src[e]] & nodes[dst[e]];
+    for (let k = 0; v === 1 && k < hits.length; k++) if (hits[k].hit[rows[e]] !== hits[k].want) v = 0;
+    edges[e] = v;
+    edgeCount += v;
+  }
   return { nodes, edges, nodeCount, edgeCount };
 }
 
