@@ -21,11 +21,13 @@ from ._principal import Principal
 if TYPE_CHECKING:
     from ..storage import BlobStore
     from ._accounts import Accounts, Login
-    from ._core import Server
-    from ._live import ArrowInput, CloseCallback, LiveAwareDatasets, LiveHub, SendCallback, Subscription
+    from ._live import ArrowInput, CloseCallback, LiveHub, SendCallback, Subscription
+    from ._live_datasets import LiveAwareDatasets
+    from ._sso import Finished, Polled, SingleSignOn, Started
     from ._tokens import TokenIssuer
 
-PollCallback = Callable[["Server"], None]
+#: ``on_poll_request``: called with the server after a live write is queued.
+PollCallback = Callable[[Any], None]
 
 
 class ServerAPI:
@@ -36,6 +38,7 @@ class ServerAPI:
     live: LiveHub
     tokens: TokenIssuer
     blobs: BlobStore
+    sso: SingleSignOn
 
     def count(self, name: str) -> None:  # pragma: no cover - Server counts
         raise NotImplementedError
@@ -72,6 +75,9 @@ class ServerAPI:
 
     def refresh(self, token: str) -> str:
         self.count("refresh")
+        # An SSO account is first re-checked with its identity provider (at most every
+        # sso_recheck_interval s): one the provider no longer accepts ends here (issue #15).
+        self.sso.recheck(token)
         return self.accounts.refresh(token)
 
     def authenticate(self, token: str) -> Principal:
@@ -314,6 +320,47 @@ class ServerAPI:
     def require_live_view(self, principal: Principal | None, dataset_id: str) -> None:
         """404 unless the caller may view the dataset (checked before a live socket opens)."""
         self.live.require(principal, dataset_id, Action.VIEW)
+
+    # -- single sign-on (issue #15; see _sso and docs/sso.md) ------------------------------------
+
+    def sso_login_choices(self) -> list[tuple[str, str]]:
+        """``(name, label)`` of each identity provider, for the sign-in page."""
+        return self.sso.login_choices()
+
+    def sso_begin(
+        self,
+        *,
+        kind: str,
+        redirect_uri: str,
+        provider: str | None = None,
+        org: str | None = None,
+        idp: str | None = None,
+        next_path: str = "/",
+    ) -> Started:
+        """Start a sign-in (``kind`` ``"browser"`` or ``"client"``) with the provider named
+        ``provider``, or the one the official client's route names (``org``/``idp``)."""
+        chosen = self.sso.named(provider) if provider is not None else self.sso.choose(org, idp)
+        return self.sso.begin(chosen, kind=kind, redirect_uri=redirect_uri, next_path=next_path, org=org)
+
+    def sso_finish(self, *, state: str, code: str | None, error: str | None, browser: str | None) -> Finished:
+        """Complete a sign-in at the identity provider's redirect."""
+        return self.sso.finish(state=state, code=code, error=error, browser=browser)
+
+    def sso_poll(self, handle: str) -> Polled:
+        """The official client's poll for the token of its sign-in."""
+        return self.sso.poll(handle)
+
+    def sso_providers(self) -> list[dict[str, Any]]:
+        """Every identity provider, described without its secret."""
+        return [p.describe() for p in self.sso.providers.all()]
+
+    def add_sso_provider(self, fields: Mapping[str, Any], *, replace: bool = False) -> dict[str, Any]:
+        """Store an identity provider (``graphport sso add``); answers it without its secret."""
+        return self.sso.providers.add(fields, replace=replace).describe()
+
+    def remove_sso_provider(self, name: str) -> None:
+        """Remove a stored identity provider; accounts already linked stay users."""
+        self.sso.providers.remove(name)
 
     # -- the operator's account administration (CLI admin commands) ------------------------------
 

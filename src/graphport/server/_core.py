@@ -23,10 +23,12 @@ from ..storage._bus import open_bus
 from ._accounts import Accounts, password_hasher
 from ._api import PollCallback, ServerAPI
 from ._config import ServerConfig
-from ._live import LiveAwareDatasets, LiveHub
+from ._live import LiveHub
 from ._live_bus import REVOCATIONS, LiveFanout
+from ._live_datasets import LiveAwareDatasets
 from ._pool import cpu_executor
 from ._recovery import Recovery
+from ._sso import SingleSignOn
 from ._tokens import TokenIssuer, deployment_id
 
 
@@ -87,6 +89,7 @@ class Server(ServerAPI):
         # Tokens are bound to this deployment (one id in the shared database; issue #10 F10).
         self.tokens = TokenIssuer(_load_secret(config, self.data), config.token_ttl, deployment_id(self.db))
         self.accounts = Accounts(self.db, self.tokens, password_hasher(config), config)
+        self.sso = SingleSignOn(self.db, self.accounts, config, _load_secret(config, self.data))  # issue #15
         self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor)
         self.live = LiveHub(self, self.datasets, self.db, self.blobs, None, on_poll_request)
         self.datasets.live = self.live
@@ -120,6 +123,7 @@ class Server(ServerAPI):
             return
         self._closed = True
         self.recovery.close()
+        self.sso.close()
         self.live.close()
         if self.bus is not None:
             self.bus.close()

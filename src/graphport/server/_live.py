@@ -44,18 +44,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
-import sqlalchemy as sa
 
 from ..errors import GraphportError, NotFoundError, ValidationError
 from ..storage import BlobStore, Database
-from ..storage._models import datasets, files
 from ._access import Action
 from ._arrow_limits import ArrowLimits
 from ._config import ServerConfig
-from ._datasets import Datasets
-from ._ingest import DERIVED_NODE_COLUMN, read_arrow, to_ipc_file
 from ._live_dataset import LiveDataset, Subscription, _Changes, _merge, _Op
-from ._live_log import LiveLog, Record, State
+from ._live_datasets import LiveAwareDatasets
+from ._live_log import LiveLog
 from ._live_messages import (
     ACCESS_TTL,
     FLUSH_DELAY,
@@ -75,10 +72,10 @@ from ._live_messages import (
     decode_frame,
     logger,
 )
-from ._live_table import Key, LiveLimits, LiveTable, keys_from_python
+from ._live_store import LiveStore, replay
+from ._live_table import Key, LiveLimits, keys_from_python
 from ._pool import cpu_executor
 from ._principal import Principal
-from ._specs import bindings as _bindings
 
 __all__ = [
     "ArrowInput",
@@ -139,9 +136,9 @@ class LiveHub:
         #: ... and no live table grows past these (F3b).
         self.live_limits = LiveLimits(config.max_live_columns, config.max_live_table_bytes)
         self._datasets = datasets_
-        self._db = db
-        self._blobs = blobs
         self._executor = executor  # None: the process CPU pool of the moment (see _cpu)
+        #: Loads live state from the stored tables and writes it back (flushes).
+        self.store = LiveStore(db, blobs, self.arrow_limits, self.live_limits, self._cpu)
         self.on_poll_request = on_poll_request
         self.flush_delay = flush_delay
         self._live: dict[str, LiveDataset] = {}
@@ -242,52 +239,12 @@ class LiveHub:
             self._datasets.graphs.future(dataset_id).result()
         else:  # the access check, and the graph built (or the reason it cannot be)
             self._datasets.table_key(principal, dataset_id, "nodes")
-        with self._db.read() as c:
-            row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
-        if row is None or row.edges_key is None or row.graph_key is None:
-            raise NotFoundError(f"The dataset {dataset_id!r} has no stored tables.", code="dataset_not_found")
-        state: State = (int(row.content_version), str(row.edges_key), str(row.graph_key))
-        edge_bindings = _bindings(row.spec or {}, "edge")
-        node_key = _bindings(row.spec or {}, "node").get("node") or DERIVED_NODE_COLUMN
-        edge_key = edge_bindings.get("edge")
-
-        def build() -> LiveDataset:
-            edges = read_arrow(self._blobs.get(state[1]), "edges", limits=self.arrow_limits)
-            nodes = read_arrow(self._blobs.get(state[2]), "nodes", limits=self.arrow_limits)
-            return LiveDataset(
-                dataset_id,
-                LiveTable("edges", edge_key, edges, self.live_limits),
-                LiveTable("nodes", node_key, nodes, self.live_limits),
-                state[0],
-                edge_bindings,
-            )
-
-        ds = self._cpu().submit(build).result()
+        ds, state = self.store.load(dataset_id)
         if self.log is not None:
             ds.log, records = self.log.open(dataset_id, state)
             if records:
-                self._replay(ds, records)
+                replay(ds, records)
         return ds
-
-    def _replay(self, ds: LiveDataset, records: list[Record]) -> None:
-        """Apply what the log holds beyond the stored state (before anyone sees the dataset)."""
-        ops = []
-        for record in records:
-            kind = check_kind(record.table or "")
-            table = read_arrow(record.body, "live log") if record.body else None
-            name: OpName = record.op  # type: ignore[assignment]
-            if name == "remove" and table is not None:
-                ops.append(_Op(ds.id, kind, name, keys=table.column("key").to_pylist(), lsn=record.lsn))
-            else:
-                keys = ds.tables[kind].keys_for(table) if table is not None else None
-                ops.append(_Op(ds.id, kind, name, table=table, keys=keys, lsn=record.lsn))
-        with ds.lock:
-            changes = ds.apply(ops)
-            if any(c for c in changes.values()):
-                ds.version += 1
-        logger.warning(
-            "live dataset %s: replayed %d logged writes the last flush did not hold", ds.id, len(ops)
-        )
 
     def recover(self) -> int:
         """At start-up: load every dataset whose log holds writes beyond its stored state, replay
@@ -296,9 +253,7 @@ class LiveHub:
             return 0
         recovered = 0
         for dataset_id in self.log.datasets():
-            with self._db.read() as c:
-                exists = c.execute(sa.select(datasets.c.id).where(datasets.c.id == dataset_id)).first()
-            if exists is None or not self.log.has_writes(dataset_id):
+            if not self.store.exists(dataset_id) or not self.log.has_writes(dataset_id):
                 self.log.discard(dataset_id)  # deleted meanwhile, or flushed cleanly: nothing to do
                 continue
             try:
@@ -659,88 +614,13 @@ class LiveHub:
 
     def _flush(self, ds: LiveDataset) -> None:
         with ds.flush_lock:
-            outcome = self._flush_locked(ds)
+            outcome = self.store.write(ds)
         # Callbacks into other components run after the flush lock is released (issue #17).
         if outcome == "lost":
             logger.warning("dataset %s changed in storage under its live state; reloading", ds.id)
             self.drop(ds.id, reason="replaced")
         elif isinstance(outcome, int) and self.fanout is not None:
             self.fanout.flushed(ds, outcome)
-
-    def _flush_locked(self, ds: LiveDataset) -> int | str | None:
-        """Write the state; returns the version flushed, "lost" (the store changed under it) or None."""
-        with ds.lock:
-            if ds.version == ds.flushed_version or ds.dropped:
-                return None
-            version = ds.version
-            lsn = ds.applied_lsn  # every logged write up to here is in these copies
-            copies = {k: ds.tables[k].copy() for k in KINDS}
-
-        def write() -> dict[str, Any]:
-            edges, nodes = copies["edges"].to_arrow(), copies["nodes"].to_arrow()
-            return {
-                "edges_key": self._blobs.put(to_ipc_file(edges)),
-                "edges_rows": edges.num_rows,
-                "graph_key": self._blobs.put(to_ipc_file(nodes)),
-                "nodes_rows": nodes.num_rows,
-            }
-
-        values = self._cpu().submit(write).result()
-        update: dict[str, Any] = {
-            "edges_key": values["edges_key"],
-            "edges_rows": values["edges_rows"],
-            "graph_key": values["graph_key"],
-            "graph_nodes_rows": values["nodes_rows"],
-            "graph_version": version,
-            "content_version": version,
-            "updated_at": time.time(),
-        }
-        state: State = (version, values["edges_key"], values["graph_key"])
-        if ds.log is not None:  # before the commit: a crash after it finds where to replay from
-            ds.log.checkpoint(state, lsn)
-        old: tuple[str | None, ...] | None = None
-        with self._db.write() as c:
-            row = c.execute(
-                sa.select(
-                    datasets.c.edges_key,
-                    datasets.c.nodes_key,
-                    datasets.c.graph_key,
-                    datasets.c.content_version,
-                ).where(datasets.c.id == ds.id)
-            ).first()
-            # Only over the version we started from: a table uploaded meanwhile (or written by
-            # another process) wins, and this process's copy is dropped instead of overwriting it.
-            # (Uploads and live polls share the version numbers, so equality is the only safe
-            # test. A process that follows another's deltas over the bus and learns the store
-            # holds its own history up to version v should set ``ds.flushed_version = v``.)
-            lost = row is not None and row.content_version != ds.flushed_version
-            if row is not None and not lost:
-                # A dataset with an uploaded nodes table keeps one: the live nodes replace it (the
-                # old one is among the blobs deleted below, so it must not stay named).
-                if row.nodes_key is not None:
-                    update["nodes_key"], update["nodes_rows"] = values["graph_key"], values["nodes_rows"]
-                c.execute(
-                    datasets.update()
-                    .where(datasets.c.id == ds.id, datasets.c.content_version == ds.flushed_version)
-                    .values(**update)
-                )
-                old = (row.edges_key, row.nodes_key, row.graph_key)
-                shared = set(
-                    c.execute(sa.select(files.c.blob_key).where(files.c.blob_key.is_not(None))).scalars()
-                )
-        if old is None:
-            self._blobs.delete(values["edges_key"])
-            self._blobs.delete(values["graph_key"])
-            return "lost" if lost else None
-        if ds.log is not None:
-            ds.log.committed(state, lsn)  # the segments this flush holds can go
-        # Old blobs go one flush later, so a download that just got their key can finish.
-        stale, ds.old_keys = ds.old_keys, [k for k in set(old) if k and k not in shared]
-        ds.flushed_version = version
-        for key in stale:
-            if key not in (values["edges_key"], values["graph_key"]):
-                self._blobs.delete(key)
-        return version
 
     def close(self) -> None:
         """Flush every live dataset and stop timers (the server calls this on close)."""
@@ -763,39 +643,3 @@ class LiveHub:
                 sub.close("server closed")
         if self.fanout is not None:
             self.fanout.close()
-
-
-class LiveAwareDatasets(Datasets):
-    """:class:`Datasets` whose stored-table reads see live changes, and whose deletes and uploads
-    drop live state. (A subclass, so the dataset module stays unaware of live tables.)"""
-
-    live: LiveHub | None = None
-
-    def table_key(self, principal: Principal | None, dataset_id: str, kind: str) -> str:
-        if self.live is not None:
-            self.live.flush(dataset_id)  # a no-op unless the dataset is live and changed
-        return super().table_key(principal, dataset_id, kind)
-
-    def delete(self, principal: Principal, dataset_id: str) -> None:
-        super().delete(principal, dataset_id)
-        if self.live is not None:
-            self.live.drop(dataset_id)
-
-    def share(self, principal: Principal, dataset_id: str, *args: Any, **kwargs: Any) -> Any:
-        result = super().share(principal, dataset_id, *args, **kwargs)
-        if self.live is not None:
-            self.live.revalidate(dataset_id=dataset_id)  # close subscribers who lost their right now
-        return result
-
-    def upload_table(
-        self,
-        principal: Principal,
-        dataset_id: str,
-        kind: str,
-        body: bytes,
-        expected_version: int | None = None,
-    ) -> int:
-        rows = super().upload_table(principal, dataset_id, kind, body, expected_version)  # type: ignore[arg-type]
-        if self.live is not None:
-            self.live.drop(dataset_id, reason="replaced")
-        return rows

@@ -28,16 +28,11 @@ import secrets
 import threading
 from collections.abc import Callable
 
-import sqlalchemy as sa
-
+from ..errors import NotFoundError
 from ..storage._bus import Bus
-from ..storage._models import datasets
-from ._ingest import DERIVED_NODE_COLUMN, read_arrow
 from ._live import LiveHub
 from ._live_dataset import LiveDataset
 from ._live_messages import HISTORY_BYTES, LiveMessage, Part, decode_frame
-from ._live_table import LiveTable
-from ._specs import bindings as _bindings
 
 logger = logging.getLogger("graphport.live.bus")
 
@@ -187,24 +182,18 @@ class LiveFanout:
 
     def _resync(self, ds: LiveDataset, version: int) -> None:
         """Reload a dataset's tables from the store (at least ``version``) and re-snapshot."""
-        with self.hub._db.read() as c:
-            row = c.execute(sa.select(datasets).where(datasets.c.id == ds.id)).first()
-        if row is None or row.edges_key is None or row.graph_key is None:
+        stored = self.hub.store.version(ds.id)
+        if stored is None or stored <= ds.version:
             return
-        if int(row.content_version) <= ds.version:
+        try:
+            fresh, state = self.hub.store.load(ds.id)  # with the server's caps (#10 F1, F3b)
+        except NotFoundError:
             return
-        edges = read_arrow(self.hub._blobs.get(row.edges_key), "edges")
-        nodes = read_arrow(self.hub._blobs.get(row.graph_key), "nodes")
-        node_key = _bindings(row.spec or {}, "node").get("node") or DERIVED_NODE_COLUMN
-        edge_bindings = _bindings(row.spec or {}, "edge")
-        limits = self.hub.live_limits  # the server's caps, as for a table loaded by the hub (#10 F3b)
-        new_edges = LiveTable("edges", edge_bindings.get("edge"), edges, limits)
-        new_nodes = LiveTable("nodes", node_key, nodes, limits)
         with ds.lock:
-            if int(row.content_version) <= ds.version:
+            if state[0] <= ds.version:
                 return
-            ds.tables = {"edges": new_edges, "nodes": new_nodes}
-            ds.version = ds.flushed_version = int(row.content_version)
+            ds.tables = fresh.tables
+            ds.version = ds.flushed_version = state[0]
             ds.history.clear()
             ds.changed.notify_all()
             waiters, ds.waiters = ds.waiters, set()
