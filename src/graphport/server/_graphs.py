@@ -7,6 +7,16 @@ the tables are refused or because the process died, marks the dataset ``failed``
 in ``graph_error``; readers get that answer (:class:`GraphFailed`) instead of a rebuild each time.
 A new upload (a new content version) builds again.
 
+Inputs (issue #11): tables are validated once, at upload (``_dataset_uploads``); the build reads
+the stored blobs without validating them again (``_ingest.read_stored``). The least-copying
+design that stays honest: on a local blob directory the worker memory-maps the stored IPC file
+(no copy, and reading an IPC file from a map is zero-copy); on S3 the server GETs each table once
+and hands the bytes to the worker (one copy through the pipe). Handing the worker the tables
+parsed at upload was rejected: edges and nodes arrive in separate requests, possibly to different
+processes; the build is debounced, queued and may run after a restart, so parsed tables would have
+to stay pinned in memory until then, and would be pickled to the worker anyway (a copy where the
+memory map has none).
+
 Builds wait in a :class:`~graphport.server._build_queue.FairQueue` (fair between tenants, small
 graphs first, bounded) and run on the build pool, one per (dataset, version) at a time in a
 process (single flight); two processes may build the same version, and the compare-and-set on
@@ -36,7 +46,7 @@ from ..storage import BlobStore, Database
 from ..storage._models import datasets
 from ._build_queue import FairQueue, ServerBusy
 from ._config import ServerConfig
-from ._ingest import build_graph, read_arrow, to_ipc_file
+from ._ingest import build_graph, read_stored, to_ipc_file
 from ._layout_worker import WorkerDied, WorkerPoolClosed, describe_exit
 from ._pool import build_slots, layout_workers
 from ._specs import bindings
@@ -59,8 +69,13 @@ class GraphFailed(GraphportError):
 
 
 def _load(source: TableSource, what: str) -> pa.Table:
-    buffer = pa.memory_map(source).read_buffer() if isinstance(source, str) else source
-    return read_arrow(buffer, what)
+    """A stored table in the worker: memory-mapped when the blob is a local file (zero-copy),
+    else the bytes the server read from the store; not validated again (``read_stored`` says why)."""
+    if isinstance(source, str):
+        buffer = pa.memory_map(source).read_buffer()
+    else:
+        buffer = source if isinstance(source, pa.Buffer) else pa.py_buffer(source)
+    return read_stored(buffer, what)
 
 
 def build_in_worker(
