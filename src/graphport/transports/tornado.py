@@ -20,9 +20,8 @@ or mount the live socket::
         (r"/api/v2/datasets/([^/]+)/live", GraphportTornadoHandler, {"server": server}),
     ])
 
-Tornado reads a request's whole body before a handler runs, up to the ``HTTPServer``'s
-``max_body_size`` (100 MB unless given; set it to ``max_upload_bytes`` as above for large tables).
-This module only translates between Tornado and the framework-free core (``_app.HttpCore``).
+Tornado reads a whole body before a handler runs, up to the HTTPServer's ``max_body_size`` (100 MB
+unless given, as above). This module only translates to and from the core (``_app.HttpCore``).
 """
 
 from __future__ import annotations
