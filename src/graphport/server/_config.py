@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .._wire import PRIVACY_MODES, UNSHARED_MODE
 from ..errors import ConfigError
@@ -18,6 +20,7 @@ ENV_VARS = (
     "GRAPHPORT_BUS",
     "GRAPHPORT_SECRET",
     "GRAPHPORT_NUM_CPUS",
+    "GRAPHPORT_SSO_PROVIDERS",
 )
 
 
@@ -90,6 +93,15 @@ class ServerConfig:
             server process loses nothing; ``"synced"``: the log is also fsynced before the answer
             (survives a power cut; costs an fsync per group of concurrent writes);
             ``"interval"``: no log, a crash loses up to ~1 s of acknowledged live writes.
+        sso_providers: OpenID Connect identity providers for single sign-on, each a mapping with
+            ``name``, ``issuer``, ``client_id``, ``client_secret`` and optionally ``org``,
+            ``display_name``, ``allowed_domains``, ``username_claim``, ``scopes`` (docs/sso.md);
+            from the environment: ``GRAPHPORT_SSO_PROVIDERS``, a JSON list of such objects.
+        sso_state_ttl: seconds a single sign-on may take, from its start to the provider's answer
+            (and, for the official client, to its poll); later gets 400 ``sso_state_expired``.
+        sso_recheck_interval: at most this often (seconds) a token refresh asks the provider
+            whether an SSO account still works (needs a provider refresh token: ``offline_access``).
+        sso_http_timeout: seconds graphport waits for an identity provider's answer.
     """
 
     data: Path | None = None
@@ -125,6 +137,10 @@ class ServerConfig:
     pending_dataset_ttl: float = 86400.0
     multipart_upload_ttl: float = 86400.0
     live_durability: str = "acknowledged"
+    sso_providers: tuple[Mapping[str, Any], ...] = ()
+    sso_state_ttl: float = 600.0
+    sso_recheck_interval: float = 300.0
+    sso_http_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         if self.default_privacy not in PRIVACY_MODES:
@@ -175,6 +191,14 @@ class ServerConfig:
         for name in ("orphan_grace", "pending_dataset_ttl", "multipart_upload_ttl"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} is {getattr(self, name)}; it must be 0 or more seconds.")
+        if self.sso_state_ttl <= 0 or self.sso_http_timeout <= 0 or self.sso_recheck_interval < 0:
+            raise ConfigError(
+                f"sso_state_ttl is {self.sso_state_ttl}, sso_http_timeout {self.sso_http_timeout} and "
+                f"sso_recheck_interval {self.sso_recheck_interval}; the first two must be positive, the "
+                "last 0 or more seconds."
+            )
+        if isinstance(self.sso_providers, Mapping | str):
+            raise ConfigError("sso_providers is a sequence of provider mappings (docs/sso.md), not one.")
         if self.live_durability not in ("acknowledged", "synced", "interval"):
             raise ConfigError(
                 f"live_durability is {self.live_durability!r}; expected 'acknowledged' (the default), "
@@ -196,6 +220,16 @@ class ServerConfig:
         ):
             if env.get(var):
                 values[field] = env[var]
+        if env.get("GRAPHPORT_SSO_PROVIDERS"):
+            try:
+                providers = json.loads(env["GRAPHPORT_SSO_PROVIDERS"])
+            except ValueError as exc:
+                raise ConfigError(f"GRAPHPORT_SSO_PROVIDERS is not JSON ({exc}); see docs/sso.md.") from None
+            if not isinstance(providers, list):
+                raise ConfigError(
+                    "GRAPHPORT_SSO_PROVIDERS must be a JSON list of provider objects (docs/sso.md)."
+                )
+            values["sso_providers"] = tuple(providers)
         for key, value in overrides.items():
             if value is not None:
                 values[key] = Path(value) if key == "data" and isinstance(value, str) else value

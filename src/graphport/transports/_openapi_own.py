@@ -254,6 +254,50 @@ OWN_OPERATIONS: dict[tuple[str, str], Operation] = {
         },
         tags=("pages",),
     ),
+    ("GET", "/sso/oidc/login/{provider}"): Operation(
+        "sso_browser_login",
+        "Sign in with an identity provider (single sign-on; the sign-in page links here)",
+        "none",
+        {
+            "303": answer(
+                "to the identity provider (sets the cookie binding the sign-in to this browser)",
+                Location=STR,
+            ),
+            "404": answer("no such provider, or none configured: a page saying so", STR, HTML),
+            "502": answer("the identity provider cannot be reached: a page saying so", STR, HTML),
+        },
+        parameters=[query("next", STR, "the same-site path to go to after signing in")],
+        tags=("pages",),
+    ),
+    ("GET", "/sso/oidc/callback"): Operation(
+        "sso_callback",
+        "Where identity providers send the browser back (register PUBLIC_URL/sso/oidc/callback)",
+        "none",
+        {
+            "200": answer("a client's sign-in finished: a page saying to return to Python", STR, HTML),
+            "303": answer(
+                "a browser sign-in finished: session cookies and a redirect to `next`", Location=STR
+            ),
+            "400": answer(
+                "wrong, used or expired state, a refused code or ID token: a page with the reason "
+                "(X-Graphport-Error names the code)",
+                STR,
+                HTML,
+            ),
+            "403": answer(
+                "an unverified email, one outside the allowed domains, a disabled account", STR, HTML
+            ),
+            "404": answer("the provider was removed during the sign-in", STR, HTML),
+            "409": answer("the email's account is linked to another account of this provider", STR, HTML),
+            "502": answer("the identity provider cannot be reached or refused our client", STR, HTML),
+        },
+        parameters=[
+            query("state", STR, "the sign-in's OAuth state"),
+            query("code", STR, "the authorization code"),
+            query("error", STR, "the provider's error, when it did not sign the user in"),
+        ],
+        tags=("pages",),
+    ),
     ("GET", "/logout"): Operation(
         "logout_page",
         "",

@@ -368,14 +368,55 @@ PATH_PARAMETERS: dict[str, Json] = {
     "username": {"type": "string", "pattern": "^[^/]+$", "description": "a member's username"},
     "idp": {"type": "string", "pattern": "^[^/]+$", "description": "an identity provider"},
     "state": {"type": "string", "pattern": "^[^/]+$", "description": "an SSO state"},
+    "provider": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$", "description": "an identity provider"},
 }
 
-SSO_ANSWER = {"404": error("single sign-on is not configured on this server (sso_not_configured)", v3=True)}
+# Single sign-on (issue #15; docs/sso.md): the official client's calls.
+SSO_ANSWER = {
+    "200": answer(
+        "a sign-in begun: open `auth_url` in a browser, then poll the state",
+        obj(
+            {"status": {"const": "OK"}, "data": obj({"state": STR, "auth_url": STR}, ("state", "auth_url"))},
+            ("status", "data"),
+        ),
+    ),
+    "400": error("several providers match (sso_provider_ambiguous)", v3=True),
+    "404": error(
+        "single sign-on is not configured on this server (sso_not_configured), or not for this "
+        "organization or provider (sso_provider_unknown)",
+        v3=True,
+    ),
+    "502": error("the identity provider cannot be reached (sso_provider_unavailable)", v3=True),
+}
+SSO_TOKEN_ANSWER = {
+    "200": answer(
+        "signed in: the token (once; the state is then spent) and the organization to work in",
+        obj(
+            {
+                "status": {"const": "OK"},
+                "data": obj(
+                    {
+                        "token": STR,
+                        "active_organization": obj({"slug": STR, "is_found": BOOL, "is_member": BOOL}),
+                    },
+                    ("token",),
+                ),
+            },
+            ("status", "data"),
+        ),
+    ),
+    "202": answer(
+        "the browser has not finished signing in yet: poll again",
+        obj({"status": {"const": "PENDING"}, "message": STR, "data": OBJ}, ("status",)),
+    ),
+    "400": error("the sign-in expired (sso_state_expired)", v3=True),
+    "404": error("unknown, expired or already spent state (sso_state_unknown)", v3=True),
+}
 V3_LOGIN_ANSWERS = {"200": answer("signed in: a JWT", ref("Login")), "503": busy(v3=True)}
 
 
-def _sso(operation_id: str, summary: str) -> Operation:
-    return Operation(operation_id, summary, "none", SSO_ANSWER, v3=True, tags=("REST v3",))
+def _sso(operation_id: str, summary: str, responses: Json = SSO_ANSWER) -> Operation:
+    return Operation(operation_id, summary, "none", responses, v3=True, tags=("REST v3",))
 
 
 DATASET_ID_ANSWER = obj(

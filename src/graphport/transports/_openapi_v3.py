@@ -7,6 +7,7 @@ from ._openapi_schemas import (
     DATASET_ID_ANSWER,
     INT,
     OBJ_OR_NULL,
+    SSO_TOKEN_ANSWER,
     STR,
     STR_OR_NULL,
     TRUE,
@@ -219,22 +220,24 @@ V3_OPERATIONS: dict[tuple[str, str], Operation] = {
         v3=True,
         tags=("REST v3",),
     ),
-    ("GET", "/api/v2/g/sso/oidc/login"): _sso("sso_login_get", "Single sign-on (not configured: 404)"),
-    ("POST", "/api/v2/g/sso/oidc/login"): _sso("sso_login", "Single sign-on (not configured: 404)"),
+    ("GET", "/api/v2/g/sso/oidc/login"): _sso("sso_login_get", "Single sign-on with the site-wide provider"),
+    ("POST", "/api/v2/g/sso/oidc/login"): _sso("sso_login", "Single sign-on with the site-wide provider"),
     ("GET", "/api/v2/o/{org}/sso/oidc/login"): _sso(
-        "sso_org_login_get", "Organization single sign-on (not configured: 404)"
+        "sso_org_login_get", "Single sign-on with the organization's provider"
     ),
     ("POST", "/api/v2/o/{org}/sso/oidc/login"): _sso(
-        "sso_org_login", "Organization single sign-on (not configured: 404)"
+        "sso_org_login", "Single sign-on with the organization's provider"
     ),
     ("GET", "/api/v2/o/{org}/sso/oidc/login/{idp}"): _sso(
-        "sso_org_idp_login_get", "Organization single sign-on with a named provider (not configured: 404)"
+        "sso_org_idp_login_get", "Single sign-on with a named provider, working in the organization"
     ),
     ("POST", "/api/v2/o/{org}/sso/oidc/login/{idp}"): _sso(
-        "sso_org_idp_login", "Organization single sign-on with a named provider (not configured: 404)"
+        "sso_org_idp_login", "Single sign-on with a named provider, working in the organization"
     ),
     ("GET", "/api/v2/o/sso/oidc/jwt/{state}"): _sso(
-        "sso_jwt_get", "Single sign-on token (not configured: 404)"
+        "sso_jwt_get", "Poll a single sign-on for its token", SSO_TOKEN_ANSWER
     ),
-    ("POST", "/api/v2/o/sso/oidc/jwt/{state}"): _sso("sso_jwt", "Single sign-on token (not configured: 404)"),
+    ("POST", "/api/v2/o/sso/oidc/jwt/{state}"): _sso(
+        "sso_jwt", "Poll a single sign-on for its token", SSO_TOKEN_ANSWER
+    ),
 }

@@ -60,7 +60,10 @@ padding:.5em;box-sizing:border-box}}.err{{color:#f88}}</style></head><body><form
 <h2>graphport</h2>{error}<label>Username<input name="username" autocomplete="username" required autofocus></label>
 <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
 <input type="hidden" name="next" value="{next}"><input type="hidden" name="csrf_token" value="{nonce}">
-<button type="submit">Sign in</button></form></body></html>"""
+<button type="submit">Sign in</button>{providers}</form></body></html>"""
+# Single sign-on (issue #15): one link per identity provider, under the password form.
+_PROVIDER_LINK = '<p><a class="sso" style="color:#8cf" href="/sso/oidc/login/{name}?next={next}">Sign in with {label}</a></p>'
+
 # The sign-in form's double-submit token: the same signed value in this cookie and in the form.
 LOGIN_CSRF_COOKIE = "graphport_login_csrf"
 # Pages say no-referrer; the sign-in page and its answers say same-origin instead, because
@@ -121,13 +124,20 @@ async def viewer(ctx: Context, request: Request, principal: Principal | None) ->
     return Response(body, media_type="text/html; charset=utf-8", headers=page_headers(ctx, VIEWER_HEADERS))
 
 
-def _login_page(ctx: Context, request: Request, nxt: str, error: str = "", status: int = 200) -> Response:
+async def _login_page(
+    ctx: Context, request: Request, nxt: str, error: str = "", status: int = 200
+) -> Response:
     """The sign-in form with a fresh double-submit token (in the form and in a cookie)."""
     nonce = ctx.server.login_nonce()
+    providers = "".join(
+        _PROVIDER_LINK.format(name=quote(name, safe=""), next=quote(nxt, safe=""), label=html.escape(label))
+        for name, label in await ctx.run(ctx.server.sso_login_choices)
+    )
     body = _FORM.format(
         error=f'<p class="err">{html.escape(error)}</p>' if error else "",
         next=html.escape(nxt),
         nonce=html.escape(nonce),
+        providers=providers,
     )
     response = html_response(body, status=status, headers={**page_headers(ctx), **LOGIN_HEADERS})
     response.set_cookie(
@@ -143,7 +153,7 @@ def _login_page(ctx: Context, request: Request, nxt: str, error: str = "", statu
 
 
 async def login_form(ctx: Context, request: Request, principal: Principal | None) -> Response:
-    return _login_page(ctx, request, _safe_next(request.query_params.get("next", "/")))
+    return await _login_page(ctx, request, _safe_next(request.query_params.get("next", "/")))
 
 
 def _check_login_csrf(ctx: Context, request: Request, form: dict[str, str]) -> None:
@@ -174,7 +184,7 @@ async def login_submit(ctx: Context, request: Request, principal: Principal | No
     try:
         _check_login_csrf(ctx, request, form)
     except PermissionDenied as exc:
-        return _login_page(ctx, request, nxt, exc.message, 403)
+        return await _login_page(ctx, request, nxt, exc.message, 403)
     try:
         login = await ctx.run(
             ctx.server.login,
@@ -183,16 +193,23 @@ async def login_submit(ctx: Context, request: Request, principal: Principal | No
             address=request.client_host,
         )
     except Throttled as exc:
-        response = _login_page(ctx, request, nxt, exc.message, exc.status)
+        response = await _login_page(ctx, request, nxt, exc.message, exc.status)
         response.set_header("Retry-After", str(exc.retry_after))
         return response
     except AuthError as exc:
-        return _login_page(ctx, request, nxt, exc.message, 401)
+        return await _login_page(ctx, request, nxt, exc.message, 401)
     response = redirect(nxt, status=303, headers=LOGIN_HEADERS)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    await start_session(ctx, request, response, login.token)
+    return response
+
+
+async def start_session(ctx: Context, request: Request, response: Response, token: str) -> None:
+    """Sign the browser in with ``token``: the session cookie and its CSRF cookie (a password
+    sign-in here, a single sign-on in ``_routes_sso``)."""
     response.set_cookie(
         SESSION_COOKIE,
-        login.token,
+        token,
         max_age=ctx.server.config.token_ttl,
         httponly=True,
         samesite="lax",
@@ -201,13 +218,12 @@ async def login_submit(ctx: Context, request: Request, principal: Principal | No
     # The page's scripts read this one and echo it in X-CSRF-Token on every change.
     response.set_cookie(
         CSRF_COOKIE,
-        await ctx.run(ctx.server.csrf_for, login.token),
+        await ctx.run(ctx.server.csrf_for, token),
         max_age=ctx.server.config.token_ttl,
         httponly=False,
         samesite="strict",
         secure=request.scheme == "https",
     )
-    return response
 
 
 async def logout_page(ctx: Context, request: Request, principal: Principal | None) -> Response:

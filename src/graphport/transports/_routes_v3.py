@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._json import optional_str, required_str
-from ..errors import AuthError, GraphportError, ValidationError
+from ..errors import AuthError, ValidationError
 from ..server import Principal
 from ..server._accounts import Login
 from ..server._throttle import Throttled
@@ -16,10 +16,6 @@ from ._app import error_response
 from ._context import Context, read_body, read_json
 from ._http import Request, Response, json_response
 from ._routing import Route, route
-
-SSO_MESSAGE = (
-    "single sign-on is not configured on this server; sign in with a username and password or a personal key"
-)
 
 
 def _login_body(login: Login) -> dict[str, Any]:
@@ -189,11 +185,6 @@ async def share(ctx: Context, request: Request, principal: Principal | None) -> 
     return json_response({"success": True})
 
 
-async def sso(ctx: Context, request: Request, _: Principal | None) -> Response:
-    # Raised, so the answer is the one error envelope plus the fields the official client reads.
-    raise GraphportError(SSO_MESSAGE, code="sso_not_configured", status=404)
-
-
 def v3_routes() -> list[Route]:
     return [
         route("/api-token-auth", login, ["POST"], auth="none", v3="login"),
@@ -212,8 +203,5 @@ def v3_routes() -> list[Route]:
         route("/api/v2/files", create_file, ["POST"], v3="file"),
         route("/api/v2/upload/files/{file_id}", upload_file, ["POST"], v3="upload_file"),
         route("/api/v2/share/link", share, ["POST"], v3="share"),
-        route("/api/v2/g/sso/oidc/login", sso, ["POST", "GET"], auth="none", v3="sso"),
-        route("/api/v2/o/{org}/sso/oidc/login", sso, ["POST", "GET"], auth="none", v3="sso"),
-        route("/api/v2/o/{org}/sso/oidc/login/{idp}", sso, ["POST", "GET"], auth="none", v3="sso"),
-        route("/api/v2/o/sso/oidc/jwt/{state}", sso, ["GET", "POST"], auth="none", v3="sso"),
+        # The SSO routes (issue #15) are in _routes_sso.
     ]

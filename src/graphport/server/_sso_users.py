@@ -1,0 +1,248 @@
+"""Who a provider's account is here: the claims of a validated sign-in become a graphport user.
+
+In order:
+
+1. The email must be verified by the provider (``email_verified`` true) and, when the provider
+   lists ``allowed_domains``, in one of them: an unverified email is never used to name, link or
+   invite anyone, so such a sign-in is refused (403 ``sso_email_unverified``) before anything is
+   written.
+2. A known account (the provider's ``iss`` + ``sub``, stored at its first sign-in) is that user.
+3. Else an active user with this email (set by an operator, or by an earlier sign-in) is linked:
+   their datasets, keys and memberships stay theirs.
+4. Else a user is created without a password (they sign in through the provider, or with
+   personal keys an operator makes), named from the provider's ``username_claim`` (then the
+   email's local part), made unique with a number when taken. Creating a user binds the dataset
+   invitations sent to their email before they existed; organization invitations to it are listed
+   for them to accept (``GET /api/v2/me/invitations``), as joining an organization takes consent.
+
+A provider that belongs to an organization adds whoever signs in through it to that organization
+(the operator configured it so: the site admin's act), without changing their default organization.
+
+Users are created and joined through ``Accounts`` (its ``create_user``/``add_member``); this
+module reads ``users``/``memberships`` and writes only its own ``sso_identities``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ..errors import ConflictError, PermissionDenied
+from ..storage import Database
+from ..storage._models import memberships, organizations, users
+from ..storage._sso_models import sso_identities
+from ._sso_config import Provider, SecretBox
+
+if TYPE_CHECKING:
+    from ._accounts import Accounts
+
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_.@+-]+")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: int
+    username: str
+    created: bool
+    linked: bool
+
+
+def verified_email(provider: Provider, claims: dict[str, Any]) -> str:
+    """The provider-verified email of a sign-in, in an allowed domain; PermissionDenied else."""
+    email = claims.get("email")
+    verified = claims.get("email_verified")
+    if isinstance(verified, str):  # some providers send the JSON string "true"
+        verified = verified.lower() == "true"
+    if not isinstance(email, str) or "@" not in email or len(email) > 254:
+        raise PermissionDenied(
+            f"The identity provider {provider.name!r} sent no email for this account; graphport "
+            "needs a verified email (ask for the 'email' scope). Nothing was created.",
+            code="sso_email_unverified",
+        )
+    if verified is not True:
+        raise PermissionDenied(
+            f"The identity provider {provider.name!r} has not verified the email of this account; "
+            "verify it there, then sign in again. No account was created or linked.",
+            code="sso_email_unverified",
+        )
+    email = email.strip().lower()
+    if not provider.email_allowed(email):
+        raise PermissionDenied(
+            f"Sign-ins through {provider.name!r} are limited to emails in "
+            f"{', '.join(provider.allowed_domains)}; this account's email is elsewhere. Nothing was created.",
+            code="sso_email_domain",
+        )
+    return email
+
+
+def _base_username(provider: Provider, claims: dict[str, Any], email: str) -> str:
+    raw = claims.get(provider.username_claim)
+    candidate = raw if isinstance(raw, str) and raw.strip() else email.partition("@")[0]
+    name = _NOT_NAME.sub("-", candidate.strip()).strip("-._@+")[:140]
+    return name or "user"
+
+
+class IdentityLinks:
+    """Maps validated sign-ins to users (see the module doc)."""
+
+    def __init__(self, db: Database, accounts: Accounts, box: SecretBox) -> None:
+        self._db = db
+        self._accounts = accounts
+        self._box = box
+
+    def sign_in(
+        self, provider: Provider, claims: dict[str, Any], refresh_token: str | None, now: float
+    ) -> SignedIn:
+        email = verified_email(provider, claims)
+        subject = str(claims["sub"])
+        sealed = self._box.seal(refresh_token) if refresh_token else None
+        with self._db.read() as c:
+            known = c.execute(
+                sa.select(sso_identities.c.user_id, users.c.username, users.c.is_active)
+                .join(users, users.c.id == sso_identities.c.user_id)
+                .where(sso_identities.c.issuer == provider.issuer, sso_identities.c.subject == subject)
+            ).first()
+            by_email = (
+                None
+                if known is not None
+                else c.execute(
+                    sa.select(users.c.id, users.c.username, users.c.is_active)
+                    .where(users.c.email == email)
+                    .order_by(users.c.is_active.desc(), users.c.id)
+                ).first()
+            )
+        created = linked = False
+        for found in (known, by_email):
+            if found is not None and not found.is_active:
+                # Never a fresh account beside a disabled one with the same identity or email.
+                raise PermissionDenied(
+                    f"The graphport account {found.username!r} is disabled; an operator can enable it "
+                    f"(graphport user enable {found.username}).",
+                    code="sso_account_disabled",
+                )
+        if known is not None:
+            user_id, username = int(known.user_id), str(known.username)
+            with self._db.write() as c:
+                values: dict[str, Any] = {"email": email, "last_login_at": now, "checked_at": now}
+                if sealed is not None:
+                    values["refresh_token"] = sealed
+                c.execute(
+                    sso_identities.update()
+                    .where(sso_identities.c.issuer == provider.issuer, sso_identities.c.subject == subject)
+                    .values(**values)
+                )
+        else:
+            if by_email is not None:
+                user_id, username, linked = int(by_email.id), str(by_email.username), True
+            else:
+                username = self._create_user(provider, claims, email)
+                user_id, created = self._accounts.require_user(username).user_id, True
+            with self._db.write() as c:
+                taken = c.execute(
+                    sa.select(sso_identities.c.subject).where(
+                        sso_identities.c.issuer == provider.issuer, sso_identities.c.user_id == user_id
+                    )
+                ).first()
+                if taken is not None:
+                    raise ConflictError(
+                        f"The graphport account with the email {email!r} is already linked to another "
+                        f"account of this identity provider; an operator must unlink it first.",
+                        code="sso_identity_conflict",
+                    )
+                c.execute(
+                    sso_identities.insert().values(
+                        issuer=provider.issuer,
+                        subject=subject,
+                        user_id=user_id,
+                        provider=provider.name,
+                        email=email,
+                        refresh_token=sealed,
+                        checked_at=now,
+                        created_at=now,
+                        last_login_at=now,
+                    )
+                )
+        if provider.org is not None:
+            self._join(provider.org, user_id, username)
+        return SignedIn(user_id, username, created, linked)
+
+    def _create_user(self, provider: Provider, claims: dict[str, Any], email: str) -> str:
+        base = _base_username(provider, claims, email)
+        for attempt in range(1, 50):
+            name = base if attempt == 1 else f"{base}-{attempt}"
+            try:
+                self._accounts.create_user(name, None, email=email)
+            except ConflictError:
+                continue  # the name is taken: the next number
+            return name
+        raise ConflictError(
+            f"Could not find a free username for {base!r}; an operator can create the user with "
+            "`graphport user add` and the email this provider reports, and the sign-in will link to it.",
+            code="sso_username_taken",
+        )
+
+    def _join(self, slug: str, user_id: int, username: str) -> None:
+        with self._db.read() as c:
+            member = c.execute(
+                sa.select(memberships.c.role)
+                .join(organizations, organizations.c.id == memberships.c.org_id)
+                .where(organizations.c.slug == slug, memberships.c.user_id == user_id)
+            ).first()
+        if member is None:
+            self._accounts.add_member(slug, username, "member")
+
+    def forget_refresh(self, user_id: int) -> None:
+        with self._db.write() as c:
+            c.execute(
+                sso_identities.update().where(sso_identities.c.user_id == user_id).values(refresh_token=None)
+            )
+
+    def due_for_check(self, user_uid: str, interval: float, now: float) -> list[Any]:
+        """The user's identities holding a refresh token not checked for ``interval`` seconds,
+        each claimed by setting ``checked_at`` (one process, one request checks it)."""
+        with self._db.read() as c:
+            rows = c.execute(
+                sa.select(
+                    sso_identities.c.issuer,
+                    sso_identities.c.subject,
+                    sso_identities.c.provider,
+                    sso_identities.c.refresh_token,
+                    sso_identities.c.checked_at,
+                    sso_identities.c.user_id,
+                )
+                .join(users, users.c.id == sso_identities.c.user_id)
+                .where(
+                    users.c.uid == user_uid,
+                    sso_identities.c.refresh_token.is_not(None),
+                    sso_identities.c.checked_at <= now - interval,
+                )
+            ).all()
+        claimed = []
+        for row in rows:
+            with self._db.write() as c:
+                won = c.execute(
+                    sso_identities.update()
+                    .where(
+                        sso_identities.c.issuer == row.issuer,
+                        sso_identities.c.subject == row.subject,
+                        sso_identities.c.checked_at == row.checked_at,
+                    )
+                    .values(checked_at=now)
+                ).rowcount
+            if won:
+                claimed.append(row)
+        return claimed
+
+    def store_refresh(self, issuer: str, subject: str, refresh_token: str) -> None:
+        with self._db.write() as c:
+            c.execute(
+                sso_identities.update()
+                .where(sso_identities.c.issuer == issuer, sso_identities.c.subject == subject)
+                .values(refresh_token=self._box.seal(refresh_token))
+            )
+
+    def open_refresh(self, sealed: str) -> str:
+        return self._box.open(sealed, "provider refresh token")
