@@ -14,7 +14,7 @@ from typing import Any, Self, TypeVar, cast
 import httpx
 
 from ..errors import ConfigError
-from ._client_base import _ClientBase
+from ._client_base import _ClientBase, from_dataset_flow
 from ._dataset import Dataset
 from ._errors import transport_error
 from ._plottable import AsyncPlottable
@@ -150,6 +150,17 @@ class AsyncClient(_ClientBase[AsyncPlottable]):
     async def dataset_info(self, dataset_id: str) -> dict[str, Any]:
         """A dataset's metadata as this user sees it. Example: ``(await g.dataset_info(i))["owner"]``."""
         return await self._run(self._session, describe_flow(dataset_id))
+
+    async def from_dataset_id(self, dataset_id: str) -> AsyncPlottable:
+        """A plottable made from a stored dataset (see :meth:`graphport.Client.from_dataset_id`).
+
+        Example::
+
+            g2 = await g.from_dataset_id(ds.id)
+        """
+        session = self._session
+        spec = await self._run(session, from_dataset_flow(dataset_id))
+        return AsyncPlottable(self, session, spec)
 
     async def _upload(self, session: ClientSession, plottable: AsyncPlottable) -> Dataset:
         plan = plottable._plan(session)

@@ -10,7 +10,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from ._client_base import _ClientBase
+from ._client_base import _ClientBase, from_dataset_flow
 from ._dataset import Dataset
 from ._plottable import Plottable
 from ._protocol import Flow, describe_flow, plot_flow, register_flow, switch_flow, viz_url
@@ -132,6 +132,20 @@ class Client(_ClientBase[Plottable]):
         """
         session = self._session
         return self._transport.run(session, describe_flow(dataset_id))
+
+    def from_dataset_id(self, dataset_id: str) -> Plottable:
+        """A plottable made from a stored dataset: its tables (the uploaded nodes, with the ``x``/``y``
+        the server computed), bindings, encodings, name, description and style; it plots with this
+        client. The reference client hydrates only the metadata; graphport also reads the tables, so
+        the result can be changed and plotted again.
+
+        Example::
+
+            g2 = g.from_dataset_id(ds.id).encode_point_color("kind", ["red", "blue"], as_categorical=True)
+        """
+        session = self._session
+        spec = self._transport.run(session, from_dataset_flow(dataset_id))
+        return Plottable(self, session, spec)
 
     def _run_flow(self, flow: Flow[T]) -> T:
         """Drive a conversation with the current session (what ``Dataset``'s live methods call)."""

@@ -11,7 +11,12 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import ConfigError
+from ._client_shortcuts import PlottableShortcuts
+from ._frames import to_table
+from ._graph_spec import GraphSpec, spec_from_dataset
+from ._live import table_flow
 from ._plottable import AsyncPlottable, Plottable, _PlottableBase
+from ._protocol import Flow, describe_flow
 from ._session import ClientSession, Credentials, PrivacySettings, Token, mask
 
 P = TypeVar("P", Plottable, AsyncPlottable)
@@ -94,7 +99,21 @@ def _new_session(
     )
 
 
-class _ClientBase(Generic[P]):
+def from_dataset_flow(dataset_id: str) -> Flow[GraphSpec]:
+    """Read a stored dataset back: its description, its edges and (when uploaded) its nodes."""
+    if not isinstance(dataset_id, str) or not dataset_id.strip():
+        raise ConfigError(f"from_dataset_id({dataset_id!r}) needs a dataset id (a non-empty string).")
+    dataset_id = dataset_id.strip()
+    info = yield from describe_flow(dataset_id)
+    edges = yield from table_flow(dataset_id, "edges")
+    rows = info.get("rows") or {}
+    nodes = (yield from table_flow(dataset_id, "nodes")) if rows.get("nodes") else None
+    return spec_from_dataset(
+        info, to_table(edges, "edges"), None if nodes is None else to_table(nodes, "nodes")
+    )
+
+
+class _ClientBase(PlottableShortcuts[P], Generic[P]):
     """What the sync and async clients share: session handling and plottable factories."""
 
     _plottable_type: type[P]
@@ -161,7 +180,13 @@ class _ClientBase(Generic[P]):
         return self._plottable_type(self, self._session)
 
     def edges(
-        self, edges: Any, source: str | None = None, destination: str | None = None, edge: str | None = None
+        self,
+        edges: Any,
+        source: str | None = None,
+        destination: str | None = None,
+        edge: str | None = None,
+        *args: Any,
+        **kwargs: Any,
     ) -> P:
         """A new plottable with this edges table, bound to this client.
 
@@ -169,16 +194,16 @@ class _ClientBase(Generic[P]):
 
             url = g.edges(df, "src", "dst").plot(render=False)
         """
-        return self._new().edges(edges, source, destination, edge)
+        return self._new().edges(edges, source, destination, edge, *args, **kwargs)
 
-    def nodes(self, nodes: Any, node: str | None = None) -> P:
+    def nodes(self, nodes: Any, node: str | None = None, *args: Any, **kwargs: Any) -> P:
         """A new plottable with this nodes table, bound to this client.
 
         Example::
 
             g2 = g.nodes(ndf, "id").edges(df, "src", "dst")
         """
-        return self._new().nodes(nodes, node)
+        return self._new().nodes(nodes, node, *args, **kwargs)
 
     def bind(self, *args: Any, **kwargs: Any) -> P:
         """A new plottable with these bindings (see :meth:`Plottable.bind`), bound to this client.
