@@ -87,6 +87,9 @@ async def table(ctx: Context, request: Request, principal: Principal | None) -> 
         replaced.retry_after = 1  # type: ignore[attr-defined]
         raise replaced from None
     headers = {"Cache-Control": "private, no-store", "Content-Length": str(stored.size)}
+    if stored.file is not None and request.method == "HEAD":
+        stored.file.close()  # the headers only: nothing will read it
+        return Response(media_type=ARROW_MEDIA_TYPE, headers=headers)
     if stored.file is None:
         return Response(stored.data, media_type=ARROW_MEDIA_TYPE, headers=headers)
     # Opened before answering, streamed from the open file: a newer version may delete the blob
