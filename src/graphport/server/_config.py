@@ -102,6 +102,9 @@ class ServerConfig:
         sso_recheck_interval: at most this often (seconds) a token refresh asks the provider
             whether an SSO account still works (needs a provider refresh token: ``offline_access``).
         sso_http_timeout: seconds graphport waits for an identity provider's answer.
+        sso_poll_wait: how long the official client's token poll is held open (seconds, without
+            holding a thread) while the browser has not finished signing in: graphistry 0.61.2
+            gives up on the first "pending" answer, so its one poll waits for the sign-in.
     """
 
     data: Path | None = None
@@ -141,6 +144,7 @@ class ServerConfig:
     sso_state_ttl: float = 600.0
     sso_recheck_interval: float = 300.0
     sso_http_timeout: float = 10.0
+    sso_poll_wait: float = 30.0
 
     def __post_init__(self) -> None:
         if self.default_privacy not in PRIVACY_MODES:
@@ -191,6 +195,8 @@ class ServerConfig:
         for name in ("orphan_grace", "pending_dataset_ttl", "multipart_upload_ttl"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} is {getattr(self, name)}; it must be 0 or more seconds.")
+        if self.sso_poll_wait < 0:
+            raise ConfigError(f"sso_poll_wait is {self.sso_poll_wait}; it must be 0 or more seconds.")
         if self.sso_state_ttl <= 0 or self.sso_http_timeout <= 0 or self.sso_recheck_interval < 0:
             raise ConfigError(
                 f"sso_state_ttl is {self.sso_state_ttl}, sso_http_timeout {self.sso_http_timeout} and "

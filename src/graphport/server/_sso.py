@@ -282,10 +282,8 @@ class SingleSignOn:
                 .where(sso_flows.c.state_hash == row.state_hash)
                 .values(user_id=signed.user_id)
             )
+        # The used row stays until it expires (swept by a later begin), so a replay is named as one.
         token = self._accounts.token_for(signed.username) if row.kind == "browser" else None
-        if token is not None:
-            with self._db.write() as c:
-                c.execute(sso_flows.delete().where(sso_flows.c.state_hash == row.state_hash))
         return Finished(row.kind, signed.username, token, row.next_path or "/")
 
     def poll(self, handle: str) -> Polled:

@@ -4,8 +4,9 @@ steps (start at a provider, come back to the callback). The engine is ``server/_
 - ``POST|GET /api/v2/g/sso/oidc/login`` (site-wide provider), ``/api/v2/o/{org}/sso/oidc/login``
   (the org's provider), ``/api/v2/o/{org}/sso/oidc/login/{idp}`` (that provider): answer
   ``{"status": "OK", "data": {"state", "auth_url"}}``, as ``graphistry`` reads it.
-- ``GET|POST /api/v2/o/sso/oidc/jwt/{state}``: the client's poll: 202 ``{"status": "PENDING"}``
-  until the browser finished, then ``{"status": "OK", "data": {"token", "active_organization"}}``
+- ``GET|POST /api/v2/o/sso/oidc/jwt/{state}``: the client's poll, held open up to
+  ``sso_poll_wait`` (``?wait=SECONDS`` shortens it): 202 ``{"status": "PENDING"}`` if the browser
+  has not finished by then, else ``{"status": "OK", "data": {"token", "active_organization"}}``
   once (the state is then spent).
 - ``GET /sso/oidc/login/{provider}?next=/path``: a browser sign-in (the ``/login`` page links
   here); sets the cookie that binds the sign-in to this browser and redirects to the provider.
@@ -19,6 +20,7 @@ calls JSON (the REST v3 SSO envelope on errors).
 
 from __future__ import annotations
 
+import asyncio
 import html
 from urllib.parse import quote
 
@@ -32,6 +34,7 @@ from ._routing import Route, route
 #: Binds a browser sign-in to the browser that started it (its value's hash is on the sign-in).
 SSO_COOKIE = "graphport_sso"
 CALLBACK = "/sso/oidc/callback"
+POLL_INTERVAL = 0.25  # seconds between looks at a pending sign-in during a held poll
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title} · graphport</title></head>
 <body style="font:15px system-ui,sans-serif;background:#111;color:#eee;display:grid;place-items:center;height:100vh;margin:0">
@@ -73,7 +76,21 @@ async def client_login(ctx: Context, request: Request, _: Principal | None) -> R
 
 
 async def client_token(ctx: Context, request: Request, _: Principal | None) -> Response:
-    polled = await ctx.run(ctx.server.sso_poll, request.path_params["state"])
+    # Long poll: graphistry 0.61.2 raises on the first answer that is not the token, so the
+    # answer waits (on the event loop, holding no thread) up to sso_poll_wait for the browser.
+    # The sign-in lives in the database, so another process may finish it meanwhile.
+    wait = ctx.server.config.sso_poll_wait
+    try:
+        wait = min(wait, max(0.0, float(request.query_params.get("wait", wait))))
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        polled = await ctx.run(ctx.server.sso_poll, request.path_params["state"])
+        if polled.token is not None or loop.time() >= deadline:
+            break
+        await asyncio.sleep(POLL_INTERVAL)
     if polled.token is None:
         return json_response(
             {
