@@ -21,7 +21,7 @@
 //                  viewer's moving mode: edges thinned to a random sample), each frame timed to GPU
 //                  completion.
 //   full redraw  = one complete frame with every edge, timed to completion.
-//   filter       = response to a filter or exclusion (issue #13): from installing the rules to the
+//   filter       = response to a filter, exclusion, histogram brush or legend click (issue #13): from installing the rules to the
 //                  first frame that shows the cut, timed to completion (visibility over typed arrays,
 //                  compacted buffers uploaded, one thinned frame; the complete picture follows as after
 //                  a pan). "first" includes building a text column's dictionary once; "again" is cached.
@@ -196,6 +196,7 @@ async function main() {
           'edge filter (>, number)': [{ kind: 'filter', text: 'edge:w > 0.5' }],
           'exclusion (=, text)': [{ kind: 'exclude', text: 'point:group = g00' }],
           'point:degree >= 10': [{ kind: 'filter', text: 'point:degree >= 10' }],
+          'brush (edge:w range, 2 rules)': [{ kind: 'filter', text: 'edge:w >= 0.2' }, { kind: 'filter', text: 'edge:w < 0.4' }],
           'clear': [],
         };
         const filters = {};
@@ -206,13 +207,19 @@ async function main() {
         };
         for (const [name, rules] of Object.entries(cases)) {
           await settle();
+        // Legend actions on the colour column (group): hide g00, show it again, keep only g00, all again.
+        const legend = {};
+        for (const [name, value, only] of [['legend: hide one of 40', 'g00', false], ['legend: show it again', 'g00', false], ['legend: keep only one (shift)', 'g00', true], ['legend: all again (shift)', 'g00', true]]) {
+          legend[name] = g.benchLegend(value, only);
+          await settle();
+        }
           const first = g.benchFilter(rules);
           await settle();
           const again = g.benchFilter(rules);
           filters[name] = { first, again, cut: g.cutMs };
         }
         await settle();
-        return { filters, nodesOnly, first: g.firstFrameMs, complete: g.completeMs, marks: g.marks, renderer: g.renderer, nodes: g.nodeCount, edges: g.edgeCount, pan, full };
+        return { filters, legend, nodesOnly, first: g.firstFrameMs, complete: g.completeMs, marks: g.marks, renderer: g.renderer, nodes: g.nodeCount, edges: g.edgeCount, pan, full };
       }, [frames, breakdown]);
       if (r.error || errors.length) throw new Error(`viewer failed at ${m} edges: ${r.error ?? errors.join('; ')}`);
       rows.push({ m, ...r });
@@ -221,6 +228,12 @@ async function main() {
           `  ${name}: ${fmt(f.first.totalMs)} first (${fmt(f.first.applyMs)} apply + ${fmt(f.first.frameMs)} frame), ` +
             `[again: ${Object.entries(f.cut).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}] ` +
             `${fmt(f.again.totalMs)} again; ${f.again.visibleNodes.toLocaleString('en-US')} nodes, ${f.again.visibleEdges.toLocaleString('en-US')} edges visible`,
+        );
+      }
+      for (const [name, f] of Object.entries(r.legend)) {
+        console.log(
+          `  ${name}: ${fmt(f.totalMs)} (${fmt(f.applyMs)} apply + ${fmt(f.frameMs)} frame); ` +
+            `${f.visibleNodes.toLocaleString('en-US')} nodes, ${f.visibleEdges.toLocaleString('en-US')} edges visible`,
         );
       }
       console.log(
@@ -244,11 +257,14 @@ async function main() {
         `${fmt(r.pan.meanMs)} / ${fmt(r.pan.p95Ms)} | ${fmt(r.full.meanMs)} | ${s.redraw} |`,
     );
   }
-  console.log('\n| edges | filter / exclusion | response (first) | response (again) | pan frame mean (same run) |');
+  console.log('\n| edges | filter / exclusion / brush / legend | response (first) | response (again) | pan frame mean (same run) |');
   console.log('|---:|---|---:|---:|---:|');
   for (const r of rows) {
     for (const [name, f] of Object.entries(r.filters)) {
       console.log(`| ${r.m.toLocaleString('en-US')} | ${name} | ${fmt(f.first.totalMs)} | ${fmt(f.again.totalMs)} | ${fmt(r.pan.meanMs)} |`);
+    }
+    for (const [name, f] of Object.entries(r.legend)) {
+      console.log(`| ${r.m.toLocaleString('en-US')} | ${name} | ${fmt(f.totalMs)} | – | ${fmt(r.pan.meanMs)} |`);
     }
   }
   console.log(

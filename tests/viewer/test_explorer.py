@@ -77,6 +77,7 @@ class Site:
     lesmis: str
     outliers: str
     honeypot: str
+    networks: str
     workdir: Path
 
     def viewer(self, dataset: str, extra: str = "") -> str:
@@ -133,9 +134,25 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             None,
             {"mode": "public"},
         )
+        # The honeypot's nodes coloured by their address's first octet (many categories: "+ N more").
+        ips = sorted(
+            {r["attackerIP"] for r in read_csv("honeypot.csv")}
+            | {r["victimIP"] for r in read_csv("honeypot.csv")}
+        )
+        networks = server.plot(
+            alice,
+            {
+                "name": "honeypot networks",
+                "edge_encodings": {"bindings": {"source": "attacker", "destination": "victim"}},
+                "node_encodings": {"bindings": {"node": "id", "node_color": "net"}},
+            },
+            arrow_bytes(honeypot_edges()),
+            arrow_bytes(pa.table({"id": ips, "net": [ip.split(".")[0] for ip in ips]})),
+            {"mode": "public"},
+        )
         uv, thread, port = start_live(server)
         try:
-            yield Site(f"http://127.0.0.1:{port}", lesmis, outliers, honeypot, root)
+            yield Site(f"http://127.0.0.1:{port}", lesmis, outliers, honeypot, networks, root)
         finally:
             uv.should_exit = True
             thread.join(timeout=10)
@@ -435,3 +452,75 @@ def test_brushing_number_bins_keeps_that_range(site: Site) -> None:
     assert visible == [77, expected], (visible, rules)
     assert rules == [f"edge:value >= {lo}", f"edge:value < {lo + 3 * step:g}"]
     assert rules2 == [f"edge:value >= {lo + 19 * step:g}"]
+
+
+PALETTE_0 = (78, 156, 255)  # colors.ts CATEGORICAL[0]: the most frequent value
+PALETTE_1 = (255, 127, 63)  # CATEGORICAL[1]
+LEGEND_NAMES = "[...document.querySelectorAll('#legend li')].map(li => li.className + ':' + li.textContent)"
+
+
+def drawn_pixels(colors: list[tuple[int, int, int]]) -> list[dict[str, Any]]:
+    """Pixel counts of the graph alone: the page's panels (brand, legend, status) are hidden meanwhile."""
+    chrome = "document.querySelectorAll('#toolbar, #legend, #info, #visible-status')"
+    return [
+        {"op": "eval", "expr": f"{chrome}.forEach(e => e.style.visibility = 'hidden')"},
+        {"op": "pixels", "colors": colors, "tol": 20},
+        {"op": "eval", "expr": f"{chrome}.forEach(e => e.style.visibility = '')"},
+    ]
+
+
+def test_legend_click_hides_a_category_and_shift_click_keeps_only_it(site: Site) -> None:
+    rows = read_csv("honeypot.csv")
+    ips = {r["attackerIP"] for r in rows} | {r["victimIP"] for r in rows}
+    nets: dict[str, int] = {}
+    for ip in ips:
+        nets[ip.split(".")[0]] = nets.get(ip.split(".")[0], 0) + 1
+    order = sorted(nets, key=lambda k: (-nets[k], k))
+    first, second = order[0], order[1]
+    edges_without_first = sum(
+        r["attackerIP"].split(".")[0] != first and r["victimIP"].split(".")[0] != first for r in rows
+    )
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.networks, "&showLabels=False&live=False")},
+            {"op": "eval", "expr": LEGEND_NAMES},
+            *drawn_pixels([PALETTE_0, PALETTE_1]),
+            {"op": "click", "selector": "#legend li.entry:nth-child(1)"},
+            {"op": "eval", "expr": VISIBLE},
+            *drawn_pixels([PALETTE_0, PALETTE_1]),
+            {"op": "text", "selector": "#visible-status"},
+            {"op": "eval", "expr": "document.querySelector('#legend li.entry').getAttribute('aria-pressed')"},
+            {
+                "op": "eval",
+                "expr": "document.querySelector('#legend li.entry:nth-child(2)').dispatchEvent(new MouseEvent('click', {shiftKey: true, bubbles: true}))",
+            },
+            {"op": "eval", "expr": VISIBLE},
+            {
+                "op": "eval",
+                "expr": "document.querySelector('#legend li.entry:nth-child(2)').dispatchEvent(new MouseEvent('click', {shiftKey: true, bubbles: true}))",
+            },
+            {"op": "eval", "expr": VISIBLE},
+            {"op": "click", "selector": "#legend li.more"},
+            {"op": "eval", "expr": LEGEND_NAMES},
+        ],
+    )
+    steps = report["steps"]
+    legend, px_all, hidden, px_hidden = steps[1], steps[3], steps[6], steps[8]
+    status_line, pressed, only, all_again, expanded = steps[10], steps[11], steps[13], steps[15], steps[17]
+    assert len(nets) > 12
+    assert legend[0] == f"entry:{first}{nets[first]}" and legend[1].startswith(f"entry:{second}"), legend
+    assert legend[12] == f"more:+ {len(nets) - 12} more", legend
+    assert hidden[:2] == [len(ips) - nets[first], edges_without_first], hidden
+    assert status_line["visible"] and status_line["text"].startswith(
+        f"{len(ips) - nets[first]} of {len(ips)} nodes"
+    )
+    assert pressed == "false"
+    # The palette repeats every 16 values (colors.ts), so a few other nodes share the hidden colour.
+    assert px_hidden["counts"][0] < 0.7 * px_all["counts"][0], (px_all, px_hidden)
+    assert px_hidden["counts"][1] > 0.9 * px_all["counts"][1], "other categories stay"
+    assert only[0] == nets[second], "shift-click keeps only that category"
+    assert all_again[:2] == [len(ips), len(rows)], "shift-click again shows everything"
+    assert len(expanded) == len(nets) and not any(e.startswith("more:") for e in expanded), (
+        "+ N more lists the rest"
+    )

@@ -11,14 +11,14 @@ import { columnsOf, idValues } from './data';
 import { debug } from './debug';
 import { $, fmt } from './dom';
 import { Drawer } from './drawing';
-import { type Json, bindingsOf, edgeStyle, nodeStyle, obj, valueText } from './encodings';
+import { type Json, type Legend, bindingsOf, edgeStyle, nodeStyle, obj, valueText } from './encodings';
 import { bindEvents, type Controls } from './events';
 import { FilterPanel } from './filterpanel';
 import { FilterError, type Rule, checkRule, statusText, visibility } from './filters';
 import { type HistogramHost, HistogramPanel } from './histpanel';
 import { hideInspector, showInspector } from './inspector';
 import { Labels } from './labels';
-import { renderLegend } from './legend';
+import { type LegendActions, LegendView } from './legend';
 import { LiveGraph, followDataset } from './live';
 import { LoadError, loadMeta, loadTable } from './loader';
 import { Overlay } from './overlay';
@@ -34,7 +34,7 @@ import { withParam } from './urlstate';
 /** Edges of the selected node drawn highlighted, at most. */
 const MAX_NEIGHBOURS = 5_000;
 
-export class App implements Controls, HistogramHost {
+export class App implements Controls, HistogramHost, LegendActions {
   readonly scene = new Scene();
   private readonly canvas = $<HTMLCanvasElement>('canvas');
   private drawer!: Drawer;
@@ -53,8 +53,10 @@ export class App implements Controls, HistogramHost {
   /** Filters and exclusions in force (filters.ts), and the column dictionaries they share. */
   private rules: Rule[] = [];
   readonly codes = new ColumnCodes();
-  /** Per node index, 1 = hidden by the legend (categories switched off); null when none is. */
-  private hiddenNodes: Uint8Array | null = null;
+  /** Values of the legend's colour column switched off (their nodes are hidden). */
+  private legendHidden = new Set<string>();
+  private legend: Legend | null = null;
+  private readonly legendView: LegendView;
   private ready = false;
   readonly filters: FilterPanel;
   private readonly histograms: HistogramPanel;
@@ -65,6 +67,40 @@ export class App implements Controls, HistogramHost {
     this.searchBox = new SearchBox(this.scene, (i) => this.goTo(i));
     this.filters = new FilterPanel((rules) => this.setRules(rules));
     this.histograms = new HistogramPanel(this);
+    this.legendView = new LegendView(this);
+  }
+
+  /** Legend click: hide or show a category; shift-click: keep only it (or, when it already is, all). */
+  toggleCategory(value: string, only: boolean): void {
+    const legend = this.legend;
+    const col = legend?.kind === 'categorical' ? this.scene.graph.nodeColumns.get(legend.column) : undefined;
+    if (!col) return;
+    const values = this.codes.of(col, this.nodeRows).values;
+    const hidden = this.legendHidden;
+    if (only) {
+      const alone = !hidden.has(value) && hidden.size === values.length - 1;
+      this.legendHidden = alone ? new Set() : new Set(values.filter((v) => v !== value));
+    } else if (hidden.has(value)) hidden.delete(value);
+    else hidden.add(value);
+    this.legendView.show(legend, this.legendHidden);
+    this.refreshVisibility();
+  }
+
+  /** Per node index, 1 = hidden by the legend; null when no category is switched off. */
+  private legendMask(): Uint8Array | null {
+    const legend = this.legend;
+    const g = this.scene.graph;
+    const col = legend?.kind === 'categorical' ? g.nodeColumns.get(legend.column) : undefined;
+    if (this.legendHidden.size === 0 || !col) return null;
+    const dict = this.codes.of(col, this.nodeRows);
+    const off = Uint8Array.from(dict.values, (v) => (this.legendHidden.has(v) ? 1 : 0));
+    const mask = new Uint8Array(g.nodeCount);
+    const codes = dict.codes;
+    for (let i = 0; i < g.nodeCount; i++) {
+      const r = g.row[i];
+      if (r < this.nodeRows) mask[i] = off[codes[r]];
+    }
+    return mask;
   }
 
   rows(): { nodes: number; edges: number } {
@@ -166,12 +202,13 @@ export class App implements Controls, HistogramHost {
   private computeVisibility(): void {
     const s = this.scene;
     const g = s.graph;
+    const hidden = this.legendMask();
     let v;
     try {
-      v = visibility(g, this.rules, this.nodeRows, this.edgeRows, this.codes, this.hiddenNodes);
+      v = visibility(g, this.rules, this.nodeRows, this.edgeRows, this.codes, hidden);
     } catch {
       // A live update took a filtered column away: show everything rather than a stale cut.
-      v = visibility(g, [], this.nodeRows, this.edgeRows, this.codes, this.hiddenNodes);
+      v = visibility(g, [], this.nodeRows, this.edgeRows, this.codes, hidden);
     }
     s.nodeVisible = v.nodes;
     s.edgeVisible = v.edges;
@@ -180,7 +217,7 @@ export class App implements Controls, HistogramHost {
     debug.visibleNodes = s.visibleNodes;
     debug.visibleEdges = s.visibleEdges;
     const status = $('visible-status');
-    const cut = this.rules.length > 0 || this.hiddenNodes !== null;
+    const cut = this.rules.length > 0 || hidden !== null;
     status.textContent = cut ? statusText(v.nodeCount, g.nodeCount, v.edgeCount, g.edgeCount) : '';
     status.hidden = !cut;
   }
@@ -197,14 +234,9 @@ export class App implements Controls, HistogramHost {
     history.replaceState(history.state, '', href);
   }
 
-  /** Hide nodes (1 = hidden, per node index; null: none), e.g. legend categories switched off. */
-  setHiddenNodes(hidden: Uint8Array | null): void {
-    this.hiddenNodes = hidden;
-    if (this.ready) this.refreshVisibility();
-  }
-
-  /** After the filters or hidden nodes changed: buffers, status, selection, labels, a redraw. */
+  /** After the filters or hidden categories changed: buffers, status, selection, labels, a redraw. */
   private refreshVisibility(): void {
+    if (!this.ready) return;
     const s = this.scene;
     const t0 = performance.now();
     this.computeVisibility();
@@ -231,7 +263,8 @@ export class App implements Controls, HistogramHost {
     s.sizes = style.sizes;
     s.colors = style.colors;
     this.edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows).colors;
-    renderLegend(style.legend);
+    this.legend = style.legend;
+    this.legendView.show(style.legend, this.legendHidden);
     mark('style');
     s.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
     this.computeVisibility();

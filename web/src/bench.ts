@@ -18,7 +18,7 @@ export interface PanResult {
 /** What the filter benchmark drives (App). */
 export interface Explorer {
   setRules(rules: Rule[]): void;
-  setHiddenNodes(hidden: Uint8Array | null): void;
+  toggleCategory(value: string, only: boolean): void;
 }
 
 export interface ResponseResult {
@@ -34,6 +34,8 @@ export interface ResponseResult {
 export interface BenchApi {
   /** Install these rules ([] clears them) and time until the change is on screen. */
   benchFilter(rules: { kind: 'filter' | 'exclude'; text: string }[]): ResponseResult;
+  /** A legend click (hide `value`) or shift-click (keep only it), timed the same way. */
+  benchLegend(value: string, only: boolean): ResponseResult;
   benchPan(frames: number, dx: number, edges?: 'sample' | 'all' | 'none'): Promise<PanResult>;
   benchFull(repeats: number): { meanMs: number };
 }
@@ -48,20 +50,27 @@ function stats(times: number[]): { meanMs: number; p95Ms: number; maxMs: number 
 }
 
 export function installBenchHooks(scene: Scene, drawer: Drawer, explorer: Explorer): BenchApi {
+  /** Time one change until it is on screen (a thinned first frame, to GPU completion). */
+  const respond = (change: () => void): ResponseResult => {
+    // Let the GPU finish what it was still drawing (the last complete picture): a person's click comes
+    // after the picture is on screen, so that work is not part of the response.
+    drawer.renderer.finish();
+    const t0 = performance.now();
+    change();
+    const t1 = performance.now();
+    drawer.drawMoving();
+    drawer.renderer.finish();
+    const t2 = performance.now();
+    drawer.invalidate(false);
+    return { applyMs: t1 - t0, frameMs: t2 - t1, totalMs: t2 - t0, visibleNodes: scene.visibleNodes, visibleEdges: scene.visibleEdges };
+  };
   const api: BenchApi = {
     benchFilter(rules) {
       const parsed = rules.map((r) => ({ ...r, expr: parseExpr(r.text) }));
-      // Let the GPU finish what it was still drawing (the last complete picture): a person's click comes
-      // after the picture is on screen, so that work is not part of the response.
-      drawer.renderer.finish();
-      const t0 = performance.now();
-      explorer.setRules(parsed);
-      const t1 = performance.now();
-      drawer.drawMoving();
-      drawer.renderer.finish();
-      const t2 = performance.now();
-      drawer.invalidate(false);
-      return { applyMs: t1 - t0, frameMs: t2 - t1, totalMs: t2 - t0, visibleNodes: scene.visibleNodes, visibleEdges: scene.visibleEdges };
+      return respond(() => explorer.setRules(parsed));
+    },
+    benchLegend(value, only) {
+      return respond(() => explorer.toggleCategory(value, only));
     },
     async benchPan(frames, dx, edges = 'sample') {
       const times: number[] = [];

@@ -13,12 +13,21 @@ export type Json = Record<string, unknown>;
 
 export interface LegendEntry {
   label: string;
+  /** The value as text (valueText), for legend actions; absent for ranges (bins). */
+  value?: string;
   color: RGBA;
   count: number;
 }
 
 export type Legend =
-  | { kind: 'categorical'; column: string; entries: LegendEntry[]; more: number }
+  | {
+      kind: 'categorical';
+      column: string;
+      entries: LegendEntry[];
+      /** Values past `entries` (the legend's "+ N more"), of which `rest` lists the next few hundred. */
+      more: number;
+      rest: LegendEntry[];
+    }
   | { kind: 'continuous'; column: string; min: number; max: number; stops: RGBA[] };
 
 const DEFAULT_NODE: RGBA = [78, 156, 255, 255];
@@ -118,6 +127,7 @@ export function colorColumn(column: ColumnView, rows: number, encoding: Json | n
           column: column.name,
           entries: bins.map(([bound, c]) => ({ label: bound === Infinity ? 'higher' : `≤ ${bound}`, color: c, count: 0 })),
           more: 0,
+          rest: [],
         },
       };
     }
@@ -167,13 +177,15 @@ export function colorColumn(column: ColumnView, rows: number, encoding: Json | n
   }
   for (let i = 0; i < rows; i++) put(i, colorOf.get(keys[i]) ?? other);
   const shown = order.slice(0, 12);
+  const entry = ([k, n]: [string, number]): LegendEntry => ({ label: k === '' ? '(empty)' : k, value: k, color: colorOf.get(k) ?? other, count: n });
   return {
     colors: out,
     legend: {
       kind: 'categorical',
       column: column.name,
-      entries: shown.map(([k, n]) => ({ label: k === '' ? '(empty)' : k, color: colorOf.get(k) ?? other, count: n })),
+      entries: shown.map(entry),
       more: order.length - shown.length,
+      rest: order.slice(shown.length, 500).map(entry),
     },
   };
 }
