@@ -1,34 +1,35 @@
-"""Users, passwords (argon2), personal keys and token checks; organizations are in ``_orgs``.
+"""Users, sign-in and token checks: the accounts facade transports and the CLI call.
 
-Passwords: new ones follow :func:`check_password_policy` (existing hashes keep working); every
-hash runs in one of ``max_concurrent_password_hashes`` slots, and failed sign-ins are throttled
-per username and per address (``_throttle``). Changing a password, or ``revoke_all``, ends every
+Composed of ``_passwords`` (policy, argon2 in bounded slots) and ``_personal_keys``; organizations
+and their invitations are in ``_orgs`` and ``_invitations``. Failed sign-ins are throttled per
+username and per address (``_throttle``). Changing a password, or ``revoke_all``, ends every
 credential of the user: all tokens (the epoch) and all personal keys.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import argon2
 import sqlalchemy as sa
 
-from ..errors import AuthError, ConflictError, NotFoundError, PermissionDenied, ValidationError
+from ..errors import AuthError, ConflictError, NotFoundError, ValidationError
 from ..storage import Database
-from ..storage._models import memberships, organizations, personal_keys, revoked_tokens, users
+from ..storage._models import memberships, organizations, personal_keys, users
 from ._access import bind_pending_invites
 from ._invitations import Invitations
 from ._orgs import OrgStatus
-from ._principal import _BY_UID, _BY_UID_KEY, RevocationClock, check_current, resolved_from
+from ._passwords import Passwords, check_password_policy
+from ._passwords import password_hasher as password_hasher  # re-exported for _core
+from ._personal_keys import PersonalKeys, secret_matches
 from ._principal import Principal as Principal  # re-exported: callers import it from here
+from ._principal import RevocationClock, check_current
+from ._sessions import Sessions
 from ._throttle import HashSlots, LoginThrottle
 from ._tokens import TokenIssuer
 
@@ -37,27 +38,6 @@ if TYPE_CHECKING:
 
 _UNSET: Any = object()
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,149}$")
-_hasher = argon2.PasswordHasher()
-# Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 1024
-
-
-def check_password_policy(username: str, password: str) -> None:
-    """New passwords: 8 to 1024 characters, and not the username (in any case)."""
-    if not isinstance(password, str) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        length = len(password) if isinstance(password, str) else 0
-        raise ValidationError(
-            f"The password has {length} characters; use {MIN_PASSWORD_LENGTH} to "
-            f"{MAX_PASSWORD_LENGTH} (a few words make a good one).",
-            code="weak_password",
-        )
-    if password.strip().lower() == username.lower():
-        raise ValidationError(
-            "The password is the username; choose one nobody can guess from your name.",
-            code="weak_password",
-        )
 
 
 def _check_login_fields(**fields: Any) -> None:
@@ -80,18 +60,6 @@ class Login:
     org: OrgStatus | None
 
 
-def password_hasher(config: Any) -> argon2.PasswordHasher | None:
-    """The hasher for ``ServerConfig.argon2_*``; None means the shared default profile."""
-    if (config.argon2_time_cost, config.argon2_memory_kib) == (_hasher.time_cost, _hasher.memory_cost):
-        return None
-    return argon2.PasswordHasher(time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib)
-
-
-def _hash_key_secret(secret: str) -> str:
-    # Key secrets are 256 random bits, so a fast hash is as strong as a slow one here.
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 class Accounts(Invitations):
     def __init__(
         self,
@@ -108,35 +76,23 @@ class Accounts(Invitations):
         self.revocation_listeners: list[Callable[[int], object]] = []
         # Ticks on each of those changes: caller facts a principal carries are stale from then on.
         self.revocations = RevocationClock()
-        self._hasher = hasher or _hasher
-        # Verified against when the user does not exist, so a wrong username costs as long as a
-        # wrong password (made with this instance's cost).
-        self._dummy_hash = _DUMMY_HASH if hasher is None else hasher.hash(secrets.token_hex(8))
         self.throttle = LoginThrottle(
             per_user=config.login_failures_per_user if config else 10,
             per_address=config.login_failures_per_address if config else 50,
             window=config.login_failure_window if config else 300.0,
         )
         self.hash_slots = HashSlots(config.max_concurrent_password_hashes if config else 4)
-
-    @contextmanager
-    def _hashing(self) -> Iterator[None]:
-        with self.hash_slots.slot():
-            yield
-
-    def _hash(self, password: str) -> str:
-        with self._hashing():
-            return self._hasher.hash(password)
-
-    def _verify(self, stored: str | None, password: str) -> bool:
-        """Check a password against a stored hash (the dummy hash when there is none, so a
-        missing user costs as long as a wrong password)."""
-        with self._hashing():
-            try:
-                self._hasher.verify(stored or self._dummy_hash, password)
-            except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-                return False
-        return stored is not None
+        self.passwords = Passwords(hasher, self.hash_slots)
+        self.sessions = Sessions(
+            db, tokens, self.revocations, self.require_user, lambda user_id: self._revoked(user_id=user_id)
+        )
+        self.keys = PersonalKeys(
+            db,
+            self.passwords,
+            self.throttle,
+            self.require_user,
+            lambda user_id: self._revoked(user_id=user_id),
+        )
 
     # -- users -------------------------------------------------------------------------------
 
@@ -159,7 +115,7 @@ class Accounts(Invitations):
             )
         if password is not None:
             check_password_policy(username, password)
-        password_hash = self._hash(password) if password else None
+        password_hash = self.passwords.hash(password) if password else None
         with self._db.write() as c:
             if c.execute(sa.select(users.c.id).where(users.c.username == username)).first():
                 raise ConflictError(f"A user named {username!r} already exists.", code="user_exists")
@@ -221,7 +177,7 @@ class Accounts(Invitations):
         self.throttle.check(username, address)
         with self._db.read() as c:
             row = c.execute(sa.select(users).where(users.c.username == username, users.c.is_active)).first()
-        ok = self._verify(row.password_hash if row is not None else None, password)
+        ok = self.passwords.verify(row.password_hash if row is not None else None, password)
         if not ok or row is None:
             self.throttle.failed(username, address)
             raise AuthError(
@@ -240,11 +196,7 @@ class Accounts(Invitations):
                 .join(users, users.c.id == personal_keys.c.user_id)
                 .where(personal_keys.c.id == str(key_id), users.c.is_active)
             ).first()
-        if (
-            row is None
-            or row.revoked_at is not None
-            or not hmac.compare_digest(row.secret_hash, _hash_key_secret(str(secret)))
-        ):
+        if row is None or row.revoked_at is not None or not secret_matches(row.secret_hash, secret):
             raise AuthError(
                 "The personal key is unknown, revoked, or its secret is wrong.", code="invalid_key"
             )
@@ -257,90 +209,31 @@ class Accounts(Invitations):
         )
         return Login(token, self._org_status(row.user_id, org_name or None))
 
-    def authenticate(self, token: str) -> Principal:
-        """The user a token speaks for; AuthError when it is invalid, expired or revoked."""
-        claims = self.tokens.decode(token)
-        return self._principal_for_claims(claims)
+    # -- tokens (see _sessions) ------------------------------------------------------------------
 
-    def _principal_for_claims(self, claims: dict[str, Any]) -> Principal:
-        uid, jti, kid = claims.get("sub"), claims.get("jti"), claims.get("kid")
-        if not isinstance(uid, str) or not isinstance(jti, str) or not (kid is None or isinstance(kid, str)):
-            raise AuthError("The token is not valid for this server; sign in again.", code="token_invalid")
-        row: Any
-        read_at, revocations = time.monotonic(), self.revocations.now
-        with self._db.read() as c:  # one query on every authenticated request
-            if kid is None:
-                rows = c.execute(_BY_UID, {"who": uid, "jti": jti}).all()
-                row = rows[0] if rows else None
-                key_revoked = False
-            else:
-                rows = c.execute(_BY_UID_KEY, {"who": uid, "jti": jti, "kid": kid}).all()
-                row = rows[0] if rows else None
-                # A key token needs the key: present, not revoked, and the token user's own.
-                key_revoked = row is None or row.key_user_id != row.id or row.revoked_at is not None
-        if (
-            row is None
-            or not row.is_active
-            or row.token_epoch != claims.get("ep")
-            or key_revoked
-            or row.revoked_jti is not None
-        ):
-            raise AuthError("The token has been revoked; sign in again.", code="token_revoked")
-        return Principal(
-            row.id,
-            row.username,
-            row.is_admin,
-            epoch=row.token_epoch,
-            key_id=kid,
-            token_id=jti,
-            resolved=resolved_from(rows, read_at, revocations),
-        )
+    def authenticate(self, token: str) -> Principal:
+        """The user a token speaks for, with its caller facts; AuthError when it is invalid,
+        expired or revoked."""
+        return self.sessions.authenticate(token)
 
     def refresh(self, token: str) -> str:
         """A fresh token for a valid one (a token minted a second ago refreshes fine)."""
-        claims = self.tokens.decode(token)
-        principal = self._principal_for_claims(claims)
-        with self._db.read() as c:
-            row = c.execute(
-                sa.select(users.c.uid, users.c.token_epoch).where(users.c.id == principal.user_id)
-            ).one()
-        return self.tokens.mint(
-            user_uid=row.uid, username=principal.username, epoch=row.token_epoch, key_id=claims.get("kid")
-        )
+        return self.sessions.refresh(token)
 
     def token_for(self, username: str) -> str:
         """A token for an active user, minted without credentials (embedded use, CLI, tests)."""
-        user = self.require_user(username)
-        with self._db.read() as c:
-            row = c.execute(
-                sa.select(users.c.uid, users.c.token_epoch).where(users.c.id == user.user_id)
-            ).one()
-        return self.tokens.mint(user_uid=row.uid, username=user.username, epoch=row.token_epoch)
+        return self.sessions.token_for(username)
 
     def revoke_token(self, token: str) -> bool:
-        """End one token before it expires (sign-out), in every process: its ``jti`` is stored
-        until the token would have expired anyway. False when the token was not valid."""
-        try:
-            claims = self.tokens.decode(token)
-            principal = self._principal_for_claims(claims)
-        except AuthError:
-            return False
-        now = time.time()
-        with self._db.write() as c:
-            c.execute(revoked_tokens.delete().where(revoked_tokens.c.expires_at < now))
-            exists = c.execute(
-                sa.select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == claims["jti"])
-            ).first()
-            if exists is None:
-                c.execute(revoked_tokens.insert().values(jti=claims["jti"], expires_at=float(claims["exp"])))
-        self._revoked(user_id=principal.user_id)
-        return True
+        """End one token before it expires (sign-out), in every process. False when the token
+        was not valid."""
+        return self.sessions.revoke_token(token)
 
     def set_password(self, username: str, password: str) -> int:
         """Change a password. Every credential of the user ends: all tokens (sessions included)
         and all personal keys. Returns how many keys were revoked."""
         check_password_policy(username, password)
-        new_hash = self._hash(password)
+        new_hash = self.passwords.hash(password)
         with self._db.write() as c:
             user_id = c.execute(sa.select(users.c.id).where(users.c.username == username)).scalar()
             if user_id is None:
@@ -361,13 +254,7 @@ class Accounts(Invitations):
     @staticmethod
     def _end_credentials(c: sa.Connection, user_id: int) -> int:
         c.execute(users.update().where(users.c.id == user_id).values(token_epoch=users.c.token_epoch + 1))
-        return int(
-            c.execute(
-                personal_keys.update()
-                .where(personal_keys.c.user_id == user_id, personal_keys.c.revoked_at.is_(None))
-                .values(revoked_at=time.time())
-            ).rowcount
-        )
+        return PersonalKeys.end_all(c, user_id)
 
     def set_active(self, username: str, active: bool) -> None:
         with self._db.write() as c:
@@ -460,28 +347,11 @@ class Accounts(Invitations):
             ],
         }
 
-    # -- personal keys --------------------------------------------------------------------------
+    # -- personal keys (see _personal_keys) ------------------------------------------------------
 
     def create_key(self, username: str, name: str = "") -> tuple[str, str]:
         """A new personal key for the user: ``(key_id, secret)``. The secret is not kept."""
-        if len(name) > 200:
-            raise ValidationError(
-                f"The key label has {len(name)} characters; use at most 200.", code="invalid_key_name"
-            )
-        user = self.require_user(username)
-        key_id = "gpk" + secrets.token_hex(8)
-        secret = secrets.token_urlsafe(32)
-        with self._db.write() as c:
-            c.execute(
-                personal_keys.insert().values(
-                    id=key_id,
-                    user_id=user.user_id,
-                    secret_hash=_hash_key_secret(secret),
-                    name=name,
-                    created_at=time.time(),
-                )
-            )
-        return key_id, secret
+        return self.keys.create(username, name)
 
     def create_key_as(
         self, principal: Principal, name: str, password: Any, *, address: str | None = None
@@ -489,59 +359,13 @@ class Accounts(Invitations):
         """A new personal key for the caller, who proves it is them with their password: a
         stolen token alone cannot become a key that outlives it (issue #10 F9). Throttled like
         sign-in."""
-        if not isinstance(password, str) or not password:
-            raise ValidationError(
-                'Creating a personal key needs your password: send {"name": ..., "password": ...}.',
-                code="password_required",
-                errors=[{"field": "password", "message": "required: your current password"}],
-            )
-        self.throttle.check(principal.username, address)
-        with self._db.read() as c:
-            stored = c.execute(
-                sa.select(users.c.password_hash).where(users.c.id == principal.user_id)
-            ).scalar()
-        if stored is None:
-            raise PermissionDenied(
-                "This account has no password, so it cannot create keys over the API; an operator "
-                "creates them with `graphport key create NAME`.",
-                code="password_required",
-            )
-        if not self._verify(stored, password):
-            self.throttle.failed(principal.username, address)
-            raise PermissionDenied("The password is wrong; no key was created.", code="wrong_password")
-        return self.create_key(principal.username, name)
+        return self.keys.create_as(principal, name, password, address=address)
 
     def list_keys(self, username: str) -> list[dict[str, Any]]:
-        user = self.require_user(username)
-        with self._db.read() as c:
-            rows = c.execute(
-                sa.select(
-                    personal_keys.c.id,
-                    personal_keys.c.name,
-                    personal_keys.c.created_at,
-                    personal_keys.c.revoked_at,
-                    personal_keys.c.last_used_at,
-                )
-                .where(personal_keys.c.user_id == user.user_id)
-                .order_by(personal_keys.c.created_at)
-            ).all()
-        return [dict(r._mapping) for r in rows]
+        return self.keys.list(username)
 
     def revoke_key(self, key_id: str, *, username: str | None = None) -> None:
-        with self._db.write() as c:
-            query = personal_keys.update().where(
-                personal_keys.c.id == key_id, personal_keys.c.revoked_at.is_(None)
-            )
-            if username is not None:
-                owner = sa.select(users.c.id).where(users.c.username == username).scalar_subquery()
-                query = query.where(personal_keys.c.user_id == owner)
-            done = c.execute(query.values(revoked_at=time.time())).rowcount
-            owner_id = c.execute(
-                sa.select(personal_keys.c.user_id).where(personal_keys.c.id == key_id)
-            ).scalar()
-        if not done:
-            raise NotFoundError(f"There is no active personal key {key_id!r}.", code="key_not_found")
-        self._revoked(user_id=owner_id)
+        self.keys.revoke(key_id, username=username)
 
     def _revoked(self, *, user_id: int | None = None, username: str | None = None) -> None:
         """Tell the listeners that this user may have lost rights (after the change committed)."""

@@ -1,0 +1,70 @@
+"""Passwords: the policy for new ones and argon2 hashing in a bounded number of slots.
+
+New passwords follow :func:`check_password_policy` (existing hashes keep working). Every hash and
+every check runs in one of ``max_concurrent_password_hashes`` slots (``_throttle.HashSlots``), so a
+burst of sign-ins cannot take every core. A check against a user that does not exist runs against
+a dummy hash, so a wrong username costs as long as a wrong password.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import argon2
+
+from ..errors import ValidationError
+from ._throttle import HashSlots
+
+_hasher = argon2.PasswordHasher()
+# Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+
+
+def check_password_policy(username: str, password: str) -> None:
+    """New passwords: 8 to 1024 characters, and not the username (in any case)."""
+    if not isinstance(password, str) or not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        length = len(password) if isinstance(password, str) else 0
+        raise ValidationError(
+            f"The password has {length} characters; use {MIN_PASSWORD_LENGTH} to "
+            f"{MAX_PASSWORD_LENGTH} (a few words make a good one).",
+            code="weak_password",
+        )
+    if password.strip().lower() == username.lower():
+        raise ValidationError(
+            "The password is the username; choose one nobody can guess from your name.",
+            code="weak_password",
+        )
+
+
+def password_hasher(config: Any) -> argon2.PasswordHasher | None:
+    """The hasher for ``ServerConfig.argon2_*``; None means the shared default profile."""
+    if (config.argon2_time_cost, config.argon2_memory_kib) == (_hasher.time_cost, _hasher.memory_cost):
+        return None
+    return argon2.PasswordHasher(time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib)
+
+
+class Passwords:
+    """Hashing and checking passwords with one hasher, in ``slots`` concurrent slots."""
+
+    def __init__(self, hasher: argon2.PasswordHasher | None, slots: HashSlots) -> None:
+        self._hasher = hasher or _hasher
+        self.slots = slots
+        # The dummy hash is made with this instance's cost, so a missing user costs the same.
+        self._dummy_hash = _DUMMY_HASH if hasher is None else hasher.hash(secrets.token_hex(8))
+
+    def hash(self, password: str) -> str:
+        with self.slots.slot():
+            return self._hasher.hash(password)
+
+    def verify(self, stored: str | None, password: str) -> bool:
+        """Check a password against a stored hash (the dummy hash when there is none, so a
+        missing user costs as long as a wrong password)."""
+        with self.slots.slot():
+            try:
+                self._hasher.verify(stored or self._dummy_hash, password)
+            except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+                return False
+        return stored is not None
