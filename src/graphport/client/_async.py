@@ -82,6 +82,7 @@ class AsyncClient(_ClientBase[AsyncPlottable]):
         clients, self._http = list(self._http.values()), {}
         for http in clients:
             await http.aclose()
+        self._session.connectors.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -61,6 +61,7 @@ class Client(_ClientBase[Plottable]):
     def close(self) -> None:
         """Close the connection pool. Example: ``g.close()`` (or use ``with graphport.client() as g``)."""
         self._transport.close()
+        self._session.connectors.close()
 
     def __enter__(self) -> Self:
         return self

@@ -151,6 +151,7 @@ class _ClientBase(PlottableShortcuts[P], Generic[P]):
         if not keep_credentials and session.credentials.can_login:
             session.credentials = Credentials()
         with self._lock:
+            session.connectors = self._session.connectors  # database connections outlive register()
             self._session = session
 
     def privacy(
@@ -173,6 +174,16 @@ class _ClientBase(PlottableShortcuts[P], Generic[P]):
         settings = PrivacySettings.build(mode, notify, invited_users, mode_action, message)
         with self._lock:
             self._session.privacy = settings
+
+    def set_bolt_driver(self, driver: Any) -> None:
+        """Set this client's graph database for ``cypher()`` (a neo4j driver, a ``{"uri", "auth"}``
+        dict, or a ``kuzu.Connection``); kept in this client's session only.
+
+        Example::
+
+            g.set_bolt_driver(neo4j.GraphDatabase.driver("bolt://db:7687", auth=("neo4j", "pw")))
+        """
+        self._session.connectors.graph_db = driver
 
     # -- plottable factories ----------------------------------------------------------------------
 

@@ -131,3 +131,16 @@ class PlottableShortcuts(Generic[P]):
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
         """A new plottable of this client, then :meth:`Plottable.pipe`. Example: ``g2 = g.pipe(lambda p: p.name('x'))``."""
         return self._new().pipe(*args, **kwargs)
+
+    def sql(self, *args: Any, **kwargs: Any) -> P:
+        """A new plottable of this client, then :meth:`Plottable.sql`. Example: ``g.sql('SELECT s, d FROM e', 'sqlite:///e.db', source='s', destination='d')``."""
+        return self._new().sql(*args, **kwargs)
+
+    def bolt(self, *args: Any, **kwargs: Any) -> P:
+        """A new plottable of this client, then :meth:`Plottable.bolt`. Example: ``g.bolt(driver)``."""
+        return self._new().bolt(*args, **kwargs)
+
+    def cypher(self, query: str, params: dict[str, Any] | None = None) -> P:
+        """A new plottable of this client, then :meth:`Plottable.cypher` on the client's graph database
+        (``set_bolt_driver()``). Example: ``g.cypher('MATCH (a)-[r]->(b) RETURN a, r, b')``."""
+        return self._new().cypher(query, params)

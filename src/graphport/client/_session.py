@@ -18,6 +18,7 @@ from typing import Any
 
 from .._wire import DEFAULT_MODE, PRIVACY_MODE_ALIASES, default_mode_action
 from .._wire import PRIVACY_MODES as _MODES
+from .connectors import ConnectorState
 
 #: The modes ``privacy(mode=...)`` accepts: the wire's modes and their aliases (``org``).
 PRIVACY_MODES = (*_MODES, *PRIVACY_MODE_ALIASES)
@@ -200,6 +201,9 @@ class ClientSession:
     registered: bool = False
     # The single-flight lock for token renewal (sync clients; async clients keep their own).
     auth_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    # Database connections (SQL engines, graph database, Kusto/Spanner clients) of this client;
+    # carried over to the next session by register(), never shared with another client.
+    connectors: ConnectorState = dataclasses.field(default_factory=ConnectorState)
 
     @property
     def base_url(self) -> str:
