@@ -63,10 +63,11 @@ def cli(debug: bool) -> None:
     """graphport: an open, self-hosted visual graph hub."""
 
 
-from . import _admin, _serve  # noqa: E402  (the commands register themselves on ``cli``)
+from . import _admin, _serve, _sso  # noqa: E402  (the commands register themselves on ``cli``)
 
 _admin.register(cli)
 _serve.register(cli)
+_sso.register(cli)
 
 
 def main() -> None:
