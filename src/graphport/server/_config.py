@@ -140,7 +140,8 @@ class ServerConfig:
     pending_dataset_ttl: float = 86400.0
     multipart_upload_ttl: float = 86400.0
     live_durability: str = "acknowledged"
-    sso_providers: tuple[Mapping[str, Any], ...] = ()
+    # Not in repr: the mappings hold client secrets (the providers' describe() shows them safely).
+    sso_providers: tuple[Mapping[str, Any], ...] = dataclasses.field(default=(), repr=False)
     sso_state_ttl: float = 600.0
     sso_recheck_interval: float = 300.0
     sso_http_timeout: float = 10.0
