@@ -162,6 +162,13 @@ def check(caller: Caller, facts: AccessFacts | None, action: Action, dataset_id:
         raise error
 
 
+def recheck(c: sa.Connection, principal: Principal, dataset_id: str, action: Action) -> None:
+    """:func:`check` again, inside the write transaction that acts on it, with the caller read
+    now: a right revoked between the first check and the write is not used (time of check = time
+    of use)."""
+    check(load_caller(c, principal), load_facts(c, dataset_id), action, dataset_id)
+
+
 def listed(caller: Caller, facts: AccessFacts) -> bool:
     """Whether a dataset list shows this dataset to the caller: a ready dataset they may view,
     unless it is public and they are neither its owner nor invited (public means unlisted)."""

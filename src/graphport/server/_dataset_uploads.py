@@ -6,6 +6,9 @@ ids, source and destination ids of different kinds, node ids of another kind tha
 (``id_type_mismatch``), position columns that are not numeric (``invalid_positions``). A table
 that passes is drawable, so the graph build does not validate again (``_graphs``).
 
+:class:`TableWriter` stores a table of an existing dataset; a refused first edges upload removes
+the pending dataset it was for (:class:`PendingDatasetRemoved` says so).
+
 The kind of each stored table's ids is stored with it (``datasets.edges_id_kind`` and
 ``nodes_id_kind``, migration 0006): checking a new table against the other one costs no read of
 the other table (it used to cost a full blob GET per upload). The write itself re-checks the
@@ -16,19 +19,49 @@ cannot both land.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from ..storage import BlobStore
-from ..storage._models import datasets
+from ..errors import ConflictError, GraphportError, NotFoundError, PayloadTooLarge, ValidationError
+from ..storage import BlobStore, Database
+from ..storage._models import dataset_invites, datasets
+from ._access import Action, recheck
 from ._arrow_limits import ArrowLimits
+from ._graphs import GRAPH_DEBOUNCE, GraphBuilder
 from ._ingest import IngestedTable, id_kind, ingest_arrow, stored_id_kind, validate_edges, validate_nodes
+from ._principal import Principal
 from ._specs import bindings
 
 KINDS = ("edges", "nodes")
+
+
+class PendingDatasetRemoved(ValidationError):
+    """A refused first edges upload, after which its pending dataset was removed (issue #11).
+
+    The refusal keeps its own status, code (``id_type_mismatch``, ``arrow_too_large``...) and
+    message; the removal is said in a field error of its own, ``{"field": "dataset", "code":
+    "pending_dataset_removed", "dataset_id": ..., "message": ...}``, so clients can tell both
+    facts apart without parsing text. The original error is ``cause``."""
+
+    def __init__(self, dataset_id: str, cause: ValidationError) -> None:
+        removed = {
+            "field": "dataset",
+            "code": REMOVED_CODE,
+            "dataset_id": dataset_id,
+            "message": f"The dataset {dataset_id!r} had no tables yet and was removed; create it "
+            "again with the corrected table.",
+        }
+        super().__init__(cause.message, code=cause.code, status=cause.status, errors=[*cause.errors, removed])
+        self.cause = cause
+        self.dataset_id = dataset_id
+
+
+REMOVED_CODE = "pending_dataset_removed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,3 +130,114 @@ def kind_guard(kind: str, id_kind_: str) -> sa.ColumnElement[bool]:
     unknown or the same (so a concurrent upload of the other table cannot slip in between)."""
     other = datasets.c.nodes_id_kind if kind == "edges" else datasets.c.edges_id_kind
     return sa.or_(other.is_(None), other == id_kind_)
+
+
+class TableWriter:
+    """Stores one uploaded table of an existing dataset: validated (off the event loop, on the
+    CPU pool), its blob written, then the row updated under the access re-check and the id-kind
+    guard, then the graph build scheduled."""
+
+    def __init__(
+        self,
+        db: Database,
+        blobs: BlobStore,
+        executor: Callable[[], Executor],
+        graphs: GraphBuilder,
+        limits: ArrowLimits,
+    ) -> None:
+        self._db = db
+        self._blobs = blobs
+        self._executor = executor
+        self.graphs = graphs
+        self._arrow_limits = limits
+
+    def upload(
+        self, principal: Principal, row: Any, kind: str, body: bytes, expected_version: int | None
+    ) -> int:
+        """Store ``body`` as the ``kind`` table of the dataset ``row`` (the caller checked edit
+        rights); returns its row count."""
+        dataset_id = row.id
+
+        def ingest() -> tuple[Upload, str]:
+            upload = ingest_upload(
+                body, kind, row.spec, other_id_kind(row, kind, self._blobs), self._arrow_limits
+            )
+            return upload, self._blobs.put(upload.ingested.stored)
+
+        try:
+            upload, key = self._executor().submit(ingest).result()
+        except (ValidationError, PayloadTooLarge) as exc:
+            if kind == "edges" and row.status == "pending" and self._discard_pending(principal, row):
+                raise PendingDatasetRemoved(dataset_id, exc) from exc
+            raise
+        values: dict[str, Any] = {
+            f"{kind}_key": key,
+            f"{kind}_rows": upload.rows,
+            f"{kind}_id_kind": upload.id_kind,
+            "content_version": datasets.c.content_version + 1,
+            "updated_at": time.time(),
+        }
+        # New tables are a new chance for a dataset whose graph failed: edges make it ready, and so
+        # do nodes when its edges are stored (a dataset still waiting for edges stays pending).
+        values["status"] = (
+            "ready"
+            if kind == "edges"
+            else sa.case((datasets.c.edges_key.is_not(None), "ready"), else_=datasets.c.status)
+        )
+        where = [datasets.c.id == dataset_id, kind_guard(kind, upload.id_kind)]
+        if expected_version is not None:
+            where.append(datasets.c.content_version == expected_version)
+        try:
+            with self._db.write() as c:
+                recheck(c, principal, dataset_id, Action.EDIT)
+                if not c.execute(datasets.update().where(*where).values(**values)).rowcount:
+                    raise self._lost_write(c, dataset_id, kind, upload.id_kind, expected_version)
+        except (NotFoundError, ConflictError, ValidationError):
+            self._blobs.delete(key)  # the right went away, or another write won, meanwhile
+            raise
+        if kind == "edges" or row.edges_key:
+            # The official client sends the nodes table right after the edges: wait a moment so a
+            # layout is not computed for a graph that is about to change.
+            self.graphs.schedule(dataset_id, delay=GRAPH_DEBOUNCE if kind == "edges" else 0.0)
+        return upload.rows
+
+    @staticmethod
+    def _lost_write(
+        c: sa.Connection, dataset_id: str, kind: str, id_kind: str, expected_version: int | None
+    ) -> GraphportError:
+        """Why a table's guarded write changed nothing: a newer version, or the other table
+        stored meanwhile with ids of another kind."""
+        current = c.execute(
+            sa.select(datasets.c.content_version, datasets.c.edges_id_kind, datasets.c.nodes_id_kind).where(
+                datasets.c.id == dataset_id
+            )
+        ).first()
+        assert current is not None  # the access re-check just read it
+        other = current.nodes_id_kind if kind == "edges" else current.edges_id_kind
+        if other is not None and other != id_kind:
+            return ValidationError(
+                f"The {kind} have {id_kind} ids but the dataset's other table, stored meanwhile, has "
+                f"{other} ids; node and edge ids must be of one kind. Convert one of them and upload "
+                "again.",
+                code="id_type_mismatch",
+            )
+        return ConflictError(
+            f"The dataset {dataset_id!r} is at version {current.content_version}, not "
+            f"{expected_version}: another write landed first. Read it again and retry with the new "
+            "version.",
+            code="version_conflict",
+        )
+
+    def _discard_pending(self, principal: Principal, row: Any) -> bool:
+        """Remove a dataset that never got its edges (its first edges upload was refused), so a
+        failed plot leaves nothing behind (issue #11). False when it got edges meanwhile."""
+        with self._db.write() as c:
+            recheck(c, principal, row.id, Action.EDIT)
+            still_pending = datasets.c.id == row.id, datasets.c.status == "pending"
+            gone = c.execute(sa.select(datasets.c.id).where(*still_pending)).first() is not None
+            if gone:  # invitations first: they point at the row
+                c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == row.id))
+                c.execute(datasets.delete().where(*still_pending))
+        if gone and row.nodes_key:
+            self._blobs.delete(row.nodes_key)
+        return bool(gone)

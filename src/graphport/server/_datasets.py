@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from ..errors import ConflictError, GraphportError, NotFoundError, PayloadTooLarge, ValidationError
+from ..errors import ValidationError
 from ..storage import BlobStore, Database
 from ..storage._models import dataset_invites, datasets, files
 from ._access import (
@@ -32,8 +32,8 @@ from ._access import (
     listed,
     load_caller,
     load_callers,
-    load_facts,
     not_found,
+    recheck,
 )
 from ._accounts import Accounts
 from ._arrow_limits import ArrowLimits
@@ -42,38 +42,14 @@ from ._dataset_describe import describe
 from ._dataset_reads import TableReads
 from ._dataset_records import DatasetRecord, load_facts_many, load_listing, load_record
 from ._dataset_sharing import notify, sharing_answer, write_invites
-from ._dataset_uploads import Upload, ingest_pair, ingest_upload, kind_guard, other_id_kind
+from ._dataset_uploads import PendingDatasetRemoved, TableWriter, ingest_pair
 from ._files import Files
-from ._graphs import GRAPH_DEBOUNCE, GraphBuilder
+from ._graphs import GraphBuilder
 from ._pool import graph_executor
 from ._principal import Principal
 from ._specs import new_dataset_id, normalize_privacy, validate_spec
 
 TableKind = str  # "edges" | "nodes"
-
-
-class PendingDatasetRemoved(ValidationError):
-    """A refused first edges upload, after which its pending dataset was removed (issue #11).
-
-    The refusal keeps its own status, code (``id_type_mismatch``, ``arrow_too_large``...) and
-    message; the removal is said in a field error of its own, ``{"field": "dataset", "code":
-    "pending_dataset_removed", "dataset_id": ..., "message": ...}``, so clients can tell both
-    facts apart without parsing text. The original error is ``cause``."""
-
-    def __init__(self, dataset_id: str, cause: ValidationError) -> None:
-        removed = {
-            "field": "dataset",
-            "code": REMOVED_CODE,
-            "dataset_id": dataset_id,
-            "message": f"The dataset {dataset_id!r} had no tables yet and was removed; create it "
-            "again with the corrected table.",
-        }
-        super().__init__(cause.message, code=cause.code, status=cause.status, errors=[*cause.errors, removed])
-        self.cause = cause
-        self.dataset_id = dataset_id
-
-
-REMOVED_CODE = "pending_dataset_removed"
 
 
 class Datasets:
@@ -95,6 +71,7 @@ class Datasets:
         self.files = Files(db, blobs, executor, self._arrow_limits)
         self.graphs = GraphBuilder(db, blobs, graph_executor)
         self._tables = TableReads(db, blobs, self.graphs, self._arrow_limits)
+        self._writer = TableWriter(db, blobs, executor, self.graphs, self._arrow_limits)
 
     # -- access ----------------------------------------------------------------------------------
 
@@ -135,11 +112,6 @@ class Datasets:
             [effective_rights(caller, facts[d]) if d in facts else frozenset() for d in dataset_ids]
             for caller in callers
         ]
-
-    def _recheck(self, c: sa.Connection, principal: Principal, dataset_id: str, action: Action) -> None:
-        """The access check again, inside the write transaction that acts on it, so a right
-        revoked between the first check and the write is not used (time of check = time of use)."""
-        check(load_caller(c, principal), load_facts(c, dataset_id), action, dataset_id)
 
     # -- create and store tables -----------------------------------------------------------------
 
@@ -211,90 +183,7 @@ class Datasets:
         otherwise :class:`ConflictError` (``version_conflict``, 409) and nothing changes, so
         concurrent writers never lose an update silently (issue #7)."""
         row = self.require(principal, dataset_id, Action.EDIT)
-
-        def ingest() -> tuple[Upload, str]:
-            upload = ingest_upload(
-                body, kind, row.spec, other_id_kind(row, kind, self._blobs), self._arrow_limits
-            )
-            return upload, self._blobs.put(upload.ingested.stored)
-
-        try:
-            upload, key = self._executor().submit(ingest).result()
-        except (ValidationError, PayloadTooLarge) as exc:
-            if kind == "edges" and row.status == "pending" and self._discard_pending(principal, row):
-                raise PendingDatasetRemoved(dataset_id, exc) from exc
-            raise
-        values: dict[str, Any] = {
-            f"{kind}_key": key,
-            f"{kind}_rows": upload.rows,
-            f"{kind}_id_kind": upload.id_kind,
-            "content_version": datasets.c.content_version + 1,
-            "updated_at": time.time(),
-        }
-        # New tables are a new chance for a dataset whose graph failed: edges make it ready, and so
-        # do nodes when its edges are stored (a dataset still waiting for edges stays pending).
-        values["status"] = (
-            "ready"
-            if kind == "edges"
-            else sa.case((datasets.c.edges_key.is_not(None), "ready"), else_=datasets.c.status)
-        )
-        where = [datasets.c.id == dataset_id, kind_guard(kind, upload.id_kind)]
-        if expected_version is not None:
-            where.append(datasets.c.content_version == expected_version)
-        try:
-            with self._db.write() as c:
-                self._recheck(c, principal, dataset_id, Action.EDIT)
-                if not c.execute(datasets.update().where(*where).values(**values)).rowcount:
-                    raise self._lost_write(c, dataset_id, kind, upload.id_kind, expected_version)
-        except (NotFoundError, ConflictError, ValidationError):
-            self._blobs.delete(key)  # the right went away, or another write won, meanwhile
-            raise
-        if kind == "edges" or row.edges_key:
-            # The official client sends the nodes table right after the edges: wait a moment so a
-            # layout is not computed for a graph that is about to change.
-            self.graphs.schedule(dataset_id, delay=GRAPH_DEBOUNCE if kind == "edges" else 0.0)
-        return upload.rows
-
-    @staticmethod
-    def _lost_write(
-        c: sa.Connection, dataset_id: str, kind: str, id_kind: str, expected_version: int | None
-    ) -> GraphportError:
-        """Why a table's guarded write changed nothing: a newer version, or the other table
-        stored meanwhile with ids of another kind."""
-        current = c.execute(
-            sa.select(datasets.c.content_version, datasets.c.edges_id_kind, datasets.c.nodes_id_kind).where(
-                datasets.c.id == dataset_id
-            )
-        ).first()
-        assert current is not None  # the access re-check just read it
-        other = current.nodes_id_kind if kind == "edges" else current.edges_id_kind
-        if other is not None and other != id_kind:
-            return ValidationError(
-                f"The {kind} have {id_kind} ids but the dataset's other table, stored meanwhile, has "
-                f"{other} ids; node and edge ids must be of one kind. Convert one of them and upload "
-                "again.",
-                code="id_type_mismatch",
-            )
-        return ConflictError(
-            f"The dataset {dataset_id!r} is at version {current.content_version}, not "
-            f"{expected_version}: another write landed first. Read it again and retry with the new "
-            "version.",
-            code="version_conflict",
-        )
-
-    def _discard_pending(self, principal: Principal, row: Any) -> bool:
-        """Remove a dataset that never got its edges (its first edges upload was refused), so a
-        failed plot leaves nothing behind (issue #11). False when it got edges meanwhile."""
-        with self._db.write() as c:
-            self._recheck(c, principal, row.id, Action.EDIT)
-            gone = c.execute(
-                datasets.delete().where(datasets.c.id == row.id, datasets.c.status == "pending")
-            ).rowcount
-            if gone:
-                c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == row.id))
-        if gone and row.nodes_key:
-            self._blobs.delete(row.nodes_key)
-        return bool(gone)
+        return self._writer.upload(principal, row, kind, body, expected_version)
 
     def create_complete(
         self,
@@ -356,7 +245,7 @@ class Datasets:
         self.require(principal, dataset_id, Action.SHARE)
         settings = normalize_privacy(body, "private")
         with self._db.write() as c:
-            self._recheck(c, principal, dataset_id, Action.SHARE)
+            recheck(c, principal, dataset_id, Action.SHARE)
             check_self_invites(c, principal, dataset_id, settings["invited"])
             c.execute(
                 datasets.update()
@@ -409,7 +298,7 @@ class Datasets:
     def delete(self, principal: Principal, dataset_id: str) -> None:
         row = self.require(principal, dataset_id, Action.DELETE)
         with self._db.write() as c:
-            self._recheck(c, principal, dataset_id, Action.DELETE)
+            recheck(c, principal, dataset_id, Action.DELETE)
             c.execute(dataset_invites.delete().where(dataset_invites.c.dataset_id == dataset_id))
             c.execute(datasets.delete().where(datasets.c.id == dataset_id))
             file_keys = set(
