@@ -129,7 +129,9 @@ def test_a_shared_pending_dataset_is_removed_with_its_invitations(
 ) -> None:
     me = owner(server, alice)
     ds = server.create_dataset(me, SPEC)
-    server.datasets.share(me, ds, {"mode": "private", "invited_users": [{"email": "bob@example.org", "action": "10"}]})
+    server.datasets.share(
+        me, ds, {"mode": "private", "invited_users": [{"email": "bob@example.org", "action": "10"}]}
+    )
     error = refused(server.upload_table, me, ds, "edges", arrow_file(pa.table({"s": [1], "d": ["2"]})))
     assert any(e.get("code") == "pending_dataset_removed" for e in error.errors)
     assert row(server, ds) is None
