@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import ConfigError
+from ._client_connectors import ConnectorSettings
 from ._client_shortcuts import PlottableShortcuts
 from ._frames import to_table
 from ._graph_spec import GraphSpec, spec_from_dataset
@@ -113,7 +114,7 @@ def from_dataset_flow(dataset_id: str) -> Flow[GraphSpec]:
     )
 
 
-class _ClientBase(PlottableShortcuts[P], Generic[P]):
+class _ClientBase(ConnectorSettings, PlottableShortcuts[P], Generic[P]):
     """What the sync and async clients share: session handling and plottable factories."""
 
     _plottable_type: type[P]
@@ -174,16 +175,6 @@ class _ClientBase(PlottableShortcuts[P], Generic[P]):
         settings = PrivacySettings.build(mode, notify, invited_users, mode_action, message)
         with self._lock:
             self._session.privacy = settings
-
-    def set_bolt_driver(self, driver: Any) -> None:
-        """Set this client's graph database for ``cypher()`` (a neo4j driver, a ``{"uri", "auth"}``
-        dict, or a ``kuzu.Connection``); kept in this client's session only.
-
-        Example::
-
-            g.set_bolt_driver(neo4j.GraphDatabase.driver("bolt://db:7687", auth=("neo4j", "pw")))
-        """
-        self._session.connectors.graph_db = driver
 
     # -- plottable factories ----------------------------------------------------------------------
 

@@ -144,3 +144,27 @@ class PlottableShortcuts(Generic[P]):
         """A new plottable of this client, then :meth:`Plottable.cypher` on the client's graph database
         (``set_bolt_driver()``). Example: ``g.cypher('MATCH (a)-[r]->(b) RETURN a, r, b')``."""
         return self._new().cypher(query, params)
+
+    def kql(self, query: str, *, unwrap_nested: bool | None = None, single_table: bool = True) -> Any:
+        """:meth:`Plottable.kql` on this client's Kusto database. Example: ``df = g.kql("T | take 10")``."""
+        return self._new().kql(query, unwrap_nested=unwrap_nested, single_table=single_table)
+
+    def kusto_graph(self, graph_name: str, snap_name: str | None = None) -> P:
+        """:meth:`Plottable.kusto_graph` on a new plottable. Example: ``g.kusto_graph("Topology").plot()``."""
+        return self._new().kusto_graph(graph_name, snap_name)
+
+    def spanner_gql(self, query: str) -> P:
+        """:meth:`Plottable.spanner_gql` on a new plottable. Example: ``g.spanner_gql(q).plot()``."""
+        return self._new().spanner_gql(query)
+
+    def spanner_gql_to_df(self, query: str) -> Any:
+        """:meth:`Plottable.spanner_gql_to_df`. Example: ``df = g.spanner_gql_to_df("SELECT 1")``."""
+        return self._new().spanner_gql_to_df(query)
+
+    def spanner_gql_to_g(self, query: str) -> P:
+        """The earlier name of :meth:`spanner_gql`."""
+        return self._new().spanner_gql(query)
+
+    def spanner_query_to_df(self, query: str) -> Any:
+        """The earlier name of :meth:`spanner_gql_to_df`."""
+        return self._new().spanner_gql_to_df(query)

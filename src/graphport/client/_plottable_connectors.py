@@ -1,5 +1,6 @@
 """Plottables from databases: ``sql`` (SQLAlchemy), ``bolt``/``cypher`` (Neo4j driver or an embedded
-Cypher engine). The queries and result conversions live in ``graphport.client.connectors``;
+Cypher engine), ``kql``/``kusto_graph`` (Azure Data Explorer, after the client's ``configure_kusto``)
+and ``spanner_gql``/``spanner_gql_to_df`` (Cloud Spanner, after ``configure_spanner``). The queries and result conversions live in ``graphport.client.connectors``;
 connections made from URLs are kept in the client's session (``ClientSession.connectors``), never in
 a plottable's repr, a log line or an error message."""
 
@@ -10,7 +11,17 @@ from typing import Any, Self
 
 from ..errors import ConfigError
 from ._graph_spec import SpecHolder
-from .connectors import cypher_to_tables, run_sql
+from .connectors import (
+    KustoConnection,
+    SpannerConnection,
+    cypher_to_tables,
+    graph_query,
+    kusto_tables,
+    paths_to_tables,
+    run_sql,
+    spanner_rows,
+)
+from .connectors._common import require
 
 
 class ConnectorMethods(SpecHolder):
@@ -84,3 +95,114 @@ class ConnectorMethods(SpecHolder):
             ._with_table("nodes", tables.nodes)
             ._bind({"source": tables.source, "destination": tables.destination, "node": tables.node})
         )
+
+    # -- Kusto -------------------------------------------------------------------------------------
+
+    def _kusto(self) -> KustoConnection:
+        handle = self._session.connectors.kusto
+        if handle is None:
+            raise ConfigError(
+                "Kusto is not configured for this client; call client.configure_kusto(cluster=...) or "
+                "client.kusto_from_client(kusto_client, database) first."
+            )
+        assert isinstance(handle, KustoConnection)
+        return handle
+
+    def kql(self, query: str, *, unwrap_nested: bool | None = None, single_table: bool = True) -> Any:
+        """Run a KQL query on the client's Kusto database; the first result table as a pandas
+        DataFrame (all of them, a list, with ``single_table=False``). ``dynamic`` values arrive as
+        JSON text; ``unwrap_nested=True`` flattens dict-valued columns into ``col.key`` columns.
+
+        Example::
+
+            df = g.kql("SecurityEvent | where TimeGenerated > ago(1h) | take 1000")
+        """
+        pd = require("pandas", "pandas", "kql()")
+        frames = [t.to_pandas() for t in kusto_tables(self._kusto(), query)]
+        if unwrap_nested:
+            frames = [_unwrap(pd, f) for f in frames]
+        if single_table:
+            if not frames:
+                raise ConfigError(f"kql({query!r}) returned no table; use single_table=False to accept that.")
+            return frames[0]
+        return frames
+
+    def kusto_graph(self, graph_name: str, snap_name: str | None = None) -> Self:
+        """A plottable of a Kusto graph entity (and snapshot): nodes by ``g_NodeId``, edges
+        ``g_src`` -> ``g_dst``, as the reference client binds them.
+
+        Example::
+
+            g2 = g.kusto_graph("NetworkTopology", "2024-12-01")
+        """
+        tables = kusto_tables(self._kusto(), graph_query(graph_name, snap_name))
+        if len(tables) != 2:
+            raise ConfigError(
+                f"kusto_graph({graph_name!r}) expected node and edge tables; got {len(tables)}."
+            )
+        nodes, edges = tables
+        return (
+            self._with_table("nodes", nodes)
+            ._with_table("edges", edges)
+            ._bind({"node": "g_NodeId", "source": "g_src", "destination": "g_dst"})
+        )
+
+    # -- Spanner -----------------------------------------------------------------------------------
+
+    def _spanner(self) -> SpannerConnection:
+        handle = self._session.connectors.spanner
+        if handle is None:
+            raise ConfigError(
+                "Spanner is not configured for this client; call client.configure_spanner(instance_id, "
+                "database_id, ...) or client.spanner_from_client(connection) first."
+            )
+        assert isinstance(handle, SpannerConnection)
+        return handle
+
+    def spanner_gql(self, query: str) -> Self:
+        """A plottable of the paths a Spanner Graph query returns as ``SAFE_TO_JSON(p)``: nodes by
+        ``identifier``, edges ``source`` -> ``destination``, ``type`` from the label.
+
+        Example::
+
+            g2 = g.spanner_gql("GRAPH FinGraph MATCH p = (a)-[t:Transfers]->(b) RETURN SAFE_TO_JSON(p) AS path")
+        """
+        _, rows = spanner_rows(self._spanner(), query)
+        nodes, edges = paths_to_tables(rows)
+        return (
+            self._with_table("nodes", nodes)
+            ._with_table("edges", edges)
+            ._bind({"node": "identifier", "source": "source", "destination": "destination"})
+        )
+
+    def spanner_gql_to_df(self, query: str) -> Any:
+        """A Spanner GQL or SQL query's rows as a pandas DataFrame.
+
+        Example::
+
+            df = g.spanner_gql_to_df("SELECT * FROM Account LIMIT 10")
+        """
+        pd = require("pandas", "pandas", "spanner_gql_to_df()")
+        columns, rows = spanner_rows(self._spanner(), query)
+        return pd.DataFrame([list(r) for r in rows], columns=columns)
+
+    def spanner_gql_to_g(self, query: str) -> Self:
+        """The earlier name of :meth:`spanner_gql`."""
+        return self.spanner_gql(query)
+
+    def spanner_query_to_df(self, query: str) -> Any:
+        """The earlier name of :meth:`spanner_gql_to_df`."""
+        return self.spanner_gql_to_df(query)
+
+
+def _unwrap(pd: Any, frame: Any) -> Any:
+    """``frame`` with JSON-object columns flattened into ``col.key`` columns."""
+    import json
+
+    for column in list(frame.columns):
+        values = frame[column]
+        if values.map(lambda v: isinstance(v, str) and v.startswith("{")).any():
+            parsed = values.map(lambda v: json.loads(v) if isinstance(v, str) and v.startswith("{") else {})
+            flat = pd.json_normalize(list(parsed)).add_prefix(f"{column}.")
+            frame = pd.concat([frame.drop(columns=[column]), flat.set_index(frame.index)], axis=1)
+    return frame

@@ -5,13 +5,24 @@ install. Connections are held per client session (``ConnectorState``), never sha
 
 from ._common import ConnectorState
 from ._cypher import GraphTables, cypher_to_tables, kuzu_rows_to_tables, neo4j_graph_to_tables
-from ._sql import run_sql
+from ._kusto import KustoConfig, KustoConnection, graph_query, kusto_tables
+from ._spanner import SpannerConfig, SpannerConnection, paths_to_tables, spanner_rows
+from ._sql import rows_to_table, run_sql
 
 __all__ = [
     "ConnectorState",
     "GraphTables",
+    "KustoConfig",
+    "KustoConnection",
+    "SpannerConfig",
+    "SpannerConnection",
     "cypher_to_tables",
+    "graph_query",
+    "kusto_tables",
     "kuzu_rows_to_tables",
     "neo4j_graph_to_tables",
+    "paths_to_tables",
+    "rows_to_table",
     "run_sql",
+    "spanner_rows",
 ]

@@ -66,11 +66,15 @@ class ConnectorState:
             return engine
 
     def close(self) -> None:
-        """Dispose of the engines made from URLs (engines the caller passed in are theirs)."""
+        """Dispose of the engines made from URLs and close the Kusto/Spanner clients made from
+        configurations (engines, drivers and clients the caller passed in are theirs to close)."""
         with self._lock:
             engines, self._engines = list(self._engines.values()), {}
         for engine in engines:
             engine.dispose()
+        for handle in (self.kusto, self.spanner):
+            if handle is not None:
+                handle.close()
 
     def __repr__(self) -> str:
         return f"<ConnectorState sql_engines={len(self._engines)} graph_db={self.graph_db is not None}>"
