@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import graphport
+from graphport.storage._sso_models import sso_metadata
 
 from ..conftest import LiveServer, start_live
 from ._idp import CLIENT_SECRET, HttpBrowser, Idp, account, require_idp
@@ -59,6 +60,11 @@ def sso(server: graphport.Server, tmp_path: Path) -> Iterator[Sso]:
     idp = Idp(tmp_path, f"{live.url}/sso/oidc/callback", DEFAULT_ACCOUNTS)
     try:
         ctx = Sso(live, idp, tmp_path)
+        # The scale stack's tables are shared by the worker's tests and tests/_stacks.truncate_all
+        # empties only the tables of storage._models: the SSO tables are emptied here.
+        with server.db.write() as c:
+            for table in reversed(sso_metadata.sorted_tables):
+                c.execute(table.delete())
         server.add_sso_provider(ctx.provider())
         yield ctx
     finally:

@@ -20,6 +20,7 @@ from graphport.server._ingest import to_ipc_file
 from graphport.storage._models import memberships, organizations, users
 from graphport.storage._sso_models import sso_identities
 
+from .._stacks import STACKS
 from ..conftest import PASSWORD
 from ._idp import CLIENT_SECRET, OTHER_SECRET, HttpBrowser, account
 from .conftest import DEFAULT_ACCOUNTS, Sso
@@ -58,6 +59,7 @@ def error_code(response: httpx.Response) -> str:
 # -- browser sign-in ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("stack", STACKS, indirect=True)  # PostgreSQL + S3 + Redis too (migration 0007)
 def test_first_sign_in_creates_the_user_and_a_second_finds_them(sso: Sso, browser: HttpBrowser) -> None:
     before = usernames(sso.server)
     r = browser.sign_in(f"{sso.url}/sso/oidc/login/corp?next=/api/v2/datasets/", "carol")
@@ -304,6 +306,7 @@ def test_the_provider_refusing_our_client_never_echoes_the_secret(
 # -- tokens from SSO behave like password tokens -----------------------------------------------
 
 
+@pytest.mark.parametrize("stack", STACKS, indirect=True)
 def test_refresh_works_and_a_disabled_account_at_the_provider_ends_access(
     sso: Sso, browser: HttpBrowser
 ) -> None:
