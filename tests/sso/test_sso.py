@@ -8,6 +8,8 @@ Mirrors ``server/_sso.py`` (the engine) through its routes (``transports/_routes
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
@@ -21,7 +23,7 @@ from graphport.storage._models import memberships, organizations, users
 from graphport.storage._sso_models import sso_identities
 
 from .._stacks import STACKS
-from ..conftest import PASSWORD
+from ..conftest import PASSWORD, start_live
 from ._idp import CLIENT_SECRET, OTHER_SECRET, HttpBrowser, account
 from .conftest import DEFAULT_ACCOUNTS, Sso
 
@@ -383,3 +385,53 @@ def test_membership_rows_are_untouched_by_a_failed_sign_in(sso: Sso, browser: Ht
         after = c.execute(sa.select(sa.func.count()).select_from(memberships)).scalar()
         orgs = set(c.execute(sa.select(organizations.c.slug)).scalars())
     assert after == before and "~erin" not in orgs
+
+
+def test_a_provider_of_a_missing_org_creates_nothing(sso: Sso, browser: HttpBrowser) -> None:
+    sso.server.create_org("acme")
+    sso.server.add_sso_provider(sso.provider(name="acme-idp", org="acme"))
+    with sso.server.db.write() as c:  # the org is gone (a configured provider may name any)
+        c.execute(sa.delete(organizations).where(organizations.c.slug == "acme"))
+    before = usernames(sso.server)
+    r = browser.sign_in(f"{sso.url}/sso/oidc/login/acme-idp", "dave")
+    assert isinstance(r, httpx.Response)
+    assert (r.status_code, error_code(r)) == (404, "org_not_found")
+    assert "graphport org add acme" in r.text
+    assert_nothing_signed_in(sso, browser, before)
+
+
+def test_a_poll_held_in_one_process_sees_the_sign_in_finished_in_another(
+    sso: Sso, browser: HttpBrowser
+) -> None:
+    """Sign-ins live in the database: process B's held poll gets the token once the browser
+    finished at process A's callback."""
+    other = graphport.Server(config=sso.server.config)  # a second process over the same stores
+    uv, thread, port = start_live(other)
+    try:
+        started = httpx.post(
+            f"{sso.url}/api/v2/g/sso/oidc/login/", data={"client-type": "pygraphistry"}
+        ).json()
+        signer = threading.Thread(
+            target=lambda: (time.sleep(1.0), browser.sign_in(started["data"]["auth_url"], "carol")),
+            daemon=True,
+        )
+        signer.start()
+        r = httpx.get(
+            f"http://127.0.0.1:{port}/api/v2/o/sso/oidc/jwt/{started['data']['state']}/", timeout=60
+        )
+        signer.join(timeout=30)
+        assert r.status_code == 200, r.text
+        token = r.json()["data"]["token"]
+        assert (
+            other.authenticate(token).username == "carol"
+            and sso.server.authenticate(token).username == "carol"
+        )
+        assert r.json()["data"]["active_organization"] == {
+            "slug": "~carol",
+            "is_found": True,
+            "is_member": True,
+        }
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        other.close()

@@ -56,6 +56,10 @@ NOT_CONFIGURED = (
 )
 
 
+# Sign-ins in progress (or finished, until they expire) kept at once, over all providers.
+MAX_PENDING_SIGN_INS = 10_000
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()
 
@@ -193,7 +197,16 @@ class SingleSignOn:
         now = self.clock()
         with self._db.write() as c:
             # Finished or abandoned sign-ins are useless once expired: swept as new ones start.
-            c.execute(sso_flows.delete().where(sso_flows.c.expires_at < now - self._config.sso_state_ttl))
+            c.execute(sso_flows.delete().where(sso_flows.c.expires_at < now))
+            # Anyone may start a sign-in: a flood may not grow the table without bound.
+            pending = c.execute(sa.select(sa.func.count()).select_from(sso_flows)).scalar_one()
+            if pending >= MAX_PENDING_SIGN_INS:
+                raise GraphportError(
+                    f"{pending} single sign-ons are in progress, the most this server keeps; try again "
+                    f"in a few minutes (each expires after {int(self._config.sso_state_ttl)} s).",
+                    code="sso_busy",
+                    status=503,
+                )
             c.execute(
                 sso_flows.insert().values(
                     state_hash=_digest(state),

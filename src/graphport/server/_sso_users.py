@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ..errors import ConflictError, PermissionDenied
+from ..errors import ConflictError, NotFoundError, PermissionDenied
 from ..storage import Database
 from ..storage._models import memberships, organizations, users
 from ..storage._sso_models import sso_identities
@@ -97,6 +97,8 @@ class IdentityLinks:
         self, provider: Provider, claims: dict[str, Any], refresh_token: str | None, now: float
     ) -> SignedIn:
         email = verified_email(provider, claims)
+        if provider.org is not None:
+            self._require_org(provider)
         subject = str(claims["sub"])
         sealed = self._box.seal(refresh_token) if refresh_token else None
         with self._db.read() as c:
@@ -183,6 +185,21 @@ class IdentityLinks:
             "`graphport user add` and the email this provider reports, and the sign-in will link to it.",
             code="sso_username_taken",
         )
+
+    def _require_org(self, provider: Provider) -> None:
+        """Before anything is written: the provider's organization exists (a configured provider
+        may name one nobody created yet)."""
+        with self._db.read() as c:
+            found = c.execute(
+                sa.select(organizations.c.personal_user_id).where(organizations.c.slug == provider.org)
+            ).first()
+        if found is None or found.personal_user_id is not None:
+            raise NotFoundError(
+                f"The single sign-on provider {provider.name!r} belongs to the organization "
+                f"{provider.org!r}, which does not exist; the operator must create it "
+                f"(graphport org add {provider.org}). Nothing was created.",
+                code="org_not_found",
+            )
 
     def _join(self, slug: str, user_id: int, username: str) -> None:
         with self._db.read() as c:
