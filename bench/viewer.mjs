@@ -207,18 +207,18 @@ async function main() {
         };
         for (const [name, rules] of Object.entries(cases)) {
           await settle();
-        // Legend actions on the colour column (group): hide g00, show it again, keep only g00, all again.
-        const legend = {};
-        for (const [name, value, only] of [['legend: hide one of 40', 'g00', false], ['legend: show it again', 'g00', false], ['legend: keep only one (shift)', 'g00', true], ['legend: all again (shift)', 'g00', true]]) {
-          legend[name] = g.benchLegend(value, only);
-          await settle();
-        }
           const first = g.benchFilter(rules);
           await settle();
           const again = g.benchFilter(rules);
           filters[name] = { first, again, cut: g.cutMs };
         }
         await settle();
+        // Legend actions on the colour column (group): hide g00, show it again, keep only g00, all again.
+        const legend = {};
+        for (const [name, value, only] of [['legend: hide one of 40', 'g00', false], ['legend: show it again', 'g00', false], ['legend: keep only one (shift)', 'g00', true], ['legend: all again (shift)', 'g00', true]]) {
+          legend[name] = g.benchLegend(value, only);
+          await settle();
+        }
         return { filters, legend, nodesOnly, first: g.firstFrameMs, complete: g.completeMs, marks: g.marks, renderer: g.renderer, nodes: g.nodeCount, edges: g.edgeCount, pan, full };
       }, [frames, breakdown]);
       if (r.error || errors.length) throw new Error(`viewer failed at ${m} edges: ${r.error ?? errors.join('; ')}`);

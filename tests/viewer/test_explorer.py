@@ -524,3 +524,58 @@ def test_legend_click_hides_a_category_and_shift_click_keeps_only_it(site: Site)
     assert len(expanded) == len(nets) and not any(e.startswith("more:") for e in expanded), (
         "+ N more lists the rest"
     )
+
+
+TABLE_ROWS = "[...document.querySelectorAll('#table-rows .trow')].map(r => r.firstChild.textContent)"
+
+
+def test_data_table_lists_sorts_searches_and_flies_to_a_row(site: Site) -> None:
+    edges = lesmis_edges()
+    degree: dict[str, int] = {}
+    for a, b in zip(edges["source"].to_pylist(), edges["target"].to_pylist(), strict=True):
+        degree[a] = degree.get(a, 0) + 1
+        degree[b] = degree.get(b, 0) + 1
+    top = max(degree, key=lambda n: (degree[n], n))
+    matching = sorted(n for n in degree if "val" in n.lower())
+    busy = sum(d >= 10 for d in degree.values())
+    report = run(
+        site,
+        [
+            {
+                "op": "goto",
+                "url": site.viewer(
+                    site.lesmis, "&showLabels=False&live=False&showTable=true&filter=point:degree >= 10"
+                ),
+            },
+            {"op": "text", "selector": "#table-count"},
+            {"op": "eval", "expr": "document.querySelectorAll('#table-rows .trow').length"},
+            {"op": "click", "selector": "#table-head .th:last-child"},  # degree, ascending
+            {"op": "click", "selector": "#table-head .th:last-child"},  # descending
+            {"op": "eval", "expr": TABLE_ROWS},
+            {"op": "click", "selector": "#table-rows .trow:first-child"},
+            {"op": "wait", "ms": 700},
+            {"op": "text", "selector": "#inspector-title"},
+            {"op": "screenOf", "id": top},
+            {"op": "goto", "url": site.viewer(site.honeypot, "&showLabels=False&live=False&showTable=true")},
+            {"op": "text", "selector": "#table-count"},
+            {"op": "eval", "expr": "document.querySelectorAll('#table-rows .trow').length"},
+            {"op": "goto", "url": site.viewer(site.lesmis, "&showLabels=False&live=False&showTable=true")},
+            {"op": "type", "selector": "#table-search", "text": "val", "enter": True},
+            {"op": "wait", "ms": 400},
+            {"op": "eval", "expr": TABLE_ROWS},
+            {"op": "click", "selector": "#table-tab-edges"},
+            {"op": "text", "selector": "#table-count"},
+        ],
+    )
+    s = report["steps"]
+    count, rendered, by_degree, title, at = s[1], s[2], s[5], s[8], s[9]
+    honey_count, honey_rendered, found, edge_count = s[11], s[12], s[16], s[18]
+    assert count["text"] == f"{busy} of 77 nodes", "the table lists what the filter leaves"
+    assert 0 < rendered <= busy
+    assert by_degree[0] == top, by_degree
+    assert title["text"] == top, "a row click selects the node"
+    assert abs(at[0] - 500) < 40 and abs(at[1] - 350) < 60, f"and flies to it: {at}"
+    assert honey_count["text"] == "203 of 203 nodes"
+    assert 0 < honey_rendered < 60, "only the rows in view exist in the DOM"
+    assert sorted(found) == matching
+    assert edge_count["text"] == f"{len(edges)} of {len(edges)} edges"

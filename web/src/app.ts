@@ -29,12 +29,13 @@ import { createCanvasRenderer, createWebGLRenderer } from './render';
 import { DEFAULT_BG, Scene } from './scene';
 import { SearchBox } from './searchbox';
 import { Grid } from './spatial';
+import { type TableHost, TablePanel } from './tablepanel';
 import { withParam } from './urlstate';
 
 /** Edges of the selected node drawn highlighted, at most. */
 const MAX_NEIGHBOURS = 5_000;
 
-export class App implements Controls, HistogramHost, LegendActions {
+export class App implements Controls, HistogramHost, LegendActions, TableHost {
   readonly scene = new Scene();
   private readonly canvas = $<HTMLCanvasElement>('canvas');
   private drawer!: Drawer;
@@ -60,6 +61,7 @@ export class App implements Controls, HistogramHost, LegendActions {
   private ready = false;
   readonly filters: FilterPanel;
   private readonly histograms: HistogramPanel;
+  private readonly table: TablePanel;
 
   constructor(private readonly params: Params) {
     this.overlay = new Overlay($<HTMLCanvasElement>('overlay'), this.scene);
@@ -68,6 +70,7 @@ export class App implements Controls, HistogramHost, LegendActions {
     this.filters = new FilterPanel((rules) => this.setRules(rules));
     this.histograms = new HistogramPanel(this);
     this.legendView = new LegendView(this);
+    this.table = new TablePanel(this);
   }
 
   /** Legend click: hide or show a category; shift-click: keep only it (or, when it already is, all). */
@@ -196,6 +199,7 @@ export class App implements Controls, HistogramHost, LegendActions {
     this.drawer.invalidate(false);
     this.labels.update();
     this.histograms.refresh();
+    this.table.refresh();
   }
 
   /** Which nodes and edges are drawn under the filters, exclusions and hidden categories; the status line. */
@@ -249,6 +253,7 @@ export class App implements Controls, HistogramHost, LegendActions {
     this.labels.update();
     debug.cutMs = { visibility: t1 - t0, buffers: t2 - t1, rest: performance.now() - t2 };
     this.histograms.refresh();
+    this.table.refresh();
   }
 
   /** Colours, sizes and the legend from the encodings, uploaded to the renderer. */
@@ -365,6 +370,8 @@ export class App implements Controls, HistogramHost, LegendActions {
     this.filters.bind();
     this.histograms.bind();
     if (p.bool('showHistograms', false)) this.histograms.open(true);
+    this.table.bind();
+    if (p.bool('showTable', false)) this.table.open(true);
     debug.view = s.view;
     debug.screenOf = (id) => {
       const key = typeof id === 'bigint' ? Number(id) : (id as number | string);
@@ -457,7 +464,7 @@ export class App implements Controls, HistogramHost, LegendActions {
     this.labels.update();
   }
 
-  private goTo(i: number): void {
+  goTo(i: number): void {
     const s = this.scene;
     this.select(i);
     this.camera.flyTo(s.graph.x[i], s.graph.y[i], Math.max(s.view.zoom, s.fitZoom * 4));

@@ -1,0 +1,163 @@
+// The Data table panel: the visible nodes or edges, one row per node/edge, sortable by any column
+// (click a header; again reverses), searchable in one column, virtualised (only the rows in view exist
+// in the DOM, so a million rows scroll like ten). Clicking a row flies to that node (an edge: its source).
+
+import type { ColumnCodes } from './codes';
+import type { ColumnView } from './data';
+import { $, fmt } from './dom';
+import { valueText } from './encodings';
+import { degreeColumn } from './filters';
+import type { Scene } from './scene';
+import { searchIndices, sortIndices, sortKeys, visibleIndices } from './table';
+
+/** Row height in CSS pixels (graph.css .trow). */
+const ROW = 22;
+
+export interface TableHost {
+  readonly scene: Scene;
+  readonly codes: ColumnCodes;
+  rows(): { nodes: number; edges: number };
+  /** Select node i and fly to it. */
+  goTo(i: number): void;
+}
+
+type Tab = 'nodes' | 'edges';
+
+export class TablePanel {
+  private isOpen = false;
+  private tab: Tab = 'nodes';
+  private indices: Uint32Array = new Uint32Array(0);
+  private columns: ColumnView[] = [];
+  private sortBy: string | null = null;
+  private descending = false;
+
+  constructor(private readonly host: TableHost) {}
+
+  open(show: boolean): void {
+    this.isOpen = show;
+    $('table').hidden = !show;
+    $('btn-table').setAttribute('aria-expanded', String(show));
+    if (show) this.refresh();
+  }
+
+  bind(): void {
+    $('btn-table').addEventListener('click', () => this.open(!this.isOpen));
+    $('table-close').addEventListener('click', () => this.open(false));
+    for (const tab of ['nodes', 'edges'] as const) {
+      $(`table-tab-${tab}`).addEventListener('click', () => {
+        this.tab = tab;
+        this.sortBy = null;
+        $<HTMLInputElement>('table-search').value = '';
+        this.refresh();
+      });
+    }
+    let timer = 0;
+    $('table-search').addEventListener('input', () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => this.refresh(), 120);
+    });
+    $('table-search-column').addEventListener('change', () => this.refresh());
+    $('table-scroll').addEventListener('scroll', () => this.paint(), { passive: true });
+  }
+
+  private rowOf(): (i: number) => number {
+    const g = this.host.scene.graph;
+    return this.tab === 'nodes' ? (i) => g.nodeRow(i) : (e) => g.edgeRow[e];
+  }
+
+  /** Recompute the listed rows (visibility, search, sort) and repaint; only while open. */
+  refresh(): void {
+    if (!this.isOpen) return;
+    const s = this.host.scene;
+    const g = s.graph;
+    const { nodes, edges } = this.host.rows();
+    const rows = this.tab === 'nodes' ? nodes : edges;
+    const source = this.tab === 'nodes' ? g.nodeColumns : g.edgeColumns;
+    this.columns = [...source.values()].filter((c) => this.tab === 'edges' || (c.name !== g.xColumn && c.name !== g.yColumn));
+    if (this.tab === 'nodes' && !source.has('degree')) this.columns.push(degreeColumn(g, nodes));
+    for (const tab of ['nodes', 'edges'] as const) $(`table-tab-${tab}`).setAttribute('aria-selected', String(tab === this.tab));
+    // The search column choice, kept when it still exists.
+    const select = $<HTMLSelectElement>('table-search-column');
+    const chosen = select.value;
+    select.replaceChildren(
+      ...this.columns.map((c) => {
+        const o = document.createElement('option');
+        o.value = c.name;
+        o.textContent = c.name;
+        return o;
+      }),
+    );
+    if (this.columns.some((c) => c.name === chosen)) select.value = chosen;
+    const rowOf = this.rowOf();
+    let list = visibleIndices(this.tab === 'nodes' ? s.nodeVisible : s.edgeVisible, this.tab === 'nodes' ? g.nodeCount : g.edgeCount);
+    const needle = $<HTMLInputElement>('table-search').value;
+    const searchCol = this.columns.find((c) => c.name === select.value);
+    if (needle.trim() && searchCol) list = searchIndices(list, needle, this.host.codes.of(searchCol, rows), rowOf);
+    const sortCol = this.columns.find((c) => c.name === this.sortBy);
+    if (sortCol) list = sortIndices(list, sortKeys(sortCol, () => this.host.codes.of(sortCol, rows)), rowOf, this.descending);
+    this.indices = list;
+    const total = this.tab === 'nodes' ? g.nodeCount : g.edgeCount;
+    $('table-count').textContent = `${fmt(list.length)} of ${fmt(total)} ${this.tab}`;
+    this.header();
+    $('table-rows').style.height = `${list.length * ROW}px`;
+    this.paint();
+  }
+
+  private template(): string {
+    return `repeat(${this.columns.length}, minmax(90px, 1fr))`;
+  }
+
+  private header(): void {
+    const head = $('table-head');
+    head.replaceChildren();
+    head.style.gridTemplateColumns = this.template();
+    for (const c of this.columns) {
+      const th = document.createElement('button');
+      th.type = 'button';
+      th.className = 'th';
+      th.setAttribute('role', 'columnheader');
+      const sorted = this.sortBy === c.name;
+      th.setAttribute('aria-sort', sorted ? (this.descending ? 'descending' : 'ascending') : 'none');
+      th.textContent = `${c.name}${sorted ? (this.descending ? ' ▼' : ' ▲') : ''}`;
+      th.title = `Sort by ${c.name}`;
+      th.addEventListener('click', () => {
+        this.descending = this.sortBy === c.name ? !this.descending : false;
+        this.sortBy = c.name;
+        this.refresh();
+      });
+      head.append(th);
+    }
+  }
+
+  /** Only the rows in view (plus a few) exist in the DOM. */
+  private paint(): void {
+    if (!this.isOpen) return;
+    const scroll = $('table-scroll');
+    const body = $('table-rows');
+    const first = Math.max(0, Math.floor(scroll.scrollTop / ROW) - 5);
+    const last = Math.min(this.indices.length, Math.ceil((scroll.scrollTop + scroll.clientHeight) / ROW) + 5);
+    const rowOf = this.rowOf();
+    const g = this.host.scene.graph;
+    const template = this.template();
+    const out: HTMLElement[] = [];
+    for (let k = first; k < last; k++) {
+      const i = this.indices[k];
+      const r = rowOf(i);
+      const tr = document.createElement('div');
+      tr.className = 'trow';
+      tr.setAttribute('role', 'row');
+      tr.style.top = `${k * ROW}px`;
+      tr.style.gridTemplateColumns = template;
+      tr.dataset.index = String(i);
+      for (const c of this.columns) {
+        const td = document.createElement('span');
+        td.setAttribute('role', 'cell');
+        td.textContent = r >= 0 ? valueText(c.get(r)) : '';
+        tr.append(td);
+      }
+      tr.addEventListener('click', () => this.host.goTo(this.tab === 'nodes' ? i : g.src[i]));
+      out.push(tr);
+    }
+    body.replaceChildren(...out);
+  }
+}
