@@ -215,3 +215,24 @@ def test_the_official_client_times_out_cleanly_when_nobody_signs_in(
     person.open(opened[0])
     person.join()
     assert sso.server.authenticate(g.sso_get_token()).username == "carol"
+
+
+@pytest.mark.parametrize("adapter", ["tornado", "aiohttp"])
+def test_the_official_client_through_the_other_adapters(sso: Sso, user: User, adapter: str) -> None:
+    """The SSO routes and the held poll are the one HTTP core's: Tornado and aiohttp answer them
+    too. (The provider knows one callback URL: public_url points the redirect at it.)"""
+    from ..transports._adapters import serving
+
+    object.__setattr__(sso.server.config, "public_url", sso.url)  # this test's own server only
+    with serving(sso.server, adapter) as port:
+        g = graphistry.client()
+        g.register(
+            api=3,
+            protocol="http",
+            server=f"127.0.0.1:{port}",
+            is_sso_login=True,
+            sso_opt_into_type="browser",
+            sso_timeout=30,
+        )
+        assert sso.server.authenticate(g.api_token()).username == "carol"
+        assert g.org_name() == "~carol"
