@@ -12,6 +12,8 @@ import pytest
 import graphport
 from graphport import ConfigError
 
+from .conftest import PASSWORD
+
 EDGES = pd.DataFrame({"s": ["a", "b", "c", "a"], "d": ["b", "c", "d", "c"], "w": [1, 2, 3, 4]})
 
 
@@ -140,3 +142,31 @@ def test_from_dataset_id_reads_back_tables_bindings_encodings_and_style(
     assert edges_only.nodes_table is None
     with pytest.raises(ConfigError, match="needs a dataset id"):
         alice_client.from_dataset_id(" ")
+
+
+def test_async_from_dataset_id_and_hypergraph(hub: graphport.Server) -> None:
+    import asyncio
+
+    import httpx
+
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=hub.asgi_app())
+        async with graphport.AsyncClient(transport=transport) as g:
+            await g.register(
+                api=3, protocol="http", server="graphport.local", username="alice", password=PASSWORD
+            )
+            hg = g.hypergraph(pd.DataFrame({"user": ["a", "b"], "boss": ["x", "x"]}), verbose=False)
+            ds = await hg["graph"].encode_point_badge("type", "TopLeft", as_text=True).upload()
+            back = await g.from_dataset_id(ds.id)
+            assert isinstance(back, graphport.AsyncPlottable)
+            assert back.bindings["node"] == "nodeID" and back.nodes_table is not None
+            assert back.nodes_table.num_rows == len(hg["nodes"])
+            assert (
+                json_of(back)["node_encodings"]["complex"]["default"]["pointBadgeTopLeftEncoding"]["asText"]
+                is True
+            )
+
+    def json_of(p: graphport.AsyncPlottable) -> dict[str, object]:
+        return p._dataset_json(p.session)
+
+    asyncio.run(main())

@@ -81,6 +81,25 @@ def test_kuzu_paths_mixed_labels_and_duplicates_once(kuzu_conn: Any) -> None:
     assert p.nodes_table.column("age").null_count == 1  # the city has no age
 
 
+def test_register_bolt_sets_the_clients_graph_database(kuzu_conn: Any, hub: graphport.Server) -> None:
+    from ..client.conftest import PASSWORD
+
+    with graphport.client(transport=hub.local_transport()) as g:
+        g.register(
+            api=3,
+            protocol="http",
+            server="graphport.local",
+            username="bob",
+            password=PASSWORD,
+            bolt=kuzu_conn,
+        )
+        p = g.cypher("MATCH (a:Person {name: 'ann'})-[r]->(c:City) RETURN a, r, c")
+        assert p.edges_table is not None and p.edges_table.column("type").to_pylist() == ["LivesIn"]
+        other = graphport.client()
+        with pytest.raises(ConfigError, match="needs a graph database"):
+            other.cypher("MATCH (a) RETURN a")  # another client has none
+
+
 def test_errors_and_missing_database(kuzu_conn: Any) -> None:
     g = graphport.client()
     with pytest.raises(ConfigError, match="needs a graph database"):

@@ -129,6 +129,7 @@ class AsyncClient(_ClientBase[AsyncPlottable]):
         is_sso_login: bool = False,
         idp_name: str | None = None,
         key: str | None = None,
+        bolt: Any = None,
     ) -> Self:
         """Point this client at a server and sign in (see :meth:`Client.register`).
 
@@ -136,10 +137,12 @@ class AsyncClient(_ClientBase[AsyncPlottable]):
 
             await g.register(api=3, server="127.0.0.1:8080", username="alice", password="pw")
         """
-        arguments = {k: v for k, v in locals().items() if k != "self"}
+        arguments = {k: v for k, v in locals().items() if k not in ("self", "bolt")}
         session, verify, keep = self._prepare(arguments)
         await self._run(session, register_flow(session, verify))
         self._adopt(session, keep)
+        if bolt is not None:
+            self.set_bolt_driver(bolt)  # the graph database for cypher(), as register(bolt=) in pygraphistry
         return self
 
     async def switch_org(self, org_name: str) -> None:

@@ -88,6 +88,7 @@ class Client(_ClientBase[Plottable]):
         is_sso_login: bool = False,
         idp_name: str | None = None,
         key: str | None = None,
+        bolt: Any = None,
     ) -> Self:
         """Point this client at a server and sign in; only this client changes.
 
@@ -106,10 +107,12 @@ class Client(_ClientBase[Plottable]):
 
             g = graphport.client().register(api=3, server="127.0.0.1:8080", username="alice", password="correct horse")
         """
-        arguments = {k: v for k, v in locals().items() if k != "self"}
+        arguments = {k: v for k, v in locals().items() if k not in ("self", "bolt")}
         session, verify, keep = self._prepare(arguments)
         self._transport.run(session, register_flow(session, verify))
         self._adopt(session, keep)
+        if bolt is not None:
+            self.set_bolt_driver(bolt)  # the graph database for cypher(), as register(bolt=) in pygraphistry
         return self
 
     def switch_org(self, org_name: str) -> None:

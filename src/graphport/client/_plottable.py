@@ -5,8 +5,8 @@ shared freely between threads. ``Plottable.plot()`` sends it through its client;
 ``AsyncPlottable.plot()`` is the same for an :class:`graphport.AsyncClient` (awaited).
 
 The methods are grouped by job, one module each, all on top of ``_graph_spec.SpecHolder``:
-``_plottable_sources`` (tables, bindings, networkx/igraph/hypergraph), ``_plottable_encodings``
-(``encode_*``), ``_plottable_style`` (name, settings, style, privacy), ``_plottable_connectors``
+``_plottable_sources`` (tables, bindings, networkx/igraph/hypergraph), ``_plottable_encodings`` and
+``_plottable_icons`` (``encode_*``), ``_plottable_style`` (name, settings, style, privacy), ``_plottable_connectors``
 (SQL, Cypher, Kusto, Spanner) and ``_plottable_plan`` (what a plot sends).
 """
 
@@ -19,7 +19,7 @@ import pyarrow as pa
 from ._dataset import Dataset
 from ._graph_spec import GraphSpec
 from ._plottable_connectors import ConnectorMethods
-from ._plottable_encodings import EncodingMethods
+from ._plottable_icons import IconMethods
 from ._plottable_plan import EDGE_BINDINGS, NODE_BINDINGS, PlanMethods
 from ._plottable_sources import SourceMethods
 from ._plottable_style import StyleMethods
@@ -48,7 +48,7 @@ def render_url(url: str, render: bool) -> Any:
     return url
 
 
-class _PlottableBase(SourceMethods, EncodingMethods, StyleMethods, ConnectorMethods, PlanMethods):
+class _PlottableBase(SourceMethods, IconMethods, StyleMethods, ConnectorMethods, PlanMethods):
     """Everything a plottable does but plotting (which needs its client's driver)."""
 
     __slots__ = ()
