@@ -87,6 +87,13 @@ def test_the_session_is_a_real_session_and_signs_out(sso: Sso, browser: HttpBrow
     csrf = browser.client.cookies["graphport_csrf"]
     token = browser.client.cookies["graphport_session"]
     assert sso.server.authenticate(token).username == "carol"
+    # It expires like any token (the issuer's clock moved past token_ttl), and refreshes before.
+    real = sso.server.tokens.clock
+    sso.server.tokens.clock = lambda: real() + sso.server.config.token_ttl + 1
+    with pytest.raises(graphport.AuthError) as expired:
+        sso.server.authenticate(token)
+    assert expired.value.code == "token_expired"
+    sso.server.tokens.clock = real
     r = browser.client.post(f"{sso.url}/logout", data={"csrf_token": csrf}, headers={"Origin": sso.url})
     assert r.status_code == 303
     with pytest.raises(graphport.AuthError):

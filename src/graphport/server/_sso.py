@@ -301,8 +301,6 @@ class SingleSignOn:
 
     def poll(self, handle: str) -> Polled:
         """The official client's poll: the token once the browser finished, exactly once."""
-        if not self.providers.all():
-            raise GraphportError(NOT_CONFIGURED, code="sso_not_configured", status=404)
         now = self.clock()
         with self._db.write() as c:
             row = c.execute(
@@ -311,6 +309,8 @@ class SingleSignOn:
                 .where(sso_flows.c.poll_hash == _digest(handle))
             ).first()
             if row is None:
+                if not self.providers.all():
+                    raise GraphportError(NOT_CONFIGURED, code="sso_not_configured", status=404)
                 raise NotFoundError(
                     "This single sign-on state is unknown: it was never issued, has expired, or its "
                     "token was already handed out. Sign in again.",
