@@ -106,6 +106,7 @@ def plot_both(
     ours = graphport.client(transport=capture)
     ours.register(api=3, protocol="http", server=live.address, username=alice, password=PASSWORD)
     our_url = build(ours).plot(render=False)
+    ours.close()
     assert len(official_posts) == 1 and len(capture.datasets) == 1
     return comparable(official_posts[0]), comparable(capture.datasets[0]), official_url, our_url
 
