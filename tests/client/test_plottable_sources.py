@@ -170,3 +170,16 @@ def test_async_from_dataset_id_and_hypergraph(hub: graphport.Server) -> None:
         return p._dataset_json(p.session)
 
     asyncio.run(main())
+
+
+def test_infer_labels_as_the_reference_client(g: graphport.Client) -> None:
+    nodes = pd.DataFrame({"id": ["a"], "Full Name": ["A"], "Title": ["t"]})
+    assert g.nodes(nodes, "id").infer_labels().bindings["point_title"] == "Title"
+    assert g.nodes(nodes[["id", "Full Name"]], "id").infer_labels().bindings["point_title"] == "Full Name"
+    assert g.nodes(nodes[["id"]], "id").infer_labels().bindings["point_title"] == "id"
+    kept = g.nodes(nodes, "id").bind(point_label="Full Name").infer_labels()
+    assert "point_title" not in kept.bindings
+    with pytest.raises(ConfigError, match="needs a nodes table"):
+        g.bind().infer_labels()
+    with pytest.raises(ConfigError, match="no label-like column"):
+        g.nodes(pd.DataFrame({"v": [1]})).infer_labels()

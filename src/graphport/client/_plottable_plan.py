@@ -44,6 +44,27 @@ class PlanMethods(SpecHolder):
 
     __slots__ = ()
 
+    def infer_labels(self) -> Self:
+        """This plottable with ``point_title`` bound as the reference client infers it (a column named
+        nodetitle/nodelabel/label/title/name, else one containing title/label/name, else the node id);
+        unchanged when a title or label is already bound. ``plot()`` does this by itself.
+
+        Example::
+
+            g2 = g.nodes(df, "id").infer_labels()
+        """
+        if self._binding("point_title") is not None or self._binding("point_label") is not None:
+            return self
+        nodes, node = self._spec.nodes, self._binding("node")
+        if nodes is None:
+            raise ConfigError("infer_labels() needs a nodes table; call .nodes(df, 'id') first.")
+        column = title_column(nodes.column_names, node or "")
+        if not column:
+            raise ConfigError(
+                "infer_labels() found no label-like column and no node id is bound; bind node=."
+            )
+        return self._bind({"point_title": column})
+
     def _check(self) -> tuple[pa.Table, dict[str, str]]:
         spec = self._spec
         bindings = dict(spec.bindings)
