@@ -3,7 +3,7 @@
 // A plan is {"viewport": [w, h], "extraArgs": [...], "steps": [{"op": ...}, ...]}; see run_steps().
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
@@ -145,6 +145,48 @@ async function runStep(page, step) {
       await waitIdle(page);
       return debugState(page);
     }
+    case 'downloads': {
+      // Click `selector` and collect `count` downloads: {name, size, text (CSV, first 200k chars), counts
+      // (PNG: pixels near step.colors, decoded in the page)}.
+      const got = [];
+      const done = new Promise((resolve) => {
+        page.on('download', async (d) => {
+          got.push(d);
+          if (got.length === (step.count ?? 1)) resolve();
+        });
+      });
+      await page.click(step.selector);
+      await Promise.race([done, new Promise((r) => setTimeout(r, step.timeout ?? 15_000))]);
+      const out = [];
+      for (const d of got) {
+        const bytes = readFileSync(await d.path());
+        const name = d.suggestedFilename();
+        const item = { name, size: bytes.length };
+        if (name.endsWith('.csv')) item.text = bytes.toString('utf8').slice(0, 200_000);
+        if (name.endsWith('.png')) {
+          item.pixels = await page.evaluate(
+            async ({ b64, colors, tol }) => {
+              const data8 = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+              const bmp = await createImageBitmap(new Blob([data8], { type: 'image/png' }));
+              const canvas = new OffscreenCanvas(bmp.width, bmp.height);
+              const ctx = canvas.getContext('2d');
+              ctx.drawImage(bmp, 0, 0);
+              const data = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+              const counts = colors.map(() => 0);
+              for (let i = 0; i < data.length; i += 4) {
+                colors.forEach((c, k) => {
+                  if (Math.abs(data[i] - c[0]) <= tol && Math.abs(data[i + 1] - c[1]) <= tol && Math.abs(data[i + 2] - c[2]) <= tol) counts[k]++;
+                });
+              }
+              return { width: bmp.width, height: bmp.height, counts };
+            },
+            { b64: bytes.toString('base64'), colors: step.colors ?? [], tol: step.tol ?? 40 },
+          );
+        }
+        out.push(item);
+      }
+      return out;
+    }
     case 'screenOf':
       return page.evaluate((id) => window.__graphport.screenOf(id), step.id);
     case 'hover': {
@@ -233,7 +275,10 @@ async function main() {
     });
     for (const step of plan.steps) {
       try {
+        const t0 = Date.now();
         out.steps.push(await runStep(page, step));
+        // DRIVER_TIMES=FILE: append each step's duration there (to see where a slow test spends its time).
+        if (process.env.DRIVER_TIMES) appendFileSync(process.env.DRIVER_TIMES, `${step.op} ${Date.now() - t0} ms\n`);
       } catch (err) {
         out.steps.push({ stepError: String(err) });
       }

@@ -579,3 +579,39 @@ def test_data_table_lists_sorts_searches_and_flies_to_a_row(site: Site) -> None:
     assert 0 < honey_rendered < 60, "only the rows in view exist in the DOM"
     assert sorted(found) == matching
     assert edge_count["text"] == f"{len(edges)} of {len(edges)} edges"
+
+
+def test_export_csv_has_the_visible_rows_and_png_the_view(site: Site) -> None:
+    vuln = "MS08067 (NetAPI)"
+    rows = read_csv("honeypot.csv")
+    kept = [r for r in rows if r["vulnName"] != vuln]
+    report = run(
+        site,
+        [
+            {
+                "op": "goto",
+                "url": site.viewer(
+                    site.honeypot, f'&showLabels=False&live=False&exclude=edge:vuln = "{vuln}"'
+                ),
+            },
+            {"op": "downloads", "selector": "#btn-export-csv", "count": 2},
+            {"op": "pixels", "colors": [NODE_BLUE], "tol": 30},
+            {"op": "downloads", "selector": "#btn-export-png", "count": 1, "colors": [NODE_BLUE], "tol": 30},
+        ],
+    )
+    _, csv_files, screen, png_files = report["steps"]
+    by_name = {f["name"]: f for f in csv_files}
+    assert set(by_name) == {"honeypot-nodes.csv", "honeypot-edges.csv"}, by_name.keys()
+    edges = list(csv.DictReader(io.StringIO(by_name["honeypot-edges.csv"]["text"])))
+    assert len(edges) == len(kept), "only the visible edges"
+    assert all(e["vuln"] != vuln for e in edges)
+    assert {e["attacker"] for e in edges} == {r["attackerIP"] for r in kept}
+    nodes = list(csv.DictReader(io.StringIO(by_name["honeypot-nodes.csv"]["text"])))
+    assert len(nodes) == 203, "an edge exclusion hides no node"
+    (png,) = png_files
+    assert png["name"] == "honeypot-view.png" and (png["pixels"]["width"], png["pixels"]["height"]) == (
+        1000,
+        700,
+    )
+    # The PNG holds the same graph as the screen (the screen also has panels: allow some difference).
+    assert png["pixels"]["counts"][0] > 0.7 * screen["counts"][0] > 0, (png, screen)

@@ -13,6 +13,7 @@ import { $, fmt } from './dom';
 import { Drawer } from './drawing';
 import { type Json, type Legend, bindingsOf, edgeStyle, nodeStyle, obj, valueText } from './encodings';
 import { bindEvents, type Controls } from './events';
+import { type ExportHost, exportCsv, exportPng } from './exporter';
 import { FilterPanel } from './filterpanel';
 import { FilterError, type Rule, checkRule, statusText, visibility } from './filters';
 import { type HistogramHost, HistogramPanel } from './histpanel';
@@ -35,7 +36,7 @@ import { withParam } from './urlstate';
 /** Edges of the selected node drawn highlighted, at most. */
 const MAX_NEIGHBOURS = 5_000;
 
-export class App implements Controls, HistogramHost, LegendActions, TableHost {
+export class App implements Controls, HistogramHost, LegendActions, TableHost, ExportHost {
   readonly scene = new Scene();
   private readonly canvas = $<HTMLCanvasElement>('canvas');
   private drawer!: Drawer;
@@ -59,6 +60,8 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost {
   private legend: Legend | null = null;
   private readonly legendView: LegendView;
   private ready = false;
+  /** The dataset's name (page heading, export file names). */
+  name = 'graph';
   readonly filters: FilterPanel;
   private readonly histograms: HistogramPanel;
   private readonly table: TablePanel;
@@ -142,6 +145,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost {
     const meta = await loadMeta(id);
     debug.marks.meta = performance.now();
     const name = typeof meta.name === 'string' && meta.name ? meta.name : id;
+    this.name = name;
     const pageTitle = this.params.str('pageTitle');
     document.title = `${pageTitle || name} · graphport`;
     $('title').textContent = pageTitle || name;
@@ -371,6 +375,8 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost {
     this.histograms.bind();
     if (p.bool('showHistograms', false)) this.histograms.open(true);
     this.table.bind();
+    $('btn-export-csv').addEventListener('click', () => exportCsv(this));
+    $('btn-export-png').addEventListener('click', () => exportPng(this));
     if (p.bool('showTable', false)) this.table.open(true);
     debug.view = s.view;
     debug.screenOf = (id) => {
