@@ -130,7 +130,7 @@ def test_an_org_provider_adds_its_users_to_the_org_without_changing_their_defaul
 def test_an_org_admin_keeps_their_role_when_signing_in(sso: Sso, browser: HttpBrowser, alice: str) -> None:
     sso.server.create_org("acme")
     sso.server.add_member("acme", "alice", "admin")
-    sso.server.add_sso_provider(sso.provider(name="acme-idp", org="acme"))
+    sso.server.add_sso_provider(sso.provider(name="acme-idp", org="acme", allowed_domains=["example.org"]))
     browser.sign_in(f"{sso.url}/sso/oidc/login/acme-idp", "alice")
     roles = {o["slug"]: o["role"] for o in me(sso, browser)["organizations"]}  # type: ignore[attr-defined]
     assert roles["acme"] == "admin"
@@ -442,3 +442,32 @@ def test_a_poll_held_in_one_process_sees_the_sign_in_finished_in_another(
         uv.should_exit = True
         thread.join(timeout=10)
         other.close()
+
+
+def test_a_site_admins_account_is_never_linked_by_email(sso: Sso, browser: HttpBrowser) -> None:
+    sso.server.create_user("root", PASSWORD, email="carol@corp.example", is_admin=True)
+    before = usernames(sso.server)
+    r = browser.sign_in(f"{sso.url}/sso/oidc/login/corp", "carol")
+    assert isinstance(r, httpx.Response)
+    assert (r.status_code, error_code(r)) == (403, "sso_link_refused")
+    assert "site administrator" in r.text
+    assert_nothing_signed_in(sso, browser, before)
+
+
+def test_an_org_provider_links_only_emails_of_its_domains(sso: Sso, browser: HttpBrowser, alice: str) -> None:
+    sso.server.create_org("acme")
+    sso.server.add_sso_provider(sso.provider(name="acme-idp", org="acme"))
+    before = usernames(sso.server)
+    r = browser.sign_in(f"{sso.url}/sso/oidc/login/acme-idp", "alice")  # alice@example.org exists
+    assert isinstance(r, httpx.Response)
+    assert (r.status_code, error_code(r)) == (403, "sso_link_refused")
+    assert_nothing_signed_in(sso, browser, before)
+    sso.server.add_sso_provider(
+        sso.provider(name="acme-idp", org="acme", allowed_domains=["example.org"]), replace=True
+    )
+    again = HttpBrowser()
+    try:
+        again.sign_in(f"{sso.url}/sso/oidc/login/acme-idp", "alice")
+        assert me(sso, again)["username"] == "alice"
+    finally:
+        again.close()

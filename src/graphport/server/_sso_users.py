@@ -8,7 +8,9 @@ In order:
    written.
 2. A known account (the provider's ``iss`` + ``sub``, stored at its first sign-in) is that user.
 3. Else an active user with this email (set by an operator, or by an earlier sign-in) is linked:
-   their datasets, keys and memberships stay theirs.
+   their datasets, keys and memberships stay theirs. Never a site administrator's account, and
+   through an organization's provider only emails in its ``allowed_domains`` (403
+   ``sso_link_refused``): a provider vouches only for what its operator checks.
 4. Else a user is created without a password (they sign in through the provider, or with
    personal keys an operator makes), named from the provider's ``username_claim`` (then the
    email's local part), made unique with a number when taken. Creating a user binds the dataset
@@ -111,7 +113,7 @@ class IdentityLinks:
                 None
                 if known is not None
                 else c.execute(
-                    sa.select(users.c.id, users.c.username, users.c.is_active)
+                    sa.select(users.c.id, users.c.username, users.c.is_active, users.c.is_admin)
                     .where(users.c.email == email)
                     .order_by(users.c.is_active.desc(), users.c.id)
                 ).first()
@@ -138,6 +140,7 @@ class IdentityLinks:
                 )
         else:
             if by_email is not None:
+                self._check_link(provider, by_email, email)
                 user_id, username, linked = int(by_email.id), str(by_email.username), True
             else:
                 username = self._create_user(provider, claims, email)
@@ -185,6 +188,28 @@ class IdentityLinks:
             "`graphport user add` and the email this provider reports, and the sign-in will link to it.",
             code="sso_username_taken",
         )
+
+    @staticmethod
+    def _check_link(provider: Provider, user: Any, email: str) -> None:
+        """Whether this provider may vouch for an existing account by its email. A provider's
+        "verified" only means what its operator checks: a site administrator's account is never
+        taken over that way, nor anyone's through an organization's provider unless the email is
+        in the domains the operator listed for it (``allowed_domains``)."""
+        why = None
+        if user.is_admin:
+            why = "it is a site administrator's account"
+        elif provider.org is not None and not provider.allowed_domains:
+            why = (
+                f"the provider belongs to the organization {provider.org!r} and lists no allowed_domains "
+                "it may vouch for"
+            )
+        if why is not None:
+            raise PermissionDenied(
+                f"The email {email!r} belongs to the existing graphport account {user.username!r}, which "
+                f"single sign-on through {provider.name!r} does not link: {why}. Nothing was created or "
+                "linked; sign in to that account another way, or ask the operator.",
+                code="sso_link_refused",
+            )
 
     def _require_org(self, provider: Provider) -> None:
         """Before anything is written: the provider's organization exists (a configured provider
