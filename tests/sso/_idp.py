@@ -7,11 +7,13 @@ The provider is panva/oidc-provider (OpenID Certified) under Node, started by ``
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from html import unescape
 from pathlib import Path
@@ -40,7 +42,9 @@ def require_idp() -> None:
     """Node and oidc-provider (installed here by ``npm ci`` when missing), else skip (fail in CI)."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         _missing("The SSO tests need Node 20+ and npm (they run oidc-provider).")
-    with _install_lock:
+    # One install at a time, across pytest-xdist workers too (a file lock beside package.json).
+    with _install_lock, (Path(tempfile.gettempdir()) / "graphport-sso-npm.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         if not (HERE / "node_modules" / "oidc-provider").is_dir():
             proc = subprocess.run(
                 ["npm", "ci", "--no-audit", "--no-fund"],
