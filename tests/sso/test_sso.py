@@ -8,9 +8,11 @@ Mirrors ``server/_sso.py`` (the engine) through its routes (``transports/_routes
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
-from urllib.parse import parse_qs, urlencode, urlsplit
+from html import unescape
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 import pyarrow as pa
@@ -471,3 +473,24 @@ def test_an_org_provider_links_only_emails_of_its_domains(sso: Sso, browser: Htt
         assert me(sso, again)["username"] == "alice"
     finally:
         again.close()
+
+
+def test_the_person_cancelling_at_the_provider_is_a_clear_error(sso: Sso, browser: HttpBrowser) -> None:
+    before = usernames(sso.server)
+    page = browser.open(f"{sso.url}/sso/oidc/login/corp")  # the provider's sign-in page
+    abort = re.search(r'href="([^"]*/abort)"', page.text)
+    assert abort is not None, page.text[:500]
+    r = browser.open(urljoin(str(page.url), unescape(abort.group(1))))  # "Cancel"
+    assert (r.status_code, error_code(r)) == (400, "sso_provider_error")
+    assert "access_denied" in r.text
+    assert_nothing_signed_in(sso, browser, before)
+
+
+def test_the_provider_down_at_refresh_does_not_sign_anyone_out(sso: Sso, browser: HttpBrowser) -> None:
+    browser.sign_in(f"{sso.url}/sso/oidc/login/corp", "carol")
+    token = browser.client.cookies["graphport_session"]
+    sso.idp.stop()
+    sso.server.sso.clock = lambda: 10**10  # the recheck is due, and cannot reach the provider
+    r = httpx.post(f"{sso.url}/api/v2/auth/token/refresh", json={"token": token})
+    assert r.status_code == 200, r.text
+    assert sso.server.authenticate(r.json()["token"]).username == "carol"
