@@ -14,9 +14,11 @@ from typing import Any
 
 import httpx
 import pyarrow as pa
+import pytest
 import sqlalchemy as sa
 
 from graphport import Server
+from graphport.server import _principal
 from tests._arrow import arrow_file
 from tests.conftest import bearer
 
@@ -35,6 +37,13 @@ SPEC = {
 EDGES = arrow_file(pa.table({"s": ["a", "b", "c"], "d": ["b", "c", "a"]}))
 _CONTROL = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}
 _TABLE = re.compile(r"\b(?:FROM|UPDATE|INTO|JOIN)\s+\"?(\w+)", re.IGNORECASE)
+
+
+@pytest.fixture(autouse=True)
+def patient_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller facts a request's principal carries are trusted for REUSE_SECONDS; a loaded
+    test machine must not turn the count into a measure of its speed."""
+    monkeypatch.setattr(_principal, "REUSE_SECONDS", 600.0)
 
 
 @contextmanager

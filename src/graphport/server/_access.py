@@ -13,7 +13,9 @@ Rules (DESIGN.md section 5, written out in ``docs/access.md``):
 - Everyone else is told the dataset does not exist (404), so ids are never confirmed. Being a site
   admin or an admin of some organization gives no rights over other people's datasets.
 - A ``pending`` dataset (created, its edges not stored yet) is its owner's alone: nobody else may
-  do anything with it, or learn that it exists (:func:`effective_rights`).
+  do anything with it, or learn that it exists (:func:`effective_rights`). A ``failed`` dataset
+  (its graph could not be built) keeps everyone's rights: viewers are told why (409
+  ``graph_failed``), editors may upload corrected tables.
 - A caller who may view a dataset but lacks the right asked for is told so (403
   ``dataset_view_only``): a 404 would hide nothing (:func:`refusal`).
 - Public datasets are unlisted: a dataset list shows them only to their owner and invitees, never
