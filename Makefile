@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install serve test check lint bench viewer
+.PHONY: install serve test test-all check lint typecheck webtest bench viewer
 
 install: $(VENV)/.installed viewer
 
@@ -24,10 +24,14 @@ viewer:
 serve: install
 	$(VENV)/bin/graphport serve --sample
 
-# The whole suite as CI runs it: OS packages installed when missing, the scale-out services
-# started for the run and stopped after (scripts/test.sh).
+# The fast tier (tests/_tiers.py: no reliability suites, the scale stack where it is what is tested,
+# a few browser tests): OS packages installed when missing, the scale-out services started for the
+# run and stopped after (scripts/test.sh). `make test-all` runs everything, as CI does (.ci/run).
 test: install
-	scripts/test.sh
+	GRAPHPORT_TEST_TIER=fast scripts/test.sh
+
+test-all: install
+	GRAPHPORT_TEST_TIER=full scripts/test.sh
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench
@@ -35,7 +39,20 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-check: lint test
+# The viewer's TypeScript: type check, then its unit tests (web/test; run when package.json has them).
+typecheck: install
+	@if [ -f web/package.json ]; then \
+	  if node -e 'process.exit(require("./web/package.json").scripts?.typecheck ? 0 : 1)'; then \
+	    (cd web && npm run --silent typecheck); \
+	  else (cd web && npx --no-install tsc --noEmit -p .); fi; \
+	fi
+
+webtest: install
+	@if [ -f web/package.json ] && node -e 'process.exit(require("./web/package.json").scripts?.test ? 0 : 1)'; then \
+	  (cd web && npm test --silent); \
+	fi
+
+check: lint typecheck webtest test
 
 bench: install
 	$(PY) bench/layout.py

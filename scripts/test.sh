@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `make test`: the whole suite as CI runs it. Installs the OS packages the tests need when missing
-# (scripts/system-deps.sh), starts PostgreSQL, Redis and SeaweedFS on 127.0.0.1 unless they are
-# already given (GRAPHPORT_TEST_PG_URL, as .ci/run does), runs pytest, and stops what it started.
-# Extra arguments go to pytest.
+# `make test` (GRAPHPORT_TEST_TIER=fast) and `make test-all` (full; CI=true always runs everything):
+# installs the OS packages the tests need when missing (scripts/system-deps.sh), starts PostgreSQL,
+# Redis and SeaweedFS on 127.0.0.1 unless they are already given (GRAPHPORT_TEST_PG_URL, as .ci/run
+# does), runs pytest on both cores, and stops what it started. Extra arguments go to pytest.
+# The tiers are defined in tests/_tiers.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-deps.sh
@@ -19,4 +20,5 @@ if [ -z "${GRAPHPORT_TEST_PG_URL:-}" ]; then
     echo "test: the scale-out services did not start; their tests skip (see scripts/services.sh)" >&2
   fi
 fi
+export GRAPHPORT_TEST_TIER="${GRAPHPORT_TEST_TIER:-fast}"
 .venv/bin/pytest -n 2 --dist loadfile -q "$@"

@@ -74,8 +74,9 @@ def open_scale_stack(environ: dict[str, str], worker: str) -> ScaleStack | str:
     except ImportError as exc:
         return f"{exc.name} is not installed (pip install -e '.[dev]')"
     admin_url = environ[ENV["pg"]]
-    # Without xdist every run is "master": the pid keeps concurrent runs off each other's database.
-    name = f"graphport_test_{worker if worker != 'master' else f'master_{os.getpid()}'}".replace("-", "_")
+    # Worker ids repeat between runs ("master", "gw0"...): the pid keeps concurrent runs (several
+    # engineers on one machine) off each other's database; drop_scale_database() removes it after.
+    name = f"graphport_test_{worker}_{os.getpid()}".replace("-", "_")
     try:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -92,6 +93,18 @@ def open_scale_stack(environ: dict[str, str], worker: str) -> ScaleStack | str:
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return ScaleStack(db=db_url, s3=environ[ENV["s3"]], redis=environ[ENV["redis"]])
+
+
+def drop_scale_database(environ: dict[str, str], stack: ScaleStack) -> None:
+    """Drop this worker's database at the end of its session (best effort)."""
+    import psycopg
+
+    name = urllib.parse.urlsplit(stack.db).path.lstrip("/")
+    try:
+        with psycopg.connect(environ[ENV["pg"]], autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error:
+        pass  # the services may be gone already; the name is unique, nothing else reuses it
 
 
 def truncate_all(database: Database) -> None:

@@ -17,7 +17,16 @@ import graphport
 from graphport import ServerConfig
 from graphport.storage import Database
 
-from ._stacks import BOTH_STACK_DIRS, STACKS, ScaleStack, open_scale_stack, truncate_all, unavailable
+from . import _tiers
+from ._stacks import (
+    BOTH_STACK_DIRS,
+    STACKS,
+    ScaleStack,
+    drop_scale_database,
+    open_scale_stack,
+    truncate_all,
+    unavailable,
+)
 
 PASSWORD = "correct horse battery staple"
 SECRET = "test-secret-" + "x" * 32
@@ -41,10 +50,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize("stack", STACKS, indirect=True)
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    tier = _tiers.chosen(os.environ)
+    more = " (`make test-all` or CI=true runs everything)" if tier.name == "fast" else ""
+    return f"graphport test tier: {tier.name}, {tier.reason}{more}; see tests/_tiers.py"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``make test`` runs the fast tier: tests/_tiers.py says what it leaves out and why."""
+    _tiers.select(config, items)
+
+
 @pytest.fixture(scope="session")
 def scale_stack(worker_id: str) -> Iterator[tuple[ScaleStack, Database] | str]:
     """This worker's database, bucket and Redis (or why they are unavailable); see tests/_stacks.py."""
-    stack = open_scale_stack(dict(os.environ), worker_id)
+    environ = dict(os.environ)
+    stack = open_scale_stack(environ, worker_id)
     if isinstance(stack, str):
         yield stack
         return
@@ -53,6 +74,7 @@ def scale_stack(worker_id: str) -> Iterator[tuple[ScaleStack, Database] | str]:
         yield stack, database
     finally:
         database.close()
+        drop_scale_database(environ, stack)
 
 
 @pytest.fixture

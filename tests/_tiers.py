@@ -1,0 +1,110 @@
+"""Test tiers (issue #11): a fast tier for ``make test``, everything for CI and ``make test-all``.
+
+The tier is chosen by ``GRAPHPORT_TEST_TIER``: ``fast`` (what ``make test`` sets) deselects the
+tests below; ``full``, or no value (a plain ``pytest`` run, so a developer running one file gets
+all of it), or ``CI=true`` (whatever the tier says) runs everything. The rules live here, by
+directory, file and test name, so no test file needs a marker for it; ``tests/test_tiers.py`` checks
+that every name listed still exists (a renamed test would otherwise drop out of the fast tier).
+
+What the fast tier leaves out, and why it is still worth running:
+
+* ``tests/reliability/`` (fuzzing, kill -9, Schemathesis: ~500 s of the suite's CPU time) and the
+  stateful permission model (~25 s): they search for failures; every finding became a plain test.
+* The ``scale`` leg of the suites that run on both stacks, except where the scale stack is what is
+  being tested: storage, the Redis bus, the crash sweep, and the several-process suite. The other
+  suites exercise the same engine code on SQLite; the scale leg adds the services' latency.
+* The browser tests, except a few that open a plotted graph, a live viewer and the sign-in form:
+  each starts Chromium (3-6 s).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pytest
+
+ENV = "GRAPHPORT_TEST_TIER"
+
+#: Run only in the full tier (directories end with "/").
+FULL_ONLY = (
+    "tests/reliability/",
+    "tests/server/test_permissions_stateful.py",
+)
+#: Where the fast tier keeps the ``scale`` leg of ``stack``-parametrized tests.
+FAST_SCALE = (
+    "tests/storage/",
+    "tests/server/test_live_bus.py",
+    "tests/server/test_recovery.py",
+    "tests/test_scale_processes.py",
+)
+#: The browser tests the fast tier keeps (node ids without parameters).
+FAST_BROWSER = (
+    "tests/viewer/test_viewer.py::test_url_from_the_official_client_opens",
+    "tests/viewer/test_live_viewer.py::test_live_updates_reach_an_open_viewer",
+    "tests/transports/test_login_browser.py::test_sign_in_through_the_form_then_open_a_private_plot",
+)
+#: Slow multi-process tests the fast tier keeps (the rest of the ``slow`` marker runs in full).
+FAST_SLOW = (
+    "tests/test_scale_processes.py::test_plot_on_one_read_and_view_on_the_other",
+    "tests/test_scale_processes.py::test_live_update_through_one_reaches_a_viewer_on_the_other",
+)
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    reason: str
+
+
+def chosen(environ: os._Environ[str] | dict[str, str]) -> Tier:
+    """The tier of this run, and why."""
+    if environ.get("CI") == "true":
+        return Tier("full", "CI=true")
+    value = environ.get(ENV, "")
+    if value == "fast":
+        return Tier("fast", f"{ENV}=fast")
+    if value not in ("", "full"):
+        raise pytest.UsageError(f"{ENV} is {value!r}; expected 'fast' or 'full'.")
+    return Tier("full", f"{ENV}={value}" if value else f"{ENV} unset")
+
+
+def _under(path: str, prefixes: Iterable[str]) -> bool:
+    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in prefixes)
+
+
+def fast_excludes(item: pytest.Item) -> str | None:
+    """Why the fast tier leaves ``item`` out, or None when it keeps it."""
+    path, _, name = item.nodeid.partition("::")
+    test = f"{path}::{name.split('[', 1)[0]}"
+    if _under(path, FULL_ONLY):
+        return "full tier only"
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("stack") == "scale" and not _under(path, FAST_SCALE):
+        return "scale leg"
+    if item.get_closest_marker("browser") is not None and test not in FAST_BROWSER:
+        return "browser"
+    if item.get_closest_marker("slow") is not None and test not in FAST_SLOW:
+        return "slow"
+    return None
+
+
+def select(config: pytest.Config, items: list[pytest.Item]) -> dict[str, int]:
+    """Deselect what the fast tier leaves out (in place); returns the counts by reason."""
+    if chosen(os.environ).name != "fast":
+        return {}
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    reasons: dict[str, int] = {}
+    for item in items:
+        reason = fast_excludes(item)
+        if reason is None:
+            kept.append(item)
+        else:
+            dropped.append(item)
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    return reasons
