@@ -397,15 +397,15 @@ class HeldBuilds:
 
     def __init__(self, server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
         self.graphs = server.datasets.graphs
-        self.original: Callable[[str], Future[None]] = self.graphs.future
+        self.original: Callable[..., Future[None]] = self.graphs.future
         self.held: Future[None] = Future()
         self.calls = 0
         self.released = False
         monkeypatch.setattr(self.graphs, "future", self.future)
 
-    def future(self, dataset_id: str) -> Future[None]:
+    def future(self, dataset_id: str, row: Any = None) -> Future[None]:
         self.calls += 1
-        return self.original(dataset_id) if self.released else self.held
+        return self.original(dataset_id, row) if self.released else self.held
 
     def release(self) -> None:
         self.released = True
