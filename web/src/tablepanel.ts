@@ -36,6 +36,7 @@ export class TablePanel {
   open(show: boolean): void {
     this.isOpen = show;
     $('table').hidden = !show;
+    document.body.classList.toggle('table-open', show);
     $('btn-table').setAttribute('aria-expanded', String(show));
     if (show) this.refresh();
   }
