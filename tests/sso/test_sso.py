@@ -494,3 +494,31 @@ def test_the_provider_down_at_refresh_does_not_sign_anyone_out(sso: Sso, browser
     r = httpx.post(f"{sso.url}/api/v2/auth/token/refresh", json={"token": token})
     assert r.status_code == 200, r.text
     assert sso.server.authenticate(r.json()["token"]).username == "carol"
+
+
+def test_two_first_sign_ins_at_once_make_one_user(sso: Sso) -> None:
+    browsers = [HttpBrowser(), HttpBrowser()]
+    try:
+        callbacks = [
+            b.sign_in(f"{sso.url}/sso/oidc/login/corp", "carol", stop_at_callback=True) for b in browsers
+        ]
+        answers: list[int] = []
+        barrier = threading.Barrier(2)
+
+        def finish(b: HttpBrowser, url: object) -> None:
+            barrier.wait()
+            answers.append(b.client.get(str(url)).status_code)
+
+        threads = [
+            threading.Thread(target=finish, args=pair) for pair in zip(browsers, callbacks, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        for b in browsers:
+            b.close()
+    assert 303 in answers and set(answers) <= {303, 409}, answers
+    assert {u for u in usernames(sso.server) if u.startswith("carol")} == {"carol"}
+    assert len(identities(sso.server)) == 1

@@ -143,46 +143,65 @@ class IdentityLinks:
                 self._check_link(provider, by_email, email)
                 user_id, username, linked = int(by_email.id), str(by_email.username), True
             else:
-                username = self._create_user(provider, claims, email)
-                user_id, created = self._accounts.require_user(username).user_id, True
-            with self._db.write() as c:
-                taken = c.execute(
-                    sa.select(sso_identities.c.subject).where(
-                        sso_identities.c.issuer == provider.issuer, sso_identities.c.user_id == user_id
-                    )
-                ).first()
-                if taken is not None:
-                    raise ConflictError(
-                        f"The graphport account with the email {email!r} is already linked to another "
-                        f"account of this identity provider; an operator must unlink it first.",
-                        code="sso_identity_conflict",
-                    )
-                c.execute(
-                    sso_identities.insert().values(
-                        issuer=provider.issuer,
-                        subject=subject,
-                        user_id=user_id,
-                        provider=provider.name,
-                        email=email,
-                        refresh_token=sealed,
-                        checked_at=now,
-                        created_at=now,
-                        last_login_at=now,
-                    )
-                )
+                username, created = self._create_user(provider, claims, email)
+                user_id, linked = self._accounts.require_user(username).user_id, not created
+            try:
+                with self._db.write() as c:
+                    taken = c.execute(
+                        sa.select(sso_identities.c.subject).where(
+                            sso_identities.c.issuer == provider.issuer, sso_identities.c.user_id == user_id
+                        )
+                    ).first()
+                    if taken is not None and taken.subject != subject:
+                        raise ConflictError(
+                            f"The graphport account with the email {email!r} is already linked to another "
+                            f"account of this identity provider; an operator must unlink it first.",
+                            code="sso_identity_conflict",
+                        )
+                    if taken is None:  # else a sign-in of this same account linked it a moment ago
+                        c.execute(
+                            sso_identities.insert().values(
+                                issuer=provider.issuer,
+                                subject=subject,
+                                user_id=user_id,
+                                provider=provider.name,
+                                email=email,
+                                refresh_token=sealed,
+                                checked_at=now,
+                                created_at=now,
+                                last_login_at=now,
+                            )
+                        )
+            except sa.exc.IntegrityError:
+                # Two first sign-ins of one account at once: the other linked it first.
+                raise ConflictError(
+                    "This account was signed in twice at the same moment; sign in again.",
+                    code="sso_identity_conflict",
+                ) from None
         if provider.org is not None:
             self._join(provider.org, user_id, username)
         return SignedIn(user_id, username, created, linked)
 
-    def _create_user(self, provider: Provider, claims: dict[str, Any], email: str) -> str:
+    def _create_user(self, provider: Provider, claims: dict[str, Any], email: str) -> tuple[str, bool]:
+        """A new user for this email: ``(username, True)``; or ``(username, False)`` when a
+        concurrent first sign-in of the same email made them a moment ago."""
         base = _base_username(provider, claims, email)
         for attempt in range(1, 50):
             name = base if attempt == 1 else f"{base}-{attempt}"
             try:
                 self._accounts.create_user(name, None, email=email)
             except ConflictError:
-                continue  # the name is taken: the next number
-            return name
+                with self._db.read() as c:
+                    twin = c.execute(
+                        sa.select(users.c.id, users.c.username, users.c.is_active, users.c.is_admin).where(
+                            users.c.username == name, users.c.email == email, users.c.is_active
+                        )
+                    ).first()
+                if twin is not None:
+                    self._check_link(provider, twin, email)
+                    return name, False
+                continue  # the name is someone else's: the next number
+            return name, True
         raise ConflictError(
             f"Could not find a free username for {base!r}; an operator can create the user with "
             "`graphport user add` and the email this provider reports, and the sign-in will link to it.",
