@@ -442,6 +442,15 @@ CASES: tuple[Case, ...] = (
     Case("viewer static files", ("MOUNT", "/graph"), "/graph/no-such-file.js", anyone(404)),
     Case("home page", ("GET", "/"), "/", anyone(200)),
     Case("sign-in form", ("GET", "/login"), "/login?next=/", anyone(200)),
+    # Single sign-on in the browser: no provider is configured in this world (tests/sso covers the
+    # configured flows against a real provider); nobody gets anything but the error pages.
+    Case("SSO browser start", ("GET", "/sso/oidc/login/{provider}"), "/sso/oidc/login/okta", anyone(404)),
+    Case(
+        "SSO callback (forged state)",
+        ("GET", "/sso/oidc/callback"),
+        "/sso/oidc/callback?state=forged&code=stolen",
+        anyone(400),
+    ),
     Case("sign-in", ("POST", "/login"), "/login", anyone(303), body="login_form"),
     Case("sign-out (GET)", ("GET", "/logout"), "/logout", anyone(303)),
     Case("sign-out (POST)", ("POST", "/logout"), "/logout", anyone(303)),
