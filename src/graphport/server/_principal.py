@@ -106,8 +106,9 @@ class Principal:
     """Who is making a request: a signed-in user (anonymous callers are ``None``).
 
     A principal from :meth:`Accounts.authenticate` remembers the credential it came from (the
-    token epoch, the token's ``jti``, and the personal key for key logins). Every access check
-    re-validates such a principal, so one held for long (an open WebSocket subscription) loses
+    token epoch, the token's ``jti``, and the personal key for key logins), and the caller facts
+    read with it (``resolved``). Access checks re-validate such a principal unless those facts
+    are fresh (the same request), so one held for long (an open WebSocket subscription) loses
     its rights as soon as the password changes, the user is disabled, the key is revoked or the
     session is signed out."""
 
