@@ -104,7 +104,8 @@ class ServerConfig:
         sso_http_timeout: seconds graphport waits for an identity provider's answer.
         sso_poll_wait: how long the official client's token poll is held open (seconds, without
             holding a thread) while the browser has not finished signing in: graphistry 0.61.2
-            gives up on the first "pending" answer, so its one poll waits for the sign-in.
+            gives up on the first "pending" answer, so its one poll waits for the sign-in (50 s:
+            that client's default ``sso_timeout``, and under the usual 60 s proxy idle timeout).
     """
 
     data: Path | None = None
@@ -145,7 +146,7 @@ class ServerConfig:
     sso_state_ttl: float = 600.0
     sso_recheck_interval: float = 300.0
     sso_http_timeout: float = 10.0
-    sso_poll_wait: float = 30.0
+    sso_poll_wait: float = 50.0
 
     def __post_init__(self) -> None:
         if self.default_privacy not in PRIVACY_MODES:
