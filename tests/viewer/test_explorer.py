@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pytest
@@ -615,3 +616,32 @@ def test_export_csv_has_the_visible_rows_and_png_the_view(site: Site) -> None:
     )
     # The PNG holds the same graph as the screen (the screen also has panels: allow some difference).
     assert png["pixels"]["counts"][0] > 0.7 * screen["counts"][0] > 0, (png, screen)
+
+
+def test_a_copied_link_reopens_the_same_view(site: Site) -> None:
+    """After a pan and a zoom the URL carries the camera (left/right/top/bottom) and the filters: opening
+    that URL shows the same view, with the same node at the same place."""
+    first = run(
+        site,
+        [
+            {
+                "op": "goto",
+                "url": site.viewer(site.lesmis, "&showLabels=False&live=False&filter=point:degree >= 2"),
+            },
+            {"op": "wheel", "x": 600, "y": 300, "dy": -500},
+            {"op": "drag", "from": [500, 350], "to": [420, 380]},
+            {"op": "wait", "ms": 500},
+            {"op": "eval", "expr": "location.href"},
+            {"op": "state"},
+            {"op": "screenOf", "id": "Valjean"},
+        ],
+    )
+    href, moved, at = first["steps"][-3:]
+    assert "left=" in href and "bottom=" in href and "filter=point:degree >= 2" in unquote(href), href
+    again = run(site, [{"op": "goto", "url": href}, {"op": "screenOf", "id": "Valjean"}])
+    state, at2 = again["steps"]
+    assert state["view"]["zoom"] == pytest.approx(moved["view"]["zoom"], rel=1e-3)
+    assert state["view"]["cx"] == pytest.approx(
+        moved["view"]["cx"], abs=1e-3 * abs(moved["view"]["cx"]) + 1e-3
+    )
+    assert abs(at2[0] - at[0]) < 2 and abs(at2[1] - at[1]) < 2, (at, at2)

@@ -138,7 +138,10 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.drawer = new Drawer(renderer, this.scene, this.params, {
       afterPass: () => this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving()),
       moveStarted: () => this.labels.hide(),
-      settled: () => this.labels.update(),
+      settled: () => {
+        this.labels.update();
+        this.writeView();
+      },
     });
     this.camera = new Camera(this.scene, this.drawer);
     debug.renderer = renderer.kind;
@@ -394,7 +397,28 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
   // -- Controls (events.ts) ----------------------------------------------------------------------
 
   invalidate(moving: boolean): void {
+    this.viewMoved = true;
     this.drawer.invalidate(moving);
+  }
+
+  /** Set once the person moved the camera: from then on the URL carries it. */
+  private viewMoved = false;
+  private viewTimer = 0;
+
+  /**
+   * The camera into the URL as the visible world box (left, right, top, bottom: the parameters that set the
+   * initial view), a moment after it settles, so a copied link opens the same view.
+   */
+  private writeView(): void {
+    if (!this.viewMoved) return;
+    window.clearTimeout(this.viewTimer);
+    this.viewTimer = window.setTimeout(() => {
+      const [x0, y0, x1, y1] = this.scene.view.visible();
+      const r = (v: number): string => String(Number(v.toPrecision(7)));
+      let href = location.href;
+      for (const [k, v] of [['left', x0], ['right', x1], ['top', y0], ['bottom', y1]] as const) href = withParam(href, k, [r(v)]);
+      history.replaceState(history.state, '', href);
+    }, 250);
   }
 
   pick(px: number, py: number): number {
