@@ -522,3 +522,17 @@ def test_two_first_sign_ins_at_once_make_one_user(sso: Sso) -> None:
     assert 303 in answers and set(answers) <= {303, 409}, answers
     assert {u for u in usernames(sso.server) if u.startswith("carol")} == {"carol"}
     assert len(identities(sso.server)) == 1
+
+
+def test_an_answer_naming_another_issuer_is_refused(sso: Sso, browser: HttpBrowser) -> None:
+    """RFC 9207: oidc-provider names itself in the answer (iss); another issuer there is a mix-up."""
+    callback = browser.sign_in(f"{sso.url}/sso/oidc/login/corp", "carol", stop_at_callback=True)
+    assert isinstance(callback, str)
+    query = parse_qs(urlsplit(callback).query)
+    assert query["iss"] == [sso.idp.issuer]
+    before = usernames(sso.server)
+    mixed = {k: v[0] for k, v in query.items()} | {"iss": "https://evil.example"}
+    r = browser.client.get(f"{sso.url}/sso/oidc/callback?" + urlencode(mixed))
+    assert (r.status_code, error_code(r)) == (400, "sso_provider_error")
+    assert "mix-up" in r.text
+    assert_nothing_signed_in(sso, browser, before)

@@ -342,9 +342,17 @@ class ServerAPI:
         chosen = self.sso.named(provider) if provider is not None else self.sso.choose(org, idp)
         return self.sso.begin(chosen, kind=kind, redirect_uri=redirect_uri, next_path=next_path, org=org)
 
-    def sso_finish(self, *, state: str, code: str | None, error: str | None, browser: str | None) -> Finished:
+    def sso_finish(
+        self,
+        *,
+        state: str,
+        code: str | None,
+        error: str | None,
+        browser: str | None,
+        issuer: str | None = None,
+    ) -> Finished:
         """Complete a sign-in at the identity provider's redirect."""
-        return self.sso.finish(state=state, code=code, error=error, browser=browser)
+        return self.sso.finish(state=state, code=code, error=error, browser=browser, issuer=issuer)
 
     def sso_poll(self, handle: str) -> Polled:
         """The official client's poll for the token of its sign-in."""

@@ -232,8 +232,11 @@ class SingleSignOn:
         code: str | None,
         error: str | None = None,
         browser: str | None = None,
+        issuer: str | None = None,
     ) -> Finished:
-        """Complete a sign-in at the provider's redirect (see the module doc)."""
+        """Complete a sign-in at the provider's redirect (see the module doc). ``issuer`` is the
+        answer's ``iss`` parameter (RFC 9207) when the provider sends one: it must be the issuer
+        this sign-in went to (a mix-up between providers is refused)."""
         if not state:
             raise _state_error("The sign-in answer has no state", "sso_state_invalid")
         now = self.clock()
@@ -269,6 +272,12 @@ class SingleSignOn:
             raise NotFoundError(
                 f"The single sign-on provider {row.provider!r} was removed during this sign-in.",
                 code="sso_provider_unknown",
+            )
+        if issuer is not None and issuer != provider.issuer:
+            raise ValidationError(
+                f"The answer to this sign-in comes from the issuer {issuer[:200]!r}, not from "
+                f"{provider.issuer!r} where it was sent (a mix-up between providers); start again.",
+                code="sso_provider_error",
             )
         if error or not code:
             raise ValidationError(

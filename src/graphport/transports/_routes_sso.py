@@ -150,6 +150,7 @@ async def callback(ctx: Context, request: Request, _: Principal | None) -> Respo
             code=query.get("code") or None,
             error=query.get("error") or None,
             browser=request.cookies.get(SSO_COOKIE),
+            issuer=query.get("iss") or None,
         )
     except GraphportError as exc:
         response = _page(ctx, "Single sign-on failed", exc.message, exc.status, _again())
