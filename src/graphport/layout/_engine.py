@@ -23,8 +23,10 @@ from ._packing import place
 from ._settings import LayoutSettings
 from ._small import layout_small, layout_small_parallel
 
-#: Components up to this many nodes are laid out together with exact repulsion.
-SMALL_COMPONENT = 48
+#: Components up to this many nodes are laid out together with exact repulsion (measured: 800
+#: components of 50..128 nodes took 1.3 CPU-seconds this way against 6.6 with a multilevel
+#: Barnes-Hut run each).
+SMALL_COMPONENT = 128
 _SMALL_ITERATIONS = 150
 
 Positions = tuple[np.ndarray, np.ndarray]

@@ -3,7 +3,7 @@ component per ``prange`` task.
 
 Real data brings thousands of components of a handful of nodes; a Barnes-Hut tree and a
 multilevel hierarchy per component would cost more in setup than the layout itself, and exact
-repulsion on ``s`` nodes costs ``s**2`` per step, which is cheaper below a few dozen nodes.
+repulsion on ``s`` nodes costs ``s**2`` per step, which is cheaper up to a hundred nodes or so.
 """
 
 from __future__ import annotations
