@@ -68,6 +68,8 @@ def honeypot_edges() -> pa.Table:
             "port": [float(r["victimPort"]) for r in rows],
             "vuln": [r["vulnName"] for r in rows],
             "count": [int(r["count"]) for r in rows],
+            # time(max) as a real timestamp column, as pandas datetimes arrive from the official client.
+            "time": pa.array([int(float(r["time(max)"])) for r in rows], pa.timestamp("s")),
         }
     )
 
@@ -645,3 +647,58 @@ def test_a_copied_link_reopens_the_same_view(site: Site) -> None:
         moved["view"]["cx"], abs=1e-3 * abs(moved["view"]["cx"]) + 1e-3
     )
     assert abs(at2[0] - at[0]) < 2 and abs(at2[1] - at[1]) < 2, (at, at2)
+
+
+def test_timebar_brushes_a_window_and_plays_it_forward(site: Site) -> None:
+    rows = read_csv("honeypot.csv")
+    times = [int(float(r["time(max)"])) * 1000 for r in rows]
+    lo, hi = min(times), max(times)
+    step = (hi - lo) / 60
+    end = int(lo + 30 * step)  # bins 0..29, the boundary as the page writes it (whole milliseconds)
+    kept = sum(t < end for t in times)
+    assert 0 < kept < len(rows)
+    report = run(
+        site,
+        [
+            {
+                "op": "goto",
+                "url": site.viewer(site.honeypot, "&showLabels=False&live=False&showTimebar=true"),
+            },
+            {"op": "text", "selector": "#timebar"},
+            {"op": "pixels", "selector": "#timebar-canvas", "colors": [ACCENT], "tol": 12},
+            {"op": "dragIn", "selector": "#timebar-canvas", "from": [0.5 / 60, 0.5], "to": [29.5 / 60, 0.5]},
+            {"op": "eval", "expr": VISIBLE},
+            {"op": "pixels", "selector": "#timebar-canvas", "colors": [ACCENT], "tol": 12},
+            {
+                "op": "eval",
+                "expr": "[...document.querySelectorAll('#filter-list code')].map(c => c.textContent)",
+            },
+            {"op": "text", "selector": "#timebar-window"},
+            {"op": "click", "selector": "#timebar-play"},
+            {"op": "wait", "ms": 1600},
+            {"op": "click", "selector": "#timebar-play"},
+            {"op": "text", "selector": "#timebar-window"},
+            {
+                "op": "eval",
+                "expr": "[document.getElementById('timebar-play').textContent, window.__graphport.visibleEdges]",
+            },
+        ],
+    )
+    s = report["steps"]
+    panel, px_all, visible, px_window, rules, window1, window2, (button, after_play) = (
+        s[1],
+        s[2],
+        s[4],
+        s[5],
+        s[6],
+        s[7],
+        s[11],
+        s[12],
+    )
+    assert panel["visible"] and "time" in panel["text"]
+    assert visible[1] == kept, (visible, rules)
+    assert len(rules) == 2 and rules[0].startswith('edge:time >= "') and rules[1].startswith('edge:time < "')
+    assert px_window["counts"][0] < px_all["counts"][0], "bars past the window lose their visible part"
+    assert window2["text"] != window1["text"], "Play moved the window forward"
+    assert button == "Play", "the second click paused"
+    assert 0 <= after_play <= len(rows)

@@ -31,12 +31,13 @@ import { DEFAULT_BG, Scene } from './scene';
 import { SearchBox } from './searchbox';
 import { Grid } from './spatial';
 import { type TableHost, TablePanel } from './tablepanel';
+import { Timebar, type TimebarHost } from './timebar';
 import { withParam } from './urlstate';
 
 /** Edges of the selected node drawn highlighted, at most. */
 const MAX_NEIGHBOURS = 5_000;
 
-export class App implements Controls, HistogramHost, LegendActions, TableHost, ExportHost {
+export class App implements Controls, HistogramHost, LegendActions, TableHost, ExportHost, TimebarHost {
   readonly scene = new Scene();
   private readonly canvas = $<HTMLCanvasElement>('canvas');
   private drawer!: Drawer;
@@ -65,6 +66,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
   readonly filters: FilterPanel;
   private readonly histograms: HistogramPanel;
   private readonly table: TablePanel;
+  private readonly timebar: Timebar;
 
   constructor(private readonly params: Params) {
     this.overlay = new Overlay($<HTMLCanvasElement>('overlay'), this.scene);
@@ -74,6 +76,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.histograms = new HistogramPanel(this);
     this.legendView = new LegendView(this);
     this.table = new TablePanel(this);
+    this.timebar = new Timebar(this);
   }
 
   /** Legend click: hide or show a category; shift-click: keep only it (or, when it already is, all). */
@@ -207,6 +210,8 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.labels.update();
     this.histograms.refresh();
     this.table.refresh();
+    this.timebar.setup();
+    this.timebar.refresh();
   }
 
   /** Which nodes and edges are drawn under the filters, exclusions and hidden categories; the status line. */
@@ -261,6 +266,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     debug.cutMs = { visibility: t1 - t0, buffers: t2 - t1, rest: performance.now() - t2 };
     this.histograms.refresh();
     this.table.refresh();
+    this.timebar.refresh();
   }
 
   /** Colours, sizes and the legend from the encodings, uploaded to the renderer. */
@@ -381,6 +387,9 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     $('btn-export-csv').addEventListener('click', () => exportCsv(this));
     $('btn-export-png').addEventListener('click', () => exportPng(this));
     if (p.bool('showTable', false)) this.table.open(true);
+    this.timebar.setup();
+    this.timebar.bind();
+    if (p.bool('showTimebar', false)) this.timebar.open(true);
     debug.view = s.view;
     debug.screenOf = (id) => {
       const key = typeof id === 'bigint' ? Number(id) : (id as number | string);

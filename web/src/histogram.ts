@@ -38,7 +38,13 @@ export const isTime = (c: ColumnView): boolean => /^(Timestamp|Date)/.test(c.typ
  * The histogram of `column` (rows = its table's rows). `rowVisible`: 1 per row still shown (null: all);
  * `codes` builds the column's dictionary when it is shown as categories.
  */
-export function histogram(column: ColumnView, rows: number, codes: () => Codes, rowVisible: Uint8Array | null): Histogram {
+export function histogram(
+  column: ColumnView,
+  rows: number,
+  codes: () => Codes,
+  rowVisible: Uint8Array | null,
+  bins = BINS,
+): Histogram {
   const time = isTime(column);
   if (column.isNumeric || time) {
     const values = column.numbers();
@@ -54,13 +60,13 @@ export function histogram(column: ColumnView, rows: number, codes: () => Codes, 
     }
     if (time || seen.size > FEW_VALUES) {
       if (!Number.isFinite(lo)) lo = hi = 0;
-      const step = (hi - lo) / BINS || 1;
-      const total = new Uint32Array(BINS);
-      const visible = new Uint32Array(BINS);
+      const step = (hi - lo) / bins || 1;
+      const total = new Uint32Array(bins);
+      const visible = new Uint32Array(bins);
       for (let r = 0; r < rows; r++) {
         const v = values[r];
         if (Number.isNaN(v)) continue;
-        const k = Math.min(BINS - 1, Math.floor((v - lo) / step));
+        const k = Math.min(bins - 1, Math.floor((v - lo) / step));
         total[k]++;
         if (rowVisible === null || rowVisible[r]) visible[k]++;
       }
@@ -102,13 +108,14 @@ export function literal(v: number | string): string {
 
 /** The filter expressions a brush over bins [from, to] stands for (inclusive, in bin order). */
 export function brushRules(target: 'point' | 'edge', column: string, h: Histogram & { kind: 'numeric' }, from: number, to: number): string[] {
+  const bins = h.total.length;
   const a = Math.max(0, Math.min(from, to));
-  const b = Math.min(BINS - 1, Math.max(from, to));
+  const b = Math.min(bins - 1, Math.max(from, to));
   const lo = h.lo + a * h.step;
   const hi = h.lo + (b + 1) * h.step;
   const fmt = (v: number): string => (h.time ? literal(new Date(v).toISOString()) : String(Number(v.toPrecision(12))));
   const rules = [`${target}:${column} >= ${fmt(lo)}`];
   // The last bin includes the maximum: no upper bound needed there.
-  if (b < BINS - 1) rules.push(`${target}:${column} < ${fmt(hi)}`);
+  if (b < bins - 1) rules.push(`${target}:${column} < ${fmt(hi)}`);
   return rules;
 }
