@@ -200,8 +200,9 @@ async function runStep(page, step) {
     case 'clickNode': {
       const at = await page.evaluate((id) => window.__graphport.screenOf(id), step.id);
       if (!at) return null;
-      await page.mouse.click(at[0], at[1]);
-      await page.waitForFunction(() => !document.getElementById('inspector').hidden, null, { timeout: 10_000 }).catch(() => {});
+      await page.mouse.click(at[0], at[1], { button: step.button ?? 'left' });
+      const wait = step.button && step.button !== 'left' ? 1_000 : 10_000; // a right click opens nothing
+      await page.waitForFunction(() => !document.getElementById('inspector').hidden, null, { timeout: wait }).catch(() => {});
       return visibleText(page, '#inspector');
     }
     case 'type':
@@ -213,6 +214,15 @@ async function runStep(page, step) {
         // The search runs 80 ms after the last keystroke and fills the results list.
         await page.waitForFunction(() => !document.getElementById('search-results').hidden, null, { timeout: 10_000 }).catch(() => {});
       }
+      return debugState(page);
+    case 'key':
+      await page.keyboard.press(step.key);
+      await waitIdle(page);
+      return debugState(page);
+    case 'mouse':
+      // {"x", "y", "button": "left"|"right", "clicks": 1|2}
+      await page.mouse.click(step.x, step.y, { button: step.button ?? 'left', clickCount: step.clicks ?? 1 });
+      await waitIdle(page);
       return debugState(page);
     case 'click':
       await page.click(step.selector);

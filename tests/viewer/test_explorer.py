@@ -702,3 +702,26 @@ def test_timebar_brushes_a_window_and_plays_it_forward(site: Site) -> None:
     assert window2["text"] != window1["text"], "Play moved the window forward"
     assert button == "Play", "the second click paused"
     assert 0 <= after_play <= len(rows)
+
+
+def test_keys_and_double_click_zoom_and_right_click_does_not_select(site: Site) -> None:
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.lesmis, "&showLabels=False&live=False")},
+            {"op": "key", "key": "+"},
+            {"op": "key", "key": "-"},
+            {"op": "key", "key": "-"},
+            {"op": "mouse", "x": 500, "y": 350, "clicks": 2},
+            {"op": "clickNode", "id": "Valjean", "button": "right"},
+            {"op": "clickNode", "id": "Valjean"},
+        ],
+    )
+    start, plus, minus, minus2, dbl, right, left = report["steps"]
+    z = start["view"]["zoom"]
+    assert plus["view"]["zoom"] == pytest.approx(z * 1.5, rel=1e-6)
+    assert minus["view"]["zoom"] == pytest.approx(z, rel=1e-6)
+    assert minus2["view"]["zoom"] == pytest.approx(z / 1.5, rel=1e-6)
+    assert dbl["view"]["zoom"] > minus2["view"]["zoom"] * 1.9, "double-click zooms in"
+    assert not right["visible"], "a right click selects nothing"
+    assert left["visible"] and "Valjean" in left["text"]

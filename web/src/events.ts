@@ -26,8 +26,10 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
     const r = c.getBoundingClientRect();
     return [ev.clientX - r.left, ev.clientY - r.top];
   };
+  let button = 0;
   c.addEventListener('pointerdown', (ev) => {
     c.setPointerCapture(ev.pointerId);
+    button = ev.button;
     pointers.set(ev.pointerId, local(ev));
     if (pointers.size === 1) {
       downAt = local(ev);
@@ -68,7 +70,8 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
     pinch = 0;
     if (!was || pointers.size > 0) return;
     c.style.cursor = 'grab';
-    if (!dragged && ev.type === 'pointerup') {
+    // A click selects; a right (or middle) click never does.
+    if (!dragged && ev.type === 'pointerup' && button === 0) {
       const p = local(ev);
       app.select(app.pick(p[0], p[1]));
     }
@@ -91,6 +94,12 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
     },
     { passive: false },
   );
+  // Double-click zooms in around the cursor.
+  c.addEventListener('dblclick', (ev) => {
+    const r = c.getBoundingClientRect();
+    view.zoomAt(ev.clientX - r.left, ev.clientY - r.top, 2);
+    app.invalidate(true);
+  });
   window.addEventListener('resize', () => {
     app.resize();
     app.invalidate(false);
@@ -104,6 +113,11 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
   window.addEventListener('keydown', (ev) => {
     if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
     if (ev.key === 'f') app.fit(true);
+    else if (ev.key === '+' || ev.key === '=' || ev.key === '-' || ev.key === '_') {
+      // Keyboard zoom around the centre (within the zoom limits).
+      view.zoomAt(view.width / 2, view.height / 2, ev.key === '+' || ev.key === '=' ? 1.5 : 1 / 1.5);
+      app.invalidate(true);
+    }
     else if (ev.key === 'Escape') app.select(-1);
     else if (ev.key === '/') {
       ev.preventDefault();
