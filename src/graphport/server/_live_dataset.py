@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._live_table import Key, LiveTable, keys_of, plain
+from ._positions import with_positions_metadata
 from ._principal import Principal
 
 if TYPE_CHECKING:
@@ -116,9 +117,17 @@ class LiveDataset:
     """The live state of one dataset: its edge and node tables, version and subscribers."""
 
     def __init__(
-        self, dataset_id: str, edges: LiveTable, nodes: LiveTable, version: int, edge_bindings: dict[str, Any]
+        self,
+        dataset_id: str,
+        edges: LiveTable,
+        nodes: LiveTable,
+        version: int,
+        edge_bindings: dict[str, Any],
+        positions: tuple[str, str] = ("x", "y"),
     ) -> None:
         self.id = dataset_id
+        #: The node columns holding positions (``_positions``: never a user's own x/y overwritten).
+        self.positions = positions
         self.tables: dict[Kind, LiveTable] = {"edges": edges, "nodes": nodes}
         self.version = version
         self.flushed_version = version
@@ -145,8 +154,14 @@ class LiveDataset:
 
     def snapshot_message(self, copies: dict[Kind, LiveTable], version: int) -> LiveMessage:
         """A snapshot built from :meth:`copy_state` output (no lock needed: O(table) Arrow building)."""
-        parts = [Part(kind, "upsert", copy.to_arrow()) for kind, copy in copies.items()]
+        parts = [Part(kind, "upsert", self.stored(kind, copy)) for kind, copy in copies.items()]
         return LiveMessage("snapshot", self.id, version, None, parts, self.keys)
+
+    def stored(self, kind: Kind, table: LiveTable) -> pa.Table:
+        """``table`` as Arrow, as ``edges.arrow``/``nodes.arrow`` serve it: nodes name their
+        position columns in the schema metadata (``graphport:positions``)."""
+        arrow = table.to_arrow()
+        return with_positions_metadata(arrow, *self.positions) if kind == "nodes" else arrow
 
     def apply(self, ops: list[_Op]) -> dict[Kind, _Changes]:
         """Apply queued writes in order (``lock`` held). Bad ops are logged and skipped."""
@@ -213,9 +228,10 @@ class LiveDataset:
     def _place_nodes(self, node_changes: _Changes) -> None:
         """Give changed nodes without a position one near their neighbours (or near the centre)."""
         nodes = self.tables["nodes"]
-        if "x" not in nodes.columns or "y" not in nodes.columns:
+        x_name, y_name = self.positions
+        if x_name not in nodes.columns or y_name not in nodes.columns:
             return
-        xs, ys = nodes.columns["x"], nodes.columns["y"]
+        xs, ys = nodes.columns[x_name], nodes.columns[y_name]
         keys = [k for k in node_changes.changed_keys() if k in nodes.index]
         rows = np.asarray([nodes.index[k] for k in keys], dtype=np.int64)
         unplaced = rows[~(xs.valid[rows] & ys.valid[rows])]
@@ -252,7 +268,7 @@ class LiveDataset:
             return out
         s = edges.columns[src].values[: edges.size]
         d = edges.columns[dst].values[: edges.size]
-        xs, ys = nodes.columns["x"], nodes.columns["y"]
+        xs, ys = nodes.columns[self.positions[0]], nodes.columns[self.positions[1]]
         # Only the edges touching a new node are visited (O(edges) scan in numpy, not Python).
         wanted_array = np.asarray(list(wanted), dtype=s.dtype if s.dtype != object else object)
         touching = np.flatnonzero(np.isin(s, wanted_array) | np.isin(d, wanted_array))

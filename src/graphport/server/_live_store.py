@@ -26,6 +26,7 @@ from ._live_dataset import LiveDataset, _Op
 from ._live_log import Record, State
 from ._live_messages import KINDS, OpName, check_kind, logger
 from ._live_table import LiveLimits, LiveTable
+from ._positions import positions_of
 from ._specs import bindings as _bindings
 
 #: What a flush did: the version it wrote, "lost" (the store changed under it), or None (nothing to do).
@@ -83,6 +84,7 @@ class LiveStore:
                 LiveTable("nodes", node_key, nodes, self._live_limits),
                 state[0],
                 edge_bindings,
+                positions_of(nodes.schema),
             )
 
         return self._cpu().submit(build).result(), state
@@ -97,7 +99,7 @@ class LiveStore:
             copies = {k: ds.tables[k].copy() for k in KINDS}
 
         def put() -> dict[str, Any]:
-            edges, nodes = copies["edges"].to_arrow(), copies["nodes"].to_arrow()
+            edges, nodes = ds.stored("edges", copies["edges"]), ds.stored("nodes", copies["nodes"])
             return {
                 "edges_key": self._blobs.put(to_ipc_file(edges)),
                 "edges_rows": edges.num_rows,
