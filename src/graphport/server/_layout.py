@@ -1,15 +1,12 @@
-"""Node positions, computed with igraph's Fruchterman-Reingold layout (grid variant for big graphs).
+"""Where a graph's layout runs: in the calling thread when it is tiny (or already in a worker
+process), else in a layout worker process (``_layout_worker``).
 
-Why FR: on this project's 2-core machines igraph's DrL took minutes on 100k edges, while FR with
-igraph's grid approximation lays out the same graph in about a second (``bench/layout.py`` prints
-both, beside igraph's own functions called directly). Iterations shrink as graphs grow so that a
-1M-edge graph still gets positions in bounded time.
-
-python-igraph holds the GIL while it lays out (measured: 0.33 s for a 1k-edge graph under load), so
-a layout runs in a worker process (``_layout_worker``). Graph builds already run whole in a worker
-(``_graphs``), so there the layout runs in the worker's own thread (``in_worker``); elsewhere only
-graphs whose exact-FR work is below ``IN_PROCESS_WORK`` (a few milliseconds) stay in the calling
-thread.
+The layout itself is graphport's ForceAtlas2 engine (:mod:`graphport.layout`, through
+``_layout_compute``; why that engine and its figures: ``docs/layout.md``, ``bench/layout.py``).
+Graph builds already run whole in a worker (``_graphs``), so there the layout runs in the worker's
+own thread (``in_worker``); elsewhere only graphs whose work proxy (``nodes² x iterations_for``) is
+below ``IN_PROCESS_WORK`` stay in the calling thread, so a big layout never holds a request's
+process.
 """
 
 from __future__ import annotations
@@ -22,7 +19,7 @@ from ._pool import layout_workers
 
 __all__ = ["IN_PROCESS_WORK", "Positions", "compute_layout", "iterations_for", "layout"]
 
-IN_PROCESS_WORK = 5_000_000  # nodes² x iterations of exact FR: ~5 ms
+IN_PROCESS_WORK = 5_000_000  # nodes² x iterations_for(edges): a few milliseconds of work
 
 
 def layout(num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Positions:

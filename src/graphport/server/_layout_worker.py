@@ -25,7 +25,6 @@ import contextlib
 import os
 import pickle
 import queue
-import random
 import signal
 import subprocess
 import sys
@@ -261,8 +260,7 @@ class WorkerPool:
 
 
 def seeded_layout(num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
-    """A reproducible layout (igraph draws its random start from Python's ``random``)."""
-    random.seed(7)
+    """The layout a worker computes: deterministic (the engine is seeded by ``compute_layout``)."""
     return compute_layout(num_nodes, src, dst)
 
 
