@@ -128,6 +128,8 @@ def account(email: str, *, verified: bool = True, username: str | None = None) -
 
 
 _FORM = re.compile(r'<form[^>]*action="([^"]+)"', re.I)
+_CONFIRM = 'action="/sso/oidc/confirm"'
+_HIDDEN = re.compile(r'<input type="hidden" name="([a-z]+)" value="([^"]*)">')
 
 
 class HttpBrowser:
@@ -150,10 +152,13 @@ class HttpBrowser:
             response = self.client.get(location)
         raise AssertionError("too many redirects")
 
-    def sign_in(self, start: str, login: str, *, stop_at_callback: bool = False) -> httpx.Response | str:
+    def sign_in(
+        self, start: str, login: str, *, stop_at_callback: bool = False, client_answer: str | None = "allow"
+    ) -> httpx.Response | str:
         """Open ``start`` (a graphport URL leading to the provider), sign in as ``login`` and
-        consent. Returns graphport's final answer, or with ``stop_at_callback`` the callback URL
-        the provider sent the browser to (not yet opened)."""
+        consent; a client sign-in's last page (allow the program?) gets ``client_answer``
+        (``None``: left unanswered). Returns graphport's final answer, or with ``stop_at_callback``
+        the callback URL the provider sent the browser to (not yet opened)."""
         stop = "/sso/oidc/callback" if stop_at_callback else None
         page = self._follow(self.client.get(start), stop)
         for fields in (
@@ -173,7 +178,14 @@ class HttpBrowser:
             )
             if isinstance(page, str):
                 return page
+        if client_answer is not None and isinstance(page, httpx.Response) and _CONFIRM in page.text:
+            return self.answer(page, client_answer)
         return page
+
+    def answer(self, page: httpx.Response, answer: str) -> httpx.Response:
+        """Press Allow (``"allow"``) or Refuse (``"deny"``) on a client sign-in's last page."""
+        fields = {k: unescape(v) for k, v in _HIDDEN.findall(page.text)} | {"answer": answer}
+        return self.client.post(urljoin(str(page.url), "/sso/oidc/confirm"), data=fields)
 
     def open(self, url: str) -> httpx.Response:
         result = self._follow(self.client.get(url), None)

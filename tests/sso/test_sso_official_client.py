@@ -236,3 +236,45 @@ def test_the_official_client_through_the_other_adapters(sso: Sso, user: User, ad
         )
         assert sso.server.authenticate(g.api_token()).username == "carol"
         assert g.org_name() == "~carol"
+
+
+def test_a_client_sign_in_needs_the_person_to_allow_the_program(sso: Sso) -> None:
+    """Whoever sends someone a client sign-in's auth_url gets no token from their click alone:
+    the sign-in ends on a page where the person allows (or refuses) the program that asked."""
+
+    def start() -> dict[str, str]:
+        r = httpx.post(f"{sso.url}/api/v2/g/sso/oidc/login/", data={"client-type": "pygraphistry"})
+        data: dict[str, str] = r.json()["data"]
+        return data
+
+    def poll(state: str) -> httpx.Response:
+        return httpx.get(f"{sso.url}/api/v2/o/sso/oidc/jwt/{state}/", params={"wait": "0"})
+
+    started = start()
+    victim = HttpBrowser()
+    try:
+        page = victim.sign_in(started["auth_url"], "carol", client_answer=None)
+        assert isinstance(page, httpx.Response)
+        assert "Sign in a program as carol?" in page.text and "Allow" in page.text
+        assert poll(started["state"]).status_code == 202  # signed in at the provider, not allowed
+        forged = victim.client.post(
+            f"{sso.url}/sso/oidc/confirm",
+            data={"state": "x", "confirm": "guess", "answer": "allow"},
+        )
+        assert (forged.status_code, forged.headers["x-graphport-error"]) == (400, "sso_state_invalid")
+        refused = victim.answer(page, "deny")
+        assert refused.status_code == 200 and "gets no token" in refused.text
+    finally:
+        victim.close()
+    r = poll(started["state"])
+    assert (r.status_code, r.json()["code"]) == (404, "sso_state_unknown")
+
+    started = start()
+    person = HttpBrowser()
+    try:
+        allowed = person.sign_in(started["auth_url"], "carol")
+        assert isinstance(allowed, httpx.Response) and "Signed in as carol" in allowed.text
+    finally:
+        person.close()
+    r = poll(started["state"])
+    assert r.status_code == 200 and sso.server.authenticate(r.json()["data"]["token"]).username == "carol"

@@ -354,6 +354,10 @@ class ServerAPI:
         """Complete a sign-in at the identity provider's redirect."""
         return self.sso.finish(state=state, code=code, error=error, browser=browser, issuer=issuer)
 
+    def sso_confirm(self, *, state: str, secret: str, allow: bool) -> str:
+        """The person allows (or refuses) the program that asked for a client sign-in."""
+        return self.sso.confirm(state=state, secret=secret, allow=allow)
+
     def sso_poll(self, handle: str) -> Polled:
         """The official client's poll for the token of its sign-in."""
         return self.sso.poll(handle)

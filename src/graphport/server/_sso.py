@@ -17,7 +17,9 @@ The provider redirects to ``/sso/oidc/callback?code&state``; :meth:`SingleSignOn
 row by the OAuth state (stored hashed), checks it is unused and unexpired (``sso_state_ttl``),
 marks it used (one-time, so a replayed callback fails), trades the code with the PKCE verifier,
 validates the ID token (``_sso_oidc``), and maps the account to a user (``_sso_users``). Tokens
-are minted as for a password sign-in, so refresh, revocation and expiry work the same.
+are minted as for a password sign-in, so refresh, revocation and expiry work the same. A client
+sign-in then asks the person to allow the program (:meth:`SingleSignOn.confirm`) before its poll
+gets the token.
 
 When the provider gave a refresh token (the ``offline_access`` scope), a graphport token refresh
 first asks the provider, at most every ``sso_recheck_interval`` seconds, whether the account still
@@ -85,6 +87,8 @@ class Finished:
     username: str
     token: str | None  # browser sign-ins: the session token
     next_path: str
+    confirm: str | None = None  # client sign-ins: the secret of the "allow this client" form
+    started_at: float = 0.0  # when the sign-in was asked for
 
     def __repr__(self) -> str:
         return f"Finished(kind={self.kind!r}, username={self.username!r})"
@@ -298,15 +302,60 @@ class SingleSignOn:
             signed.username,
             "created" if signed.created else "linked by email" if signed.linked else "known",
         )
+        # A client sign-in waits for the person to allow it (see confirm()): its token is not
+        # handed out until then, whoever polls.
+        confirm = secrets.token_urlsafe(32) if row.kind == "client" else None
         with self._db.write() as c:
             c.execute(
                 sso_flows.update()
                 .where(sso_flows.c.state_hash == row.state_hash)
-                .values(user_id=signed.user_id)
+                .values(
+                    user_id=signed.user_id, browser_hash=_digest(confirm) if confirm else row.browser_hash
+                )
             )
         # The used row stays until it expires (swept by a later begin), so a replay is named as one.
         token = self._accounts.token_for(signed.username) if row.kind == "browser" else None
-        return Finished(row.kind, signed.username, token, row.next_path or "/")
+        return Finished(
+            row.kind, signed.username, token, row.next_path or "/", confirm, float(row.created_at)
+        )
+
+    def confirm(self, *, state: str, secret: str, allow: bool) -> str:
+        """The person's answer on the page a client sign-in ends with: allow the program that
+        asked to receive their token, or refuse (the sign-in is then forgotten). Without this
+        step, whoever sent someone a client sign-in's ``auth_url`` would get their token as soon as
+        they clicked it while signed in at the provider. Returns the username."""
+        now = self.clock()
+        with self._db.write() as c:
+            row = c.execute(
+                sa.select(sso_flows, users.c.username)
+                .outerjoin(users, users.c.id == sso_flows.c.user_id)
+                .where(sso_flows.c.state_hash == _digest(state), sso_flows.c.kind == "client")
+            ).first()
+            if (
+                row is None
+                or row.user_id is None
+                or row.browser_hash is None
+                or not secrets.compare_digest(_digest(secret), row.browser_hash)
+            ):
+                raise _state_error(
+                    "This answer does not belong to a sign-in waiting for one (unknown, already "
+                    "answered, or from another page)",
+                    "sso_state_invalid",
+                )
+            if row.expires_at <= now:
+                raise _state_error(
+                    f"This sign-in took longer than {int(self._config.sso_state_ttl)} seconds and expired",
+                    "sso_state_expired",
+                )
+            if allow:
+                c.execute(
+                    sso_flows.update()
+                    .where(sso_flows.c.state_hash == row.state_hash)
+                    .values(browser_hash=None)
+                )
+            else:
+                c.execute(sso_flows.delete().where(sso_flows.c.state_hash == row.state_hash))
+        return str(row.username)
 
     def poll(self, handle: str) -> Polled:
         """The official client's poll: the token once the browser finished, exactly once."""
@@ -331,7 +380,7 @@ class SingleSignOn:
                     f"This sign-in took longer than {int(self._config.sso_state_ttl)} seconds and expired",
                     "sso_state_expired",
                 )
-            if row.user_id is None:
+            if row.user_id is None or row.browser_hash is not None:  # not signed in, or not allowed yet
                 return Polled(None)
             c.execute(sso_flows.delete().where(sso_flows.c.state_hash == row.state_hash))
         token = self._accounts.token_for(row.username)

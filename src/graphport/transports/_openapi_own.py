@@ -274,7 +274,11 @@ OWN_OPERATIONS: dict[tuple[str, str], Operation] = {
         "Where identity providers send the browser back (register PUBLIC_URL/sso/oidc/callback)",
         "none",
         {
-            "200": answer("a client's sign-in finished: a page saying to return to Python", STR, HTML),
+            "200": answer(
+                "a client's sign-in finished: a page asking the person to allow the program (POST /sso/oidc/confirm)",
+                STR,
+                HTML,
+            ),
             "303": answer(
                 "a browser sign-in finished: session cookies and a redirect to `next`", Location=STR
             ),
@@ -296,6 +300,27 @@ OWN_OPERATIONS: dict[tuple[str, str], Operation] = {
             query("code", STR, "the authorization code"),
             query("error", STR, "the provider's error, when it did not sign the user in"),
         ],
+        tags=("pages",),
+    ),
+    ("POST", "/sso/oidc/confirm"): Operation(
+        "sso_confirm",
+        "Allow (or refuse) the program that asked for a client sign-in; only then its poll gets the token",
+        "none",
+        {
+            "200": answer("allowed (return to Python) or refused: a page saying so", STR, HTML),
+            "400": answer("not a sign-in waiting for this answer, or expired: a page saying so", STR, HTML),
+        },
+        body={
+            "required": True,
+            "content": {
+                FORM: {
+                    "schema": obj(
+                        {"state": STR, "confirm": STR, "answer": {"enum": ["allow", "deny"]}},
+                        ("state", "confirm", "answer"),
+                    )
+                }
+            },
+        },
         tags=("pages",),
     ),
     ("GET", "/logout"): Operation(

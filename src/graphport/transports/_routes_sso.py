@@ -12,7 +12,8 @@ steps (start at a provider, come back to the callback). The engine is ``server/_
   here); sets the cookie that binds the sign-in to this browser and redirects to the provider.
 - ``GET /sso/oidc/callback``: where every provider sends the browser back (register
   ``PUBLIC_URL/sso/oidc/callback`` as the redirect URI). A browser sign-in gets its session
-  cookies and goes to ``next``; a client sign-in gets a page saying it may return to Python.
+  cookies and goes to ``next``; a client sign-in gets a page asking the person to allow the
+  program that asked (``POST /sso/oidc/confirm``), and only then does the client's poll get the token.
 
 Browser steps answer HTML pages (an error is a page with the reason and the status), the client's
 calls JSON (the REST v3 SSO envelope on errors).
@@ -22,11 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import html
-from urllib.parse import quote
+import time
+from urllib.parse import parse_qs, quote
 
 from ..errors import GraphportError
 from ..server import Principal
-from ._context import Context
+from ._context import Context, read_body
 from ._http import Request, Response, html_response, json_response, redirect
 from ._routes_pages import LOGIN_HEADERS, _safe_next, page_headers, start_session
 from ._routing import Route, route
@@ -34,11 +36,24 @@ from ._routing import Route, route
 #: Binds a browser sign-in to the browser that started it (its value's hash is on the sign-in).
 SSO_COOKIE = "graphport_sso"
 CALLBACK = "/sso/oidc/callback"
+CONFIRM = "/sso/oidc/confirm"
 POLL_INTERVAL = 0.25  # seconds between looks at a pending sign-in during a held poll
 
 _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title} · graphport</title></head>
 <body style="font:15px system-ui,sans-serif;background:#111;color:#eee;display:grid;place-items:center;height:100vh;margin:0">
 <div><h2>{title}</h2><p id="message">{message}</p>{link}</div></body></html>"""
+
+
+# The end of a client sign-in: the person allows the program that asked, or refuses. The form's
+# secret is on this page only, so no other site can answer for them.
+_CONFIRM = """<!doctype html><html><head><meta charset="utf-8"><title>Allow a program? · graphport</title></head>
+<body style="font:15px system-ui,sans-serif;background:#111;color:#eee;display:grid;place-items:center;height:100vh;margin:0">
+<form method="post" action="/sso/oidc/confirm"><h2>Sign in a program as {who}?</h2>
+<p>A program (such as your Python session's graphistry client) asked at {asked} to sign in as you.</p>
+<p>Allow it only if you started this sign-in yourself just now: it gets access to your graphs.</p>
+<input type="hidden" name="state" value="{state}"><input type="hidden" name="confirm" value="{confirm}">
+<button type="submit" name="answer" value="allow">Allow</button>
+<button type="submit" name="answer" value="deny">Refuse</button></form></body></html>"""
 
 
 def callback_url(ctx: Context, request: Request) -> str:
@@ -157,10 +172,16 @@ async def callback(ctx: Context, request: Request, _: Principal | None) -> Respo
         response.set_header("X-Graphport-Error", exc.code)
         return response
     if finished.kind == "client":
-        response = _page(
-            ctx,
-            "Signed in",
-            f"Signed in as {finished.username}. Return to your Python session; you may close this tab.",
+        assert finished.confirm is not None
+        asked = time.strftime("%H:%M:%S UTC", time.gmtime(finished.started_at))
+        response = html_response(
+            _CONFIRM.format(
+                who=html.escape(finished.username),
+                asked=asked,
+                state=html.escape(query.get("state", "")),
+                confirm=html.escape(finished.confirm),
+            ),
+            headers={**page_headers(ctx), **LOGIN_HEADERS},
         )
     else:
         assert finished.token is not None
@@ -168,6 +189,27 @@ async def callback(ctx: Context, request: Request, _: Principal | None) -> Respo
         await start_session(ctx, request, response, finished.token)
     response.delete_cookie(SSO_COOKIE, path="/sso/oidc")
     return response
+
+
+async def confirm(ctx: Context, request: Request, _: Principal | None) -> Response:
+    """The person's answer to "allow this program?" at the end of a client sign-in."""
+    form = {k: v[0] for k, v in parse_qs((await read_body(ctx, request)).decode("utf-8", "replace")).items()}
+    allow = form.get("answer") == "allow"
+    try:
+        username = await ctx.run(
+            ctx.server.sso_confirm, state=form.get("state", ""), secret=form.get("confirm", ""), allow=allow
+        )
+    except GraphportError as exc:
+        response = _page(ctx, "Single sign-on failed", exc.message, exc.status)
+        response.set_header("X-Graphport-Error", exc.code)
+        return response
+    if not allow:
+        return _page(ctx, "Sign-in refused", "The program that asked gets no token. You may close this tab.")
+    return _page(
+        ctx,
+        "Signed in",
+        f"Signed in as {username}. Return to your Python session; you may close this tab.",
+    )
 
 
 def sso_routes() -> list[Route]:
@@ -179,4 +221,5 @@ def sso_routes() -> list[Route]:
         route("/api/v2/o/sso/oidc/jwt/{state}", client_token, ["GET", "POST"], auth="none", v3="sso"),
         route("/sso/oidc/login/{provider}", browser_login, ["GET"], auth="none"),
         route(CALLBACK, callback, ["GET"], auth="none"),
+        route(CONFIRM, confirm, ["POST"], auth="none"),
     ]
