@@ -725,3 +725,38 @@ def test_keys_and_double_click_zoom_and_right_click_does_not_select(site: Site) 
     assert dbl["view"]["zoom"] > minus2["view"]["zoom"] * 1.9, "double-click zooms in"
     assert not right["visible"], "a right click selects nothing"
     assert left["visible"] and "Valjean" in left["text"]
+
+
+def test_inspector_lists_the_visible_neighbours_and_goes_to_one(site: Site) -> None:
+    edges = lesmis_edges()
+    pairs = list(zip(edges["source"].to_pylist(), edges["target"].to_pylist(), strict=True))
+    degree: dict[str, int] = {}
+    for a, b in pairs:
+        degree[a] = degree.get(a, 0) + 1
+        degree[b] = degree.get(b, 0) + 1
+    neighbours = {b for a, b in pairs if a == "Valjean"} | {a for a, b in pairs if b == "Valjean"}
+    busy = {n for n in neighbours if degree[n] >= 10}
+    names = "[...document.querySelectorAll('#inspector-neighbours li:not(.more)')].map(li => li.textContent)"
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.lesmis, "&showLabels=False&live=False")},
+            {"op": "clickNode", "id": "Valjean"},
+            {"op": "text", "selector": "#inspector-neighbours-title"},
+            {"op": "eval", "expr": names},
+            {"op": "click", "selector": "#inspector-neighbours li:first-child"},
+            {"op": "text", "selector": "#inspector-title"},
+            {
+                "op": "goto",
+                "url": site.viewer(site.lesmis, "&showLabels=False&live=False&filter=point:degree >= 10"),
+            },
+            {"op": "clickNode", "id": "Valjean"},
+            {"op": "text", "selector": "#inspector-neighbours-title"},
+        ],
+    )
+    s = report["steps"]
+    title, listed, went, filtered = s[2], s[3], s[5], s[8]
+    assert title["text"] == f"Neighbours ({len(neighbours)})"
+    assert set(listed) <= neighbours and len(listed) == min(30, len(neighbours))
+    assert went["text"] == listed[0], "a click on a neighbour goes to it"
+    assert filtered["text"] == f"Neighbours ({len(busy)})", "only the visible neighbours"

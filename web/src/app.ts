@@ -498,7 +498,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       }
     }
     if (i < 0 || !this.params.bool('showInspector', true)) hideInspector();
-    else showInspector(s, i);
+    else showInspector(s, i, (j) => this.goTo(j));
     this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
     this.labels.update();
   }
