@@ -39,12 +39,13 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from ..errors import AuthError, GraphportError, NotFoundError, ValidationError
+from ..errors import GraphportError, NotFoundError, ValidationError
 from ..storage import Database
 from ..storage._models import users
 from ..storage._sso_models import sso_flows
 from ._sso_config import Provider, ProviderStore, SecretBox
-from ._sso_oidc import AccessEnded, OidcClient, ProviderUnavailable, pkce_pair
+from ._sso_oidc import OidcClient, pkce_pair
+from ._sso_recheck import AccountRecheck
 from ._sso_users import IdentityLinks, SignedIn
 
 if TYPE_CHECKING:
@@ -117,6 +118,9 @@ class SingleSignOn:
         self.providers = ProviderStore(db, config.sso_providers, box)
         self.oidc = OidcClient(config.sso_http_timeout)
         self.links = IdentityLinks(db, accounts, box)
+        self._recheck = AccountRecheck(
+            db, accounts, self.providers, self.oidc, box, config.sso_recheck_interval
+        )
         #: The one source of "now" for state expiry and rechecks (tests move it, never sleep).
         self.clock: Callable[[], float] = time.time
 
@@ -394,38 +398,9 @@ class SingleSignOn:
     # -- refresh: does the provider still know this account? ----------------------------------
 
     def recheck(self, token: str) -> None:
-        """Before a token refresh: ask the provider about accounts due for a check (see the
-        module doc). Raises AuthError ``sso_access_ended`` when the provider refuses."""
-        try:
-            claims = self._accounts.tokens.decode(token)
-        except AuthError:
-            return  # the refresh itself refuses it
-        uid = claims.get("sub")
-        if not isinstance(uid, str):
-            return
-        now = self.clock()
-        for row in self.links.due_for_check(uid, self._config.sso_recheck_interval, now):
-            provider = self.providers.get(row.provider)
-            if provider is None:
-                continue
-            try:
-                rotated = self.oidc.refresh(provider, self.links.open_refresh(row.refresh_token))
-            except ProviderUnavailable as exc:
-                log.warning("sso recheck skipped, provider unavailable: %s", exc.message)
-                continue
-            except AccessEnded as exc:
-                self.links.forget_refresh(int(row.user_id))
-                self._accounts.revoke_all(int(row.user_id))
-                log.info(
-                    "sso: provider %s refused the account of user %s (%s)", provider.name, row.user_id, exc
-                )
-                raise AuthError(
-                    f"The identity provider {provider.name!r} no longer accepts this account, so every "
-                    "graphport token of it has ended; sign in again.",
-                    code="sso_access_ended",
-                ) from None
-            if rotated is not None:
-                self.links.store_refresh(row.issuer, row.subject, rotated)
+        """Before a token refresh (``_sso_recheck``): raises AuthError ``sso_access_ended`` when
+        the provider no longer accepts the account."""
+        self._recheck(token, self.clock())
 
 
 def _state_error(what: str, code: str) -> ValidationError:
