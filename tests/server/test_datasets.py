@@ -170,3 +170,26 @@ def test_a_refused_first_edges_upload_leaves_no_dataset_behind(server: Server, a
     assert "removed" not in str(caught.value)
     assert not any(e.get("code") == "pending_dataset_removed" for e in caught.value.errors)
     assert server.datasets.read_table(me, ready, "edges").num_rows == 2
+
+
+def test_a_privacy_object_without_a_mode_is_private_and_no_object_is_the_server_default(
+    tmp_path: Path,
+) -> None:
+    """One default for an unset mode (graphport._wire.DEFAULT_MODE), whichever call carries the
+    privacy object; a dataset nobody shared gets the server's default_privacy."""
+    with Server(data=tmp_path) as server:
+        owner = server.create_user("owner", "correct horse battery staple")
+        spec = {"edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
+        edges = EDGES.to_pybytes()
+        assert (
+            server.describe_dataset(owner, server.plot(owner, spec, edges, None, {}))["privacy"]["mode"]
+            == "private"
+        )
+        unshared = server.plot(owner, spec, edges, None, None)
+        assert (
+            server.describe_dataset(owner, unshared)["privacy"]["mode"]
+            == server.config.default_privacy
+            == "public"
+        )
+        server.share_dataset(owner, unshared, {"invited_users": []})
+        assert server.describe_dataset(owner, unshared)["privacy"]["mode"] == "private"

@@ -56,10 +56,6 @@ class Action(enum.IntEnum):
     DELETE = 30
 
 
-MODE_ALIASES = {"org": "organization", "organisation": "organization"}
-MODES = ("private", "organization", "public")
-
-
 @dataclasses.dataclass(frozen=True)
 class Invite:
     invitee: str

@@ -201,7 +201,13 @@ class Datasets:
             raise ValidationError(
                 "The one-request plot carries its tables inline, not as files.", code="invalid_dataset"
             )
-        settings = normalize_privacy(privacy or {}, self._config.default_privacy)
+        # A privacy object (the client called privacy()) is read as the share call reads it: an
+        # unset mode is _wire.DEFAULT_MODE. No object at all: the server's default_privacy.
+        settings = (
+            normalize_privacy(privacy)
+            if privacy is not None
+            else normalize_privacy({}, self._config.default_privacy)
+        )
 
         def ingest() -> dict[str, Any]:
             edge_upload, node_upload = ingest_pair(spec, edges, nodes, self._arrow_limits)
@@ -243,7 +249,7 @@ class Datasets:
     def share(self, principal: Principal, dataset_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Set a dataset's privacy and invitations (edit rights); returns the new settings."""
         self.require(principal, dataset_id, Action.SHARE)
-        settings = normalize_privacy(body, "private")
+        settings = normalize_privacy(body)  # an unset mode: _wire.DEFAULT_MODE, as the official client sends
         with self._db.write() as c:
             recheck(c, principal, dataset_id, Action.SHARE)
             check_self_invites(c, principal, dataset_id, settings["invited"])

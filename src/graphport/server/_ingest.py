@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._wire import EDGE_BINDINGS, EDGE_ID_BINDINGS, NODE_BINDINGS, NODE_ID_BINDINGS
 from ..errors import ValidationError
 from ._arrow_io import ARROW_FAILURES
 from ._arrow_io import IngestedTable as IngestedTable  # re-exported: Arrow bytes were read here before
@@ -31,34 +32,6 @@ from ._positions import (
     with_positions_metadata,
 )
 
-EDGE_BINDINGS = (
-    "edge",
-    "source",
-    "destination",
-    "edge_color",
-    "edge_source_color",
-    "edge_destination_color",
-    "edge_label",
-    "edge_opacity",
-    "edge_size",
-    "edge_title",
-    "edge_weight",
-    "edge_icon",
-)
-NODE_BINDINGS = (
-    "node",
-    "node_color",
-    "node_label",
-    "node_opacity",
-    "node_size",
-    "node_title",
-    "node_weight",
-    "node_icon",
-    "node_x",
-    "node_y",
-    "node_longitude",
-    "node_latitude",
-)
 DERIVED_NODE_COLUMN = "id"
 
 
@@ -153,7 +126,7 @@ def validate_edges(table: pa.Table, bindings: Mapping[str, Any], *, node_id_kind
                 code="binding_missing",
                 errors=[{"field": key, "message": "required"}],
             )
-    _check_bound(table, bindings, EDGE_BINDINGS, "edges", ("source", "destination", "edge"))
+    _check_bound(table, bindings, EDGE_BINDINGS, "edges", EDGE_ID_BINDINGS)
     src, dst = bindings["source"], bindings["destination"]
     src_kind, dst_kind = id_kind(table.schema.field(src).type), id_kind(table.schema.field(dst).type)
     if src_kind != dst_kind:
@@ -184,7 +157,7 @@ def validate_nodes(table: pa.Table, bindings: Mapping[str, Any], *, edge_id_kind
             code="binding_missing",
             errors=[{"field": "node", "message": "required"}],
         )
-    _check_bound(table, bindings, NODE_BINDINGS, "nodes", ("node",))
+    _check_bound(table, bindings, NODE_BINDINGS, "nodes", NODE_ID_BINDINGS)
     positions = bound_positions(table.column_names, bindings)
     if positions is not None:
         wrong = [n for n in positions if not is_numeric(table.schema.field(n).type)]
