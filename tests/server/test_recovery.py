@@ -98,6 +98,7 @@ def test_a_restart_sweeps_at_once(tmp_path: Path) -> None:
     os.utime(path, (an_hour_ago, an_hour_ago))
     os.utime(temporary, (an_hour_ago, an_hour_ago))
     with Server(config=config) as second:
+        assert second.recovery.swept.wait(10)  # on its own thread, at once
         assert not path.exists() and not temporary.exists()
         with second.db.read() as c:
             assert c.execute(sa.select(datasets.c.id).where(datasets.c.id == pending)).first() is None

@@ -50,6 +50,8 @@ class Recovery:
         self._blobs = blobs
         self._config = config
         self._stop = threading.Event()
+        #: Set once the first sweep after ``start()`` has ended (tests and tools wait on it).
+        self.swept = threading.Event()
         self._thread: threading.Thread | None = None
 
     def sweep(self, now: float | None = None) -> SweepReport:
@@ -99,13 +101,12 @@ class Recovery:
         return removed
 
     def start(self) -> None:
-        """Sweep now, then every ``recovery_interval`` seconds on a daemon thread (none when the
-        interval is 0; no sweep at all when it is negative)."""
+        """Sweep at once, then every ``recovery_interval`` seconds (only once when it is 0; never
+        when it is negative), on a daemon thread: listing a large bucket must not hold up the
+        server's start. ``swept`` is set when the first sweep has ended."""
         interval = self._config.recovery_interval
         if interval < 0:
-            return
-        self._safe_sweep()
-        if interval == 0:
+            self.swept.set()
             return
         self._thread = threading.Thread(
             target=self._loop, args=(interval,), name="graphport-recovery", daemon=True
@@ -113,6 +114,10 @@ class Recovery:
         self._thread.start()
 
     def _loop(self, interval: float) -> None:
+        self._safe_sweep()
+        self.swept.set()
+        if interval == 0:
+            return
         while not self._stop.wait(interval):
             self._safe_sweep()
 
