@@ -112,7 +112,9 @@ def truncate_all(database: Database) -> None:
     import sqlalchemy as sa
 
     from graphport.storage._models import metadata
+    from graphport.storage._sso_models import sso_metadata
 
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    tables = [*metadata.sorted_tables, *sso_metadata.sorted_tables]
+    names = ", ".join(f'"{t.name}"' for t in tables)
     with database.write() as c:
         c.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -451,6 +451,7 @@ CASES: tuple[Case, ...] = (
         "/sso/oidc/callback?state=forged&code=stolen",
         anyone(400),
     ),
+    Case("SSO allow a program (no sign-in)", ("POST", "/sso/oidc/confirm"), "/sso/oidc/confirm", anyone(400)),
     Case("sign-in", ("POST", "/login"), "/login", anyone(303), body="login_form"),
     Case("sign-out (GET)", ("GET", "/logout"), "/logout", anyone(303)),
     Case("sign-out (POST)", ("POST", "/logout"), "/logout", anyone(303)),
