@@ -200,7 +200,9 @@ async function runStep(page, step) {
     case 'clickNode': {
       const at = await page.evaluate((id) => window.__graphport.screenOf(id), step.id);
       if (!at) return null;
+      if (step.shift) await page.keyboard.down('Shift');
       await page.mouse.click(at[0], at[1], { button: step.button ?? 'left' });
+      if (step.shift) await page.keyboard.up('Shift');
       const wait = step.button && step.button !== 'left' ? 1_000 : 10_000; // a right click opens nothing
       await page.waitForFunction(() => !document.getElementById('inspector').hidden, null, { timeout: wait }).catch(() => {});
       return visibleText(page, '#inspector');

@@ -760,3 +760,39 @@ def test_inspector_lists_the_visible_neighbours_and_goes_to_one(site: Site) -> N
     assert set(listed) <= neighbours and len(listed) == min(30, len(neighbours))
     assert went["text"] == listed[0], "a click on a neighbour goes to it"
     assert filtered["text"] == f"Neighbours ({len(busy)})", "only the visible neighbours"
+
+
+def test_shift_click_adds_to_the_selection_and_neighbours_can_be_selected(site: Site) -> None:
+    edges = lesmis_edges()
+    pairs = list(zip(edges["source"].to_pylist(), edges["target"].to_pylist(), strict=True))
+    neighbours = {b for a, b in pairs if a == "Valjean"} | {a for a, b in pairs if b == "Valjean"}
+    selected = "[window.__graphport.selected, document.getElementById('inspector-selection').textContent]"
+    report = run(
+        site,
+        [
+            {
+                "op": "goto",
+                "url": site.viewer(site.lesmis, "&showLabels=False&live=False&neighborhoodHighlight=False"),
+            },
+            {"op": "clickNode", "id": "Valjean"},
+            *drawn_pixels([(255, 255, 255)]),
+            {"op": "clickNode", "id": "Javert", "shift": True},
+            {"op": "clickNode", "id": "Cosette", "shift": True},
+            {"op": "eval", "expr": selected},
+            *drawn_pixels([(255, 255, 255)]),
+            {"op": "clickNode", "id": "Cosette", "shift": True},
+            {"op": "eval", "expr": selected},
+            {"op": "text", "selector": "#inspector-title"},
+            {"op": "goto", "url": site.viewer(site.lesmis, "&showLabels=False&live=False")},
+            {"op": "clickNode", "id": "Valjean"},
+            {"op": "click", "selector": "#inspector-select-neighbours"},
+            {"op": "eval", "expr": selected},
+        ],
+    )
+    s = report["steps"]
+    one_ring, three, three_rings, two, title, with_neighbours = s[3], s[7], s[9], s[12], s[13], s[17]
+    assert three == [3, "3 nodes selected"]
+    assert three_rings["counts"][0] > one_ring["counts"][0] + 20, "each selected node gets a white ring"
+    assert two == [2, "2 nodes selected"], "shift-click again removes it"
+    assert title["text"] == "Javert", "the inspector shows the last one still selected"
+    assert with_neighbours[0] == 1 + len(neighbours)

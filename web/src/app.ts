@@ -200,6 +200,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.searchBox.reset();
     // Selection and hover follow their node (indices move when nodes are removed).
     const sel = this.selectedKey === null ? undefined : g.index.get(this.selectedKey as string | number);
+    s.selection.clear(); // indices move with live changes: only the inspected node follows
     s.hovered = -1;
     $('tooltip').hidden = true;
     if (s.selected >= 0 || sel !== undefined) this.select(sel ?? -1);
@@ -259,6 +260,8 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const t1 = performance.now();
     this.drawer.applyCut();
     const t2 = performance.now();
+    for (const j of [...s.selection]) if (!s.isVisible(j)) s.selection.delete(j);
+    debug.selected = s.selection.size;
     if (s.selected >= 0 && !s.isVisible(s.selected)) this.select(-1);
     if (s.hovered >= 0 && !s.isVisible(s.hovered)) this.hover(-1, 0, 0);
     this.drawer.invalidate(false);
@@ -381,6 +384,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.labels.update();
     bindEvents(this.canvas, this, this.searchBox.bind());
     this.filters.bind();
+    $('inspector-select-neighbours').addEventListener('click', () => this.selectNeighbours());
     this.histograms.bind();
     if (p.bool('showHistograms', false)) this.histograms.open(true);
     this.table.bind();
@@ -485,8 +489,22 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     tip.style.transform = `translate(${Math.round(x)}px, ${Math.round(py + 12)}px)`;
   }
 
-  select(i: number): void {
+  /**
+   * Select node i (-1: nothing). `add` (shift-click) toggles i in the selection instead of replacing it;
+   * the last one added is the one the inspector shows.
+   */
+  select(i: number, add = false): void {
     const s = this.scene;
+    if (add && i >= 0) {
+      if (s.selection.has(i)) {
+        s.selection.delete(i);
+        i = s.selection.size > 0 ? [...s.selection].pop()! : -1;
+      } else s.selection.add(i);
+    } else {
+      s.selection.clear();
+      if (i >= 0) s.selection.add(i);
+    }
+    debug.selected = s.selection.size;
     s.selected = i;
     this.selectedKey = i >= 0 ? s.graph.ids[i] : null;
     s.neighbours = [];
@@ -499,8 +517,19 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     }
     if (i < 0 || !this.params.bool('showInspector', true)) hideInspector();
     else showInspector(s, i, (j) => this.goTo(j));
+    $('inspector-selection').textContent = s.selection.size > 1 ? `${fmt(s.selection.size)} nodes selected` : '';
     this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
     this.labels.update();
+  }
+
+  /** Add the inspected node's visible neighbours to the selection. */
+  selectNeighbours(): void {
+    const s = this.scene;
+    if (s.selected < 0) return;
+    for (const j of s.neighbours) if (s.isVisible(j)) s.selection.add(j);
+    debug.selected = s.selection.size;
+    $('inspector-selection').textContent = s.selection.size > 1 ? `${fmt(s.selection.size)} nodes selected` : '';
+    this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
   }
 
   goTo(i: number): void {

@@ -20,6 +20,8 @@ export interface DebugApi {
   /** Nodes and edges left visible by filters, exclusions and hidden categories. */
   visibleNodes: number;
   visibleEdges: number;
+  /** Nodes in the selection. */
+  selected: number;
   /** The last filter change's stages, in ms (visibility, masks/buffers, labels and the rest). */
   cutMs: Record<string, number>;
   view: View | null;
@@ -49,6 +51,7 @@ export const debug: DebugApi = {
   edgeCount: 0,
   visibleNodes: 0,
   visibleEdges: 0,
+  selected: 0,
   cutMs: {},
   view: null,
   screenOf: () => null,

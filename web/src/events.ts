@@ -9,7 +9,7 @@ export interface Controls {
   invalidate(moving: boolean): void;
   pick(px: number, py: number): number;
   hover(i: number, px: number, py: number): void;
-  select(i: number): void;
+  select(i: number, add?: boolean): void;
   fit(animate: boolean): void;
   resize(): void;
   toggleEdges(): void;
@@ -73,7 +73,9 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
     // A click selects; a right (or middle) click never does.
     if (!dragged && ev.type === 'pointerup' && button === 0) {
       const p = local(ev);
-      app.select(app.pick(p[0], p[1]));
+      const hit = app.pick(p[0], p[1]);
+      // Shift-click adds to (or removes from) the selection; shift-click on empty space changes nothing.
+      if (!(ev.shiftKey && hit < 0)) app.select(hit, ev.shiftKey);
     }
     downAt = null;
   };

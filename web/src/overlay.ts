@@ -6,6 +6,8 @@ import type { Scene } from './scene';
 
 /** showArrows draws heads on a 2D overlay: beyond this many edges they would be noise (and slow). */
 const MAX_ARROWS = 50_000;
+/** Rings drawn for selected nodes, at most (the rest stay selected, unmarked). */
+const MAX_RINGS = 20_000;
 
 export class Overlay {
   private empty = true;
@@ -16,7 +18,7 @@ export class Overlay {
   draw(settled: boolean): void {
     const s = this.scene;
     const arrows = s.showArrows && s.showEdges && settled;
-    const busy = arrows || s.selected >= 0 || s.hovered >= 0;
+    const busy = arrows || s.selected >= 0 || s.hovered >= 0 || s.selection.size > 0;
     // An empty overlay stays untouched: clearing it would make the compositor upload it again.
     if (!busy && this.empty) return;
     this.empty = !busy;
@@ -47,6 +49,23 @@ export class Overlay {
         const [x, y] = v.toScreen(g.x[j], g.y[j]);
         ctx.moveTo(sx, sy);
         ctx.lineTo(x, y);
+      }
+      ctx.stroke();
+    }
+    // The rest of the selection: a ring each (at most MAX_RINGS, in view).
+    if (s.selection.size > 1) {
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = light ? '#111' : '#fff';
+      ctx.beginPath();
+      let n = 0;
+      for (const i of s.selection) {
+        if (i === s.selected || i >= g.nodeCount || n >= MAX_RINGS) continue;
+        const [x, y] = v.toScreen(g.x[i], g.y[i]);
+        if (x < -20 || y < -20 || x > v.width + 20 || y > v.height + 20) continue;
+        const r = Math.max(3, (s.sizes[i] * s.sizeScale()) / 2) + 2;
+        ctx.moveTo(x + r, y);
+        ctx.arc(x, y, r, 0, Math.PI * 2);
+        n++;
       }
       ctx.stroke();
     }

@@ -22,6 +22,8 @@ export class Scene {
   bg: RGBA = DEFAULT_BG;
   hovered = -1;
   selected = -1;
+  /** Every selected node (shift-click adds, "Select neighbours" adds them); `selected` is the inspected one. */
+  readonly selection = new Set<number>();
   /** Nodes joined to the selected one (highlighted on the overlay). */
   neighbours: number[] = [];
   showEdges = true;
