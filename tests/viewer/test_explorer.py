@@ -787,6 +787,9 @@ def test_shift_click_adds_to_the_selection_and_neighbours_can_be_selected(site: 
             {"op": "clickNode", "id": "Valjean"},
             {"op": "click", "selector": "#inspector-select-neighbours"},
             {"op": "eval", "expr": selected},
+            {"op": "click", "selector": "#btn-table"},
+            {"op": "click", "selector": "#table-tab-selection"},
+            {"op": "text", "selector": "#table-count"},
         ],
     )
     s = report["steps"]
@@ -796,3 +799,6 @@ def test_shift_click_adds_to_the_selection_and_neighbours_can_be_selected(site: 
     assert two == [2, "2 nodes selected"], "shift-click again removes it"
     assert title["text"] == "Javert", "the inspector shows the last one still selected"
     assert with_neighbours[0] == 1 + len(neighbours)
+    assert s[20]["text"] == f"{1 + len(neighbours)} selected of 77 nodes", (
+        "the table's Selection tab lists them"
+    )

@@ -518,6 +518,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     if (i < 0 || !this.params.bool('showInspector', true)) hideInspector();
     else showInspector(s, i, (j) => this.goTo(j));
     $('inspector-selection').textContent = s.selection.size > 1 ? `${fmt(s.selection.size)} nodes selected` : '';
+    this.table.selectionChanged();
     this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
     this.labels.update();
   }
@@ -529,6 +530,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     for (const j of s.neighbours) if (s.isVisible(j)) s.selection.add(j);
     debug.selected = s.selection.size;
     $('inspector-selection').textContent = s.selection.size > 1 ? `${fmt(s.selection.size)} nodes selected` : '';
+    this.table.selectionChanged();
     this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
   }
 

@@ -1,4 +1,4 @@
-// The Data table panel: the visible nodes or edges, one row per node/edge, sortable by any column
+// The Data table panel: the visible nodes, edges or selected nodes, one row each, sortable by any column
 // (click a header; again reverses), searchable in one column, virtualised (only the rows in view exist
 // in the DOM, so a million rows scroll like ten). Clicking a row flies to that node (an edge: its source).
 
@@ -21,7 +21,8 @@ export interface TableHost {
   goTo(i: number): void;
 }
 
-type Tab = 'nodes' | 'edges';
+type Tab = 'nodes' | 'edges' | 'selection';
+const TABS: readonly Tab[] = ['nodes', 'edges', 'selection'];
 
 export class TablePanel {
   private isOpen = false;
@@ -44,7 +45,7 @@ export class TablePanel {
   bind(): void {
     $('btn-table').addEventListener('click', () => this.open(!this.isOpen));
     $('table-close').addEventListener('click', () => this.open(false));
-    for (const tab of ['nodes', 'edges'] as const) {
+    for (const tab of TABS) {
       $(`table-tab-${tab}`).addEventListener('click', () => {
         this.tab = tab;
         this.sortBy = null;
@@ -63,7 +64,12 @@ export class TablePanel {
 
   private rowOf(): (i: number) => number {
     const g = this.host.scene.graph;
-    return this.tab === 'nodes' ? (i) => g.nodeRow(i) : (e) => g.edgeRow[e];
+    return this.tab === 'edges' ? (e) => g.edgeRow[e] : (i) => g.nodeRow(i);
+  }
+
+  /** The selection changed: only the Selection tab lists it. */
+  selectionChanged(): void {
+    if (this.tab === 'selection') this.refresh();
   }
 
   /** Recompute the listed rows (visibility, search, sort) and repaint; only while open. */
@@ -72,11 +78,12 @@ export class TablePanel {
     const s = this.host.scene;
     const g = s.graph;
     const { nodes, edges } = this.host.rows();
-    const rows = this.tab === 'nodes' ? nodes : edges;
-    const source = this.tab === 'nodes' ? g.nodeColumns : g.edgeColumns;
-    this.columns = [...source.values()].filter((c) => this.tab === 'edges' || (c.name !== g.xColumn && c.name !== g.yColumn));
-    if (this.tab === 'nodes' && !source.has('degree')) this.columns.push(degreeColumn(g, nodes));
-    for (const tab of ['nodes', 'edges'] as const) $(`table-tab-${tab}`).setAttribute('aria-selected', String(tab === this.tab));
+    const ofNodes = this.tab !== 'edges';
+    const rows = ofNodes ? nodes : edges;
+    const source = ofNodes ? g.nodeColumns : g.edgeColumns;
+    this.columns = [...source.values()].filter((c) => !ofNodes || (c.name !== g.xColumn && c.name !== g.yColumn));
+    if (ofNodes && !source.has('degree')) this.columns.push(degreeColumn(g, nodes));
+    for (const tab of TABS) $(`table-tab-${tab}`).setAttribute('aria-selected', String(tab === this.tab));
     // The search column choice, kept when it still exists.
     const select = $<HTMLSelectElement>('table-search-column');
     const chosen = select.value;
@@ -90,15 +97,19 @@ export class TablePanel {
     );
     if (this.columns.some((c) => c.name === chosen)) select.value = chosen;
     const rowOf = this.rowOf();
-    let list = visibleIndices(this.tab === 'nodes' ? s.nodeVisible : s.edgeVisible, this.tab === 'nodes' ? g.nodeCount : g.edgeCount);
+    let list =
+      this.tab === 'selection'
+        ? Uint32Array.from([...s.selection].filter((i) => s.isVisible(i)))
+        : visibleIndices(ofNodes ? s.nodeVisible : s.edgeVisible, ofNodes ? g.nodeCount : g.edgeCount);
     const needle = $<HTMLInputElement>('table-search').value;
     const searchCol = this.columns.find((c) => c.name === select.value);
     if (needle.trim() && searchCol) list = searchIndices(list, needle, this.host.codes.of(searchCol, rows), rowOf);
     const sortCol = this.columns.find((c) => c.name === this.sortBy);
     if (sortCol) list = sortIndices(list, sortKeys(sortCol, () => this.host.codes.of(sortCol, rows)), rowOf, this.descending);
     this.indices = list;
-    const total = this.tab === 'nodes' ? g.nodeCount : g.edgeCount;
-    $('table-count').textContent = `${fmt(list.length)} of ${fmt(total)} ${this.tab}`;
+    const total = ofNodes ? g.nodeCount : g.edgeCount;
+    $('table-count').textContent =
+      this.tab === 'selection' ? `${fmt(list.length)} selected of ${fmt(total)} nodes` : `${fmt(list.length)} of ${fmt(total)} ${this.tab}`;
     this.header();
     $('table-rows').style.height = `${list.length * ROW}px`;
     this.paint();
@@ -156,7 +167,7 @@ export class TablePanel {
         td.textContent = r >= 0 ? valueText(c.get(r)) : '';
         tr.append(td);
       }
-      tr.addEventListener('click', () => this.host.goTo(this.tab === 'nodes' ? i : g.src[i]));
+      tr.addEventListener('click', () => this.host.goTo(this.tab === 'edges' ? g.src[i] : i));
       out.push(tr);
     }
     body.replaceChildren(...out);
