@@ -30,7 +30,7 @@ from ._protocol import (
     switch_flow,
     viz_url,
 )
-from ._session import ClientSession
+from ._session import SSO_TIMEOUT, ClientSession
 from ._transport import DEFAULT_TIMEOUT, _Progress, async_stream, body_kwargs, use_progress
 
 T = TypeVar("T")
@@ -128,6 +128,8 @@ class AsyncClient(_ClientBase[AsyncPlottable]):
         store_token_creds_in_memory: bool = True,
         is_sso_login: bool = False,
         idp_name: str | None = None,
+        sso_opt_into_type: str | None = None,
+        sso_timeout: float | None = SSO_TIMEOUT,
         key: str | None = None,
         bolt: Any = None,
     ) -> Self:

@@ -14,7 +14,7 @@ from ._client_base import _ClientBase, from_dataset_flow
 from ._dataset import Dataset
 from ._plottable import Plottable
 from ._protocol import Flow, describe_flow, plot_flow, register_flow, switch_flow, viz_url
-from ._session import ClientSession
+from ._session import SSO_TIMEOUT, ClientSession
 from ._transport import SyncTransport
 
 T = TypeVar("T")
@@ -87,6 +87,8 @@ class Client(_ClientBase[Plottable]):
         store_token_creds_in_memory: bool = True,
         is_sso_login: bool = False,
         idp_name: str | None = None,
+        sso_opt_into_type: str | None = None,
+        sso_timeout: float | None = SSO_TIMEOUT,
         key: str | None = None,
         bolt: Any = None,
     ) -> Self:

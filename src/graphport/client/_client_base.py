@@ -18,7 +18,7 @@ from ._graph_spec import GraphSpec, spec_from_dataset
 from ._live import table_flow
 from ._plottable import AsyncPlottable, Plottable, _PlottableBase
 from ._protocol import Flow, describe_flow
-from ._session import ClientSession, Credentials, PrivacySettings, Token, mask
+from ._session import SSO_TIMEOUT, ClientSession, Credentials, PrivacySettings, Token, mask
 
 P = TypeVar("P", Plottable, AsyncPlottable)
 DEFAULT_SERVER = "127.0.0.1:8080"
@@ -61,13 +61,36 @@ def _new_session(
     client_protocol_hostname: str | None,
     is_sso_login: bool,
     idp_name: str | None,
+    sso_opt_into_type: str | None = None,
+    sso_timeout: float | None = SSO_TIMEOUT,
 ) -> ClientSession:
     if api not in (None, 3):
         raise ConfigError(f"register(api={api!r}) is not supported; graphport speaks api=3 only.")
+    if sso_opt_into_type not in (None, "browser", "display"):
+        raise ConfigError(
+            f"register(sso_opt_into_type={sso_opt_into_type!r}) is not supported; expected 'browser' "
+            "(open the sign-in page), 'display' (show its link in a notebook) or None (print it)."
+        )
+    # As the official client: no username, key or token, and an org or identity provider named
+    # (or is_sso_login), means single sign-on at the server's identity provider.
+    wants_sso = is_sso_login or idp_name is not None or org_name is not None
+    if wants_sso and username is None and personal_key_id is None and token is None:
+        host, scheme = _server_and_protocol(server, protocol)
+        return ClientSession(
+            server=host,
+            protocol=scheme,
+            credentials=Credentials(
+                sso=True, idp_name=idp_name, sso_opt_into_type=sso_opt_into_type, sso_timeout=sso_timeout
+            ),
+            org_name=org_name or None,
+            client_protocol_hostname=client_protocol_hostname,
+            verify=certificate_validation,
+            registered=True,
+        )
     if is_sso_login or idp_name:
         raise ConfigError(
-            "Single sign-on is not supported by the graphport client; register with username/password, "
-            "personal_key_id/personal_key_secret, or token."
+            "register(is_sso_login=..., idp_name=...) signs in through the identity provider, so it "
+            "takes no username, personal key or token; give one or the other."
         )
     if (username is None) != (password is None):
         given = "username" if username is not None else "password"
@@ -75,11 +98,6 @@ def _new_session(
     if (personal_key_id is None) != (personal_key_secret is None):
         raise ConfigError(
             "register() needs personal_key_id= and personal_key_secret= together; one of them is missing."
-        )
-    if org_name is not None and username is None and personal_key_id is None and token is None:
-        raise ConfigError(
-            f"register(org_name={org_name!r}) without credentials would start single sign-on, which "
-            "graphport does not support; add username/password, a personal key, or token."
         )
     host, scheme = _server_and_protocol(server, protocol)
     if username is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import json
 import platform
 import secrets
@@ -183,9 +184,78 @@ def switch_flow(slug: str) -> Flow[None]:
         raise error_from_response(response, action)
 
 
+def sso_flow(session: ClientSession) -> Flow[Token]:
+    """Single sign-on as the official client does it: ask the server to start one, show the person
+    the identity provider's page (``sso_opt_into_type``), then ask for the token until the person
+    has signed in and allowed this program there, or ``sso_timeout`` passes. Each ask is held by
+    the server up to ``wait`` seconds, so there is no busy polling."""
+    creds, org = session.credentials, session.org_name
+    if org and creds.idp_name:
+        path = f"/api/v2/o/{quote(org, safe='')}/sso/oidc/login/{quote(creds.idp_name, safe='')}/"
+    elif org:
+        path = f"/api/v2/o/{quote(org, safe='')}/sso/oidc/login/"
+    else:
+        path = "/api/v2/g/sso/oidc/login/"
+    action = "Starting single sign-on" + (f" for organization {org!r}" if org else "")
+    response = yield Call("POST", path, action, form={"client-type": "graphport"})
+    body = raise_for_status(response, action)
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("state"), str) or not data.get("auth_url"):
+        raise error_from_response(response, action, reason="its body has no 'state' and 'auth_url'")
+    show_sign_in(str(data["auth_url"]), creds.sso_opt_into_type)
+    deadline = None if creds.sso_timeout is None else time.monotonic() + creds.sso_timeout
+    poll = f"/api/v2/o/sso/oidc/jwt/{quote(data['state'], safe='')}/"
+    action = "Waiting for the single sign-on in the browser"
+    while True:
+        left = SSO_POLL_WAIT if deadline is None else max(0.0, deadline - time.monotonic())
+        response = yield Call("GET", f"{poll}?wait={min(SSO_POLL_WAIT, left):.1f}", action)
+        if response.status_code == 202 and (deadline is None or time.monotonic() < deadline):
+            continue
+        if response.status_code == 202:
+            raise AuthError(
+                f"The single sign-on did not finish within sso_timeout={creds.sso_timeout} s; "
+                "register again and complete the sign-in in the browser (or pass sso_timeout=None).",
+                code="sso_timeout",
+            )
+        body = raise_for_status(response, action)
+        token = (body.get("data") or {}).get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise error_from_response(response, action, reason="its body has no token")
+        active = (body.get("data") or {}).get("active_organization")
+        if isinstance(active, dict) and isinstance(active.get("slug"), str):
+            session.org_name = active["slug"]
+        return Token.parse(token)
+
+
+#: The longest the server is asked to hold one token poll (seconds; it may hold less).
+SSO_POLL_WAIT = 50.0
+
+
+def show_sign_in(url: str, how: str | None) -> None:
+    """Show the identity provider's sign-in page: open it, display its link in a notebook, or
+    print it (the default, as the official client)."""
+    if how == "browser":
+        import webbrowser
+
+        if webbrowser.open(url):
+            return
+    elif how == "display":
+        try:
+            from IPython.display import HTML, display
+
+            display(HTML(f'<a href="{html.escape(url)}" target="_blank">Sign in (single sign-on)</a>'))  # type: ignore[no-untyped-call]
+            return
+        except ImportError:
+            pass
+    print(f"Sign in through your identity provider: {url}")
+
+
 def register_flow(session: ClientSession, verify_token: bool) -> Flow[None]:
-    """What ``register()`` sends: one sign-in, or one token check (none with verify_token=False)."""
-    if session.credentials.can_login:
+    """What ``register()`` sends: one sign-in, a single sign-on, or one token check (none with
+    verify_token=False)."""
+    if session.credentials.kind == "sso":
+        session.token = yield from sso_flow(session)
+    elif session.credentials.can_login:
         session.token = yield from login_flow(session)
     elif session.token is not None:
         if verify_token:

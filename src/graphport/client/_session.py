@@ -31,6 +31,11 @@ def mask(secret: str | None) -> str:
     return "…" + secret[-4:] if len(secret) > 8 else "…"
 
 
+#: How long ``register()`` waits for a single sign-on to finish in the browser (seconds), as the
+#: official client's ``sso_timeout`` default.
+SSO_TIMEOUT = 50.0
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class Credentials:
     """What ``register()`` was given to sign in again when a token runs out."""
@@ -39,6 +44,11 @@ class Credentials:
     password: str | None = None
     key_id: str | None = None
     key_secret: str | None = None
+    #: Single sign-on at the server's identity provider (``register(is_sso_login=True, ...)``).
+    sso: bool = False
+    idp_name: str | None = None
+    sso_opt_into_type: str | None = None  # "browser", "display", or None: print the link
+    sso_timeout: float | None = None  # seconds to wait for the sign-in (None: forever)
 
     @property
     def kind(self) -> str:
@@ -46,17 +56,22 @@ class Credentials:
             return "password"
         if self.key_id is not None:
             return "personal_key"
+        if self.sso:
+            return "sso"
         return "token"
 
     @property
     def can_login(self) -> bool:
-        return self.kind != "token"
+        """Whether the client may sign in again by itself (single sign-on needs the person)."""
+        return self.kind in ("password", "personal_key")
 
     def __repr__(self) -> str:
         if self.kind == "password":
             return f"Credentials(username={self.username!r}, password='***')"
         if self.kind == "personal_key":
             return f"Credentials(key_id={self.key_id!r}, key_secret='***')"
+        if self.kind == "sso":
+            return f"Credentials(sso, idp_name={self.idp_name!r})"
         return "Credentials(token only)"
 
 
