@@ -150,7 +150,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 "node_encodings": {"bindings": {"node": "id", "node_color": "net"}},
             },
             arrow_bytes(honeypot_edges()),
-            arrow_bytes(pa.table({"id": ips, "net": [ip.split(".")[0] for ip in ips]})),
+            arrow_bytes(
+                pa.table(
+                    {
+                        "id": ips,
+                        "net": [ip.split(".")[0] for ip in ips],
+                        # A number per node unlike the degree (for size by).
+                        "weight": [float(len(ip) % 7) for ip in ips],
+                    }
+                )
+            ),
             {"mode": "public"},
         )
         uv, thread, port = start_live(server)
@@ -802,3 +811,43 @@ def test_shift_click_adds_to_the_selection_and_neighbours_can_be_selected(site: 
     assert s[20]["text"] == f"{1 + len(neighbours)} selected of 77 nodes", (
         "the table's Selection tab lists them"
     )
+
+
+def choose(select: str, value: str) -> dict[str, Any]:
+    return {
+        "op": "eval",
+        "expr": f"(() => {{ const s = document.getElementById('{select}'); s.value = '{value}';"
+        " s.dispatchEvent(new Event('change')); return s.value; })()",
+    }
+
+
+def test_colour_by_and_size_by_restyle_the_graph_and_go_into_the_url(site: Site) -> None:
+    options = "[...document.querySelectorAll('#size-by option')].map(o => o.value)"
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.networks, "&showLabels=False&live=False")},
+            {"op": "text", "selector": "#legend-title"},
+            *drawn_pixels([PALETTE_0]),
+            choose("color-by", "id"),
+            {"op": "wait", "ms": 300},
+            {"op": "text", "selector": "#legend-title"},
+            *drawn_pixels([PALETTE_0]),
+            {"op": "eval", "expr": "location.href"},
+            {"op": "eval", "expr": options},
+            *drawn_pixels([PALETTE_0]),
+            choose("size-by", "weight"),
+            {"op": "wait", "ms": 300},
+            *drawn_pixels([PALETTE_0]),
+        ],
+    )
+    s = report["steps"]
+    title0, px0, title1, px1, href = s[1], s[3], s[7], s[9], s[11]
+    sizes, blue0, blue1 = s[12], s[14], s[19]
+    assert title0["text"] == "net" and title1["text"] == "id"
+    assert px1["counts"][0] != px0["counts"][0], "the colours changed"
+    assert "colorBy=id" in href
+    assert sizes == ["", "degree", "weight"], sizes
+    assert blue1["counts"][0] != blue0["counts"][0], "the sizes changed"
+    again = run(site, [{"op": "goto", "url": href}, {"op": "text", "selector": "#legend-title"}])
+    assert again["steps"][1]["text"] == "id", "colorBy= in the URL applies on open"

@@ -79,6 +79,71 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.timebar = new Timebar(this);
   }
 
+  /** The page's colour-by / size-by choice ('' = as plotted), also in the URL (colorBy=, sizeBy=). */
+  private colorBy = '';
+  private sizeBy = '';
+
+  /** The node encodings with the page's choice over what was plotted. */
+  private effectiveNodeEncodings(): Json {
+    if (!this.colorBy && !this.sizeBy) return this.nodeEnc;
+    const enc = this.nodeEnc;
+    const bindings: Json = { ...obj(enc.bindings) };
+    const complex = obj(enc.complex);
+    const drop = (names: string[]): Json => {
+      const out: Json = {};
+      for (const k of ['default', 'current']) {
+        const c: Json = { ...obj(complex[k]) };
+        for (const n of names) delete c[n];
+        out[k] = c;
+      }
+      return out;
+    };
+    const names: string[] = [];
+    if (this.colorBy) {
+      for (const k of ['node_color', 'point_color']) delete bindings[k];
+      bindings.node_color = this.colorBy;
+      names.push('pointColorEncoding');
+    }
+    if (this.sizeBy) {
+      for (const k of ['node_size', 'point_size']) delete bindings[k];
+      if (this.sizeBy !== 'degree') bindings.node_size = this.sizeBy;
+      names.push('pointSizeEncoding');
+    }
+    return { ...enc, bindings, complex: drop(names) };
+  }
+
+  /** Fill the colour-by / size-by choices with the node columns and react to them. */
+  private bindStyleChoice(): void {
+    const g = this.scene.graph;
+    const columns = [...g.nodeColumns.values()].filter((c) => c.name !== g.xColumn && c.name !== g.yColumn);
+    const fill = (id: string, names: string[], current: string): void => {
+      const select = $<HTMLSelectElement>(id);
+      select.replaceChildren(
+        ...['', ...names].map((n) => {
+          const o = document.createElement('option');
+          o.value = n;
+          o.textContent = n || 'as plotted';
+          return o;
+        }),
+      );
+      select.value = names.includes(current) ? current : '';
+    };
+    fill('color-by', columns.map((c) => c.name), this.colorBy);
+    fill('size-by', ['degree', ...columns.filter((c) => c.isNumeric).map((c) => c.name)], this.sizeBy);
+    const changed = (): void => {
+      this.colorBy = $<HTMLSelectElement>('color-by').value;
+      this.sizeBy = $<HTMLSelectElement>('size-by').value;
+      this.legendHidden = new Set(); // categories of another column
+      this.applyStyle(false);
+      this.drawer.invalidate(false);
+      this.labels.update();
+      this.histograms.refresh();
+      history.replaceState(history.state, '', withParam(withParam(location.href, 'colorBy', this.colorBy ? [this.colorBy] : []), 'sizeBy', this.sizeBy ? [this.sizeBy] : []));
+    };
+    $('color-by').addEventListener('change', changed);
+    $('size-by').addEventListener('change', changed);
+  }
+
   /** Legend click: hide or show a category; shift-click: keep only it (or, when it already is, all). */
   toggleCategory(value: string, only: boolean): void {
     const legend = this.legend;
@@ -280,7 +345,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const s = this.scene;
     const g = s.graph;
     const p = this.params;
-    const style = nodeStyle(g, this.nodeEnc, p.num('pointSize', 1), this.nodeRows);
+    const style = nodeStyle(g, this.effectiveNodeEncodings(), p.num('pointSize', 1), this.nodeRows);
     s.sizes = style.sizes;
     s.colors = style.colors;
     this.edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows).colors;
@@ -356,6 +421,13 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.edgeEnc = edgeEnc;
     this.nodeRows = nodes.numRows;
     this.edgeRows = edges.numRows;
+    // The colour-by / size-by choice from the URL (a column that exists), before the first style.
+    const pick = (key: string, ok: (c: string) => boolean): string => {
+      const v = p.str(key) ?? '';
+      return v && ok(v) ? v : '';
+    };
+    this.colorBy = pick('colorBy', (c) => g.nodeColumns.has(c));
+    this.sizeBy = pick('sizeBy', (c) => c === 'degree' || g.nodeColumns.get(c)?.isNumeric === true);
     // Filters and exclusions from the URL, checked against the columns before the first upload.
     this.filters.load(p.all('filter'), p.all('exclude'));
     this.filters.setColumns(
@@ -384,6 +456,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.labels.update();
     bindEvents(this.canvas, this, this.searchBox.bind());
     this.filters.bind();
+    this.bindStyleChoice();
     $('inspector-select-neighbours').addEventListener('click', () => this.selectNeighbours());
     this.histograms.bind();
     if (p.bool('showHistograms', false)) this.histograms.open(true);

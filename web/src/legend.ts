@@ -58,13 +58,14 @@ export class LegendView {
   private render(): void {
     const legend = this.legend;
     const box = $('legend');
+    const list = $('legend-list');
+    list.replaceChildren();
+    box.hidden = false; // the colour-by / size-by choice is always there
     if (!legend) {
-      box.hidden = true;
+      $('legend-title').textContent = '';
       return;
     }
     $('legend-title').textContent = legend.column;
-    const list = $('legend-list');
-    list.replaceChildren();
     if (legend.kind === 'categorical') {
       for (const e of legend.entries) list.append(this.entry(e));
       if (this.expanded) for (const e of legend.rest) list.append(this.entry(e));
