@@ -528,7 +528,7 @@ def test_legend_click_hides_a_category_and_shift_click_keeps_only_it(site: Site)
         f"{len(ips) - nets[first]} of {len(ips)} nodes"
     )
     assert pressed == "false"
-    # The palette repeats every 16 values (colors.ts), so a few other nodes share the hidden colour.
+    # The palette repeats every 30 values (colors.ts), so a few other nodes share the hidden colour.
     assert px_hidden["counts"][0] < 0.7 * px_all["counts"][0], (px_all, px_hidden)
     assert px_hidden["counts"][1] > 0.9 * px_all["counts"][1], "other categories stay"
     assert only[0] == nets[second], "shift-click keeps only that category"

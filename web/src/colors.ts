@@ -9,6 +9,16 @@ export const CATEGORICAL: readonly string[] = [
   '#a3d63f', '#c49a6c', '#7f8cff', '#ff5f2f', '#5fbf9f', '#e0a0ff', '#f0f0a0', '#9fb0c0',
 ];
 
+/**
+ * Values coloured by frequency (text categories) use 30 colours before any repeats: the 16 above, then 14
+ * more of distinct hue or lightness. Integer columns keep indexing the 16 (Graphistry's convention).
+ */
+export const CATEGORICAL_LONG: readonly string[] = [
+  ...CATEGORICAL,
+  '#00a6ff', '#e6550d', '#17becf', '#d62728', '#8c6bb1', '#bcbd22', '#2ca02c', '#e377c2',
+  '#ffbb78', '#98df8a', '#c5b0d5', '#c7c7c7', '#ff9896', '#6b8e23',
+];
+
 /** Continuous palette stops (low → high), viridis-like, readable on dark and light. */
 export const CONTINUOUS: readonly string[] = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
 

@@ -6,7 +6,7 @@
 //   - other numbers → a continuous palette from min to max;
 //   - anything else → categorical palette by frequency.
 
-import { CATEGORICAL, CONTINUOUS, type RGBA, parseColor, ramp } from './colors';
+import { CATEGORICAL, CATEGORICAL_LONG, CONTINUOUS, type RGBA, parseColor, ramp } from './colors';
 import type { ColumnView, Graph } from './data';
 
 export type Json = Record<string, unknown>;
@@ -171,7 +171,7 @@ export function colorColumn(column: ColumnView, rows: number, encoding: Json | n
     } else if (numbers) {
       return colorColumn(column, rows, { variation: 'continuous' }, fallback);
     } else {
-      const pal = CATEGORICAL.map((c) => parseColor(c) as RGBA);
+      const pal = CATEGORICAL_LONG.map((c) => parseColor(c) as RGBA);
       order.forEach(([k], i) => colorOf.set(k, pal[i % pal.length]));
     }
   }

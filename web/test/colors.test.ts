@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CATEGORICAL, luminance, parseColor, ramp, toCss } from '../src/colors';
+import { CATEGORICAL, CATEGORICAL_LONG, luminance, parseColor, ramp, toCss } from '../src/colors';
 
 test('hex colours parse without a browser', () => {
   assert.deepEqual(parseColor('#ff0000'), [255, 0, 0, 255]);
@@ -23,4 +23,10 @@ test('luminance tells light from dark, toCss writes rgba', () => {
 
 test('the categorical palette has no repeated colour', () => {
   assert.equal(new Set(CATEGORICAL.map((c) => c.toLowerCase())).size, CATEGORICAL.length);
+});
+
+test('text categories get 30 colours before any repeats', () => {
+  assert.equal(CATEGORICAL_LONG.length, 30);
+  const rgb = CATEGORICAL_LONG.map((c) => parseColor(c)!.slice(0, 3).join(','));
+  assert.equal(new Set(rgb).size, 30);
 });

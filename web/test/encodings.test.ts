@@ -32,3 +32,9 @@ test('bindings accept point_* as node_*; complex current beats default', () => {
   const enc = { complex: { default: { pointColorEncoding: { attribute: 'a' } }, current: { pointColorEncoding: { attribute: 'b' } } } };
   assert.equal(complexEncoding(enc, 'pointColorEncoding')?.attribute, 'b');
 });
+
+test('up to 30 text categories never share a colour', () => {
+  const values = Array.from({ length: 30 }, (_, k) => `v${String(k).padStart(2, '0')}`);
+  const r = colorColumn(column('c', values, false), 30, null, grey);
+  assert.equal(new Set(rgba(r.colors).map((c) => c.join(','))).size, 30);
+});
