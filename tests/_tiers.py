@@ -10,16 +10,25 @@ What the fast tier leaves out, and why it is still worth running:
 
 * ``tests/reliability/`` (fuzzing, kill -9, Schemathesis: ~500 s of the suite's CPU time) and the
   stateful permission model (~25 s): they search for failures; every finding became a plain test.
+  Also the tests that stop, kill or crash real processes (all but one), and all but one
+  several-process test.
 * The ``scale`` leg of the suites that run on both stacks, except where the scale stack is what is
   being tested: storage, the Redis bus, the crash sweep, and the several-process suite. The other
   suites exercise the same engine code on SQLite; the scale leg adds the services' latency.
+* The Tornado and aiohttp legs of suites parametrized over the three adapters (the authorization
+  matrix, the official client's flows): the fast tier runs them over ASGI, and the adapters' own
+  files (``test_tornado.py``, ``test_aiohttp.py``) still run in full.
 * The browser tests, except a few that open a plotted graph, a live viewer and the sign-in form:
   each starts Chromium (3-6 s).
+
+A leg is recognised by its parameter id: a ``stack`` parameter, or an id part (``scale-asgi-...``)
+naming the stack or the adapter, as the matrix's ``world`` fixture has.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,10 +36,18 @@ import pytest
 
 ENV = "GRAPHPORT_TEST_TIER"
 
-#: Run only in the full tier (directories end with "/").
+#: Run only in the full tier (directories end with "/"; a test by its node id without parameters).
 FULL_ONLY = (
     "tests/reliability/",
     "tests/server/test_permissions_stateful.py",
+    # Real processes stopped, killed or crashed (4-10 s each); the fast tier keeps one such test
+    # (tests/server/test_ingest.py::test_a_killed_worker_is_replaced).
+    "tests/cli/test_serve_signals.py::test_sigterm_flushes_acknowledged_live_writes",
+    "tests/cli/test_serve_signals.py::test_workers_die_with_a_killed_server",
+    "tests/server/test_live_log.py::test_killed_serve_keeps_every_acknowledged_live_write",
+    "tests/server/test_graphs.py::test_a_crashing_build_kills_only_its_worker",
+    "tests/server/test_pool.py::test_a_crash_says_which_signal_and_a_new_worker_takes_over",
+    "tests/server/test_pool.py::test_a_final_terminate_starts_no_new_worker",
 )
 #: Where the fast tier keeps the ``scale`` leg of ``stack``-parametrized tests.
 FAST_SCALE = (
@@ -39,6 +56,9 @@ FAST_SCALE = (
     "tests/server/test_recovery.py",
     "tests/test_scale_processes.py",
 )
+#: Adapters other than ASGI, and the files where they are what is tested.
+OTHER_ADAPTERS = ("tornado", "aiohttp")
+FAST_ADAPTERS = ("tests/transports/test_tornado.py", "tests/transports/test_aiohttp.py")
 #: The browser tests the fast tier keeps (node ids without parameters).
 FAST_BROWSER = (
     "tests/viewer/test_viewer.py::test_url_from_the_official_client_opens",
@@ -46,10 +66,7 @@ FAST_BROWSER = (
     "tests/transports/test_login_browser.py::test_sign_in_through_the_form_then_open_a_private_plot",
 )
 #: Slow multi-process tests the fast tier keeps (the rest of the ``slow`` marker runs in full).
-FAST_SLOW = (
-    "tests/test_scale_processes.py::test_plot_on_one_read_and_view_on_the_other",
-    "tests/test_scale_processes.py::test_live_update_through_one_reaches_a_viewer_on_the_other",
-)
+FAST_SLOW = ("tests/test_scale_processes.py::test_plot_on_one_read_and_view_on_the_other",)
 
 
 @dataclass(frozen=True)
@@ -78,11 +95,16 @@ def fast_excludes(item: pytest.Item) -> str | None:
     """Why the fast tier leaves ``item`` out, or None when it keeps it."""
     path, _, name = item.nodeid.partition("::")
     test = f"{path}::{name.split('[', 1)[0]}"
-    if _under(path, FULL_ONLY):
+    if _under(path, FULL_ONLY) or test in FULL_ONLY:
         return "full tier only"
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and callspec.params.get("stack") == "scale" and not _under(path, FAST_SCALE):
-        return "scale leg"
+    if callspec is not None:
+        parts = set(re.split(r"[-\[\]]", callspec.id))
+        scale = callspec.params.get("stack") == "scale" or "scale" in parts
+        if scale and not _under(path, FAST_SCALE):
+            return "scale leg"
+        if parts & set(OTHER_ADAPTERS) and not _under(path, FAST_ADAPTERS):
+            return "adapter leg"
     if item.get_closest_marker("browser") is not None and test not in FAST_BROWSER:
         return "browser"
     if item.get_closest_marker("slow") is not None and test not in FAST_SLOW:

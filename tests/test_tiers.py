@@ -31,7 +31,9 @@ def test_every_named_test_exists(listed: str) -> None:
 
 @pytest.mark.parametrize("listed", [*_tiers.FULL_ONLY, *_tiers.FAST_SCALE])
 def test_every_named_path_exists(listed: str) -> None:
-    assert (ROOT / listed).exists(), f"{listed} is gone: update tests/_tiers.py"
+    path, _, name = listed.partition("::")
+    assert (ROOT / path).exists(), f"{listed} is gone: update tests/_tiers.py"
+    assert not name or name in functions_in(ROOT / path), f"{listed} is gone: update tests/_tiers.py"
 
 
 @dataclass
@@ -42,7 +44,10 @@ class FakeItem:
 
     @property
     def callspec(self) -> Any:
-        return type("CallSpec", (), {"params": self.params})() if self.params else None
+        if not self.params:
+            return None
+        ident = "-".join(str(v) if not isinstance(v, tuple) else "-".join(v) for v in self.params.values())
+        return type("CallSpec", (), {"params": self.params, "id": ident})()
 
     def get_closest_marker(self, name: str) -> object | None:
         return name if name in self.markers else None
@@ -65,7 +70,40 @@ class FakeItem:
         (FakeItem(_tiers.FAST_BROWSER[1] + "[p]", ("browser",)), None),
         (FakeItem("tests/test_scale_processes.py::test_kill_9_during_uploads", ("slow",)), "slow"),
         (FakeItem(_tiers.FAST_SLOW[0], ("slow",)), None),
+        (
+            FakeItem("tests/cli/test_serve_signals.py::test_sigterm_flushes_acknowledged_live_writes[1]"),
+            "full tier only",
+        ),
+        (
+            FakeItem("tests/cli/test_serve_signals.py::test_workers_die_with_a_killed_server"),
+            "full tier only",
+        ),
+        (FakeItem("tests/server/test_ingest.py::test_a_killed_worker_is_replaced"), None),
         (FakeItem("tests/client/test_client.py::test_anything"), None),
+        (
+            FakeItem(
+                "tests/transports/test_authz_matrix.py::test_cell[w]", params={"world": ("scale", "asgi")}
+            ),
+            "scale leg",
+        ),
+        (
+            FakeItem(
+                "tests/transports/test_authz_matrix.py::test_cell[w]",
+                params={"world": ("embedded", "tornado")},
+            ),
+            "adapter leg",
+        ),
+        (
+            FakeItem(
+                "tests/transports/test_authz_matrix.py::test_cell[w]", params={"world": ("embedded", "asgi")}
+            ),
+            None,
+        ),
+        (
+            FakeItem("tests/transports/test_v3_official_client.py::test_x[a]", params={"adapter": "aiohttp"}),
+            "adapter leg",
+        ),
+        (FakeItem("tests/transports/test_tornado.py::test_x[t]", params={"adapter": "tornado"}), None),
     ],
 )
 def test_what_the_fast_tier_leaves_out(item: FakeItem, reason: str | None) -> None:
