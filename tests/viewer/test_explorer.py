@@ -515,6 +515,9 @@ def test_legend_click_hides_a_category_and_shift_click_keeps_only_it(site: Site)
             {"op": "eval", "expr": VISIBLE},
             {"op": "click", "selector": "#legend li.more"},
             {"op": "eval", "expr": LEGEND_NAMES},
+            # A hidden category travels in the URL (hide=VALUE).
+            {"op": "click", "selector": "#legend li.entry:nth-child(1)"},
+            {"op": "eval", "expr": "location.href"},
         ],
     )
     steps = report["steps"]
@@ -536,6 +539,10 @@ def test_legend_click_hides_a_category_and_shift_click_keeps_only_it(site: Site)
     assert len(expanded) == len(nets) and not any(e.startswith("more:") for e in expanded), (
         "+ N more lists the rest"
     )
+    href = steps[19]
+    assert f"hide={first}" in href, href
+    reopened = run(site, [{"op": "goto", "url": href}, {"op": "eval", "expr": VISIBLE}])
+    assert reopened["steps"][1][:2] == hidden[:2], "the link reopens with that category hidden"
 
 
 TABLE_ROWS = "[...document.querySelectorAll('#table-rows .trow')].map(r => r.firstChild.textContent)"

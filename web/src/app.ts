@@ -134,6 +134,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       this.colorBy = $<HTMLSelectElement>('color-by').value;
       this.sizeBy = $<HTMLSelectElement>('size-by').value;
       this.legendHidden = new Set(); // categories of another column
+      history.replaceState(history.state, '', withParam(location.href, 'hide', []));
       this.applyStyle(false);
       this.drawer.invalidate(false);
       this.labels.update();
@@ -158,6 +159,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     else hidden.add(value);
     this.legendView.show(legend, this.legendHidden);
     this.refreshVisibility();
+    history.replaceState(history.state, '', withParam(location.href, 'hide', [...this.legendHidden]));
   }
 
   /** Per node index, 1 = hidden by the legend; null when no category is switched off. */
@@ -428,6 +430,8 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     };
     this.colorBy = pick('colorBy', (c) => g.nodeColumns.has(c));
     this.sizeBy = pick('sizeBy', (c) => c === 'degree' || g.nodeColumns.get(c)?.isNumeric === true);
+    // Legend categories hidden in the URL (hide=VALUE, repeatable).
+    this.legendHidden = new Set(p.all('hide'));
     // Filters and exclusions from the URL, checked against the columns before the first upload.
     this.filters.load(p.all('filter'), p.all('exclude'));
     this.filters.setColumns(
