@@ -84,35 +84,44 @@ class Server(ServerAPI):
         except OSError as exc:
             raise ConfigError(f"Cannot create the data directory {str(self.data)!r}: {exc}.") from None
         self.db = Database(config.db or sqlite_url(self.data / "graphport.db"))
-        self.db.upgrade()
-        self.blobs = open_blob_store(config.blobs or str(self.data / "blobs"))
-        # Tokens are bound to this deployment (one id in the shared database; issue #10 F10).
-        self.tokens = TokenIssuer(_load_secret(config, self.data), config.token_ttl, deployment_id(self.db))
-        self.accounts = Accounts(self.db, self.tokens, password_hasher(config), config)
-        self.sso = SingleSignOn(self.db, self.accounts, config, _load_secret(config, self.data))  # issue #15
-        self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor)
-        self.live = LiveHub(self, self.datasets, self.db, self.blobs, None, on_poll_request)
-        self.datasets.live = self.live
-        self.datasets.graphs.configure(config)  # fair, bounded build queue (issue #17)
-        # Several processes (issue #7): live deltas and revocations travel over the bus. Without a
-        # bus URL there is one process, and nothing to tell anyone.
-        self.bus = open_bus(config.bus) if config.bus else None
-        if self.bus is not None:
-            self.live.fanout = LiveFanout(self.live, self.bus)
-            self.accounts.revocation_listeners.append(self._announce_revocation)
-            self._stop_revocations = self.bus.subscribe(REVOCATIONS, self._revoked_elsewhere)
-        # Removal from an org, a revoked key, a new password, a disabled user: open live
-        # subscriptions of that user are re-checked at once (issue #5).
-        self.accounts.revocation_listeners.append(lambda user_id: self.live.revalidate(user_id=user_id))
-        self._stats_lock = threading.Lock()
-        self._stats: dict[str, int] = {}
-        self._closed = False
-        # Acknowledged live writes a crash left in the live log are applied and flushed (#17);
-        # first, so that the sweep below also reclaims the blobs those flushes replaced.
-        self.live.recover()
-        # What a crash left behind: swept now and every config.recovery_interval s (issue #17).
-        self.recovery = Recovery(self.db, self.blobs, config)
-        self.recovery.start()
+        try:
+            self.db.upgrade()
+            self.blobs = open_blob_store(config.blobs or str(self.data / "blobs"))
+            # Tokens are bound to this deployment (one id in the shared database; issue #10 F10).
+            self.tokens = TokenIssuer(
+                _load_secret(config, self.data), config.token_ttl, deployment_id(self.db)
+            )
+            self.accounts = Accounts(self.db, self.tokens, password_hasher(config), config)
+            self.sso = SingleSignOn(
+                self.db, self.accounts, config, _load_secret(config, self.data)
+            )  # issue #15
+            self.datasets = LiveAwareDatasets(self.db, self.blobs, self.accounts, config, cpu_executor)
+            self.live = LiveHub(self, self.datasets, self.db, self.blobs, None, on_poll_request)
+            self.datasets.live = self.live
+            self.datasets.graphs.configure(config)  # fair, bounded build queue (issue #17)
+            # Several processes (issue #7): live deltas and revocations travel over the bus. Without a
+            # bus URL there is one process, and nothing to tell anyone.
+            self.bus = open_bus(config.bus) if config.bus else None
+            if self.bus is not None:
+                self.live.fanout = LiveFanout(self.live, self.bus)
+                self.accounts.revocation_listeners.append(self._announce_revocation)
+                self._stop_revocations = self.bus.subscribe(REVOCATIONS, self._revoked_elsewhere)
+            # Removal from an org, a revoked key, a new password, a disabled user: open live
+            # subscriptions of that user are re-checked at once (issue #5).
+            self.accounts.revocation_listeners.append(lambda user_id: self.live.revalidate(user_id=user_id))
+            self._stats_lock = threading.Lock()
+            self._stats: dict[str, int] = {}
+            self._closed = False
+            # Acknowledged live writes a crash left in the live log are applied and flushed (#17);
+            # first, so that the sweep below also reclaims the blobs those flushes replaced.
+            self.live.recover()
+            # What a crash left behind: swept now and every config.recovery_interval s (issue #17).
+            self.recovery = Recovery(self.db, self.blobs, config)
+            self.recovery.start()
+        except BaseException:
+            # A later step failed (an unreachable bus, a bad store URL): nothing stays open.
+            self.db.close()
+            raise
 
     def __repr__(self) -> str:
         return f"<graphport.Server data={str(self.data)!r} db={self.db.engine.url.get_backend_name()}>"
