@@ -5,12 +5,18 @@ PIP := $(VENV)/bin/pip
 
 .PHONY: install serve test test-all check lint typecheck webtest bench viewer
 
-install: $(VENV)/.installed viewer
+install: $(VENV)/.installed $(VENV)/.layout-compiled viewer
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[dev]'
+	touch $@
+
+# The layout engine's numba kernels compiled once into their on-disk cache (20-60 s the first
+# time), so neither the first plot of `make serve` nor a test waits for the compiler.
+$(VENV)/.layout-compiled: $(VENV)/.installed $(wildcard src/graphport/layout/*.py)
+	$(PY) -c "import graphport.layout as layout; layout.warm_up()"
 	touch $@
 
 # The viewer bundle (web/ -> src/graphport/viewer/static/); needs Node 20 + npm.
