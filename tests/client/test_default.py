@@ -84,3 +84,23 @@ def test_plottables_made_before_a_later_register_keep_their_session(live_hub: Li
     g = register_default(live_hub, "bob")
     assert g.dataset_info(before.upload().id)["owner"] == "alice"
     assert g.dataset_info(graphport.edges(edges_frame(), "src", "dst").upload().id)["owner"] == "bob"
+
+
+def test_a_notebook_written_for_graphistry_runs_at_module_level(live_hub: LiveServer) -> None:
+    """``import graphport as graphistry``: the official client's module-level calls reach the
+    default client (hypergraph, encodings, settings, style...)."""
+    graphistry = graphport
+    register_default(live_hub)
+    events = pd.DataFrame({"src_ip": ["1.1.1.1", "2.2.2.2"], "dst_ip": ["3.3.3.3", "3.3.3.3"], "n": [1, 2]})
+    hg = graphistry.hypergraph(events, ["src_ip", "dst_ip"], direct=True)
+    g = hg["graph"].encode_point_color("type").layout_settings(play=0).name("module level")
+    url = g.plot(render=False)
+    info = graphport.register(
+        api=3, server=live_hub.address, username="alice", password=PASSWORD
+    ).dataset_info(dataset_id_of(url))
+    assert info["name"] == "module level"
+    assert "play=0" in url
+    for name in ("addStyle", "encode_point_icon", "from_networkx", "sql", "cypher", "style", "settings"):
+        assert getattr(graphistry, name).__doc__.startswith(f"``{name}`` of the default client"), name
+    styled = graphistry.style(bg={"color": "black"}).edges(edges_frame(), "src", "dst")
+    assert isinstance(styled, graphport.Plottable)
