@@ -1,5 +1,6 @@
 """pygraphistry tutorial notebooks' calls, written as their cells are, with ``import graphport as
-graphistry`` and a client object (the seed's multi-tenant form), against a real server on loopback:
+graphistry``, module-level as the cells are and with a client object (the seed's multi-tenant
+form), against a real server on loopback:
 the honeypot hypergraph with icons, badges and layout settings; Les Misérables with palettes,
 sizes, an igraph community column and scene settings."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import igraph
@@ -27,8 +29,11 @@ def data(name: str) -> Path:
     return path
 
 
-def test_honeypot_hypergraph_icons_badges_layout(live_hub: LiveServer) -> None:
-    g = graphistry.client()
+@pytest.mark.parametrize("form", ["module", "client"])
+def test_honeypot_hypergraph_icons_badges_layout(live_hub: LiveServer, form: str) -> None:
+    """As the tutorial's cells are written (module-level ``graphistry.register`` and
+    ``graphistry.hypergraph``), and in the seed's client-object form."""
+    g: Any = graphistry if form == "module" else graphistry.client()
     g.register(api=3, protocol="http", server=live_hub.address, username="alice", password=PASSWORD)
 
     # --- cells of the pygraphistry "hypergraph: honeypot" tutorial ---
@@ -64,7 +69,10 @@ def test_honeypot_hypergraph_icons_badges_layout(live_hub: LiveServer) -> None:
 
     query = parse_qs(urlparse(url).query)
     assert query["play"] == ["0"] and query["strongGravity"] == ["true"] and query["dissuadeHubs"] == ["true"]
-    info = g.dataset_info(dataset_id_of(url))
+    reader = graphistry.client().register(
+        api=3, protocol="http", server=live_hub.address, username="alice", password=PASSWORD
+    )
+    info = reader.dataset_info(dataset_id_of(url))
     assert info["rows"]["edges"] == len(hg["edges"]) == 5 * len(df)  # 3 + 1 + 1 column pairs per row
     assert info["rows"]["nodes"] == len(hg["nodes"])
     default = info["node_encodings"]["complex"]["default"]
