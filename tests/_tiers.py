@@ -20,6 +20,9 @@ What the fast tier leaves out, and why it is still worth running:
   files (``test_tornado.py``, ``test_aiohttp.py``) still run in full.
 * The browser tests, except a few that open a plotted graph, a live viewer and the sign-in form:
   each starts Chromium (3-6 s).
+* Most single sign-on tests (each starts a real identity provider), keeping the flows of both
+  clients and a bad case, and all but the first case of the parametrized HTTP-limit, error-shape
+  and ingest-attack tests (each case starts a server).
 
 A leg is recognised by its parameter id: a ``stack`` parameter, or an id part (``scale-asgi-...``)
 naming the stack or the adapter, as the matrix's ``world`` fixture has.
@@ -67,6 +70,24 @@ FAST_BROWSER = (
 )
 #: Slow multi-process tests the fast tier keeps (the rest of the ``slow`` marker runs in full).
 FAST_SLOW = ("tests/test_scale_processes.py::test_plot_on_one_read_and_view_on_the_other",)
+#: Directories the fast tier samples: only the tests named here run in it (single sign-on starts a
+#: real identity provider per test: ~1 s each; the flows and a bad case stay).
+SAMPLED = ("tests/sso/",)
+FAST_SAMPLE = (
+    "tests/sso/test_sso.py::test_first_sign_in_creates_the_user_and_a_second_finds_them",
+    "tests/sso/test_sso.py::test_a_replayed_code_is_refused",
+    "tests/sso/test_sso.py::test_an_unverified_email_creates_and_links_nothing",
+    "tests/sso/test_sso_official_client.py::test_site_wide_sso_in_browser_mode_then_plot",
+    "tests/sso/test_sso_graphport_client.py::test_browser_mode_signs_in_and_plots",
+    "tests/sso/test_sso_config.py",
+)
+#: Files of many parametrized cases each paying a server's start: the fast tier runs each test
+#: with its first parameter set only (the full tier runs them all).
+FIRST_CASE_ONLY = (
+    "tests/transports/test_http_limits.py",
+    "tests/transports/test_errors.py",
+    "tests/server/test_ingest_attacks.py",
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,8 @@ def fast_excludes(item: pytest.Item) -> str | None:
     test = f"{path}::{name.split('[', 1)[0]}"
     if _under(path, FULL_ONLY) or test in FULL_ONLY:
         return "full tier only"
+    if _under(path, SAMPLED) and test not in FAST_SAMPLE and path not in FAST_SAMPLE:
+        return "sampled"
     callspec = getattr(item, "callspec", None)
     if callspec is not None:
         parts = set(re.split(r"[-\[\]]", callspec.id))
@@ -119,8 +142,14 @@ def select(config: pytest.Config, items: list[pytest.Item]) -> dict[str, int]:
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     reasons: dict[str, int] = {}
+    first_cases: set[str] = set()
     for item in items:
         reason = fast_excludes(item)
+        path, _, name = item.nodeid.partition("::")
+        if reason is None and path in FIRST_CASE_ONLY and "[" in name:
+            test = f"{path}::{name.split('[', 1)[0]}"
+            reason = "later case" if test in first_cases else None
+            first_cases.add(test)
         if reason is None:
             kept.append(item)
         else:

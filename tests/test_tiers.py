@@ -29,7 +29,9 @@ def test_every_named_test_exists(listed: str) -> None:
     assert name in functions_in(ROOT / path), f"{listed} is gone: update tests/_tiers.py"
 
 
-@pytest.mark.parametrize("listed", [*_tiers.FULL_ONLY, *_tiers.FAST_SCALE])
+@pytest.mark.parametrize(
+    "listed", [*_tiers.FULL_ONLY, *_tiers.FAST_SCALE, *_tiers.FAST_SAMPLE, *_tiers.FIRST_CASE_ONLY]
+)
 def test_every_named_path_exists(listed: str) -> None:
     path, _, name = listed.partition("::")
     assert (ROOT / path).exists(), f"{listed} is gone: update tests/_tiers.py"
