@@ -75,7 +75,7 @@ def _aiohttp(server: graphport.Server, executor: Executor | None) -> LoopThread:
     from graphport.transports.aiohttp import make_app
 
     async def main(stop: asyncio.Event, ready: Callable[[int], None]) -> None:
-        runner = web.AppRunner(make_app(server, executor=executor))
+        runner = web.AppRunner(make_app(server, executor=executor), shutdown_timeout=1)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

@@ -29,7 +29,7 @@ def aiohttp_port(server: graphport.Server) -> Iterator[int]:
     ready = threading.Event()
 
     async def main() -> None:
-        runner = web.AppRunner(make_app(server))
+        runner = web.AppRunner(make_app(server), shutdown_timeout=1)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
