@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from ..errors import ValidationError
 from ..server import Principal
-from ..server._throttle import Throttled
 from ._context import SESSION_COOKIE, Context, read_json
 from ._http import Request, Response, json_response
-from ._routes_v3 import throttled
 from ._routing import Route, route
 
 
@@ -51,16 +49,10 @@ async def create_key(ctx: Context, request: Request, principal: Principal | None
             "The key 'name' must be a string of at most 200 characters.", code="invalid_key_name"
         )
     password = body.get("password")  # its type is checked by create_key_as (400 naming it)
-    try:
-        key_id, secret = await ctx.run(
-            ctx.server.create_key_as,
-            _me(principal),
-            name,
-            password,
-            address=request.client_host,
-        )
-    except Throttled as exc:
-        return throttled(request, exc)
+    # Throttled (429/503) carries retry_after, sent as Retry-After by the core's error answer.
+    key_id, secret = await ctx.run(
+        ctx.server.create_key_as, _me(principal), name, password, address=request.client_host
+    )
     return json_response({"ok": True, "key_id": key_id, "secret": secret, "name": name}, status=201)
 
 

@@ -11,8 +11,6 @@ from .._json import optional_str, required_str
 from ..errors import AuthError, ValidationError
 from ..server import Principal
 from ..server._accounts import Login
-from ..server._throttle import Throttled
-from ._app import error_response
 from ._context import Context, read_body, read_json
 from ._http import Request, Response, json_response
 from ._routing import Route, route
@@ -27,14 +25,6 @@ def _login_body(login: Login) -> dict[str, Any]:
             "is_member": login.org.is_member,
         }
     return body
-
-
-def throttled(request: Request, exc: Throttled, v3: str | None = None) -> Response:
-    """The error answer of a throttled sign-in (429, or 503 when no hash slot is free), with
-    ``Retry-After``."""
-    response = error_response(exc, request.request_id, v3)
-    response.set_header("Retry-After", str(exc.retry_after))
-    return response
 
 
 def login_fields(body: dict[str, Any], *names: str) -> list[str]:
@@ -70,10 +60,9 @@ async def login(ctx: Context, request: Request, _: Principal | None) -> Response
     body = await read_json(ctx, request)
     username, password = login_fields(body, "username", "password")
     org_name = org_name_field(body)
-    try:
-        result = await ctx.run(ctx.server.login, username, password, org_name, address=request.client_host)
-    except Throttled as exc:
-        return throttled(request, exc, "login")
+    # A throttled sign-in (429, or 503 without a free hash slot) carries retry_after: the core's
+    # error answer sends it as Retry-After.
+    result = await ctx.run(ctx.server.login, username, password, org_name, address=request.client_host)
     return json_response(_login_body(result))
 
 
