@@ -56,7 +56,6 @@ from ._live_log import LiveLog
 from ._live_messages import (
     ACCESS_TTL,
     FLUSH_DELAY,
-    HISTORY_BYTES,
     KINDS,
     MAX_DRAINS,
     ArrowInput,
@@ -461,10 +460,7 @@ class LiveHub:
                     ds.version += 1
                     message = ds.delta(changes, base)
                     subscribers = list(ds.subscribers)
-                    ds.history.append(message)
-                    kept = sum(m.nbytes for m in ds.history)
-                    while len(ds.history) > 1 and kept > HISTORY_BYTES:
-                        kept -= ds.history.popleft().nbytes
+                    ds.history.append(message)  # trimmed to its byte and message caps
                     ds.changed.notify_all()
                     waiters, ds.waiters = ds.waiters, set()
                 for wake in waiters:

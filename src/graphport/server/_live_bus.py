@@ -32,7 +32,7 @@ from ..errors import NotFoundError
 from ..storage._bus import Bus
 from ._live import LiveHub
 from ._live_dataset import LiveDataset
-from ._live_messages import HISTORY_BYTES, LiveMessage, Part, decode_frame
+from ._live_messages import LiveMessage, Part, decode_frame
 
 logger = logging.getLogger("graphport.live.bus")
 
@@ -161,10 +161,7 @@ class LiveFanout:
                     ds.flushed_version = version
                 steps = [Part(t, o, r) for t, o, r in parts]  # type: ignore[arg-type]
                 message = LiveMessage("delta", ds.id, version, base, steps, ds.keys)
-                ds.history.append(message)
-                kept = sum(m.nbytes for m in ds.history)
-                while len(ds.history) > 1 and kept > HISTORY_BYTES:
-                    kept -= ds.history.popleft().nbytes
+                ds.history.append(message)  # trimmed to its byte and message caps
                 ds.changed.notify_all()
                 waiters, ds.waiters = ds.waiters, set()
                 subscribers = list(ds.subscribers)

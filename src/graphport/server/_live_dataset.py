@@ -6,7 +6,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 from ._live_messages import (
     HISTORY,
+    HISTORY_BYTES,
     KINDS,
     CloseCallback,
     Kind,
@@ -41,6 +42,37 @@ class SubscriptionOwner(Protocol):
 
 
 # -- one dataset -----------------------------------------------------------------------------------
+
+
+class DeltaHistory:
+    """The last deltas of a dataset, for long polls and reconnecting viewers: at most ``HISTORY``
+    messages and ``HISTORY_BYTES`` of Arrow data (the newest one always kept). The byte count is
+    kept as messages come and go, so a publish costs O(1), not a walk over the history (#16: the
+    walk was 60 % of a 1-row write)."""
+
+    def __init__(self, max_messages: int = HISTORY, max_bytes: int = HISTORY_BYTES) -> None:
+        self._messages: collections.deque[LiveMessage] = collections.deque()
+        self._max_messages = max_messages
+        self._max_bytes = max_bytes
+        self.nbytes = 0
+
+    def append(self, message: LiveMessage) -> None:
+        self._messages.append(message)
+        self.nbytes += message.nbytes
+        while len(self._messages) > 1 and (
+            len(self._messages) > self._max_messages or self.nbytes > self._max_bytes
+        ):
+            self.nbytes -= self._messages.popleft().nbytes
+
+    def clear(self) -> None:
+        self._messages.clear()
+        self.nbytes = 0
+
+    def __iter__(self) -> Iterator[LiveMessage]:
+        return iter(self._messages)
+
+    def __len__(self) -> int:
+        return len(self._messages)
 
 
 @dataclasses.dataclass
@@ -134,7 +166,7 @@ class LiveDataset:
         self.edge_bindings = edge_bindings
         self.lock = threading.Lock()  # state: tables, version, subscriber list
         self.changed = threading.Condition(self.lock)  # notified on every publish (and on drop)
-        self.history: collections.deque[LiveMessage] = collections.deque(maxlen=HISTORY)
+        self.history = DeltaHistory()
         self.waiters: set[Callable[[], None]] = set()  # one-shot wake-ups for async long polls
         self.flush_lock = threading.Lock()
         self.subscribers: list[Subscription] = []

@@ -112,6 +112,7 @@ class LiveMessage:
         self.parts = parts
         self.keys = keys
         self._frame: bytes | None = None
+        self._nbytes: int | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -120,8 +121,10 @@ class LiveMessage:
 
     @property
     def nbytes(self) -> int:
-        """The size of the Arrow data this message holds."""
-        return sum(int(p.rows.nbytes) for p in self.parts if p.rows is not None)
+        """The size of the Arrow data this message holds (counted once: parts do not change)."""
+        if self._nbytes is None:
+            self._nbytes = sum(int(p.rows.nbytes) for p in self.parts if p.rows is not None)
+        return self._nbytes
 
     def rows(self, table: Kind, op: str = "upsert") -> pa.Table | None:
         """The rows of the first part for ``table`` and ``op``, if any."""
