@@ -187,6 +187,25 @@ async function runStep(page, step) {
       }
       return out;
     }
+    case 'boxSelect': {
+      // Drag a box around the nodes `ids` (their screen positions, widened by `pad` px), holding Shift if
+      // `shift`: {"ids": [...], "pad": 10, "shift": true}.
+      const pts = await page.evaluate((ids) => ids.map((id) => window.__graphport.screenOf(id)), step.ids);
+      if (pts.some((p) => !p)) return null;
+      const pad = step.pad ?? 8;
+      const x0 = Math.min(...pts.map((p) => p[0])) - pad;
+      const y0 = Math.min(...pts.map((p) => p[1])) - pad;
+      const x1 = Math.max(...pts.map((p) => p[0])) + pad;
+      const y1 = Math.max(...pts.map((p) => p[1])) + pad;
+      if (step.shift) await page.keyboard.down('Shift');
+      await page.mouse.move(x0, y0);
+      await page.mouse.down();
+      await page.mouse.move(x1, y1, { steps: 8 });
+      await page.mouse.up();
+      if (step.shift) await page.keyboard.up('Shift');
+      await waitIdle(page);
+      return [x0, y0, x1, y1];
+    }
     case 'screenOf':
       return page.evaluate((id) => window.__graphport.screenOf(id), step.id);
     case 'hover': {

@@ -29,6 +29,7 @@ import { positionColumns } from './positions';
 import { createCanvasRenderer, createWebGLRenderer } from './render';
 import { DEFAULT_BG, Scene } from './scene';
 import { SearchBox } from './searchbox';
+import { nodesInBox, resolveSelection, selectionParam } from './selection';
 import { Grid } from './spatial';
 import { type TableHost, TablePanel } from './tablepanel';
 import { Timebar, type TimebarHost } from './timebar';
@@ -327,9 +328,10 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const t1 = performance.now();
     this.drawer.applyCut();
     const t2 = performance.now();
+    const before = s.selection.size;
     for (const j of [...s.selection]) if (!s.isVisible(j)) s.selection.delete(j);
-    debug.selected = s.selection.size;
     if (s.selected >= 0 && !s.isVisible(s.selected)) this.select(-1);
+    else if (s.selection.size !== before) this.selectionChanged();
     if (s.hovered >= 0 && !s.isVisible(s.hovered)) this.hover(-1, 0, 0);
     this.drawer.invalidate(false);
     this.labels.update();
@@ -480,6 +482,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     debug.idle = () => this.drawer.idle() && !this.camera.animating;
     if (p.bool('bench', false)) installBenchHooks(s, this.drawer, this);
     this.ready = true;
+    this.restoreSelection(p.all('select'));
     debug.state = 'ready';
     document.body.dataset.state = 'ready';
   }
@@ -594,10 +597,30 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     }
     if (i < 0 || !this.params.bool('showInspector', true)) hideInspector();
     else showInspector(s, i, (j) => this.goTo(j));
-    $('inspector-selection').textContent = s.selection.size > 1 ? `${fmt(s.selection.size)} nodes selected` : '';
+    this.selectionChanged();
+    this.labels.update();
+  }
+
+  /** Box select (events.ts): add the visible nodes in the rectangle; the inspector keeps its node. */
+  selectBox(ax: number, ay: number, bx: number, by: number): void {
+    const s = this.scene;
+    const t0 = performance.now();
+    for (const i of nodesInBox(s, ax, ay, bx, by)) s.selection.add(i);
+    debug.boxSelectMs = performance.now() - t0;
+    this.selectionChanged();
+  }
+
+  /** After any change of the selection: its count, the table, the overlay and the URL (select=ID). */
+  private selectionChanged(): void {
+    const s = this.scene;
+    const n = s.selection.size;
+    debug.selected = n;
+    $('inspector-selection').textContent = n > 1 ? `${fmt(n)} nodes selected` : '';
+    $('selection-count').textContent = `${fmt(n)} ${n === 1 ? 'node' : 'nodes'} selected`;
+    $('selection-status').hidden = n < 2;
     this.table.selectionChanged();
     this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
-    this.labels.update();
+    if (this.ready) history.replaceState(history.state, '', withParam(location.href, 'select', selectionParam(s)));
   }
 
   /** Add the inspected node's visible neighbours to the selection. */
@@ -605,10 +628,18 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const s = this.scene;
     if (s.selected < 0) return;
     for (const j of s.neighbours) if (s.isVisible(j)) s.selection.add(j);
-    debug.selected = s.selection.size;
-    $('inspector-selection').textContent = s.selection.size > 1 ? `${fmt(s.selection.size)} nodes selected` : '';
-    this.table.selectionChanged();
-    this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
+    this.selectionChanged();
+  }
+
+  /** The selection from the URL (select=ID, repeatable): the last id is the inspected node. */
+  private restoreSelection(values: string[]): void {
+    const s = this.scene;
+    const found = resolveSelection(s.graph.index, values).filter((i) => s.isVisible(i));
+    if (found.length === 0) return;
+    const last = found.pop()!;
+    this.select(last);
+    for (const i of found) s.selection.add(i);
+    this.selectionChanged();
   }
 
   goTo(i: number): void {

@@ -22,6 +22,11 @@ export interface DebugApi {
   visibleEdges: number;
   /** Nodes in the selection. */
   selected: number;
+  /** The last box selection's cost in ms (finding the nodes in the box). */
+  boxSelectMs: number | null;
+  /** The hovered / inspected edge index (-1: none). */
+  hoveredEdge: number;
+  selectedEdge: number;
   /** The last filter change's stages, in ms (visibility, masks/buffers, labels and the rest). */
   cutMs: Record<string, number>;
   view: View | null;
@@ -52,6 +57,9 @@ export const debug: DebugApi = {
   visibleNodes: 0,
   visibleEdges: 0,
   selected: 0,
+  boxSelectMs: null,
+  hoveredEdge: -1,
+  selectedEdge: -1,
   cutMs: {},
   view: null,
   screenOf: () => null,

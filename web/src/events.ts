@@ -10,6 +10,8 @@ export interface Controls {
   pick(px: number, py: number): number;
   hover(i: number, px: number, py: number): void;
   select(i: number, add?: boolean): void;
+  /** Add the visible nodes in a screen rectangle to the selection (box select). */
+  selectBox(ax: number, ay: number, bx: number, by: number): void;
   fit(animate: boolean): void;
   resize(): void;
   toggleEdges(): void;
@@ -22,6 +24,23 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
   let downAt: [number, number] | null = null;
   let dragged = false;
   let pinch = 0;
+  /** A box selection in progress: shift+drag, or any drag with the Select tool on. */
+  let boxing = false;
+  /** The Select tool (toolbar) is on: a plain mouse drag draws a box instead of panning. */
+  let boxMode = false;
+  const selectTool = $('btn-select');
+  selectTool.addEventListener('click', () => {
+    boxMode = !boxMode;
+    selectTool.setAttribute('aria-pressed', String(boxMode));
+    c.style.cursor = boxMode ? 'crosshair' : 'grab';
+  });
+  const box = $('select-box');
+  const drawBox = (a: [number, number], b: [number, number]): void => {
+    box.hidden = false;
+    box.style.transform = `translate(${Math.min(a[0], b[0])}px, ${Math.min(a[1], b[1])}px)`;
+    box.style.width = `${Math.abs(b[0] - a[0])}px`;
+    box.style.height = `${Math.abs(b[1] - a[1])}px`;
+  };
   const local = (ev: PointerEvent | WheelEvent): [number, number] => {
     const r = c.getBoundingClientRect();
     return [ev.clientX - r.left, ev.clientY - r.top];
@@ -34,8 +53,9 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
     if (pointers.size === 1) {
       downAt = local(ev);
       dragged = false;
-      c.style.cursor = 'grabbing';
-    }
+      boxing = ev.button === 0 && ev.pointerType === 'mouse' && (ev.shiftKey || boxMode);
+      c.style.cursor = boxing ? 'crosshair' : 'grabbing';
+    } else boxing = false;
     pinch = 0;
   });
   c.addEventListener('pointermove', (ev) => {
@@ -58,7 +78,10 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
       return;
     }
     if (downAt && Math.hypot(p[0] - downAt[0], p[1] - downAt[1]) > 3) dragged = true;
-    if (dragged) {
+    if (dragged && boxing && downAt) {
+      drawBox(downAt, p);
+      $('tooltip').hidden = true;
+    } else if (dragged) {
       view.panBy(p[0] - prev[0], p[1] - prev[1]);
       $('tooltip').hidden = true;
       app.invalidate(true);
@@ -69,7 +92,17 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
     pointers.delete(ev.pointerId);
     pinch = 0;
     if (!was || pointers.size > 0) return;
-    c.style.cursor = 'grab';
+    c.style.cursor = boxMode ? 'crosshair' : 'grab';
+    if (boxing) {
+      boxing = false;
+      box.hidden = true;
+      if (dragged && downAt && ev.type === 'pointerup') {
+        const p = local(ev);
+        app.selectBox(downAt[0], downAt[1], p[0], p[1]);
+        downAt = null;
+        return;
+      }
+    }
     // A click selects; a right (or middle) click never does.
     if (!dragged && ev.type === 'pointerup' && button === 0) {
       const p = local(ev);
@@ -111,6 +144,7 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
   $('btn-edges').addEventListener('click', () => app.toggleEdges());
   $('btn-labels').addEventListener('click', () => app.toggleLabels());
   $('inspector-close').addEventListener('click', () => app.select(-1));
+  $('selection-clear').addEventListener('click', () => app.select(-1));
 
   window.addEventListener('keydown', (ev) => {
     if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;

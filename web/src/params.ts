@@ -14,7 +14,7 @@ export const KNOWN_KEYS = new Set([
   'showLabelPropertiesOnHover', 'showLabels', 'showPointsOfInterest', 'showPointsOfInterestLabel',
   'splashAfter', 'strongGravity', 'top',
   // graphport's own: live updates, the benchmark's hooks, filters and exclusions (repeatable).
-  'live', 'bench', 'filter', 'exclude', 'showTable', 'showTimebar', 'colorBy', 'sizeBy', 'hide',
+  'live', 'bench', 'filter', 'exclude', 'showTable', 'showTimebar', 'colorBy', 'sizeBy', 'hide', 'select',
 ]);
 
 function decode(value: string): string {

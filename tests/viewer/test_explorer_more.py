@@ -1,0 +1,171 @@
+"""The explorer's remaining tools in a real headless Chromium (issue #13): box select, the selection in the
+URL, edges that can be hovered and inspected. Real data: Les Misérables (tests/viewer/data/, a copy of
+../shared/data/). Each test checks what is drawn (pixels, counts, screen positions), not only the DOM.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pyarrow as pa
+import pytest
+
+import graphport
+from graphport import ServerConfig
+
+from ..conftest import PASSWORD, SECRET, start_live
+from ._browser import require_browser, run_browser
+from .test_explorer import arrow_bytes, lesmis_edges, lesmis_names
+
+pytestmark = pytest.mark.browser
+
+WHITE = (255, 255, 255)
+
+
+def lesmis_positions() -> dict[str, tuple[float, float]]:
+    """Les Misérables' characters on two separate grids: the first half of the names at x < 0 (west), the
+    rest at x > 0 (east), so that a box over one half holds exactly those nodes."""
+    names = lesmis_names()
+    half = len(names) // 2
+    out: dict[str, tuple[float, float]] = {}
+    for k, n in enumerate(names):
+        east = k >= half
+        j = k - half if east else k
+        out[n] = ((2.0 if east else -12.0) + (j % 7) * 1.6, (j // 7) * 1.6 - 4.0)
+    return out
+
+
+@dataclass
+class Site:
+    url: str
+    placed: str
+    weighted: str
+    workdir: Path
+
+    def viewer(self, dataset: str, extra: str = "") -> str:
+        return f"{self.url}/graph/graph.html?dataset={dataset}&type=arrow&live=False&showLabels=False{extra}"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    require_browser()
+    root = tmp_path_factory.mktemp("explorer-more")
+    with graphport.Server(config=ServerConfig(data=root / "data", secret=SECRET)) as server:
+        server.create_user("alice", PASSWORD)
+        alice = server.accounts.require_user("alice")
+        pos = lesmis_positions()
+        names = sorted(pos)
+        nodes = pa.table(
+            {
+                "id": names,
+                "px": [pos[n][0] for n in names],
+                "py": [pos[n][1] for n in names],
+                "group": ["west" if pos[n][0] < 0 else "east" for n in names],
+            }
+        )
+        edge_bindings = {"source": "source", "destination": "target"}
+        placed = server.plot(
+            alice,
+            {
+                "name": "Les Misérables placed",
+                "edge_encodings": {"bindings": edge_bindings},
+                "node_encodings": {"bindings": {"node": "id", "node_x": "px", "node_y": "py"}},
+            },
+            arrow_bytes(lesmis_edges()),
+            arrow_bytes(nodes),
+            {"mode": "public"},
+        )
+        weighted = server.plot(
+            alice,
+            {
+                "name": "Les Misérables weighted",
+                "edge_encodings": {"bindings": {**edge_bindings, "edge_weight": "value"}},
+                "node_encodings": {"bindings": {"node": "id", "node_x": "px", "node_y": "py"}},
+            },
+            arrow_bytes(lesmis_edges()),
+            arrow_bytes(nodes),
+            {"mode": "public"},
+        )
+        uv, thread, port = start_live(server)
+        try:
+            yield Site(f"http://127.0.0.1:{port}", placed, weighted, root)
+        finally:
+            uv.should_exit = True
+            thread.join(timeout=10)
+
+
+def run(site: Site, steps: list[dict[str, Any]], **plan: Any) -> dict[str, Any]:
+    report = run_browser({"steps": steps, **plan}, site.workdir)
+    assert report["pageErrors"] == [], report["pageErrors"]
+    return report
+
+
+def selected_ids(href: str) -> list[str]:
+    return parse_qs(urlsplit(href).query).get("select", [])
+
+
+SELECTION = (
+    "[window.__graphport.selected, location.href, document.getElementById('selection-count').textContent]"
+)
+
+
+def test_box_select_adds_the_nodes_in_the_box_and_the_link_reopens_them(site: Site) -> None:
+    pos = lesmis_positions()
+    west = sorted(n for n, (x, _) in pos.items() if x < 0)
+    east = sorted(set(pos) - set(west))
+    corners = [min(west, key=lambda n: pos[n][0] + pos[n][1]), max(west, key=lambda n: pos[n][0] + pos[n][1])]
+    first_east = min(east, key=lambda n: pos[n][0] - pos[n][1])
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.placed, "&info=False")},
+            {"op": "eval", "expr": json.dumps(corners) + ".map(n => window.__graphport.screenOf(n))"},
+            {"op": "screenOf", "id": first_east},
+            {"op": "pixels", "colors": [WHITE], "tol": 20},
+            # The Select tool is off: shift+drag draws the box.
+            {"op": "boxSelect", "ids": west, "pad": 10, "shift": True},
+            {"op": "eval", "expr": SELECTION},
+            {"op": "text", "selector": "#selection-status"},
+            {"op": "pixels", "colors": [WHITE], "tol": 20},
+            {"op": "eval", "expr": "window.__graphport.boxSelectMs"},
+        ],
+    )
+    state, corner_at, east_at, px_before, _, (count, href, text), status, px_after, took = report["steps"]
+    assert state["state"] == "ready" and state["nodeCount"] == len(pos)
+    assert corner_at[1][0] < east_at[0], "the west half is drawn left of the east half"
+    assert count == len(west), f"exactly the {len(west)} west nodes: {count}"
+    assert text == f"{len(west)} nodes selected" and status["visible"]
+    assert sorted(selected_ids(href)) == west, "the selection is in the URL"
+    # Every selected node gets a white ring: white ink grows with the selection.
+    assert px_after["counts"][0] > px_before["counts"][0] + 20 * len(west), (px_before, px_after)
+    assert took is not None and took < 100
+
+    # The link reopens the same selection; the Select tool adds with a plain drag; Clear empties it.
+    reopen = run(
+        site,
+        [
+            {"op": "goto", "url": href},
+            {"op": "eval", "expr": SELECTION},
+            {"op": "text", "selector": "#inspector"},
+            {"op": "pixels", "colors": [WHITE], "tol": 20},
+            {"op": "click", "selector": "#btn-select"},
+            {"op": "boxSelect", "ids": [first_east], "pad": 6},
+            {"op": "eval", "expr": SELECTION},
+            {"op": "click", "selector": "#selection-clear"},
+            {"op": "eval", "expr": SELECTION},
+            {"op": "text", "selector": "#selection-status"},
+        ],
+    )
+    _, (count2, href2, _), inspector, px_reopen, _, _, (count3, href3, _), _, (count4, href4, _), status4 = (
+        reopen["steps"]
+    )
+    assert count2 == len(west) and sorted(selected_ids(href2)) == west
+    assert inspector["visible"], "the last selected node is inspected"
+    assert px_reopen["counts"][0] > px_before["counts"][0] + 20 * len(west), "the rings are drawn on open"
+    assert count3 == len(west) + 1 and first_east in selected_ids(href3)
+    assert count4 == 0 and selected_ids(href4) == [] and not status4["visible"]
