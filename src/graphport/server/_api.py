@@ -15,6 +15,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ..errors import GraphportError, ValidationError
+from ..layout import GRAPHISTRY_NAMES, LayoutSettings
 from ._access import Action
 from ._principal import Principal
 
@@ -206,6 +208,65 @@ class ServerAPI:
     def graph_job(self, principal: Principal | None, dataset_id: str) -> Future[None]:
         """The build of a dataset's graph (layout): done, or running. Needs view rights."""
         return self.datasets.graph_job(principal, dataset_id)
+
+    # -- layouts: re-run with settings, provisional frames, pause/resume/cancel (issue #12) ------
+
+    def rerun_layout(
+        self, principal: Principal | None, dataset_id: str, settings: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Lay the dataset out again with Graphistry's layout settings (``strongGravity``,
+        ``lockedX``... as URL parameters name them; ``play`` is the viewer's and ignored). Needs
+        edit rights; 400 for an unknown name or a bad value. Answers the run's state."""
+        row = self.datasets.require(principal, dataset_id, Action.EDIT)
+        unknown = sorted(k for k in settings if k not in GRAPHISTRY_NAMES and k != "play")
+        if unknown:
+            raise ValidationError(
+                f"Unknown layout setting(s) {', '.join(unknown)}; known: {', '.join(GRAPHISTRY_NAMES)}.",
+                errors=[{"field": k, "message": "unknown layout setting"} for k in unknown],
+            )
+        return self.datasets.graphs.rerun(row, LayoutSettings.from_graphistry(settings))
+
+    def layout_status(self, principal: Principal | None, dataset_id: str) -> dict[str, Any]:
+        """The dataset's layout running (or last run) in this process: state (``none`` when
+        there is none here), kind, frame number, settings. Needs view rights."""
+        self.datasets.require(principal, dataset_id, Action.VIEW)
+        run = self.datasets.graphs.runs.get(dataset_id)
+        return run.describe() if run is not None else {"state": "none", "frame": 0}
+
+    def layout_frame(self, principal: Principal | None, dataset_id: str, part: str) -> bytes:
+        """The running layout's latest positions (``part="frame"``) or its edges' node indices
+        (``"links"``) as an Arrow IPC file; 404 ``no_layout_frame`` when there are none here."""
+        self.datasets.require(principal, dataset_id, Action.VIEW)
+        run = self.datasets.graphs.runs.get(dataset_id)
+        if run is None or not run.active:
+            raise GraphportError(
+                f"No layout of dataset {dataset_id!r} is running here.", code="no_layout_frame", status=404
+            )
+        return run.links_ipc() if part == "links" else run.frame_ipc()
+
+    def control_layout(self, principal: Principal | None, dataset_id: str, action: str) -> dict[str, Any]:
+        """``pause``, ``resume`` or ``cancel`` the dataset's running layout (edit rights). A first
+        build can be paused, not cancelled (the graph must exist); a cancelled re-run leaves the
+        stored layout as it was."""
+        self.datasets.require(principal, dataset_id, Action.EDIT)
+        run = self.datasets.graphs.runs.get(dataset_id)
+        if run is None or not run.active:
+            raise GraphportError(
+                f"No layout of dataset {dataset_id!r} is running here.", code="no_layout_running", status=409
+            )
+        if action == "pause":
+            run.pause()
+        elif action == "resume":
+            run.resume()
+        elif run.kind == "build":
+            raise GraphportError(
+                "The first layout of an upload cannot be cancelled (the graph needs positions); pause it.",
+                code="layout_busy",
+                status=409,
+            )
+        else:
+            run.cancel()
+        return run.describe()
 
     def open_table(self, principal: Principal | None, dataset_id: str, kind: str) -> StoredTable:
         """A dataset's ``edges`` or ``nodes`` Arrow file, opened for reading: a local blob as an

@@ -42,20 +42,22 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from ..errors import GraphportError
+from ..layout import LayoutSettings
 from ..storage import BlobStore, Database
 from ..storage._models import datasets
 from ._build_queue import FairQueue, ServerBusy
 from ._config import ServerConfig
-from ._ingest import build_graph, read_stored, to_ipc_file
+from ._ingest import to_ipc_file
+from ._layout_jobs import PositionsUploaded, TableSource, build_with_layout, load, rerun_in_worker
+from ._layout_runs import LayoutRun, LayoutRuns
 from ._layout_worker import WorkerDied, WorkerPoolClosed, describe_exit
 from ._pool import build_slots, layout_workers
+from ._positions import uploaded_positions
 from ._specs import bindings
 
 GRAPH_DEBOUNCE = 0.5  # seconds between an edges upload and the eager graph build
 logger = logging.getLogger("graphport.graphs")
 
-#: A stored table as the worker reads it: a local file path, or the bytes themselves.
-TableSource: TypeAlias = "str | bytes | pa.Buffer"
 WorkerBuild: TypeAlias = Callable[
     [TableSource, "TableSource | None", Mapping[str, Any], Mapping[str, Any]], tuple[bytes, int]
 ]
@@ -68,14 +70,11 @@ class GraphFailed(GraphportError):
     code = "graph_failed"
 
 
-def _load(source: TableSource, what: str) -> pa.Table:
-    """A stored table in the worker: memory-mapped when the blob is a local file (zero-copy),
-    else the bytes the server read from the store; not validated again (``read_stored`` says why)."""
-    if isinstance(source, str):
-        buffer = pa.memory_map(source).read_buffer()
-    else:
-        buffer = source if isinstance(source, pa.Buffer) else pa.py_buffer(source)
-    return read_stored(buffer, what)
+class LayoutBusy(GraphportError):
+    """The dataset's graph is being built (or failed to build): nothing to re-run yet (HTTP 409)."""
+
+    status = 409
+    code = "layout_busy"
 
 
 def build_in_worker(
@@ -85,11 +84,11 @@ def build_in_worker(
     node_bindings: Mapping[str, Any],
 ) -> tuple[bytes, int]:
     """The graph of the given tables as an Arrow IPC file, and its row count; runs in a worker
-    process."""
-    random.seed(7)  # igraph draws its random start from Python's random: reproducible layouts
-    graph = build_graph(
-        _load(edges, "edges"),
-        _load(nodes, "nodes") if nodes is not None else None,
+    process, sending provisional positions while the layout runs (``_layout_jobs``)."""
+    random.seed(7)  # any draw from Python's random stays reproducible
+    graph = build_with_layout(
+        load(edges, "edges"),
+        load(nodes, "nodes") if nodes is not None else None,
         edge_bindings,
         node_bindings,
     )
@@ -136,6 +135,8 @@ class GraphBuilder:
         self._big_running = 0
         self._timers: set[threading.Timer] = set()
         self._closed = False
+        #: Layouts running in this process: their provisional frames, pause/resume/cancel.
+        self.runs = LayoutRuns()
 
     # -- scheduling ------------------------------------------------------------------------------
 
@@ -295,11 +296,19 @@ class GraphBuilder:
         edges = self._source(row.edges_key)
         nodes = self._source(row.nodes_key) if row.nodes_key else None
         reason: str | None = None
+        run = self.runs.begin(dataset_id, "build", LayoutSettings().to_graphistry())
         try:
             answer = layout_workers().call(
-                self.worker_build, edges, nodes, bindings(row.spec, "edge"), bindings(row.spec, "node")
+                self.worker_build,
+                edges,
+                nodes,
+                bindings(row.spec, "edge"),
+                bindings(row.spec, "node"),
+                on_progress=run.receive,
+                on_worker=run.attach,
             )
         except WorkerPoolClosed:
+            run.finish("failed", "the server is shutting down")
             raise  # shutting down: not the data's fault; built again after the restart
         except WorkerDied as exc:
             reason = (
@@ -309,6 +318,7 @@ class GraphBuilder:
         except GraphportError as exc:  # the tables were refused (ValidationError), or a bug
             reason = exc.message
         if reason is not None:
+            run.finish("failed", reason)
             if self._mark_failed(dataset_id, version, reason):
                 raise _failure(dataset_id, reason)
             return  # a newer upload replaced this version meanwhile; its own job builds it
@@ -330,10 +340,95 @@ class GraphBuilder:
                     status=sa.case((datasets.c.status == "failed", "ready"), else_=datasets.c.status),
                 )
             ).rowcount
+        run.finish("done")
         if not updated:  # a newer upload, or another build of this version, won the race
             self._blobs.delete(key)
         elif row.graph_key:
             self._blobs.delete(row.graph_key)
+
+    # -- re-runs with other settings (issue #12) -------------------------------------------------
+
+    def rerun(self, row: Any, settings: LayoutSettings) -> dict[str, Any]:
+        """Lay the dataset's graph (``row``: its row, read by the caller's edit check) out again
+        with ``settings``, in the background; the result replaces ``nodes.arrow`` (persisted: the
+        stored node table is the one the viewer loads, and its ``graphport:layout`` metadata says
+        which settings placed it). A re-run already running is cancelled. Refused (409) while the
+        first build runs or when the positions were uploaded."""
+        if row.graph_version != row.content_version or row.graph_key is None or row.status == "failed":
+            raise LayoutBusy(
+                f"The graph of dataset {row.id!r} is not built yet (or its build failed); "
+                "its layout can be re-run once it is."
+            )
+        if row.nodes_key is not None:
+            schema = load(self._source(row.nodes_key), "nodes").schema
+            if uploaded_positions(schema, bindings(row.spec, "node")) is not None:
+                raise PositionsUploaded(
+                    f"Dataset {row.id!r} has uploaded positions (x/y or node_x/node_y); they win "
+                    "over a layout, so there is none to re-run."
+                )
+        previous = self.runs.get(row.id)
+        if previous is not None and previous.active:
+            if previous.kind == "build":
+                raise LayoutBusy(f"The graph of dataset {row.id!r} is being laid out; try again after.")
+            previous.cancel()
+        run = self.runs.begin(row.id, "rerun", settings.to_graphistry())
+        self._executor().submit(self._rerun, row.id, int(row.content_version), str(row.graph_key), run)
+        return run.describe()
+
+    def _rerun(self, dataset_id: str, version: int, graph_key: str, run: LayoutRun) -> None:
+        try:
+            self._rerun_and_store(dataset_id, version, graph_key, run)
+        except BaseException as exc:  # never leave a run "running" behind
+            run.finish("failed", f"{type(exc).__name__}: {exc}")
+            raise
+
+    def _rerun_and_store(self, dataset_id: str, version: int, graph_key: str, run: LayoutRun) -> None:
+        with self._db.read() as c:
+            row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
+        if row is None or row.content_version != version or row.graph_key != graph_key:
+            run.finish("cancelled", "a newer upload replaced the graph")
+            return
+        try:
+            data, num_rows = layout_workers().call(
+                rerun_in_worker,
+                self._source(row.edges_key),
+                self._source(row.nodes_key) if row.nodes_key else None,
+                self._source(graph_key),
+                bindings(row.spec, "edge"),
+                bindings(row.spec, "node"),
+                run.settings,
+                on_progress=run.receive,
+                on_worker=run.attach,
+            )
+        except WorkerDied as exc:
+            run.finish(
+                "failed",
+                None if run.cancelled else f"the layout process died ({describe_exit(exc.returncode)})",
+            )
+            return
+        except GraphportError as exc:
+            run.finish("failed", exc.message)
+            return
+        if run.cancelled:
+            run.finish("cancelled")
+            return
+        key = self._blobs.put(data)
+        with self._db.write() as c:
+            updated = c.execute(
+                datasets.update()
+                .where(
+                    datasets.c.id == dataset_id,
+                    datasets.c.content_version == version,
+                    datasets.c.graph_key == graph_key,  # no upload or other re-run meanwhile
+                )
+                .values(graph_key=key, graph_nodes_rows=num_rows)
+            ).rowcount
+        if updated:
+            self._blobs.delete(graph_key)
+            run.finish("done")
+        else:
+            self._blobs.delete(key)
+            run.finish("cancelled", "a newer upload or re-run replaced the graph")
 
     def _mark_failed(self, dataset_id: str, version: int, reason: str) -> bool:
         """Mark this version failed, unless a newer upload replaced it (then False)."""

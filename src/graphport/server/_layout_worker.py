@@ -10,7 +10,13 @@ threaded process. A plain subprocess running this module imports only graphport.
 Protocol on the worker's stdin/stdout (the parent is the only peer, so pickle is safe here): the
 parent writes ``(function, args)`` (a module-level function, pickled by reference), the worker
 answers ``("ok", value)``, ``("refused", (class name, message, code, status, errors))`` when the function raised a
-:class:`~graphport.errors.GraphportError` (bad input), or ``("error", text)``.
+:class:`~graphport.errors.GraphportError` (bad input), or ``("error", text)``. Before its answer
+the function may send any number of ``("progress", value)`` messages with :func:`report` (a
+layout's provisional positions, issue #12); the parent hands them to ``on_progress``.
+
+A running call can be paused and resumed (``SIGSTOP``/``SIGCONT`` to its worker: the layout
+simply stops using the CPU) or cancelled (the worker is killed, the pool starts another):
+:class:`Running` is the handle ``on_worker`` receives.
 
 A worker dies with its server (issue #17): on Linux the kernel kills it when the thread that
 started it ends (``prctl(PR_SET_PDEATHSIG)``; workers are started from one long-lived thread so
@@ -36,6 +42,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .. import errors as errors_module
+from .. import layout as layout_engine
 from ..errors import GraphportError, ServerError
 from . import _layout_compute
 from ._layout_compute import compute_layout
@@ -134,14 +141,22 @@ class LayoutWorker:
     def pid(self) -> int:
         return self.proc.pid
 
-    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+    def call(
+        self, function: Callable[..., Any], *args: Any, on_progress: Callable[[Any], None] | None = None
+    ) -> Any:
         """``function(*args)`` in the worker; its GraphportError is raised here as it was raised
-        there; a crash of the worker raises :class:`WorkerDied`."""
+        there; a crash of the worker raises :class:`WorkerDied`. Values the function sends with
+        :func:`report` go to ``on_progress`` (in this thread) while it runs."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
             pickle.dump((function, args), self.proc.stdin, protocol=5)
             self.proc.stdin.flush()
-            status, value = pickle.load(self.proc.stdout)
+            while True:
+                status, value = pickle.load(self.proc.stdout)
+                if status != "progress":
+                    break
+                if on_progress is not None:
+                    on_progress(value)
         except (OSError, ValueError, EOFError, pickle.UnpicklingError):
             self.terminate()
             raise WorkerDied(self.proc.returncode) from None
@@ -191,11 +206,21 @@ class WorkerPool:
         with self._cond:
             return [w.pid for w in self._all]
 
-    def call(self, function: Callable[..., Any], *args: Any) -> Any:
-        """``function(*args)`` in a worker process (see :meth:`LayoutWorker.call`)."""
+    def call(
+        self,
+        function: Callable[..., Any],
+        *args: Any,
+        on_progress: Callable[[Any], None] | None = None,
+        on_worker: Callable[[Running | None], None] | None = None,
+    ) -> Any:
+        """``function(*args)`` in a worker process (see :meth:`LayoutWorker.call`).
+        ``on_worker`` receives a :class:`Running` handle (pause, resume, cancel) when the call
+        starts in a worker, and None when it ends."""
         worker = self._acquire()
         try:
-            return worker.call(function, *args)
+            if on_worker is not None:
+                on_worker(Running(worker))
+            return worker.call(function, *args, on_progress=on_progress)
         except WorkerDied:
             if self._closed:  # killed by close(): abandoned, not crashed
                 raise WorkerPoolClosed(
@@ -203,6 +228,8 @@ class WorkerPool:
                 ) from None
             raise
         finally:
+            if on_worker is not None:
+                on_worker(None)
             self._release(worker)
 
     def run(self, num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
@@ -259,6 +286,39 @@ class WorkerPool:
             worker.terminate()
 
 
+class Running:
+    """A call running in a worker: pause and resume it (the worker stops using the CPU, holding its
+    memory), or cancel it (the worker is killed; the call raises :class:`WorkerDied`)."""
+
+    def __init__(self, worker: LayoutWorker) -> None:
+        self._worker = worker
+
+    def _signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            if self._worker.alive():
+                os.kill(self._worker.pid, signum)
+
+    def pause(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    def cancel(self) -> None:
+        self._signal(signal.SIGKILL)
+
+
+_answers: BinaryIO | None = None  # the worker's stdout, set by serve()
+
+
+def report(value: Any) -> None:
+    """Send ``value`` to the parent as a ``("progress", value)`` message before the answer (a no-op
+    outside a worker process)."""
+    if _answers is not None:
+        pickle.dump(("progress", value), _answers, protocol=5)
+        _answers.flush()
+
+
 def seeded_layout(num_nodes: int, src: np.ndarray, dst: np.ndarray) -> Any:
     """The layout a worker computes: deterministic (the engine is seeded by ``compute_layout``)."""
     return compute_layout(num_nodes, src, dst)
@@ -297,6 +357,10 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     # both want it. Measured: a 10M-edge plot() took 17.8 s while the previous upload's layout ran
     # at normal priority, against 2.5 s when no layout was running.
     os.nice(10)
+    # Compile (or load from numba's cache) every layout kernel now, so the first job does not.
+    layout_engine.warm_up()
+    global _answers
+    _answers = stdout
     while True:
         try:
             function, args = pickle.load(stdin)

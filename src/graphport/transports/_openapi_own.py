@@ -26,6 +26,21 @@ from ._openapi_schemas import (
     ref,
 )
 
+#: A layout's state (``GET/POST .../layout``).
+LAYOUT_RUN = _ok(
+    {
+        "state": {"enum": ["none", "running", "paused", "done", "failed", "cancelled"]},
+        "kind": {"enum": ["build", "rerun"]},
+        "frame": INT,
+        "nodes": {"type": ["integer", "null"]},
+        "links": {"type": "boolean"},
+        "settings": OBJ,
+        "error": {"type": ["string", "null"]},
+        "started": {"type": "number"},
+    },
+    ("state", "frame"),
+)
+
 OWN_OPERATIONS: dict[tuple[str, str], Operation] = {
     # -- datasets ---------------------------------------------------------------------------------
     ("GET", "/api/v2/datasets"): Operation(
@@ -71,6 +86,73 @@ OWN_OPERATIONS: dict[tuple[str, str], Operation] = {
         cookie=True,
         tags=("datasets",),
     ),
+    # -- layouts (issue #12) ----------------------------------------------------------------------
+    ("POST", "/api/v2/datasets/{dataset_id}/layout"): Operation(
+        "rerun_layout",
+        "Re-run the dataset's layout with Graphistry's layout settings (edit rights); the result "
+        "replaces nodes.arrow, whose schema metadata graphport:layout names the settings",
+        "optional",
+        {
+            "202": answer("started", LAYOUT_RUN),
+            "409": error("the graph is still being built, or its positions were uploaded"),
+        },
+        body=json_body(
+            obj(
+                {
+                    "play": {"description": "the viewer's; ignored"},
+                    "strongGravity": {"type": "boolean"},
+                    "dissuadeHubs": {"type": "boolean"},
+                    "edgeInfluence": {"type": "number", "minimum": 0, "maximum": 10},
+                    "precisionVsSpeed": {"type": "number", "minimum": -5, "maximum": 5},
+                    "gravity": {"type": "number", "minimum": 0, "maximum": 1000},
+                    "scalingRatio": {"type": "number", "minimum": 0.01, "maximum": 1000},
+                    "linLog": {"type": "boolean"},
+                    "lockedX": {"type": "boolean"},
+                    "lockedY": {"type": "boolean"},
+                    "lockedR": {"type": "boolean"},
+                },
+                (),
+            ),
+            required=False,
+        ),
+        cookie=True,
+        tags=("layout",),
+    ),
+    ("GET", "/api/v2/datasets/{dataset_id}/layout"): Operation(
+        "layout_status",
+        "The dataset's running (or last) layout in this server process: state, kind, frame number",
+        "optional",
+        {"200": answer("the layout's state", LAYOUT_RUN)},
+        cookie=True,
+        tags=("layout",),
+    ),
+    ("GET", "/api/v2/datasets/{dataset_id}/layout/frame.arrow"): Operation(
+        "layout_frame",
+        "The running layout's latest positions: Arrow file of float32 x, y in node row order",
+        "optional",
+        {"200": answer("the frame", BINARY, ARROW_FILE), "404": error("no layout running here")},
+        cookie=True,
+        tags=("layout",),
+    ),
+    ("GET", "/api/v2/datasets/{dataset_id}/layout/links.arrow"): Operation(
+        "layout_links",
+        "The running layout's edges as node indices: Arrow file of int32 src, dst in edge row order",
+        "optional",
+        {"200": answer("the links", BINARY, ARROW_FILE), "404": error("no layout running here")},
+        cookie=True,
+        tags=("layout",),
+    ),
+    **{
+        ("POST", f"/api/v2/datasets/{{dataset_id}}/layout/{action}"): Operation(
+            f"layout_{action}",
+            f"{action.capitalize()} the dataset's running layout (edit rights)",
+            "optional",
+            {"200": answer("the layout's state", LAYOUT_RUN), "409": error("no layout running")},
+            cookie=True,
+            tags=("layout",),
+        )
+        for action in ("pause", "resume", "cancel")
+    },
     ("POST", "/api/v2/plot"): Operation(
         "plot",
         "Create a complete dataset in one request (length-prefixed JSON header, then Arrow tables)",

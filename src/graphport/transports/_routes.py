@@ -6,6 +6,7 @@ from __future__ import annotations
 from ._openapi import openapi_route
 from ._routes_accounts import account_routes
 from ._routes_api import api_routes
+from ._routes_layout import layout_routes
 from ._routes_live import live_routes
 from ._routes_pages import page_routes
 from ._routes_sso import sso_routes
@@ -18,6 +19,7 @@ def all_routes() -> list[Route]:
         *v3_routes(),
         *sso_routes(),
         *api_routes(),
+        *layout_routes(),
         *account_routes(),
         *live_routes(),
         openapi_route(),
