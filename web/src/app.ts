@@ -19,6 +19,8 @@ import { FilterError, type Rule, checkRule, statusText, visibility } from './fil
 import { type HistogramHost, HistogramPanel } from './histpanel';
 import { hideInspector, showInspector } from './inspector';
 import { Labels } from './labels';
+import { LayoutPanel, storedLayout } from './layoutpanel';
+import { LayoutPreview } from './layoutpreview';
 import { type LegendActions, LegendView } from './legend';
 import { LiveGraph, followDataset } from './live';
 import { LoadError, loadMeta, loadTable } from './loader';
@@ -202,6 +204,11 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     // The three requests go out together; the metadata's answer decides which error to show.
     const tables = Promise.all([loadTable(id, 'edges'), loadTable(id, 'nodes')]);
     tables.catch(() => undefined); // reported below, after the metadata (no unhandled rejection)
+    // While the first layout runs, draw its provisional positions (layoutpreview.ts); play=0: final only.
+    const preview = this.params.num('play', 1) !== 0 ? new LayoutPreview(id) : null;
+    preview?.start();
+    const stopPreview = (): void => preview?.stop();
+    tables.then(stopPreview, stopPreview);
     // Set up the renderer (context, shaders) while the data is on its way.
     const wantCanvas = this.params.str('renderer') === 'canvas';
     const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas)) ?? createCanvasRenderer(this.canvas);
@@ -481,10 +488,28 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     };
     debug.idle = () => this.drawer.idle() && !this.camera.animating;
     if (p.bool('bench', false)) installBenchHooks(s, this.drawer, this);
+    // Layout settings from the URL, and the Layout panel (layoutpanel.ts).
+    const layout = new LayoutPanel(this, p.str('dataset') ?? '', p, meta.can_edit === true, storedLayout(nodes.schema.metadata));
+    void layout.fromUrl();
     this.ready = true;
     this.restoreSelection(p.all('select'));
     debug.state = 'ready';
     document.body.dataset.state = 'ready';
+  }
+
+  /** New positions (in nodes.arrow row order) from a layout run: move the nodes, redraw, fit if asked. */
+  moveNodes(x: ArrayLike<number>, y: ArrayLike<number>, fit: boolean): void {
+    const g = this.scene.graph;
+    for (let i = 0; i < g.nodeCount; i++) {
+      const r = g.row[i];
+      if (r < x.length && Number.isFinite(x[r]) && Number.isFinite(y[r])) {
+        g.x[i] = x[r];
+        g.y[i] = y[r];
+      }
+    }
+    g.version++;
+    this.restyle();
+    if (fit) this.camera.fit(false);
   }
 
   // -- Controls (events.ts) ----------------------------------------------------------------------

@@ -31,6 +31,10 @@ from ._layout_runs import FRAME_INTERVAL, LAYOUT_KEY
 from ._layout_worker import report
 from ._positions import positions_of, uploaded_positions
 
+#: Seconds a worker sleeps after sending each frame: 0, except in tests that must open a page while
+#: a layout still runs (a test hook; set in the worker by a test's own build function).
+PAUSE_AFTER_FRAME = 0.0
+
 #: A stored table as the worker reads it: a local file path, or the bytes themselves.
 TableSource: TypeAlias = "str | bytes | pa.Buffer"
 
@@ -72,6 +76,8 @@ class _FrameSender:
         report({"x": x.astype(np.float32), "y": y.astype(np.float32), "links": links})
         self.sent += 1
         self.last = now
+        if PAUSE_AFTER_FRAME > 0:
+            time.sleep(PAUSE_AFTER_FRAME)
 
 
 def build_with_layout(

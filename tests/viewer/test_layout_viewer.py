@@ -1,0 +1,93 @@
+"""The graph settles on screen (issue #12): a page opened while the dataset's first layout runs
+draws the layout's provisional positions (pixels) before the layout ends, then the final graph.
+
+Real server on 127.0.0.1, real worker process, real Chromium. The layout is slowed by the worker
+pausing after each frame it sends (``_layout_jobs.PAUSE_AFTER_FRAME``, set by this module's own
+build function, which the worker imports by reference), so the page surely opens mid-layout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import graphport
+from graphport.server import _layout_jobs
+from graphport.server._config import ServerConfig
+from graphport.server._graphs import build_in_worker
+from graphport.server._ingest import to_ipc_file
+
+from ..conftest import PASSWORD, SECRET, start_live
+from ._browser import require_browser, run_browser
+
+pytestmark = pytest.mark.browser
+
+PREVIEW = (90, 200, 250)  # layoutpreview.ts's node colour
+
+
+def slow_build(edges: Any, nodes: Any, edge_bindings: Any, node_bindings: Any) -> tuple[bytes, int]:
+    """The server's build, pausing a second after each provisional frame (runs in the worker)."""
+    _layout_jobs.PAUSE_AFTER_FRAME = 1.0
+    try:
+        return build_in_worker(edges, nodes, edge_bindings, node_bindings)
+    finally:
+        _layout_jobs.PAUSE_AFTER_FRAME = 0.0
+
+
+def big_component(n: int = 30_000) -> bytes:
+    """One component above the engine's progress threshold (10,000 nodes): a ring plus chords."""
+    rng = np.random.default_rng(5)
+    src = np.concatenate([np.arange(n), rng.integers(0, n, n)])
+    dst = np.concatenate([(np.arange(n) + 1) % n, rng.integers(0, n, n)])
+    return bytes(to_ipc_file(pa.table({"s": src, "d": dst})).to_pybytes())
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[str, graphport.Server]]:
+    require_browser()
+    with graphport.Server(config=ServerConfig(data=tmp_path / "data", secret=SECRET)) as server:
+        server.create_user("alice", PASSWORD)
+        uv, thread, port = start_live(server)
+        try:
+            yield f"http://127.0.0.1:{port}", server
+        finally:
+            uv.should_exit = True
+            thread.join(timeout=10)
+
+
+def test_a_graph_opened_during_its_layout_shows_a_picture_before_the_layout_ends(
+    site: tuple[str, graphport.Server], tmp_path: Path
+) -> None:
+    url, server = site
+    alice = server.accounts.require_user("alice")
+    server.datasets.graphs.worker_build = slow_build
+    spec = {"name": "settling", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
+    ds = server.plot(alice, spec, big_component(), None, {"mode": "public"})
+    status = f"fetch('/api/v2/datasets/{ds}/layout').then(r => r.json()).then(j => j.state + ':' + j.kind)"
+    report = run_browser(
+        {
+            "viewport": [900, 700],
+            "steps": [
+                {"op": "goto", "url": f"{url}/graph/graph.html?dataset={ds}&type=arrow"},
+                {"op": "eval", "expr": "document.body.dataset.state"},
+                {"op": "eval", "expr": status},
+                {"op": "pixels", "colors": [list(PREVIEW)], "tol": 30},
+                {"op": "until", "expr": "document.body.dataset.state === 'ready'", "timeout": 180_000},
+                {
+                    "op": "eval",
+                    "expr": "[document.getElementById('layout-preview') === null, window.__graphport.nodeCount]",
+                },
+            ],
+        },
+        tmp_path,
+        timeout=300,
+    )
+    _, state, layout, pixels, _, final = report["steps"]
+    assert state == "preview", f"the page did not draw the layout while it ran (state {state})"
+    assert layout == "running:build"  # the picture came before the layout ended
+    assert pixels["counts"][0] > 500, pixels  # nodes drawn, not a blank page
+    assert final == [True, 30_000]  # then the real graph replaced the preview
