@@ -51,11 +51,17 @@ def edges_frame(n: int = 10, offset: int = 0) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[graphport.Server]:
-    """One real server per test module (users cost ~130 ms each to hash): alice and bob, with
-    ``PASSWORD``. Tests make their own datasets and orgs, and compare counters before/after."""
+@pytest.fixture(scope="module", params=["direct", "asgi"])
+def hub(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[graphport.Server]:
+    """One real server per test module and in-process transport (users cost ~130 ms each to
+    hash): alice and bob, with ``PASSWORD``. Tests make their own datasets and orgs, and compare
+    counters before/after. ``counting`` reaches it by the transport of this leg: the direct one
+    of ``new_local_client()`` (the HTTP core on the calling thread) or the ASGI app on an event
+    loop thread, so the client tests show both behave the same (#16)."""
     with graphport.Server(config=ServerConfig(data=tmp_path_factory.mktemp("hub"), secret=SECRET)) as server:
+        server.test_transport_direct = request.param == "direct"  # type: ignore[attr-defined]
         server.create_user("alice", PASSWORD, email="alice@example.org")
         server.create_user("bob", PASSWORD, email="bob@example.org")
         yield server
@@ -63,8 +69,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[graphport.Server]:
 
 @pytest.fixture
 def counting(hub: graphport.Server) -> Counting:
-    """A counting transport into ``hub`` (in-process, no sockets)."""
-    return Counting(hub.local_transport())
+    """A counting transport into ``hub`` (in-process, no sockets; see ``hub`` for its two legs)."""
+    return Counting(hub.local_transport(direct=hub.test_transport_direct))  # type: ignore[attr-defined]
 
 
 @pytest.fixture

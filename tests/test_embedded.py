@@ -1,0 +1,125 @@
+"""The in-process client's direct transport (#16): the HTTP core on the calling thread, with the
+same answers as the ASGI app (routes, caller, checks, the one error envelope)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import httpx
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import graphport
+from graphport._embedded import DirectTransport
+
+
+@pytest.fixture
+def hub(server: graphport.Server) -> Iterator[graphport.Server]:
+    server.create_user("alice", "correct horse battery staple")
+    server.create_user("mallory", "correct horse battery staple")
+    yield server
+
+
+def both(server: graphport.Server) -> list[httpx.Client]:
+    return [
+        httpx.Client(transport=server.local_transport(direct=d), base_url="http://graphport.local")
+        for d in (True, False)
+    ]
+
+
+def test_the_local_client_goes_direct(hub: graphport.Server) -> None:
+    g = hub.new_local_client("alice")
+    assert isinstance(hub.local_transport(direct=True), DirectTransport)
+    assert g._transport._transport is hub.local_transport(direct=True)  # type: ignore[attr-defined]
+    ds = g.edges(pa.table({"eid": [1], "src": ["a"], "dst": ["b"]}), "src", "dst", edge="eid").upload()
+    ds.update(edges=pa.table({"eid": [2], "src": ["b"], "dst": ["c"]}))
+    assert sorted(ds.edges().column("eid").to_pylist()) == [1, 2]
+
+
+CASES = [
+    ("GET", "/api/v2/datasets/nope/live", {}, 404, None),
+    ("POST", "/api/v2/datasets/x/live/edges", {}, 401, "not_authenticated"),
+    ("POST", "/api/v2/datasets/x/live/edges", {"Authorization": "Basic abc"}, 401, "invalid_auth_header"),
+    ("PATCH", "/api/v2/datasets/x/live/edges", {}, 405, "method_not_allowed"),
+    ("GET", "/no/such/route", {}, 404, "route_not_found"),
+    ("GET", "/api/v2/datasets/x/live", {"Host": "evil.example"}, 400, None),
+]
+
+
+def test_errors_are_the_same_as_over_the_asgi_app(hub: graphport.Server) -> None:
+    clients = both(hub)
+    for method, path, headers, status, code in CASES:
+        answers = []
+        for http in clients:
+            response = http.request(method, path, headers=headers)
+            body = response.json()
+            answers.append((response.status_code, body["code"], response.headers.get("allow")))
+            assert response.headers["x-request-id"]
+        assert answers[0] == answers[1], (method, path)
+        assert answers[0][0] == status, (method, path)
+        if code is not None:
+            assert answers[0][1] == code
+
+
+def test_another_user_may_not_write(hub: graphport.Server) -> None:
+    ds = (
+        hub.new_local_client("alice")
+        .edges(pa.table({"eid": [1], "src": ["a"], "dst": ["b"]}), "src", "dst", edge="eid")
+        .upload()
+    )
+    token = hub.token_for("mallory")
+    body = pa.table({"eid": [5], "src": ["x"], "dst": ["y"]})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, body.schema) as w:
+        w.write_table(body)
+    for http in both(hub):
+        response = http.post(
+            f"/api/v2/datasets/{ds.id}/live/edges",
+            content=sink.getvalue().to_pybytes(),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/vnd.apache.arrow.stream",
+            },
+        )
+        assert (response.status_code, response.json()["code"]) == (403, "dataset_view_only")
+    assert ds.edges().column("eid").to_pylist() == [1]
+
+
+def test_a_thread_running_an_event_loop_still_gets_answers(hub: graphport.Server) -> None:
+    """A notebook cell runs inside the kernel's loop: the request goes to a helper thread."""
+    g = hub.new_local_client("alice")
+    ds = g.edges(pa.table({"eid": [1], "src": ["a"], "dst": ["b"]}), "src", "dst", edge="eid").upload()
+
+    async def cell() -> list[int]:
+        ds.update(edges=pa.table({"eid": [7], "src": ["q"], "dst": ["r"]}))
+        return sorted(ds.edges().column("eid").to_pylist())
+
+    assert asyncio.run(cell()) == [1, 7]
+
+
+def test_a_large_streamed_body_and_many_threads(hub: graphport.Server) -> None:
+    g = hub.new_local_client("alice")
+    n = 400_000  # > 4 MiB of Arrow: the client streams it in chunks
+    ids = np.arange(n)
+    ds = g.edges(
+        pa.table({"eid": ids, "src": ids % 1000, "dst": (ids + 1) % 1000}), "src", "dst", edge="eid"
+    ).upload()
+    ds.update(edges=pa.table({"eid": ids + n, "src": ids % 7, "dst": ids % 5}))
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            ds.update(edges=pa.table({"eid": [3 * n + i], "src": [0], "dst": [1]}))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert ds.edges().num_rows == 2 * n + 16
