@@ -15,9 +15,32 @@ Latency: one writer, 1-row updates with a 2 ms pause, from before ``update()`` t
 WebSocket client on another thread has the change: graphport over uvicorn (ASGI) and Tornado;
 Perspective over its Tornado handler with an ``AsyncClient`` (``on_update`` default and row mode).
 
+Client level (issue #16): the same rows/s, one writer, through ``Dataset.update()`` of
+``graphport.Server().new_local_client()`` beside Perspective's local client ``Table.update()``, both
+given the same pyarrow Tables (``--client-only`` runs just this section).
+
+Profile (#16; py-spy over all threads, cProfile where everything runs on one thread), 2 shared
+cores under load 2-8:
+
+- Before: the embedded client went caller -> private event loop thread -> HTTP executor thread ->
+  loop -> caller for every call. With 1-row batches those wake-ups (the loop's self-pipe
+  ``_write_to_self`` send, lock waits) were most of the wall time; 10k-row batches were already
+  ~1.6-1.8x Perspective (the engine's upsert is vectorised). Now the client goes direct (the HTTP
+  core on the calling thread: ``_embedded.DirectTransport``).
+- The engine's publish summed the Arrow ``nbytes`` of every message in the delta history (up to
+  64) on every write: 60% of a 1-row write (2.5 ms -> 0.93 ms per write under cProfile after a
+  running count replaced it).
+- What a 1-row client write costs now (cProfile shares): engine write ~40% (IPC parse and limit
+  checks ~15%, apply + delta + history ~20%, log append ~5%), authenticating the Bearer token
+  ~18% (one database read per request, as over HTTP: revocations apply at once), httpx request
+  building and response ~18%, the client's Arrow encoding ~3%, the HTTP core and the per-thread
+  event loop the rest. Perspective's local client has no per-call authentication, no HTTP model
+  and no per-write durability log, so small batches stay below it (see the figures it prints).
+
 Run (perspective-python is in the ``bench`` extra)::
 
     .venv/bin/python bench/live.py                 # about 2 minutes
+    .venv/bin/python bench/live.py --client-only   # the client-level section, ~30 s
     .venv/bin/python bench/live.py --duration 1 --samples 100 --skip-perspective
 
 Durability (issue #17; ``ServerConfig.live_durability``). ``--durability interval,acknowledged,
@@ -180,6 +203,91 @@ class PerspectiveSide:
     def close(self) -> None:
         self.view.delete()
         self.pool.shutdown()
+
+
+class GraphportClientSide(GraphportSide):
+    """The same server, written through the embedded client: ``Dataset.update(edges=table)`` of
+    ``graphport.Server().new_local_client()`` (the client encodes the pyarrow Table to Arrow IPC)."""
+
+    name = "graphport client"
+
+    def __init__(self, initial: pa.Table, nodes: pa.Table) -> None:
+        self.flush_before_ack = False
+        self.server = graphport.Server(data=tempfile.mkdtemp(prefix="gp-bench-"))
+        self.client = self.server.new_local_client()
+        self.ds = (
+            self.client.edges(initial, "src", "dst", edge="id")
+            .nodes(nodes, "id")
+            .bind(point_x="x", point_y="y")
+        ).upload()
+        self.dataset = self.ds.id
+        self.owner = self.server.authenticate(self.server.token_for("local"))
+        self.callbacks = 0
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="gp-poll")
+
+        def on_message(message: Any) -> None:
+            message.frame()
+            self.callbacks += 1
+
+        self.subscription = self.server.subscribe(self.owner, self.dataset, on_message)
+
+    def update(self, batch: Any) -> None:
+        self.ds.update(edges=batch)
+
+    def close(self) -> None:
+        self.client.close()
+        super().close()
+
+
+class PerspectiveClientSide(PerspectiveSide):
+    """Perspective's local client given the same pyarrow Table (it encodes it to Arrow IPC)."""
+
+    def update(self, batch: Any) -> None:
+        self.table.update(batch)
+
+
+def client_section(
+    initial: pa.Table, nodes: pa.Table, batches: dict[int, list[bytes]], duration: float, skip_psp: bool
+) -> list[dict[str, Any]]:
+    """Client level, one writer thread: the embedded client against Perspective's local client,
+    both given pyarrow Tables, with and without ``on_poll_request``."""
+    tables = {size: [pa.ipc.open_stream(b).read_all() for b in bs] for size, bs in batches.items()}
+    gp = GraphportClientSide(initial, nodes)
+    psp = {} if skip_psp else {m: PerspectiveClientSide(initial, m) for m in ("direct", "poll")}
+    print(
+        "\nclient level: Dataset.update() of graphport.Server().new_local_client() vs Perspective's "
+        "local client Table.update(), pyarrow Tables, 1 writer"
+    )
+    print(
+        f"{'batch':>6} {'mode':>6} | {'graphport client rows/s':>23} | {'perspective client rows/s':>25} | ratio"
+    )
+    results = []
+    for size, bs in tables.items():
+        for mode in ("direct", "poll"):
+            gp.set_mode(mode)
+            g = throughput(gp, bs, size, 1, duration)
+            p = throughput(psp[mode], bs, size, 1, duration) if psp else None
+            ratio = g["rows_per_s"] / p["rows_per_s"] if p else float("nan")
+            print(
+                f"{size:>6} {mode:>6} | {g['rows_per_s']:>23,.0f} | "
+                + (f"{p['rows_per_s']:>25,.0f}" if p else f"{'-':>25}")
+                + f" | {ratio:5.2f}",
+                flush=True,
+            )
+            results.append(
+                {
+                    "case": "client",
+                    "batch": size,
+                    "mode": mode,
+                    "graphport": g,
+                    "perspective": p,
+                    "ratio": ratio,
+                }
+            )
+    gp.close()
+    for side in psp.values():
+        side.close()
+    return results
 
 
 def throughput(
@@ -461,6 +569,10 @@ def main() -> None:
         "--durability-cost", action="store_true", help="only the interleaved per-write comparison"
     )
     parser.add_argument("--skip-perspective", action="store_true")
+    parser.add_argument("--skip-client", action="store_true", help="leave out the client-level section")
+    parser.add_argument(
+        "--client-only", action="store_true", help="only the client-level section (embedded client)"
+    )
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--json", help="append result lines to this file")
     args = parser.parse_args()
@@ -484,6 +596,10 @@ def main() -> None:
 
         print(f"# perspective-python {perspective.__version__}, num_cpus={perspective.num_cpus()}")
     results: list[dict[str, Any]] = []
+    if args.client_only:
+        client_section(initial, nodes, batches, args.duration, args.skip_perspective)
+        print(f"\n# load average after: {os.getloadavg()[0]:.1f}")
+        return
 
     durabilities = args.durability.split(",")
     gps = {d: GraphportSide(initial, nodes, d) for d in durabilities}
@@ -563,6 +679,9 @@ def main() -> None:
                             }
                         )
                     print(f"{size:>6} {mode:>6} {threads:>3} | " + " | ".join(f"{c:>22}" for c in cells))
+
+    if not args.skip_client:
+        results.extend(client_section(initial, nodes, batches, args.duration, args.skip_perspective))
 
     if not args.skip_latency:
         lat_batches = batches.get(1) or make_batches(1, rng)
