@@ -206,6 +206,22 @@ async function runStep(page, step) {
       await waitIdle(page);
       return [x0, y0, x1, y1];
     }
+    case 'between': {
+      // Move the mouse to the middle of the nodes `ids` [a, b] (an edge's middle) and click if `click`;
+      // returns the tooltip.
+      const pts = await page.evaluate((ids) => ids.map((id) => window.__graphport.screenOf(id)), step.ids);
+      if (pts.some((p) => !p)) return null;
+      const x = (pts[0][0] + pts[1][0]) / 2;
+      const y = (pts[0][1] + pts[1][1]) / 2;
+      await page.mouse.move(x + 2, y + 2);
+      await page.mouse.move(x, y);
+      await page.waitForTimeout(100);
+      if (step.click) {
+        await page.mouse.click(x, y);
+        await waitIdle(page);
+      }
+      return visibleText(page, '#tooltip');
+    }
     case 'screenOf':
       return page.evaluate((id) => window.__graphport.screenOf(id), step.id);
     case 'hover': {

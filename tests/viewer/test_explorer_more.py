@@ -169,3 +169,98 @@ def test_box_select_adds_the_nodes_in_the_box_and_the_link_reopens_them(site: Si
     assert px_reopen["counts"][0] > px_before["counts"][0] + 20 * len(west), "the rings are drawn on open"
     assert count3 == len(west) + 1 and first_east in selected_ids(href3)
     assert count4 == 0 and selected_ids(href4) == [] and not status4["visible"]
+
+
+def segment_gap(px: float, py: float, a: tuple[float, float], b: tuple[float, float]) -> float:
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    t = max(0.0, min(1.0, ((px - a[0]) * dx + (py - a[1]) * dy) / ((dx * dx + dy * dy) or 1.0)))
+    return float(((a[0] + t * dx - px) ** 2 + (a[1] + t * dy - py) ** 2) ** 0.5)
+
+
+def lonely_edge() -> tuple[str, str, int]:
+    """The Les Misérables edge whose middle is farthest from every node and every other edge (so the
+    cursor there is on that edge alone)."""
+    pos = lesmis_positions()
+    rows = lesmis_edges().to_pylist()
+    best: tuple[float, str, str, int] = (-1.0, "", "", 0)
+    for k, row in enumerate(rows):
+        (ax, ay), (bx, by) = pos[row["source"]], pos[row["target"]]
+        mx, my = (ax + bx) / 2, (ay + by) / 2
+        gap = min(((x - mx) ** 2 + (y - my) ** 2) ** 0.5 for x, y in pos.values())
+        for j, other in enumerate(rows):
+            if j != k and {other["source"], other["target"]} != {row["source"], row["target"]}:
+                gap = min(gap, segment_gap(mx, my, pos[other["source"]], pos[other["target"]]))
+        if gap > best[0]:
+            best = (gap, row["source"], row["target"], row["value"])
+    return best[1], best[2], best[3]
+
+
+def test_edges_can_be_hovered_and_inspected_and_their_endpoints_flown_to(site: Site) -> None:
+    a, b, value = lonely_edge()
+    inspector_rows = (
+        "[...document.querySelectorAll('#inspector-rows tr')].map(r => [r.cells[0] ? r.querySelector('th').textContent"
+        " : '', r.querySelector('td').textContent])"
+    )
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.placed, "&info=False")},
+            {"op": "pixels", "colors": [WHITE], "tol": 20},
+            {"op": "between", "ids": [a, b]},
+            {"op": "eval", "expr": "window.__graphport.hoveredEdge"},
+            {"op": "pixels", "colors": [WHITE], "tol": 20},
+            {"op": "between", "ids": [a, b], "click": True},
+            {"op": "text", "selector": "#inspector"},
+            {"op": "eval", "expr": inspector_rows},
+            {
+                "op": "eval",
+                "expr": "[...document.querySelectorAll('#inspector-neighbours li')].map(li => li.textContent)",
+            },
+            {"op": "eval", "expr": "[window.__graphport.selectedEdge, window.__graphport.selected]"},
+            {"op": "click", "selector": "#inspector-neighbours li:nth-child(2)"},
+            {"op": "text", "selector": "#inspector-title"},
+            {"op": "screenOf", "id": b},
+            {"op": "eval", "expr": "[window.__graphport.selectedEdge, window.__graphport.selected]"},
+        ],
+    )
+    steps = report["steps"]
+    px0, tip, hovered, px_hover = steps[1], steps[2], steps[3], steps[4]
+    inspector, rows, ends, picked = steps[6], steps[7], steps[8], steps[9]
+    title, at_b, after = steps[11], steps[12], steps[13]
+    assert tip["visible"] and tip["text"] == f"{a} → {b}", tip
+    assert hovered >= 0
+    # The hovered edge is drawn over the graph as a thick white line.
+    assert px_hover["counts"][0] > px0["counts"][0] + 30, (px0, px_hover)
+    assert inspector["visible"] and f"{a} → {b}" in inspector["text"]
+    assert rows == [["source", a], ["target", b], ["value", str(value)]], rows
+    assert ends == [f"from: {a}", f"to: {b}"]
+    assert picked[0] >= 0 and picked[1] == 0, "an edge is inspected, no node is selected"
+    assert title["text"] == b, "the endpoint is inspected after the click"
+    assert abs(at_b[0] - 500) < 40 and abs(at_b[1] - 350) < 40, f"the camera flew to {b}: {at_b}"
+    assert after[0] == -1 and after[1] == 1
+
+
+BACKGROUND = (11, 14, 20)
+
+
+def test_edge_weight_draws_thicker_edges(site: Site) -> None:
+    """edge_weight=value: Les Misérables' heavy edges are drawn several pixels wide (WebGL and Canvas2D),
+    so far more of the picture is ink than with the same graph unweighted; the nodes are the same."""
+    steps: list[dict[str, Any]] = []
+    for dataset in (site.placed, site.weighted):
+        for renderer in ("", "&renderer=canvas"):
+            steps += [
+                {"op": "goto", "url": site.viewer(dataset, f"&info=False{renderer}")},
+                {"op": "pixels", "colors": [BACKGROUND], "tol": 6},
+            ]
+    report = run(site, steps)
+    results = report["steps"]
+    kinds = [results[k]["renderer"] for k in range(0, 8, 2)]
+    ink = [
+        results[k + 1]["width"] * results[k + 1]["height"] - results[k + 1]["counts"][0]
+        for k in range(0, 8, 2)
+    ]
+    assert kinds == ["webgl", "canvas2d", "webgl", "canvas2d"]
+    plain_gl, plain_canvas, heavy_gl, heavy_canvas = ink
+    assert heavy_gl > 1.3 * plain_gl, ink
+    assert heavy_canvas > 1.3 * plain_canvas, ink

@@ -11,13 +11,14 @@ import { columnsOf, idValues } from './data';
 import { debug } from './debug';
 import { $, fmt } from './dom';
 import { Drawer } from './drawing';
-import { type Json, type Legend, bindingsOf, edgeStyle, nodeStyle, obj, valueText } from './encodings';
+import { type Json, type Legend, bindingsOf, edgeStyle, edgeWidths, nodeStyle, obj, valueText } from './encodings';
 import { bindEvents, type Controls } from './events';
 import { type ExportHost, exportCsv, exportPng } from './exporter';
 import { FilterPanel } from './filterpanel';
 import { FilterError, type Rule, checkRule, statusText, visibility } from './filters';
 import { type HistogramHost, HistogramPanel } from './histpanel';
-import { hideInspector, showInspector } from './inspector';
+import { pickEdge } from './edgepick';
+import { hideInspector, showEdgeInspector, showInspector } from './inspector';
 import { Labels } from './labels';
 import { LayoutPanel, storedLayout } from './layoutpanel';
 import { LayoutPreview } from './layoutpreview';
@@ -36,6 +37,7 @@ import { Grid } from './spatial';
 import { type TableHost, TablePanel } from './tablepanel';
 import { Timebar, type TimebarHost } from './timebar';
 import { withParam } from './urlstate';
+import { cellText } from './values';
 
 /** Edges of the selected node drawn highlighted, at most. */
 const MAX_NEIGHBOURS = 5_000;
@@ -277,6 +279,8 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const sel = this.selectedKey === null ? undefined : g.index.get(this.selectedKey as string | number);
     s.selection.clear(); // indices move with live changes: only the inspected node follows
     s.hovered = -1;
+    s.hoveredEdge = -1; // edge indices move too: an inspected edge is let go
+    if (s.selectedEdge >= 0) this.select(-1);
     $('tooltip').hidden = true;
     if (s.selected >= 0 || sel !== undefined) this.select(sel ?? -1);
     debug.nodeCount = g.nodeCount;
@@ -337,7 +341,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const t2 = performance.now();
     const before = s.selection.size;
     for (const j of [...s.selection]) if (!s.isVisible(j)) s.selection.delete(j);
-    if (s.selected >= 0 && !s.isVisible(s.selected)) this.select(-1);
+    if ((s.selected >= 0 && !s.isVisible(s.selected)) || (s.selectedEdge >= 0 && !s.isEdgeVisible(s.selectedEdge))) this.select(-1);
     else if (s.selection.size !== before) this.selectionChanged();
     if (s.hovered >= 0 && !s.isVisible(s.hovered)) this.hover(-1, 0, 0);
     this.drawer.invalidate(false);
@@ -367,7 +371,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.computeVisibility();
     this.drawer.uploadNodes();
     mark('upNodes');
-    this.drawer.uploadEdges(this.edgeColors);
+    this.drawer.uploadEdges(this.edgeColors, edgeWidths(g, this.edgeEnc, this.edgeRows));
     mark('upEdges');
   }
 
@@ -587,11 +591,62 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       return;
     }
     this.canvas.style.cursor = 'pointer';
-    tip.textContent = s.titles(i);
+    this.showTip(s.titles(i), px, py);
+  }
+
+  private showTip(text: string, px: number, py: number): void {
+    const tip = $('tooltip');
+    tip.textContent = text;
     tip.hidden = false;
     const w = tip.offsetWidth;
-    const x = px + 14 + w > s.view.width ? px - 14 - w : px + 14;
+    const x = px + 14 + w > this.scene.view.width ? px - 14 - w : px + 14;
     tip.style.transform = `translate(${Math.round(x)}px, ${Math.round(py + 12)}px)`;
+  }
+
+  /** Edge picking scans every edge: on big graphs hover asks at most every 60 ms (clicks always). */
+  private lastEdgePick = 0;
+
+  pickEdge(px: number, py: number): number {
+    return pickEdge(this.scene, px, py);
+  }
+
+  /** The tooltip and the highlight for edge e (-1: none) at (px, py): its label, or "a → b". */
+  hoverEdge(e: number, px: number, py: number): void {
+    const s = this.scene;
+    if (e >= 0 && s.graph.edgeCount > 200_000) {
+      const now = performance.now();
+      if (now - this.lastEdgePick < 60) return;
+      this.lastEdgePick = now;
+    }
+    debug.hoveredEdge = e;
+    if (e !== s.hoveredEdge) {
+      s.hoveredEdge = e;
+      this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
+    }
+    if (e < 0) {
+      if (s.hovered < 0) $('tooltip').hidden = true;
+      return;
+    }
+    this.canvas.style.cursor = 'pointer';
+    if (this.params.bool('showLabelOnHover', true)) this.showTip(this.edgeTitle(e), px, py);
+  }
+
+  private edgeTitle(e: number): string {
+    const g = this.scene.graph;
+    const eb = bindingsOf(this.edgeEnc);
+    const col = g.edgeColumns.get(eb.edge_title ?? '') ?? g.edgeColumns.get(eb.edge_label ?? '');
+    const ends = `${this.scene.titles(g.src[e])} → ${this.scene.titles(g.dst[e])}`;
+    return col ? `${cellText(col, g.edgeRow[e])}\n${ends}` : ends;
+  }
+
+  /** Inspect edge e: its columns and its two endpoints (the node selection is cleared). */
+  selectEdge(e: number): void {
+    this.select(-1);
+    const s = this.scene;
+    s.selectedEdge = e;
+    debug.selectedEdge = e;
+    if (e >= 0 && this.params.bool('showInspector', true)) showEdgeInspector(s, e, (j) => this.goTo(j), cellText);
+    this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
   }
 
   /**
@@ -609,8 +664,9 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       s.selection.clear();
       if (i >= 0) s.selection.add(i);
     }
-    debug.selected = s.selection.size;
     s.selected = i;
+    s.selectedEdge = -1;
+    debug.selectedEdge = -1;
     this.selectedKey = i >= 0 ? s.graph.ids[i] : null;
     s.neighbours = [];
     if (i >= 0 && this.params.bool('neighborhoodHighlight', true)) {
@@ -621,7 +677,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       }
     }
     if (i < 0 || !this.params.bool('showInspector', true)) hideInspector();
-    else showInspector(s, i, (j) => this.goTo(j));
+    else showInspector(s, i, (j) => this.goTo(j), cellText);
     this.selectionChanged();
     this.labels.update();
   }

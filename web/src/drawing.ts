@@ -58,10 +58,11 @@ export class Drawer {
     this.renderer.setNodeMask(s.nodeVisible);
   }
 
-  /** Upload every edge; `colors` holds 8 bytes (two RGBA) per edge index. Then the current cut. */
-  uploadEdges(colors: Uint8Array): void {
+  /** Upload every edge; `colors` holds 8 bytes (two RGBA) per edge index, `widths` px per edge index
+   *  (edge_weight; null: hairlines). Then the current cut. */
+  uploadEdges(colors: Uint8Array, widths: Float32Array | null = null): void {
     const g = this.scene.graph;
-    this.renderer.setEdges(g.src, g.dst, colors, g.edgeCount);
+    this.renderer.setEdges(g.src, g.dst, colors, g.edgeCount, widths);
     this.applyEdgeCut();
   }
 

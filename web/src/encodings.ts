@@ -306,7 +306,8 @@ export function edgeStyle(
   const alphas = alphaCol?.isNumeric ? alphaCol.numbers() : null;
   const weightCol = bindings.edge_weight ? graph.edgeColumns.get(bindings.edge_weight) : undefined;
   const weights = weightCol?.isNumeric ? weightCol.numbers() : null;
-  const [wlo, whi] = weights ? minMax(weights) : [0, 0];
+  // Percentiles, not min..max: one huge weight must not fade every other edge (as for widths below).
+  const [wlo, whi] = weights ? [quantile(weights, 0.05), quantile(weights, 0.95)] : [0, 0];
   const wspan = whi - wlo || 1;
   const base = Math.max(0, Math.min(1, opacity));
   for (let e = 0; e < m; e++) {
@@ -318,7 +319,7 @@ export function edgeStyle(
     }
     if (weights) {
       const w = weights[row];
-      if (!Number.isNaN(w)) a *= 0.35 + 0.65 * ((w - wlo) / wspan);
+      if (!Number.isNaN(w)) a *= 0.35 + 0.65 * Math.max(0, Math.min(1, (w - wlo) / wspan));
     }
     const alpha = Math.round(a * 255);
     const cs = perRow ?? srcRow ?? nodeColors;
@@ -335,6 +336,42 @@ export function edgeStyle(
     out[e * 8 + 7] = alpha;
   }
   return { colors: out };
+}
+
+/** Edge widths from edge_weight, in CSS pixels: 1 at the 5th percentile or below, MAX at the 95th or above. */
+export const EDGE_WIDTH_MAX = 6;
+
+/** The value at quantile q of the non-NaN values (a sampled estimate past 200k values). */
+export function quantile(values: Float64Array, q: number): number {
+  const step = Math.max(1, Math.floor(values.length / 200_000));
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i += step) if (!Number.isNaN(values[i])) sample.push(values[i]);
+  if (sample.length === 0) return NaN;
+  sample.sort((a, b) => a - b);
+  return sample[Math.min(sample.length - 1, Math.max(0, Math.round(q * (sample.length - 1))))];
+}
+
+/**
+ * Edge thickness from the edge_weight binding (a numeric column): 1 px up to the 5th percentile, then
+ * linear to EDGE_WIDTH_MAX px at the 95th percentile, clamped there, so that a few huge weights do not
+ * make every other edge a hairline. null when no numeric weight is bound.
+ */
+export function edgeWidths(graph: Graph, encodings: Json, edgeRows: number): Float32Array | null {
+  const name = bindingsOf(encodings).edge_weight;
+  const column = name ? graph.edgeColumns.get(name) : undefined;
+  if (!column?.isNumeric) return null;
+  const values = column.numbers().subarray(0, edgeRows);
+  const lo = quantile(values, 0.05);
+  const hi = quantile(values, 0.95);
+  if (Number.isNaN(lo)) return null;
+  const span = hi - lo;
+  const out = new Float32Array(graph.edgeCount);
+  for (let e = 0; e < graph.edgeCount; e++) {
+    const v = values[graph.edgeRow[e]];
+    const t = Number.isNaN(v) ? 0 : span > 0 ? Math.max(0, Math.min(1, (v - lo) / span)) : 0.5;
+    out[e] = 1 + (EDGE_WIDTH_MAX - 1) * t;
+  }
+  return out;
 }
 
 export { text as valueText };

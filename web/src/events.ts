@@ -9,6 +9,10 @@ export interface Controls {
   invalidate(moving: boolean): void;
   pick(px: number, py: number): number;
   hover(i: number, px: number, py: number): void;
+  /** The edge under (px, py) when no node is (-1: none), and hovering / inspecting one. */
+  pickEdge(px: number, py: number): number;
+  hoverEdge(e: number, px: number, py: number): void;
+  selectEdge(e: number): void;
   select(i: number, add?: boolean): void;
   /** Add the visible nodes in a screen rectangle to the selection (box select). */
   selectBox(ax: number, ay: number, bx: number, by: number): void;
@@ -62,7 +66,10 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
     const p = local(ev);
     const prev = pointers.get(ev.pointerId);
     if (!prev) {
-      if (ev.pointerType === 'mouse') app.hover(app.pick(p[0], p[1]), p[0], p[1]);
+      if (ev.pointerType !== 'mouse') return;
+      const i = app.pick(p[0], p[1]);
+      app.hover(i, p[0], p[1]);
+      app.hoverEdge(i < 0 ? app.pickEdge(p[0], p[1]) : -1, p[0], p[1]);
       return;
     }
     pointers.set(ev.pointerId, p);
@@ -108,7 +115,10 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
       const p = local(ev);
       const hit = app.pick(p[0], p[1]);
       // Shift-click adds to (or removes from) the selection; shift-click on empty space changes nothing.
-      if (!(ev.shiftKey && hit < 0)) app.select(hit, ev.shiftKey);
+      // A click beside every node but on an edge inspects that edge.
+      const edge = hit < 0 && !ev.shiftKey ? app.pickEdge(p[0], p[1]) : -1;
+      if (edge >= 0) app.selectEdge(edge);
+      else if (!(ev.shiftKey && hit < 0)) app.select(hit, ev.shiftKey);
     }
     downAt = null;
   };
@@ -116,6 +126,7 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
   c.addEventListener('pointercancel', up);
   c.addEventListener('pointerleave', () => {
     if (pointers.size === 0 && app.scene.hovered >= 0) app.hover(-1, 0, 0);
+    if (pointers.size === 0 && app.scene.hoveredEdge >= 0) app.hoverEdge(-1, 0, 0);
   });
   c.addEventListener(
     'wheel',

@@ -8,6 +8,7 @@ import { $, fmt } from './dom';
 import { degreeColumn } from './filters';
 import { BINS, type Histogram, brushRules, histogram, literal, rowsVisible } from './histogram';
 import type { Scene } from './scene';
+import { type ValueKind, asMillis, kindOf } from './values';
 
 type Target = 'point' | 'edge';
 
@@ -66,11 +67,11 @@ export class HistogramPanel {
     for (const col of g.edgeColumns.values()) columns.push(['edge', col, edges, edgeRowsVisible]);
     for (const [target, col, rows, visible] of columns) {
       const h = histogram(col, rows, () => this.host.codes.of(col, rows), visible);
-      list.append(this.render(target, col.name, h));
+      list.append(this.render(target, col.name, h, kindOf(col)));
     }
   }
 
-  private render(target: Target, column: string, h: Histogram): HTMLElement {
+  private render(target: Target, column: string, h: Histogram, kind: ValueKind): HTMLElement {
     const box = document.createElement('section');
     box.className = 'hist';
     box.dataset.column = `${target}:${column}`;
@@ -78,7 +79,7 @@ export class HistogramPanel {
     title.textContent = `${target === 'point' ? 'node' : 'edge'} · ${column}`;
     box.append(title);
     if (h.kind === 'categorical') box.append(this.bars(target, column, h));
-    else box.append(...this.bins(target, column, h));
+    else box.append(...this.bins(target, column, h, kind));
     return box;
   }
 
@@ -125,7 +126,7 @@ export class HistogramPanel {
     return ul;
   }
 
-  private bins(target: Target, column: string, h: Histogram & { kind: 'numeric' }): HTMLElement[] {
+  private bins(target: Target, column: string, h: Histogram & { kind: 'numeric' }, kind: ValueKind): HTMLElement[] {
     const canvas = document.createElement('canvas');
     const w = 300;
     const height = 56;
@@ -135,7 +136,11 @@ export class HistogramPanel {
     canvas.style.width = `${w}px`;
     canvas.style.height = `${height}px`;
     canvas.setAttribute('role', 'img');
-    const label = (v: number): string => (h.time ? timeText(v) : numberText(v));
+    // Epoch numbers (values.ts) label their bins as dates; the brush still filters on the numbers.
+    const label = (v: number): string => {
+      const ms = h.time ? v : asMillis(v, kind);
+      return ms === null ? numberText(v) : timeText(ms);
+    };
     canvas.setAttribute('aria-label', `${column}: ${BINS} bins from ${label(h.lo)} to ${label(h.hi)}; drag across bins to keep that range`);
     const draw = (brush: [number, number] | null): void => {
       const ctx = canvas.getContext('2d');

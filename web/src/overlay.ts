@@ -18,7 +18,7 @@ export class Overlay {
   draw(settled: boolean): void {
     const s = this.scene;
     const arrows = s.showArrows && s.showEdges && settled;
-    const busy = arrows || s.selected >= 0 || s.hovered >= 0 || s.selection.size > 0;
+    const busy = arrows || s.selected >= 0 || s.hovered >= 0 || s.selection.size > 0 || s.hoveredEdge >= 0 || s.selectedEdge >= 0;
     // An empty overlay stays untouched: clearing it would make the compositor upload it again.
     if (!busy && this.empty) return;
     this.empty = !busy;
@@ -51,6 +51,27 @@ export class Overlay {
         ctx.lineTo(x, y);
       }
       ctx.stroke();
+    }
+    // The hovered and the inspected edge: a thick line over the graph, rings on the inspected one's ends.
+    for (const e of new Set([s.selectedEdge, s.hoveredEdge])) {
+      if (e < 0 || e >= g.edgeCount) continue;
+      const a = g.src[e];
+      const b = g.dst[e];
+      const [x0, y0] = v.toScreen(g.x[a], g.y[a]);
+      const [x1, y1] = v.toScreen(g.x[b], g.y[b]);
+      ctx.lineWidth = e === s.selectedEdge ? 3.5 : 2.5;
+      ctx.strokeStyle = light ? '#111' : '#fff';
+      ctx.beginPath();
+      ctx.moveTo(x0, y0);
+      ctx.lineTo(x1, y1);
+      ctx.stroke();
+      if (e !== s.selectedEdge) continue;
+      ctx.lineWidth = 2;
+      for (const [i, x, y] of [[a, x0, y0], [b, x1, y1]]) {
+        ctx.beginPath();
+        ctx.arc(x, y, Math.max(3, (s.sizes[i] * s.sizeScale()) / 2) + 3, 0, Math.PI * 2);
+        ctx.stroke();
+      }
     }
     // The rest of the selection: a ring each (at most MAX_RINGS, in view).
     if (s.selection.size > 1) {

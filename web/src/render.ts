@@ -24,8 +24,11 @@ export interface Renderer {
   /** Node buffers, uploaded in `order` (smallest first: big nodes end on top, and a suffix of
    *  the buffer keeps the important ones when frames must be thinned). */
   setNodes(x: Float32Array, y: Float32Array, colors: Uint8Array, sizes: Float32Array, count: number, order: Uint32Array): void;
-  /** Endpoints by node index plus RGBA per endpoint (8 bytes per edge). Clears the mask and subset. */
-  setEdges(src: Uint32Array, dst: Uint32Array, colors: Uint8Array, count: number): void;
+  /**
+   * Endpoints by node index plus RGBA per endpoint (8 bytes per edge). Clears the mask and subset.
+   * `widths`: line width in CSS pixels per edge index (the edge_weight binding), or null for hairlines.
+   */
+  setEdges(src: Uint32Array, dst: Uint32Array, colors: Uint8Array, count: number, widths?: Float32Array | null): void;
   /**
    * Filters without re-uploading positions (see drawing.ts for when each is used):
    * setNodeMask / setEdgeMask: 1 per node / edge index = drawn (null: all); hidden ones are clipped in
@@ -114,6 +117,34 @@ void main() {
   vColor = color;
 }`;
 
+// Wide edges (edge_weight): one instance per edge, a quad of 6 vertices around the line, as wide as
+// its width in pixels (WebGL lines are 1 px on most implementations, SwiftShader included).
+const WIDE_EDGE_VERT = `
+precision highp float;
+attribute vec2 corner;
+attribute vec2 a;
+attribute vec2 b;
+attribute vec4 ca;
+attribute vec4 cb;
+attribute float width;
+attribute float visible;
+uniform vec2 center;
+uniform vec2 scale;
+uniform vec2 halfPx;
+uniform float dpr;
+varying vec4 vColor;
+void main() {
+  vec2 sa = (a - center) * scale * halfPx;
+  vec2 sb = (b - center) * scale * halfPx;
+  vec2 d = sb - sa;
+  float len = length(d);
+  vec2 dir = len > 0.0 ? d / len : vec2(1.0, 0.0);
+  vec2 n = vec2(-dir.y, dir.x);
+  vec2 p = mix(sa, sb, corner.x) + n * corner.y * 0.5 * max(1.0, width * dpr);
+  gl_Position = vec4(p / halfPx, 4.0 * (1.0 - visible), 1.0);
+  vColor = mix(ca, cb, corner.x);
+}`;
+
 const EDGE_FRAG = `
 precision mediump float;
 varying vec4 vColor;
@@ -128,7 +159,7 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
     const attrs = { antialias: false, alpha: false, premultipliedAlpha: false, preserveDrawingBuffer: true };
     const gl = canvas.getContext('webgl', attrs) ?? canvas.getContext('experimental-webgl', attrs);
     if (!gl) return null;
-    regl = createREGL({ gl: gl as WebGLRenderingContext });
+    regl = createREGL({ gl: gl as WebGLRenderingContext, optionalExtensions: ['angle_instanced_arrays'] });
   } catch (err) {
     console.warn('graphport: WebGL setup failed, falling back to Canvas2D:', err);
     return null;
@@ -142,6 +173,13 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
   const edgeVis = regl.buffer({ usage: 'dynamic', type: 'uint8', length: 0 });
   const subPos = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
   const subColor = regl.buffer({ usage: 'dynamic', type: 'uint8', length: 0 });
+  const edgeWidth = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
+  const subWidth = regl.buffer({ usage: 'dynamic', type: 'float', length: 0 });
+  /** The two triangles of a wide edge: (t along the edge, side). */
+  const corners = regl.buffer([0, -1, 1, -1, 1, 1, 0, -1, 1, 1, 0, 1]);
+  const instanced = regl.hasExtension('angle_instanced_arrays');
+  /** Per edge index: width in CSS px (null: hairlines), as setEdges got them. */
+  let widthsByEdge: Float32Array | null = null;
   let nodeCount = 0;
   let edgeCount = 0;
   let nodeOrder: Uint32Array = new Uint32Array(0);
@@ -181,6 +219,37 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
     depth: { enable: false },
     blend,
   });
+
+  type WideProps = { center: number[]; scale: number[]; halfPx: number[]; first: number; instances: number };
+  const inst = (buffer: () => createREGL.Buffer, stride: number, offset: number, size: number, normalized = false) =>
+    (_: unknown, p: WideProps) => ({ buffer: buffer(), stride, offset: offset + p.first * stride, size, normalized, divisor: 1 });
+  const drawWideEdges = instanced
+    ? regl({
+        vert: WIDE_EDGE_VERT,
+        frag: EDGE_FRAG,
+        attributes: {
+          corner: { buffer: corners, size: 2, divisor: 0 },
+          a: inst(() => (subCount >= 0 ? subPos : edgePos), 16, 0, 2),
+          b: inst(() => (subCount >= 0 ? subPos : edgePos), 16, 8, 2),
+          ca: inst(() => (subCount >= 0 ? subColor : edgeColor), 8, 0, 4, true),
+          cb: inst(() => (subCount >= 0 ? subColor : edgeColor), 8, 4, 4, true),
+          width: inst(() => (subCount >= 0 ? subWidth : edgeWidth), 4, 0, 1),
+          visible: (_: unknown, p: WideProps) =>
+            subCount < 0 && edgeMasked ? { buffer: edgeVis, stride: 2, offset: p.first * 2, size: 1, normalized: true, divisor: 1 } : one,
+        },
+        uniforms: {
+          center: regl.prop<WideProps, 'center'>('center'),
+          scale: regl.prop<WideProps, 'scale'>('scale'),
+          halfPx: regl.prop<WideProps, 'halfPx'>('halfPx'),
+          dpr: () => dpr,
+        },
+        primitive: 'triangles',
+        count: 6,
+        instances: regl.prop<WideProps, 'instances'>('instances'),
+        depth: { enable: false },
+        blend,
+      })
+    : null;
 
   type PointProps = {
     center: number[];
@@ -285,13 +354,16 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       }
       subPos({ data: pos, usage: 'dynamic' });
       subColor({ data: new Uint8Array(col32.buffer), usage: 'dynamic' });
+      if (widthsByEdge) subWidth({ data: Float32Array.from({ length: n }, (_, k) => widthsByEdge![edges[shuffle[k]]]), usage: 'dynamic' });
       subCount = n;
     },
     get edgesInBuffer() {
       return subCount >= 0 ? subCount : edgeCount;
     },
-    setEdges(src, dst, c, count) {
+    setEdges(src, dst, c, count, widths) {
       order = edgeOrder(count);
+      widthsByEdge = widths && drawWideEdges ? widths : null;
+      if (widthsByEdge) edgeWidth({ data: Float32Array.from({ length: count }, (_, k) => widthsByEdge![order[k]]), usage: 'static' });
       const pos = new Float32Array(count * 4);
       const col = new Uint8Array(count * 8);
       // RGBA as one 32-bit word per endpoint: two word copies per edge, no per-edge objects.
@@ -332,7 +404,10 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       const inBuffer = subCount >= 0 ? subCount : edgeCount;
       const e0 = Math.max(0, Math.min(inBuffer, o.edgeStart));
       const e1 = Math.max(e0, Math.min(inBuffer, o.edgeEnd));
-      if (e1 > e0) drawEdges({ center, scale, offset: e0 * 2, count: (e1 - e0) * 2 });
+      if (e1 > e0 && widthsByEdge && drawWideEdges) {
+        const halfPx = [(v.width * dpr) / 2, (v.height * dpr) / 2];
+        drawWideEdges({ center, scale, halfPx, first: e0, instances: e1 - e0 });
+      } else if (e1 > e0) drawEdges({ center, scale, offset: e0 * 2, count: (e1 - e0) * 2 });
       const shown = Math.min(nodeCount, o.nodes);
       if (shown > 0) {
         drawPoints({
@@ -369,6 +444,7 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
   let src: Uint32Array = new Uint32Array(0);
   let dst: Uint32Array = new Uint32Array(0);
   let edgeColors: Uint8Array = new Uint8Array(0);
+  let edgeWidths: Float32Array | null = null;
   let order: Uint32Array = new Uint32Array(0);
   let edgeCount = 0;
   let fullOrder: Uint32Array = new Uint32Array(0);
@@ -389,7 +465,8 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
       nodeOrder = order;
       nodeMask = null;
     },
-    setEdges(s, d, c, count) {
+    setEdges(s, d, c, count, widths) {
+      edgeWidths = widths ?? null;
       src = s;
       dst = d;
       edgeColors = c;
@@ -440,10 +517,12 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
       for (let k = e0; k < e1; k++) {
         const e = order[k];
         if (edgeMask !== null && order === fullOrder && !edgeMask[e]) continue;
-        const s = css(edgeColors, e * 8);
+        const w = edgeWidths ? Math.max(1, edgeWidths[e]) : 1;
+        const s = `${css(edgeColors, e * 8)}/${w}`;
         if (s !== style) {
           if (style) ctx.stroke();
-          ctx.strokeStyle = s;
+          ctx.strokeStyle = css(edgeColors, e * 8);
+          ctx.lineWidth = w;
           style = s;
           ctx.beginPath();
         }

@@ -24,6 +24,9 @@ export class Scene {
   selected = -1;
   /** Every selected node (shift-click adds, "Select neighbours" adds them); `selected` is the inspected one. */
   readonly selection = new Set<number>();
+  /** The edge under the cursor and the inspected edge (-1: none). */
+  hoveredEdge = -1;
+  selectedEdge = -1;
   /** Nodes joined to the selected one (highlighted on the overlay). */
   neighbours: number[] = [];
   showEdges = true;

@@ -5,10 +5,10 @@
 import type { ColumnCodes } from './codes';
 import type { ColumnView } from './data';
 import { $, fmt } from './dom';
-import { valueText } from './encodings';
 import { degreeColumn } from './filters';
 import type { Scene } from './scene';
 import { searchIndices, sortIndices, sortKeys, visibleIndices } from './table';
+import { cellText } from './values';
 
 /** Row height in CSS pixels (graph.css .trow). */
 const ROW = 22;
@@ -164,7 +164,7 @@ export class TablePanel {
       for (const c of this.columns) {
         const td = document.createElement('span');
         td.setAttribute('role', 'cell');
-        td.textContent = r >= 0 ? valueText(c.get(r)) : '';
+        td.textContent = cellText(c, r);
         tr.append(td);
       }
       tr.addEventListener('click', () => this.host.goTo(this.tab === 'edges' ? g.src[i] : i));

@@ -38,3 +38,20 @@ test('up to 30 text categories never share a colour', () => {
   const r = colorColumn(column('c', values, false), 30, null, grey);
   assert.equal(new Set(rgba(r.colors).map((c) => c.join(','))).size, 30);
 });
+
+test('edge widths follow edge_weight, clamped at the 5th and 95th percentiles', async () => {
+  const { Graph, ArrayColumn } = await import('../src/data');
+  const { edgeWidths, EDGE_WIDTH_MAX } = await import('../src/encodings');
+  const g = new Graph();
+  const n = 100;
+  g.setNodes(Array.from({ length: n + 1 }, (_, i) => i), new Float32Array(n + 1), new Float32Array(n + 1));
+  g.setEdges(Array.from({ length: n }, (_, i) => i), Array.from({ length: n }, (_, i) => i + 1));
+  // Weights 1..99 and one outlier of a million.
+  const w = Array.from({ length: n }, (_, i) => (i === n - 1 ? 1e6 : i + 1));
+  g.edgeColumns = new Map([['w', new ArrayColumn('w', 'Float64', w)]]);
+  assert.equal(edgeWidths(g, { bindings: {} }, n), null, 'no binding, no widths');
+  const widths = edgeWidths(g, { bindings: { edge_weight: 'w' } }, n)!;
+  assert.equal(widths[0], 1);
+  assert.equal(widths[n - 1], EDGE_WIDTH_MAX, 'the outlier is clamped');
+  assert.ok(widths[50] > 3 && widths[50] < 4.5, `the middle weight is mid-width, not a hairline: ${widths[50]}`);
+});
