@@ -7,9 +7,11 @@ build function, which the worker imports by reference), so the page surely opens
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pyarrow as pa
@@ -91,3 +93,89 @@ def test_a_graph_opened_during_its_layout_shows_a_picture_before_the_layout_ends
     assert layout == "running:build"  # the picture came before the layout ended
     assert pixels["counts"][0] > 500, pixels  # nodes drawn, not a blank page
     assert final == [True, 30_000]  # then the real graph replaced the preview
+
+
+def small_mesh(n: int = 200) -> bytes:
+    rng = np.random.default_rng(9)
+    src = np.concatenate([np.arange(n), rng.integers(0, n, n)])
+    dst = np.concatenate([(np.arange(n) + 1) % n, rng.integers(0, n, n)])
+    return bytes(to_ipc_file(pa.table({"s": src, "d": dst})).to_pybytes())
+
+
+def stored_layout(server: graphport.Server, user: Any, ds: str) -> tuple[dict[str, Any], np.ndarray]:
+    nodes = server.datasets.read_table(user, ds, "nodes").sort_by("id")
+    meta = json.loads((nodes.schema.metadata or {})[b"graphport:layout"])
+    return meta, nodes.column("x").to_numpy()
+
+
+def test_an_editor_opening_layout_settings_in_the_url_gets_them_applied_and_stored(
+    site: tuple[str, graphport.Server], tmp_path: Path
+) -> None:
+    url, server = site
+    alice = server.accounts.require_user("alice")
+    spec = {"name": "tuned", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
+    ds = server.plot(alice, spec, small_mesh(), None, {"mode": "private"})
+    server.datasets.graphs.future(ds).result(120)
+    _, x_before = stored_layout(server, alice, ds)
+    page = quote(f"/graph/graph.html?dataset={ds}&play=0&lockedX=True&gravity=5", safe="")
+    fill = (
+        "(() => { document.querySelector('input[name=username]').value = 'alice';"
+        f" document.querySelector('input[name=password]').value = {PASSWORD!r}; return true; }})()"
+    )
+    report = run_browser(
+        {
+            "steps": [
+                {"op": "goto", "url": f"{url}/login?next={page}"},
+                {"op": "eval", "expr": fill},
+                {"op": "eval", "expr": "document.querySelector('form').submit() || true"},
+                {
+                    "op": "until",
+                    "expr": "(document.getElementById('layout-status')?.textContent ?? '').includes('stored')"
+                    " && document.getElementById('layout-status').textContent",
+                    "timeout": 120_000,
+                },
+                {"op": "eval", "expr": "document.querySelector('section[aria-label=Layout]') !== null"},
+                {"op": "eval", "expr": "document.querySelector('#layout-form input[name=lockedX]').checked"},
+            ]
+        },
+        tmp_path,
+        timeout=200,
+    )
+    assert report["steps"][3] == "Layout done and stored: reopening this page shows it."
+    assert report["steps"][4] is True and report["steps"][5] is True
+    meta, x_after = stored_layout(server, alice, ds)
+    assert meta["run"] == 1 and meta["settings"]["lockedX"] is True and meta["settings"]["gravity"] == 5.0
+    np.testing.assert_allclose(x_after, x_before, rtol=1e-6, atol=1e-6)
+
+
+def test_a_reader_sees_the_stored_layout_and_is_told_why(
+    site: tuple[str, graphport.Server], tmp_path: Path
+) -> None:
+    url, server = site
+    alice = server.accounts.require_user("alice")
+    spec = {"name": "shown", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
+    ds = server.plot(alice, spec, small_mesh(), None, {"mode": "public"})
+    server.datasets.graphs.future(ds).result(120)
+    status = "document.getElementById('layout-status').textContent"
+    report = run_browser(
+        {
+            "steps": [
+                {"op": "goto", "url": f"{url}/graph/graph.html?dataset={ds}&strongGravity=true"},
+                {"op": "until", "expr": f"{status}.includes('not applied') && {status}", "timeout": 30_000},
+                {"op": "eval", "expr": "!document.getElementById('layout').hidden"},
+                {
+                    "op": "eval",
+                    "expr": "document.querySelector('#layout-form input[name=strongGravity]').disabled",
+                },
+                {"op": "goto", "url": f"{url}/graph/graph.html?dataset={ds}&gravity=-3"},
+                {"op": "until", "expr": f"{status}.includes('not applied') && {status}", "timeout": 30_000},
+            ]
+        },
+        tmp_path,
+        timeout=120,
+    )
+    assert "only the dataset’s editors" in report["steps"][1]
+    assert report["steps"][2] is True and report["steps"][3] is True
+    assert "gravity" in report["steps"][5] and "out of range" in report["steps"][5]
+    meta, _ = stored_layout(server, alice, ds)
+    assert meta["run"] == 0  # nothing was re-run
