@@ -3,6 +3,9 @@ determinism, quality floors, input checks. Each test runs well under 2 s once nu
 
 from __future__ import annotations
 
+import itertools
+import time
+
 import numpy as np
 import pytest
 
@@ -69,13 +72,50 @@ def test_planted_clusters_come_apart_with_lin_log() -> None:
     assert purity(x, y, label) >= 0.75
 
 
-def test_progress_receives_whole_provisional_layouts() -> None:
+def test_progress_streams_packed_provisional_layouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphport.layout import _progress
+
+    # a 12k-node component with 6 clusters beside 100 small pieces (pieces: packed from the start)
     src, dst, _ = planted(12000, 6, 30000)
-    seen: list[tuple[np.ndarray, np.ndarray]] = []
-    x, _ = compute_layout(12000, src, dst, progress=lambda px, py: seen.append((px, py)))
+    count, psrc, pdst, _ = pieces(100, 3, 20)
+    nodes = 12000 + count + 50  # 50 isolated nodes
+    src, dst = np.concatenate([src, psrc + 12000]), np.concatenate([dst, pdst + 12000])
+    without = compute_layout(nodes, src, dst)
+    monkeypatch.setattr(_progress, "PROGRESS_EVERY", 0.0)  # often, so a small graph shows it
+    seen: list[tuple[float, np.ndarray, np.ndarray]] = []
+    x, y = compute_layout(nodes, src, dst, progress=lambda px, py: seen.append((time.perf_counter(), px, py)))
+    end = time.perf_counter()
+    assert np.array_equal(x, without[0]) and np.array_equal(y, without[1])  # progress changes nothing
     assert len(seen) >= 3
-    assert all(len(px) == 12000 and np.isfinite(px).all() for px, _ in seen)
-    assert not np.array_equal(seen[0][0], x)
+    assert all(len(px) == nodes and np.isfinite(px).all() and np.isfinite(py).all() for _, px, py in seen)
+    assert seen[0][0] < end and seen[-1][0] < end
+    extent = max(np.ptp(x), np.ptp(y))
+    first, last = seen[0], seen[-1]
+    assert not np.array_equal(last[1], x)  # the final positions are the return value
+    first_off = np.median(np.hypot(first[1] - x, first[2] - y))
+    last_off = np.median(np.hypot(last[1] - x, last[2] - y))
+    assert last_off < 0.03 * extent  # the last call is a few steps before the end
+    assert first_off > 3 * last_off  # the first one a rough picture
+    # same frame as the final result: the isolated block and the pieces are where they end up
+    assert np.allclose(last[1][-50:], x[-50:], rtol=0, atol=0.1 * extent)
+    assert np.allclose(last[2][12000:], y[12000:], rtol=0, atol=0.1 * extent)
+
+
+def test_progress_is_spaced_out_by_a_slow_callback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphport.layout import _progress
+
+    monkeypatch.setattr(_progress, "PROGRESS_EVERY", 0.0)  # only the callback's cost spaces calls
+    src, dst, _ = planted(20000, 6, 60000)
+    seen: list[float] = []
+
+    def slow(px: np.ndarray, py: np.ndarray) -> None:
+        seen.append(time.perf_counter())
+        time.sleep(0.01)
+
+    compute_layout(20000, src, dst, progress=slow)
+    assert len(seen) >= 2
+    # each call is followed by at least COST_SHARE times its cost of layout work
+    assert all(b - a >= 0.01 * (1 + _progress.COST_SHARE) for a, b in itertools.pairwise(seen))
 
 
 def test_edge_cases() -> None:

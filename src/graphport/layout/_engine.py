@@ -20,6 +20,7 @@ from ._graph import adjacency, components, undirected
 from ._jit import parallel_lock
 from ._multilevel import layout_component
 from ._packing import place
+from ._progress import Reporter
 from ._settings import LayoutSettings
 from ._small import layout_small, layout_small_parallel
 
@@ -30,7 +31,8 @@ SMALL_COMPONENT = 128
 _SMALL_ITERATIONS = 150
 
 Positions = tuple[np.ndarray, np.ndarray]
-#: ``progress(x, y)``: provisional positions of every node (same frame as the final result).
+#: ``progress(x, y)``: provisional positions of every node, in the final result's frame (see
+#: ``_progress`` for when it is called).
 Progress = Callable[[np.ndarray, np.ndarray], None]
 
 
@@ -49,8 +51,16 @@ def compute_layout(
 
     ``weights``: optional edge weights (``settings.edge_influence`` applies). ``initial``:
     starting positions; when given, or when a lock is set, the whole graph is refined from them in
-    their own frame (no component packing), as a re-run with changed settings does. ``progress``
-    is called with provisional positions of all nodes while a big layout runs.
+    their own frame (no component packing), as a re-run with changed settings does.
+
+    ``progress(x, y)``, if given, receives provisional positions of all nodes while the layout
+    runs: first once the largest component's coarsest level has settled (at 1M edges after about
+    a second and a half of work), then about every 0.75 s, and never taking more than a fifth of
+    the time (a slow callback spaces the calls out). They are in the frame of the final result
+    (components packed, isolated nodes in their block) and are new arrays the callback may keep.
+    The final positions are the return value, not a last call. The callback cannot change the
+    result: it is the same with or without one. Graphs made only of components up to 128 nodes
+    are laid out in one go, without calls.
     """
     settings = settings or LayoutSettings()
     src, dst = _checked_edges(num_nodes, src, dst, weights)
@@ -136,14 +146,16 @@ def _packed(
     edge_start = np.searchsorted(ru, offsets)
     isolated = np.arange(connected, num_nodes)
 
-    def report(done: int) -> None:
-        if progress is not None:
-            px, py = x.copy(), y.copy()
-            place(px, py, offsets, isolated, *_spacings(px, py, offsets, ru, rv))
-            out_x, out_y = np.empty(num_nodes), np.empty(num_nodes)
-            out_x[order], out_y[order] = px, py
-            progress(out_x, out_y)
+    def whole(lo: int, hi: int, cx: np.ndarray, cy: np.ndarray) -> Positions:
+        """Every node's provisional position, component ``lo..hi`` at ``cx``/``cy``, packed."""
+        px, py = x.copy(), y.copy()
+        px[lo:hi], py[lo:hi] = cx, cy
+        place(px, py, offsets, isolated, *_spacings(px, py, offsets, ru, rv))
+        out_x, out_y = np.empty(num_nodes), np.empty(num_nodes)
+        out_x[order], out_y[order] = px, py
+        return out_x, out_y
 
+    reporter = Reporter(progress) if progress is not None else None
     if len(small_offsets) > 1:
         indptr, indices, weights = adjacency(num_nodes, ru, rv, rw)
         params_small = params.copy()
@@ -154,9 +166,9 @@ def _packed(
         lo, hi = int(big_offsets[c]), int(big_offsets[c + 1])
         e0, e1 = int(edge_start[c]), int(edge_start[c + 1])
 
-        def partial(cx: np.ndarray, cy: np.ndarray, lo: int = lo, hi: int = hi) -> None:
-            x[lo:hi], y[lo:hi] = cx, cy
-            report(hi)
+        def offer(make: Callable[[], Positions], lo: int = lo, hi: int = hi) -> None:
+            assert reporter is not None
+            reporter.offer(lambda: whole(lo, hi, *make()))
 
         cx, cy = layout_component(
             hi - lo,
@@ -167,7 +179,7 @@ def _packed(
             effort,
             1.0,
             seed + c,
-            partial if progress is not None and hi - lo > 10_000 else None,
+            offer if reporter is not None else None,
         )
         x[lo:hi], y[lo:hi] = cx, cy
     place(x, y, offsets, isolated, *_spacings(x, y, offsets, ru, rv))

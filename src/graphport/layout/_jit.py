@@ -27,6 +27,9 @@ prange: type[range] = numba.prange
 parallel_lock = threading.Lock()
 
 
-def jit(*, parallel: bool = False) -> Callable[[F], F]:
-    """Compile with numba (nopython, cached on disk); ``parallel`` turns ``prange`` on."""
-    return cast(Callable[[F], F], numba.njit(cache=True, parallel=parallel, nogil=True))
+def jit(*, parallel: bool = False, fastmath: bool = False) -> Callable[[F], F]:
+    """Compile with numba (nopython, cached on disk); ``parallel`` turns ``prange`` on;
+    ``fastmath`` lets a sum be reordered so the loop runs on SIMD lanes (the order is fixed at
+    compile time, so results stay the same from run to run)."""
+    flags = {"reassoc", "contract"} if fastmath else set()
+    return cast(Callable[[F], F], numba.njit(cache=True, parallel=parallel, nogil=True, fastmath=flags))

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _forceatlas2 as fa2
 from ._graph import adjacency, coarsen
+from ._progress import Offer
 
 #: Coarsening stops at this many nodes (the coarsest level is laid out from a random start).
 COARSEST = 100
@@ -72,10 +73,11 @@ def layout_component(
     effort: float,
     jitter_tolerance: float,
     seed: int,
-    progress: Callable[[np.ndarray, np.ndarray], None] | None = None,
+    progress: Offer | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions of one connected component (``u``/``v`` local node indices, each pair once),
-    centred near the origin. ``progress`` receives the finest-level positions after each level."""
+    centred near the origin. ``progress`` is offered the finest-level positions (each node at
+    its ancestor's place) once the coarsest level has settled, then after every step."""
     degree = np.bincount(u, minlength=num_nodes) + np.bincount(v, minlength=num_nodes)
     mass = degree.astype(np.float64) + 1.0
     levels, groups = hierarchy(num_nodes, u, v, w, mass, seed)
@@ -96,12 +98,27 @@ def layout_component(
         compensation = float(level_mass.mean())
         level_params = params.copy()
         level_params[6] = compensation
-        steps = iterations_at(len(level_mass), depth == len(levels) - 1, effort)
+        coarsest = depth == len(levels) - 1
+        steps = iterations_at(len(level_mass), coarsest, effort)
         state = fa2.new_state(jitter_tolerance)
-        fa2.run(x, y, level_mass, indptr, indices, weights, level_params, steps, state, no_locks, x)
+        tick = None if progress is None or coarsest else _ticker(progress, groups[:depth])
+        fa2.run(x, y, level_mass, indptr, indices, weights, level_params, steps, state, no_locks, x, tick)
         if progress is not None and depth > 0:
-            progress(*expand(x, y, groups[:depth]))
+            _ticker(progress, groups[:depth])(_copies(x, y))
     return x, y
+
+
+def _copies(x: np.ndarray, y: np.ndarray) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    return lambda: (x.copy(), y.copy())
+
+
+def _ticker(progress: Offer, groups: list[np.ndarray]) -> fa2.Tick:
+    """A :func:`fa2.run` tick that offers a level's positions, expanded to the finest level."""
+
+    def tick(current: Callable[[], tuple[np.ndarray, np.ndarray]]) -> None:
+        progress(lambda: expand(*current(), groups))
+
+    return tick
 
 
 def expand(x: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
