@@ -9,12 +9,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import argon2
 import httpx
 import pytest
 import uvicorn
 
 import graphport
 from graphport import ServerConfig
+from graphport.server import _passwords
 from graphport.storage import Database
 
 from . import _tiers
@@ -30,6 +32,22 @@ from ._stacks import (
 
 PASSWORD = "correct horse battery staple"
 SECRET = "test-secret-" + "x" * 32
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Servers built with the default argon2 cost hash with argon2's cheapest profile instead.
+
+    The default profile costs ~0.1 s of CPU per hash and the suite creates and signs in users
+    thousands of times (a quarter of its CPU time). Only the cost changes: hashing, verification
+    (a stored hash carries its own cost), the slots and the dummy hash are the same code. A test of
+    a given cost sets ``ServerConfig.argon2_*`` to anything but the default.
+    """
+    cheap = argon2.PasswordHasher(time_cost=1, memory_cost=64)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_passwords, "_hasher", cheap)
+        patch.setattr(_passwords, "_DUMMY_HASH", cheap.hash("not a password"))
+        yield
 
 
 @pytest.fixture(autouse=True)

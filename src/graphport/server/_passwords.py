@@ -17,6 +17,9 @@ from ..errors import ValidationError
 from ._throttle import HashSlots
 
 _hasher = argon2.PasswordHasher()
+#: ``ServerConfig``'s default cost: a config with it uses the shared ``_hasher`` (which the test
+#: suite swaps for argon2's cheapest profile, tests/conftest.py).
+DEFAULT_COST = (_hasher.time_cost, _hasher.memory_cost)
 # Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 MIN_PASSWORD_LENGTH = 8
@@ -41,7 +44,7 @@ def check_password_policy(username: str, password: str) -> None:
 
 def password_hasher(config: Any) -> argon2.PasswordHasher | None:
     """The hasher for ``ServerConfig.argon2_*``; None means the shared default profile."""
-    if (config.argon2_time_cost, config.argon2_memory_kib) == (_hasher.time_cost, _hasher.memory_cost):
+    if (config.argon2_time_cost, config.argon2_memory_kib) == DEFAULT_COST:
         return None
     return argon2.PasswordHasher(time_cost=config.argon2_time_cost, memory_cost=config.argon2_memory_kib)
 

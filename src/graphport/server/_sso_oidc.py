@@ -87,13 +87,26 @@ class OidcClient:
     hour, and a key set is fetched again when a token names a key it does not have."""
 
     def __init__(self, timeout: float) -> None:
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._timeout = timeout
+        self._client: httpx.Client | None = None
         self._lock = threading.Lock()
         self._metadata: dict[str, tuple[float, dict[str, Any]]] = {}
         self._jwks: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
+    @property
+    def _http(self) -> httpx.Client:
+        """Made at the first sign-in, not at start: a server without single sign-on never needs
+        it, and its TLS context costs ~25 ms of CPU."""
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=self._timeout, follow_redirects=False)
+            return self._client
+
     def close(self) -> None:
-        self._http.close()
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     # -- HTTP ----------------------------------------------------------------------------------
 
