@@ -51,6 +51,7 @@ FULL_ONLY = (
     "tests/server/test_graphs.py::test_a_crashing_build_kills_only_its_worker",
     "tests/server/test_pool.py::test_a_crash_says_which_signal_and_a_new_worker_takes_over",
     "tests/server/test_pool.py::test_a_final_terminate_starts_no_new_worker",
+    "tests/server/test_layout_runs.py::test_a_rerun_pauses_resumes_and_cancels_leaving_the_stored_layout",
 )
 #: Where the fast tier keeps the ``scale`` leg of ``stack``-parametrized tests.
 FAST_SCALE = (

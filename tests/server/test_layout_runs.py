@@ -14,7 +14,9 @@ import pytest
 
 from graphport import Server
 from graphport.errors import GraphportError, ValidationError
+from graphport.server import _layout_jobs
 from graphport.server._ingest import to_ipc_file
+from graphport.server._layout_jobs import rerun_in_worker
 
 SPEC = {
     "name": "g",
@@ -147,3 +149,47 @@ def test_uploaded_positions_win_over_a_rerun(server: Server, alice: str) -> None
     stored = server.datasets.read_table(me, ds, "nodes")
     assert b"graphport:layout" not in (stored.schema.metadata or {})
     assert stored.column("x").to_pylist() == [0.0, 1.0, 2.0]
+
+
+def slow_rerun(*args: Any) -> tuple[bytes, int]:
+    """The server's re-run, pausing half a second after each provisional frame (runs in the worker)."""
+    _layout_jobs.PAUSE_AFTER_FRAME = 0.5
+    try:
+        return rerun_in_worker(*args)
+    finally:
+        _layout_jobs.PAUSE_AFTER_FRAME = 0.0
+
+
+def until(check: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_rerun_pauses_resumes_and_cancels_leaving_the_stored_layout(server: Server, alice: str) -> None:
+    me = server.accounts.require_user(alice)
+    ds = built(server, me, mesh(30_000))  # one component above the engine's progress threshold
+    server.datasets.graphs.worker_rerun = slow_rerun
+    server.rerun_layout(me, ds, {"linLog": True})
+    until(lambda: server.layout_status(me, ds)["frame"] >= 1)
+    assert server.control_layout(me, ds, "pause")["state"] == "paused"
+    time.sleep(0.3)  # a frame already in the pipe may still land
+    frame = server.layout_status(me, ds)["frame"]
+    time.sleep(1.5)
+    assert server.layout_status(me, ds)["frame"] == frame  # a stopped worker sends nothing
+    assert server.control_layout(me, ds, "resume")["state"] == "running"
+    assert wait_done(server, me, ds)["state"] == "done"
+    x1, _, meta1 = positions(server, me, ds)
+    assert meta1["run"] == 1 and meta1["settings"]["linLog"] is True
+
+    server.rerun_layout(me, ds, {"strongGravity": True})
+    until(lambda: server.layout_status(me, ds)["frame"] >= 1)
+    server.control_layout(me, ds, "cancel")
+    assert wait_done(server, me, ds)["state"] == "cancelled"
+    x2, _, meta2 = positions(server, me, ds)
+    assert meta2 == meta1  # the stored layout is kept
+    np.testing.assert_array_equal(x2, x1)
+    with pytest.raises(GraphportError) as idle:  # nothing runs now
+        server.control_layout(me, ds, "pause")
+    assert idle.value.status == 409 and idle.value.code == "no_layout_running"

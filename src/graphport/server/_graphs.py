@@ -124,6 +124,8 @@ class GraphBuilder:
         # 2-5 s behind the previous datasets' layouts (measured by bench/scale.py).
         self._executor = executor
         self.worker_build: WorkerBuild = build_in_worker
+        #: The function a worker runs for a layout re-run (tests slow it down on purpose).
+        self.worker_rerun: Callable[..., tuple[bytes, int]] = rerun_in_worker
         self._lock = threading.Lock()
         self._jobs: dict[tuple[str, int], _Job] = {}
         self._queue: FairQueue[_Job] = FairQueue(
@@ -295,8 +297,24 @@ class GraphBuilder:
             return
         edges = self._source(row.edges_key)
         nodes = self._source(row.nodes_key) if row.nodes_key else None
-        reason: str | None = None
         run = self.runs.begin(dataset_id, "build", LayoutSettings().to_graphistry())
+        try:
+            self._build_and_store(dataset_id, version, row, edges, nodes, run)
+        except BaseException as exc:
+            if run.active:  # never leave a run "running" behind
+                run.finish("failed", f"{type(exc).__name__}: {exc}")
+            raise
+
+    def _build_and_store(
+        self,
+        dataset_id: str,
+        version: int,
+        row: Any,
+        edges: TableSource,
+        nodes: TableSource | None,
+        run: LayoutRun,
+    ) -> None:
+        reason: str | None = None
         try:
             answer = layout_workers().call(
                 self.worker_build,
@@ -388,9 +406,12 @@ class GraphBuilder:
         if row is None or row.content_version != version or row.graph_key != graph_key:
             run.finish("cancelled", "a newer upload replaced the graph")
             return
+        if run.cancelled:  # stopped before it got a worker
+            run.finish("cancelled")
+            return
         try:
             data, num_rows = layout_workers().call(
-                rerun_in_worker,
+                self.worker_rerun,
                 self._source(row.edges_key),
                 self._source(row.nodes_key) if row.nodes_key else None,
                 self._source(graph_key),

@@ -29,6 +29,9 @@ import pyarrow as pa
 from ..errors import GraphportError
 from ._layout_worker import Running
 
+#: A paused layout resumes by itself after this many seconds: a forgotten pause must not hold a
+#: build slot (and the readers of a first build) for ever.
+PAUSE_LIMIT = 600.0
 #: Seconds between two provisional frames a worker sends (the first goes at once).
 FRAME_INTERVAL = 0.4
 #: Key of the ``nodes.arrow`` schema metadata naming the layout that placed the nodes: JSON
@@ -61,6 +64,7 @@ class LayoutRun:
     y: np.ndarray | None = None
     links: tuple[np.ndarray, np.ndarray] | None = None
     cancelled: bool = False
+    _pauses: int = 0
     _running: Running | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -98,10 +102,22 @@ class LayoutRun:
 
     def pause(self) -> None:
         with self._lock:
-            if self.state == "running":
-                self.state = "paused"
-                if self._running is not None:
-                    self._running.pause()
+            if self.state != "running":
+                return
+            self.state = "paused"
+            if self._running is not None:
+                self._running.pause()
+            self._pauses += 1
+            pause = self._pauses
+        timer = threading.Timer(PAUSE_LIMIT, self._resume_after, (pause,))
+        timer.daemon = True
+        timer.start()
+
+    def _resume_after(self, pause: int) -> None:
+        with self._lock:
+            stale = pause != self._pauses
+        if not stale:
+            self.resume()
 
     def resume(self) -> None:
         with self._lock:
