@@ -125,12 +125,51 @@ def match(indptr: Any, indices: Any, weights: Any, mass: Any, order: Any) -> Any
     return group, groups
 
 
+@jit()
+def coarse_adjacency(indptr: Any, indices: Any, weights: Any, group: Any, groups: Any) -> Any:
+    """CSR adjacency of the graph of groups: an edge between two groups weighs the sum of the
+    edges between their members; edges inside a group vanish. One pass over the edges, group by
+    group, with a per-group marker array (no sort)."""
+    n = group.shape[0]
+    start = np.zeros(groups + 1, np.int64)
+    for i in range(n):
+        start[group[i] + 1] += 1
+    start = np.cumsum(start)
+    fill = start[:-1].copy()
+    members = np.empty(n, np.int64)
+    for i in range(n):
+        members[fill[group[i]]] = i
+        fill[group[i]] += 1
+    marker = np.full(groups, -1, np.int64)
+    slot = np.empty(groups, np.int64)
+    out_indptr = np.empty(groups + 1, np.int64)
+    out_indices = np.empty(indices.shape[0], np.int64)
+    out_weights = np.empty(indices.shape[0])
+    k = 0
+    for g in range(groups):
+        out_indptr[g] = k
+        for m in members[start[g] : start[g + 1]]:
+            for e in range(indptr[m], indptr[m + 1]):
+                h = group[indices[e]]
+                if h == g:
+                    continue
+                if marker[h] != g:
+                    marker[h] = g
+                    slot[h] = k
+                    out_indices[k] = h
+                    out_weights[k] = weights[e]
+                    k += 1
+                else:
+                    out_weights[slot[h]] += weights[e]
+    out_indptr[groups] = k
+    return out_indptr, out_indices[:k].copy(), out_weights[:k].copy()
+
+
 def coarsen(
-    u: Int, v: Int, w: np.ndarray, mass: np.ndarray, indptr: Int, indices: Int, weights: np.ndarray, seed: int
-) -> tuple[Int, int, Int, Int, np.ndarray, np.ndarray]:
-    """One level up: (group of each node, groups, coarse u, v, w, coarse mass)."""
+    indptr: Int, indices: Int, weights: np.ndarray, mass: np.ndarray, seed: int
+) -> tuple[Int, int, tuple[Int, Int, np.ndarray], np.ndarray]:
+    """One level up: (group of each node, groups, coarse CSR adjacency, coarse mass)."""
     order = np.random.default_rng(seed).permutation(len(mass))
     group, groups = match(indptr, indices, weights, mass, order)
     coarse_mass = np.bincount(group, weights=mass, minlength=groups)
-    cu, cv, cw = undirected(groups, group[u], group[v], w)
-    return group, int(groups), cu, cv, cw, coarse_mass
+    return group, int(groups), coarse_adjacency(indptr, indices, weights, group, groups), coarse_mass

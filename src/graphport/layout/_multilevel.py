@@ -51,16 +51,16 @@ def hierarchy(
     levels: list[Level] = []
     groups: list[np.ndarray] = []
     n = num_nodes
+    indptr, indices, weights = adjacency(n, u, v, w)
     while True:
-        indptr, indices, weights = adjacency(n, u, v, w)
         levels.append((mass, indptr, indices, weights))
         if n <= COARSEST or len(levels) >= _MAX_LEVELS:
             break
-        group, count, cu, cv, cw, cmass = coarsen(u, v, w, mass, indptr, indices, weights, seed + len(levels))
+        group, count, coarse, coarse_mass = coarsen(indptr, indices, weights, mass, seed + len(levels))
         if count > 0.9 * n:  # no longer shrinking (e.g. a matching of a near-empty graph)
             break
         groups.append(group)
-        u, v, w, mass, n = cu, cv, cw, cmass, count
+        (indptr, indices, weights), mass, n = coarse, coarse_mass, count
     return levels, groups
 
 
