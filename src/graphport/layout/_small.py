@@ -8,12 +8,11 @@ repulsion on ``s`` nodes costs ``s**2`` per step, which is cheaper up to a hundr
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from ._forceatlas2 import PARALLEL_FROM, move
+from ._forceatlas2 import PARALLEL_FROM, move, node_force
 from ._jit import jit, parallel_lock, prange
 
 
@@ -30,11 +29,10 @@ def _exact_forces(
     fy: Any,
     params: Any,
 ) -> Any:
+    """ForceAtlas2's forces with exact repulsion (every pair) on nodes ``base .. base + n``."""
     n = x.shape[0]
-    scaling, gravity, strong, lin_log = params[0], params[1], params[2] > 0, params[3] > 0
-    hubs, compensation = params[4] > 0, params[6]
     for i in range(n):
-        xi, yi, mi = x[i], y[i], mass[i]
+        xi, yi = x[i], y[i]
         rx, ry = 0.0, 0.0
         for j in range(n):
             if j != i:
@@ -44,30 +42,7 @@ def _exact_forces(
                     f = mass[j] / d2
                     rx += dx * f
                     ry += dy * f
-        gx, gy = rx * scaling * mi, ry * scaling * mi
-        ax, ay = 0.0, 0.0
-        for e in range(indptr[base + i], indptr[base + i + 1]):
-            j = indices[e] - base
-            dx, dy = x[j] - xi, y[j] - yi
-            if lin_log:
-                d = math.sqrt(dx * dx + dy * dy)
-                f = weights[e] * math.log1p(d) / d if d > 1e-12 else 0.0
-            else:
-                f = weights[e]
-            ax += dx * f
-            ay += dy * f
-        if hubs:
-            ax *= compensation / mi
-            ay *= compensation / mi
-        gx += ax
-        gy += ay
-        d = math.sqrt(xi * xi + yi * yi)
-        if d > 1e-12:
-            f = gravity * mi if strong else gravity * mi / d
-            gx -= xi * f
-            gy -= yi * f
-        fx[i] = gx
-        fy[i] = gy
+        fx[i], fy[i] = node_force(i, rx, ry, x, y, mass, indptr, indices, weights, base, params)
 
 
 @jit()
