@@ -5,9 +5,13 @@ URL, edges that can be hovered and inspected. Real data: Les Misérables (tests/
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +29,35 @@ from .test_explorer import arrow_bytes, lesmis_edges, lesmis_names
 pytestmark = pytest.mark.browser
 
 WHITE = (255, 255, 255)
+EPOCH = 1421430000.0  # 2015-01-16 17:40 UTC
+
+
+def png_data_uri(width: int, height: int, rgb: tuple[int, int, int]) -> str:
+    """A solid-colour PNG as a data: URI (the logo: the page's CSP loads images from data: or the site)."""
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+LOGO_GREEN = (20, 200, 60)
+STYLE = {
+    "bg": {
+        "color": "#101010",
+        "gradient": {"kind": "linear", "angle": 90, "stops": [["#b00000", "0%"], ["#0000b0", "100%"]]},
+    },
+    "fg": {"color": "#ffcc00"},
+    "page": {"title": "Styled by the client"},
+    "logo": {
+        "url": png_data_uri(200, 100, LOGO_GREEN),
+        "position": "top-right",
+        "dimensions": {"maxWidth": 120, "maxHeight": 60},
+    },
+}
 
 
 def lesmis_positions() -> dict[str, tuple[float, float]]:
@@ -45,6 +78,7 @@ class Site:
     url: str
     placed: str
     weighted: str
+    styled: str
     workdir: Path
 
     def viewer(self, dataset: str, extra: str = "") -> str:
@@ -91,9 +125,28 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             arrow_bytes(nodes),
             {"mode": "public"},
         )
+        # Les Misérables with style(...) as the official client sends it (in `metadata`), and edges with an
+        # epoch-seconds time column and a decimal column (values shown as their type means).
+        edges = lesmis_edges()
+        count = edges.num_rows
+        timed = edges.append_column(
+            "time", pa.array([EPOCH + 3600.0 * k for k in range(count)])
+        ).append_column("ratio", pa.array([v / 3 for v in edges["value"].to_pylist()]))
+        styled = server.plot(
+            alice,
+            {
+                "name": "Les Misérables styled",
+                "edge_encodings": {"bindings": edge_bindings},
+                "node_encodings": {"bindings": {"node": "id", "node_x": "px", "node_y": "py"}},
+                "metadata": STYLE,
+            },
+            arrow_bytes(timed),
+            arrow_bytes(nodes),
+            {"mode": "public"},
+        )
         uv, thread, port = start_live(server)
         try:
-            yield Site(f"http://127.0.0.1:{port}", placed, weighted, root)
+            yield Site(f"http://127.0.0.1:{port}", placed, weighted, styled, root)
         finally:
             uv.should_exit = True
             thread.join(timeout=10)
@@ -264,3 +317,77 @@ def test_edge_weight_draws_thicker_edges(site: Site) -> None:
     plain_gl, plain_canvas, heavy_gl, heavy_canvas = ink
     assert heavy_gl > 1.3 * plain_gl, ink
     assert heavy_canvas > 1.3 * plain_canvas, ink
+
+
+RED = (176, 0, 0)
+BLUE = (0, 0, 176)
+
+
+def test_style_sets_title_logo_text_colour_and_a_background_gradient(site: Site) -> None:
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.styled, "&info=False")},
+            {"op": "eval", "expr": "[document.title, document.getElementById('title').textContent]"},
+            # Left and right strips of the page: the gradient runs from red (left) to blue (right).
+            {"op": "pixels", "clip": [0, 300, 40, 300], "colors": [RED, BLUE], "tol": 40},
+            {"op": "pixels", "clip": [960, 300, 40, 300], "colors": [RED, BLUE], "tol": 40},
+            {"op": "pixels", "selector": "#logo", "colors": [LOGO_GREEN], "tol": 30},
+            {"op": "eval", "expr": "getComputedStyle(document.getElementById('title')).color"},
+            {"op": "pixels", "colors": [(78, 156, 255)], "tol": 40},
+        ],
+    )
+    state, titles, left, right, logo, colour, nodes = report["steps"]
+    assert state["renderer"] == "webgl"
+    assert titles == ["Styled by the client · graphport", "Styled by the client"]
+    assert left["counts"][0] > 0.8 * 40 * 300 and left["counts"][1] == 0, left
+    assert right["counts"][1] > 0.8 * 40 * 300 and right["counts"][0] == 0, right
+    assert (logo["width"], logo["height"]) == (120, 60) and logo["counts"][0] > 0.9 * logo["width"] * logo[
+        "height"
+    ], logo
+    assert colour == "rgb(255, 204, 0)"
+    assert nodes["counts"][0] > 500, "the graph is drawn over the gradient"
+
+    # The URL's pageTitle and logoMaxWidth win over the metadata's.
+    again = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.styled, "&pageTitle=From the link&logoMaxWidth=80")},
+            {
+                "op": "eval",
+                "expr": "[document.getElementById('title').textContent, document.getElementById('logo').width]",
+            },
+        ],
+    )
+    assert again["steps"][1] == ["From the link", 80]
+
+
+def test_values_show_as_their_type_means_in_the_inspector_and_table(site: Site) -> None:
+    a, b, value = lonely_edge()
+    rows = lesmis_edges().to_pylist()
+    k = next(i for i, r in enumerate(rows) if (r["source"], r["target"]) == (a, b))
+    when = datetime.fromtimestamp(EPOCH + 3600.0 * k, tz=UTC)
+    expected = when.strftime("%Y-%m-%d %H:%M") if when.second == 0 else when.strftime("%Y-%m-%d %H:%M:%S")
+    ratio = f"{value / 3:.4f}".rstrip("0").rstrip(".")
+    cells = "[...document.querySelectorAll('#table-rows .trow:first-child span')].map(s => s.textContent)"
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.styled, "&info=False")},
+            {"op": "between", "ids": [a, b], "click": True},
+            {
+                "op": "eval",
+                "expr": "Object.fromEntries([...document.querySelectorAll('#inspector-rows tr')]"
+                ".map(r => [r.querySelector('th').textContent, r.querySelector('td').textContent]))",
+            },
+            {"op": "click", "selector": "#btn-table"},
+            {"op": "click", "selector": "#table-tab-edges"},
+            {"op": "eval", "expr": cells},
+        ],
+    )
+    inspected, first_row = report["steps"][2], report["steps"][5]
+    assert inspected["time"] == expected, inspected
+    assert inspected["ratio"] == ratio, inspected
+    assert inspected["value"] == str(value)
+    first = datetime.fromtimestamp(EPOCH, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    assert first in first_row, first_row

@@ -32,6 +32,7 @@ import { positionColumns } from './positions';
 import { createCanvasRenderer, createWebGLRenderer } from './render';
 import { DEFAULT_BG, Scene } from './scene';
 import { SearchBox } from './searchbox';
+import { type PageStyle, applyPageStyle, pageStyle } from './style';
 import { nodesInBox, resolveSelection, selectionParam } from './selection';
 import { Grid } from './spatial';
 import { type TableHost, TablePanel } from './tablepanel';
@@ -66,6 +67,8 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
   private legend: Legend | null = null;
   private readonly legendView: LegendView;
   private ready = false;
+  /** style()/addStyle() from the metadata and the URL (style.ts). */
+  private pageStyle!: PageStyle;
   /** The dataset's name (page heading, export file names). */
   name = 'graph';
   readonly filters: FilterPanel;
@@ -211,9 +214,14 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     preview?.start();
     const stopPreview = (): void => preview?.stop();
     tables.then(stopPreview, stopPreview);
-    // Set up the renderer (context, shaders) while the data is on its way.
+    const meta = await loadMeta(id);
+    // The page's style (style()/addStyle() in the metadata): a background gradient or image needs a
+    // transparent graph canvas. Then the renderer (context, shaders), while the tables are on their way.
+    this.pageStyle = pageStyle(obj(meta.metadata), this.params, location.origin);
+    this.scene.bgLayer = this.pageStyle.backgroundLayers !== '';
     const wantCanvas = this.params.str('renderer') === 'canvas';
-    const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas)) ?? createCanvasRenderer(this.canvas);
+    const transparent = this.scene.bgLayer;
+    const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas, transparent)) ?? createCanvasRenderer(this.canvas, transparent);
     if (!renderer) throw new LoadError('This browser cannot draw', 'Neither WebGL nor Canvas2D is available.', false);
     this.drawer = new Drawer(renderer, this.scene, this.params, {
       afterPass: () => this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving()),
@@ -225,11 +233,10 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     });
     this.camera = new Camera(this.scene, this.drawer);
     debug.renderer = renderer.kind;
-    const meta = await loadMeta(id);
     debug.marks.meta = performance.now();
     const name = typeof meta.name === 'string' && meta.name ? meta.name : id;
     this.name = name;
-    const pageTitle = this.params.str('pageTitle');
+    const pageTitle = this.pageStyle.title;
     document.title = `${pageTitle || name} · graphport`;
     $('title').textContent = pageTitle || name;
     if (typeof meta.description === 'string' && meta.description) $('title').title = meta.description;
@@ -431,6 +438,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     s.bg = parseColor(p.str('bg')) ?? parseColor(obj(metaBg).color) ?? parseColor(metaBg) ?? DEFAULT_BG;
     document.body.style.background = toCss(s.bg);
     document.body.classList.toggle('light', luminance(s.bg) > 0.55);
+    applyPageStyle(this.pageStyle, luminance(s.bg) > 0.55);
 
     this.nodeEnc = nodeEnc;
     this.edgeEnc = edgeEnc;

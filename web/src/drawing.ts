@@ -106,7 +106,7 @@ export class Drawer {
       view: this.scene.view,
       ...pass,
       sizeScale: this.scene.sizeScale(),
-      bg: this.scene.bg,
+      bg: this.scene.bgLayer ? [0, 0, 0, 0] : this.scene.bg,
       pointOpacity: Math.max(0, Math.min(1, p.num('pointOpacity', 1))),
       strokeWidth: Math.max(0, p.num('pointStrokeWidth', 1)),
     });

@@ -14,6 +14,7 @@ export interface DrawOptions {
   /** Nodes drawn: the last `nodes` in the order given to setNodes (the biggest); 0 for none. */
   nodes: number;
   sizeScale: number;
+  /** The background; alpha 0 clears to transparent (a page background layer shows through). */
   bg: RGBA;
   pointOpacity: number;
   strokeWidth: number;
@@ -150,13 +151,14 @@ precision mediump float;
 varying vec4 vColor;
 void main() { gl_FragColor = vColor; }`;
 
-export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null {
+/** `transparent`: a context with alpha (premultiplied, as the blending below writes it) for a page background. */
+export function createWebGLRenderer(canvas: HTMLCanvasElement, transparent = false): Renderer | null {
   let regl: createREGL.Regl;
   try {
     // Ask for the context ourselves: when it fails the canvas is still free for Canvas2D.
     // preserveDrawingBuffer: a big graph is completed over several frames, each adding to the last.
     // antialias off: multisampling multiplies the cost of every line under software WebGL.
-    const attrs = { antialias: false, alpha: false, premultipliedAlpha: false, preserveDrawingBuffer: true };
+    const attrs = { antialias: false, alpha: transparent, premultipliedAlpha: transparent, preserveDrawingBuffer: true };
     const gl = canvas.getContext('webgl', attrs) ?? canvas.getContext('experimental-webgl', attrs);
     if (!gl) return null;
     regl = createREGL({ gl: gl as WebGLRenderingContext, optionalExtensions: ['angle_instanced_arrays'] });
@@ -400,7 +402,10 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       const v = o.view;
       const center = [v.cx, v.cy];
       const scale = [(2 * v.zoom) / v.width, (2 * v.zoom) / v.height];
-      if (o.clear) regl.clear({ color: [o.bg[0] / 255, o.bg[1] / 255, o.bg[2] / 255, 1], depth: 1 });
+      if (o.clear) {
+        const a = o.bg[3] / 255;
+        regl.clear({ color: [(o.bg[0] / 255) * a, (o.bg[1] / 255) * a, (o.bg[2] / 255) * a, a], depth: 1 });
+      }
       const inBuffer = subCount >= 0 ? subCount : edgeCount;
       const e0 = Math.max(0, Math.min(inBuffer, o.edgeStart));
       const e1 = Math.max(e0, Math.min(inBuffer, o.edgeEnd));
@@ -432,8 +437,8 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
 const CANVAS_MAX_EDGES = 150_000;
 
 /** The fallback for browsers without WebGL: the same picture, drawn with Canvas2D, fewer edges. */
-export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null {
-  const ctx = canvas.getContext('2d', { alpha: false });
+export function createCanvasRenderer(canvas: HTMLCanvasElement, transparent = false): Renderer | null {
+  const ctx = canvas.getContext('2d', { alpha: transparent });
   if (!ctx) return null;
   let xs: Float32Array = new Float32Array(0);
   let ys: Float32Array = new Float32Array(0);
@@ -502,7 +507,8 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
     draw(o) {
       const v = o.view;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      if (o.clear) {
+      if (o.clear && o.bg[3] === 0) ctx.clearRect(0, 0, v.width, v.height);
+      else if (o.clear) {
         ctx.fillStyle = `rgb(${o.bg[0]},${o.bg[1]},${o.bg[2]})`;
         ctx.fillRect(0, 0, v.width, v.height);
       }

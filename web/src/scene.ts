@@ -20,6 +20,8 @@ export class Scene {
   /** The camera zoom of the last fit: node sizes and labels scale against it. */
   fitZoom = 1;
   bg: RGBA = DEFAULT_BG;
+  /** A background gradient or image (style.ts) shows through: the graph is drawn on a transparent canvas. */
+  bgLayer = false;
   hovered = -1;
   selected = -1;
   /** Every selected node (shift-click adds, "Select neighbours" adds them); `selected` is the inspected one. */
