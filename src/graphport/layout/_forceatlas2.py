@@ -40,7 +40,7 @@ SPEED, SPEED_EFFICIENCY = 0, 1
 
 @jit()
 def build_quadtree(x: Any, y: Any, mass: Any, order: Any) -> Any:
-    """The Barnes-Hut quadtree of the points, inserted in ``order``: (child, size, centre x,
+    """The Barnes-Hut quadtree of the points, inserted in ``order`` (a Z-order: fastest): (child, size, centre x,
     centre y, mass, chain)."""
     n = x.shape[0]
     min_x, max_x, min_y, max_y = x[0], x[0], y[0], y[0]
@@ -49,8 +49,11 @@ def build_quadtree(x: Any, y: Any, mass: Any, order: Any) -> Any:
         max_x = max(max_x, x[i])
         min_y = min(min_y, y[i])
         max_y = max(max_y, y[i])
-    cap = 2 * n + 16
-    child = np.full(4 * cap, -1, np.int64)
+    # Cells: about 0.7 per point on real layouts; the arrays grow in the rare case of more.
+    # int32 children and no spare capacity matter: filling a fresh array costs page faults, and
+    # at 2M nodes a 2n-cell int64 array took as long as the rest of the tree build.
+    cap = n + 16
+    child = np.full(4 * cap, -1, np.int32)
     corner_x = np.empty(cap)
     corner_y = np.empty(cap)
     size = np.empty(cap)
@@ -58,9 +61,22 @@ def build_quadtree(x: Any, y: Any, mass: Any, order: Any) -> Any:
     corner_x[0], corner_y[0] = min_x, min_y
     size[0] = max(max_x - min_x, max_y - min_y) * 1.000001 + 1e-12
     cells = 1
+    # Points come in Z-order, so each one's place is near the previous one's: the descent starts
+    # from the deepest cell of the previous path that holds the point, not from the root.
+    path = np.zeros(MAX_DEPTH + 2, np.int64)
+    last = 0
     for i in order:
-        cell, depth = 0, 0
+        xi, yi = x[i], y[i]
+        depth = last
+        while depth > 0:
+            c = path[depth]
+            if corner_x[c] <= xi < corner_x[c] + size[c] and corner_y[c] <= yi < corner_y[c] + size[c]:
+                break
+            depth -= 1
+        cell = path[depth]
         while True:
+            path[depth] = cell
+            last = depth
             half = size[cell] * 0.5
             q = (1 if x[i] >= corner_x[cell] + half else 0) + (2 if y[i] >= corner_y[cell] + half else 0)
             slot = 4 * cell + q
@@ -77,7 +93,7 @@ def build_quadtree(x: Any, y: Any, mass: Any, order: Any) -> Any:
                 break
             if cells == cap:  # grow every array (rare: only very uneven point sets need it)
                 cap *= 2
-                grown = np.full(4 * cap, -1, np.int64)
+                grown = np.full(4 * cap, -1, np.int32)
                 grown[: child.shape[0]] = child
                 child = grown
                 corner_x = np.concatenate((corner_x, np.empty(cap - corner_x.shape[0])))
