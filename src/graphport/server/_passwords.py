@@ -9,6 +9,7 @@ a dummy hash, so a wrong username costs as long as a wrong password.
 from __future__ import annotations
 
 import secrets
+import threading
 from typing import Any
 
 import argon2
@@ -20,8 +21,6 @@ _hasher = argon2.PasswordHasher()
 #: ``ServerConfig``'s default cost: a config with it uses the shared ``_hasher`` (which the test
 #: suite swaps for argon2's cheapest profile, tests/conftest.py).
 DEFAULT_COST = (_hasher.time_cost, _hasher.memory_cost)
-# Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 
@@ -55,8 +54,17 @@ class Passwords:
     def __init__(self, hasher: argon2.PasswordHasher | None, slots: HashSlots) -> None:
         self._hasher = hasher or _hasher
         self.slots = slots
-        # The dummy hash is made with this instance's cost, so a missing user costs the same.
-        self._dummy_hash = _DUMMY_HASH if hasher is None else hasher.hash(secrets.token_hex(8))
+        self._dummy: str | None = None
+        self._dummy_lock = threading.Lock()
+
+    def _dummy_hash(self) -> str:
+        """Verified against when the user does not exist, so a wrong username costs as long as a
+        wrong password. Made with this instance's cost at the first check (not at import: every
+        ``import graphport`` would pay a full hash), before either kind of check runs."""
+        with self._dummy_lock:
+            if self._dummy is None:
+                self._dummy = self._hasher.hash(secrets.token_hex(8))
+            return self._dummy
 
     def hash(self, password: str) -> str:
         with self.slots.slot():
@@ -66,8 +74,9 @@ class Passwords:
         """Check a password against a stored hash (the dummy hash when there is none, so a
         missing user costs as long as a wrong password)."""
         with self.slots.slot():
+            dummy = self._dummy_hash()
             try:
-                self._hasher.verify(stored or self._dummy_hash, password)
+                self._hasher.verify(stored or dummy, password)
             except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
                 return False
         return stored is not None
