@@ -108,6 +108,24 @@ def test_progress_streams_packed_provisional_layouts(monkeypatch: pytest.MonkeyP
         assert overlapping(boxes(px, py, piece)) == 0
 
 
+def test_progress_while_refining_given_positions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graphport.layout import _progress
+
+    monkeypatch.setattr(_progress, "PROGRESS_EVERY", 0.0)
+    src, dst, _ = planted(6000, 6, 20000)
+    start = compute_layout(6000, src, dst)
+    settings = LayoutSettings(locked_x=True, gravity=5.0)
+    without = compute_layout(6000, src, dst, settings, initial=start)
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    x, y = compute_layout(
+        6000, src, dst, settings, initial=start, progress=lambda px, py: seen.append((px, py))
+    )
+    assert np.array_equal(x, without[0]) and np.array_equal(y, without[1])
+    assert len(seen) >= 2
+    assert all(np.array_equal(px, start[0]) for px, _ in seen)  # x locked: same frame, same x
+    assert not np.array_equal(seen[0][1], y)
+
+
 def test_progress_is_spaced_out_by_a_slow_callback(monkeypatch: pytest.MonkeyPatch) -> None:
     from graphport.layout import _progress
 

@@ -55,7 +55,8 @@ def compute_layout(
 
     ``progress(x, y)``, if given, receives provisional positions of all nodes while the layout
     runs: first once the largest component's coarsest level has settled (at 1M edges after about
-    a second and a half of work), then about every 0.75 s, and never taking more than a fifth of
+    a second of work; a refinement of ``initial`` positions: after its first step), then about
+    every 0.5 s, and never taking more than a fifth of
     the time (a slow callback spaces the calls out). They are in the frame of the final result
     (components packed, isolated nodes in their block) and are new arrays the callback may keep.
     The final positions are the return value, not a last call. The callback cannot change the
@@ -72,7 +73,7 @@ def compute_layout(
     params = _params(settings)
     effort = 2.0 ** (settings.precision_vs_speed - 1.0)
     if initial is not None or settings.locked:
-        return _refine(num_nodes, u, v, w, settings, params, effort, seed, initial)
+        return _refine(num_nodes, u, v, w, settings, params, effort, seed, initial, progress)
     return _packed(num_nodes, u, v, w, params, effort, seed, progress)
 
 
@@ -216,6 +217,7 @@ def _refine(
     effort: float,
     seed: int,
     initial: Positions | None,
+    progress: Progress | None,
 ) -> Positions:
     """ForceAtlas2 on the whole graph from ``initial`` (or a seeded random start), locks honoured."""
     rng = np.random.default_rng(seed)
@@ -234,7 +236,8 @@ def _refine(
     locks = np.array([settings.locked_x, settings.locked_y, settings.locked_r], dtype=np.int64)
     radius = np.hypot(x, y)
     steps = max(1, int(min(300.0, max(30.0, 3e6 / max(num_nodes, 1))) * effort))
-    fa2.run(x, y, mass, indptr, indices, weights, params, steps, fa2.new_state(1.0), locks, radius)
+    tick = None if progress is None else Reporter(progress).offer
+    fa2.run(x, y, mass, indptr, indices, weights, params, steps, fa2.new_state(1.0), locks, radius, tick)
     return x, y
 
 

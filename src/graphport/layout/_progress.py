@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 #: Seconds between two calls (at most one call per this much work).
-PROGRESS_EVERY = 0.75
+PROGRESS_EVERY = 0.5
 #: A call that took ``t`` seconds is followed by at least ``COST_SHARE * t`` seconds of layout.
 COST_SHARE = 4.0
 
