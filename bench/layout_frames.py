@@ -4,31 +4,43 @@ answer to the layout's first provisional frame on the server (what the viewer's 
 the time until ``nodes.arrow`` exists, which is how long the page showed a blank "Loading N
 edges…" before frames.
 
-    .venv/bin/python bench/layout_frames.py [--quick] [--edges N ...]
+    .venv/bin/python bench/layout_frames.py [--quick] [--edges N ...] [--browser]
 
 Planted-cluster graphs (30 clusters, 5 edges per node) through a real in-process Server and its
 real worker process; the worker is started (and its layout kernels loaded, ``warm_up``) by a small
 upload first, as on a running server. ``--quick`` runs 100k and 300k edges; the default adds 1M.
 The page polls the frame every 0.4 s (``web/src/layoutpreview.ts``), so its first picture comes
 at most that much (plus one fetch and one canvas draw) after the first frame here.
+
+``--browser`` also opens each upload in headless Chromium (Debian's ``chromium``, the test
+driver ``tests/viewer/driver.mjs``) served on 127.0.0.1, right after the upload's answer, and
+prints when the page drew its first picture (the layout preview) and when the final graph was
+ready, both in seconds since the page started loading, and how long after the upload the page
+started loading (the browser's start-up).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import socket
+import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import uvicorn
 
 import graphport
 from graphport.server._config import ServerConfig
 from graphport.server._ingest import to_ipc_file
 
 SPEC = {"name": "bench", "edge_encodings": {"bindings": {"source": "s", "destination": "d"}}}
+DRIVER = Path(__file__).resolve().parents[1] / "tests" / "viewer" / "driver.mjs"
 
 
 def planted(edges: int, clusters: int = 30, seed: int = 1) -> bytes:
@@ -65,12 +77,58 @@ def measure(server: graphport.Server, user: object, edges: int) -> tuple[float |
     return first, done, frames if run is None else max(frames, run.frame)
 
 
+def serve(server: graphport.Server) -> tuple[uvicorn.Server, threading.Thread, int]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    uv = uvicorn.Server(uvicorn.Config(server.asgi_app(), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not uv.started:
+        time.sleep(0.01)
+    return uv, thread, port
+
+
+def in_browser(server: graphport.Server, user: object, edges: int, port: int, workdir: Path) -> str:
+    """Open a fresh upload in Chromium at once; the page's own clock says when it drew."""
+    body = planted(edges, seed=2)
+    ds = server.plot(user, SPEC, body, None, {"mode": "public"})  # type: ignore[arg-type]
+    uploaded = time.time() * 1000
+    plan = {
+        "viewport": [1000, 700],
+        "steps": [
+            {"op": "goto", "url": f"http://127.0.0.1:{port}/graph/graph.html?dataset={ds}&type=arrow"},
+            {
+                "op": "eval",
+                "expr": "[Date.now() - performance.now(), Number(document.body.dataset.previewAt || NaN)]",
+            },
+            {"op": "until", "expr": "document.body.dataset.state === 'ready'", "timeout": 600_000},
+            {"op": "eval", "expr": "[performance.now(), Number(document.body.dataset.preview || 0)]"},
+        ],
+    }
+    path = workdir / f"plan-{edges}.json"
+    path.write_text(json.dumps(plan))
+    proc = subprocess.run(
+        ["node", str(DRIVER), str(path)], capture_output=True, text=True, timeout=900, check=False
+    )
+    if proc.returncode != 0:
+        return f"browser failed: {proc.stderr[-300:]}"
+    steps = json.loads(proc.stdout)["steps"]
+    (nav_start, preview_at), _, (ready_at, frames) = steps[1], steps[2], steps[3]
+    first = "-" if preview_at is None else f"{preview_at / 1000:.2f}"  # NaN (null): no preview drawn
+    return (
+        f"page opened {(nav_start - uploaded) / 1000:.2f} s after the upload; first picture {first} s, "
+        f"final graph {ready_at / 1000:.2f} s after opening; {frames} preview frames"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="100k and 300k edges only")
     parser.add_argument("--edges", type=int, nargs="*", help="edge counts to run instead")
+    parser.add_argument("--browser", action="store_true", help="also open each upload in Chromium")
     args = parser.parse_args()
     sizes = args.edges or ([100_000, 300_000] if args.quick else [100_000, 300_000, 1_000_000])
     print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
@@ -89,6 +147,14 @@ def main() -> None:
                 first, done, frames = measure(server, user, edges)
                 first_text = "-" if first is None else f"{first:.2f}"
                 print(f"{edges:>10,}  {first_text:>13}  {done:>36.2f}  {frames:>6}")
+            if args.browser:
+                uv, thread, port = serve(server)
+                try:
+                    for edges in sizes:
+                        print(f"{edges:>10,}  Chromium: {in_browser(server, user, edges, port, Path(root))}")
+                finally:
+                    uv.should_exit = True
+                    thread.join(timeout=10)
     print(f"load average after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 
 

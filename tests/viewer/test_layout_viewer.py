@@ -91,7 +91,7 @@ def test_a_graph_opened_during_its_layout_shows_a_picture_before_the_layout_ends
     _, state, layout, pixels, _, final = report["steps"]
     assert state == "preview", f"the page did not draw the layout while it ran (state {state})"
     assert layout == "running:build"  # the picture came before the layout ended
-    assert pixels["counts"][0] > 500, pixels  # nodes drawn, not a blank page
+    assert pixels["counts"][0] > 100, pixels  # nodes drawn (a blank page has none of this colour)
     assert final == [True, 30_000]  # then the real graph replaced the preview
 
 
