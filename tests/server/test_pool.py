@@ -81,3 +81,12 @@ def test_describe_exit() -> None:
     assert describe_exit(-9) == "killed by SIGKILL"
     assert describe_exit(3) == "exit status 3"
     assert describe_exit(None) == "still running"
+
+
+def test_small_graphs_keep_two_build_slots_beside_the_big_ones() -> None:
+    """#16: one big build must not leave small graphs a single worker on a 2-CPU machine."""
+    assert (_pool.build_slots(1), _pool.big_build_slots(1)) == (2, 1)
+    assert (_pool.build_slots(2), _pool.big_build_slots(2)) == (3, 1)
+    assert (_pool.build_slots(8), _pool.big_build_slots(8)) == (9, 7)
+    for cpus in range(2, 33):
+        assert _pool.build_slots(cpus) - _pool.big_build_slots(cpus) == 2

@@ -51,7 +51,7 @@ from ._ingest import to_ipc_file
 from ._layout_jobs import PositionsUploaded, TableSource, build_with_layout, load, rerun_in_worker
 from ._layout_runs import LayoutRun, LayoutRuns
 from ._layout_worker import WorkerDied, WorkerPoolClosed, describe_exit
-from ._pool import build_slots, layout_workers
+from ._pool import big_build_slots, build_slots, layout_workers
 from ._positions import uploaded_positions
 from ._specs import bindings
 
@@ -232,8 +232,7 @@ class GraphBuilder:
     def _drain(self) -> None:
         """Run queued builds while a slot is free (one executor task per queued build; a task
         that finds nothing it may run returns, and a finishing build looks again)."""
-        slots = build_slots()
-        big_slots = max(1, slots - 1)
+        slots, big_slots = build_slots(), big_build_slots()
         while True:
             with self._lock:
                 if self._closed or self._running >= slots:

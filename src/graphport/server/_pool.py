@@ -8,8 +8,13 @@ release the GIL there, and pyarrow's own CPU pool is sized to match.
 Graph builds and layouts are the exception. python-igraph holds the GIL for the whole of a layout
 call (measured: a pure-Python thread kept ~1% of its speed while igraph laid out 100k edges), and a
 crash in C++ code must not take the server down, so they run in worker *processes*
-(``_layout_worker``) at a lower CPU priority: :func:`build_slots` of them, at least two, so that a
-small graph always has a worker that no big one may take (``_build_queue``).
+(``_layout_worker``) at a lower CPU priority: :func:`build_slots` of them, one more than the pool
+size, of which big graphs may hold at most :func:`big_build_slots` (one less than the pool size,
+at least one), so small graphs always have two workers that no big one may take
+(``_build_queue``). Measured (#16, ``bench/tenants.py``): with one big build in one of two slots,
+every small build of 64 tenants went through the single slot left, at most one core's worth of
+layouts while the big one ran; with a third slot small builds keep two workers, and the
+scheduler shares the cores between the three processes.
 """
 
 from __future__ import annotations
@@ -67,9 +72,16 @@ def get_num_cpus() -> int:
 
 
 def build_slots(num_cpus: int | None = None) -> int:
-    """How many graph builds run at once in this process: the pool size, but at least two (one
-    of them is kept for small graphs, see ``_build_queue``)."""
-    return max(2, get_num_cpus() if num_cpus is None else num_cpus)
+    """How many graph builds run at once in this process: one more than the pool size, at least
+    two (see the module docstring and ``_build_queue``)."""
+    return max(2, (get_num_cpus() if num_cpus is None else num_cpus) + 1)
+
+
+def big_build_slots(num_cpus: int | None = None) -> int:
+    """How many of the :func:`build_slots` big graphs may hold at once: one less than the pool
+    size, at least one; the others are kept for small graphs (at least two of them from two
+    CPUs up, one on a single CPU)."""
+    return max(1, (get_num_cpus() if num_cpus is None else num_cpus) - 1)
 
 
 def cpu_executor() -> Executor:
