@@ -110,7 +110,7 @@ export class LayoutPanel {
     id: string,
     private readonly params: Params,
     private readonly canEdit: boolean,
-    private readonly stored: { settings: Settings; run: number } | null,
+    private stored: { settings: Settings; run: number } | null,
   ) {
     this.base = `/api/v2/datasets/${encodeURIComponent(id)}/layout`;
     this.settings = { ...(stored?.settings ?? defaults()) };
@@ -302,6 +302,7 @@ export class LayoutPanel {
         if (nodes.ok) {
           const t = tableFromIPC(new Uint8Array(await nodes.arrayBuffer()));
           const meta = t.schema.metadata;
+          this.stored = storedLayout(meta) ?? this.stored;
           const [xName, yName] = JSON.parse(meta.get('graphport:positions') ?? '["x","y"]') as [string, string];
           const x = t.getChild(xName)?.toArray() as ArrayLike<number> | undefined;
           const y = t.getChild(yName)?.toArray() as ArrayLike<number> | undefined;

@@ -4,7 +4,7 @@
 // (.../layout/links.arrow); this preview polls them and draws the graph settling on a 2D canvas over the
 // page until the tables arrive (issue #12). play=0 (Graphistry: no layout animation) skips it.
 
-import { tableFromIPC } from 'apache-arrow';
+import { type Table, tableFromIPC } from 'apache-arrow';
 
 const POLL_MS = 400;
 const MAX_EDGES = 50_000; // drawn per frame at most (a sample): the preview must stay cheap
@@ -13,6 +13,7 @@ export class LayoutPreview {
   private stopped = false;
   private canvas: HTMLCanvasElement | null = null;
   private links: { src: Int32Array; dst: Int32Array } | null = null;
+  private linksLoading = false;
   /** Frames drawn so far (the tests read it through body[data-preview]). */
   drawn = 0;
 
@@ -28,7 +29,7 @@ export class LayoutPreview {
     this.canvas = null;
   }
 
-  private async fetchArrow(part: string): Promise<ReturnType<typeof tableFromIPC> | null> {
+  private async fetchArrow(part: string): Promise<Table | null> {
     const res = await fetch(`/api/v2/datasets/${encodeURIComponent(this.id)}/layout/${part}.arrow`, { credentials: 'same-origin', cache: 'no-store' });
     if (!res.ok) return null;
     return tableFromIPC(new Uint8Array(await res.arrayBuffer()));
@@ -37,7 +38,7 @@ export class LayoutPreview {
   private async loop(): Promise<void> {
     let shown = 0;
     while (!this.stopped) {
-      await new Promise((r) => setTimeout(r, shown === 0 ? 150 : POLL_MS));
+      await new Promise((r) => setTimeout(r, shown === 0 ? 50 : POLL_MS));
       if (this.stopped) return;
       let state: { state?: string; kind?: string; frame?: number };
       try {
@@ -50,12 +51,18 @@ export class LayoutPreview {
       if (state.kind !== 'build' || (state.state !== 'running' && state.state !== 'paused')) continue;
       const frame = Number(state.frame ?? 0);
       if (frame <= shown) continue;
-      const [links, t] = await Promise.all([this.links ? null : this.fetchArrow('links'), this.fetchArrow('frame')]);
-      if (links) {
-        const src = links.getChild('src')?.toArray() as Int32Array | undefined;
-        const dst = links.getChild('dst')?.toArray() as Int32Array | undefined;
-        if (src && dst) this.links = { src, dst };
+      // The edges' node indices (4 bytes a node end) load beside the first frames: the first picture
+      // shows the nodes without waiting for them.
+      if (!this.links && !this.linksLoading) {
+        this.linksLoading = true;
+        void this.fetchArrow('links').then((links) => {
+          const src = links?.getChild('src')?.toArray() as Int32Array | undefined;
+          const dst = links?.getChild('dst')?.toArray() as Int32Array | undefined;
+          if (src && dst) this.links = { src, dst };
+          else this.linksLoading = false;
+        }, () => (this.linksLoading = false));
       }
+      const t = await this.fetchArrow('frame');
       const x = t?.getChild('x')?.toArray() as Float32Array | undefined;
       const y = t?.getChild('y')?.toArray() as Float32Array | undefined;
       if (!x || !y || this.stopped) continue;
