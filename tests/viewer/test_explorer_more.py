@@ -44,6 +44,24 @@ def png_data_uri(width: int, height: int, rgb: tuple[int, int, int]) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
+BADGE_YELLOW = (255, 204, 0)
+ICON_ENCODINGS = {
+    "pointIconEncoding": {
+        "graphType": "point",
+        "encodingType": "icon",
+        "attribute": "group",
+        "variation": "categorical",
+        "mapping": {"categorical": {"fixed": {"west": "laptop", "east": "file-o"}, "other": "question"}},
+    },
+    "pointBadgeTopRightEncoding": {
+        "graphType": "point",
+        "encodingType": "badgeTopRight",
+        "attribute": "group",
+        "variation": "categorical",
+        "mapping": {"categorical": {"fixed": {"west": "star"}}},
+        "color": "#ffcc00",
+    },
+}
 LOGO_GREEN = (20, 200, 60)
 STYLE = {
     "bg": {
@@ -79,6 +97,7 @@ class Site:
     placed: str
     weighted: str
     styled: str
+    icons: str
     workdir: Path
 
     def viewer(self, dataset: str, extra: str = "") -> str:
@@ -144,9 +163,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             arrow_bytes(nodes),
             {"mode": "public"},
         )
+        # encode_point_icon / encode_point_badge as the official client sends them (Font Awesome 4 names).
+        icons = server.plot(
+            alice,
+            {
+                "name": "Les Misérables with icons",
+                "edge_encodings": {"bindings": edge_bindings},
+                "node_encodings": {
+                    "bindings": {"node": "id", "node_x": "px", "node_y": "py"},
+                    "complex": {"default": ICON_ENCODINGS},
+                },
+            },
+            arrow_bytes(lesmis_edges()),
+            arrow_bytes(nodes),
+            {"mode": "public"},
+        )
         uv, thread, port = start_live(server)
         try:
-            yield Site(f"http://127.0.0.1:{port}", placed, weighted, styled, root)
+            yield Site(f"http://127.0.0.1:{port}", placed, weighted, styled, icons, root)
         finally:
             uv.should_exit = True
             thread.join(timeout=10)
@@ -391,3 +425,31 @@ def test_values_show_as_their_type_means_in_the_inspector_and_table(site: Site) 
     assert inspected["value"] == str(value)
     first = datetime.fromtimestamp(EPOCH, tz=UTC).strftime("%Y-%m-%d %H:%M")
     assert first in first_row, first_row
+
+
+def test_icons_and_badges_are_drawn_from_font_awesome_names(site: Site) -> None:
+    """Font Awesome names from encode_point_icon/encode_point_badge: every west node gets a laptop and a
+    yellow star badge, every east node a file (Font Awesome 4's "file-o"); glyphs come from the site."""
+    pos = lesmis_positions()
+    west = sum(1 for x, _ in pos.values() if x < 0)
+    icons_state = "window.__graphport.icons"
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.placed, "&info=False")},
+            {"op": "pixels", "colors": [WHITE, BADGE_YELLOW], "tol": 30},
+            {"op": "goto", "url": site.viewer(site.icons, "&info=False")},
+            {"op": "until", "expr": f"{icons_state} && {icons_state}.loaded && {icons_state}"},
+            {"op": "pixels", "colors": [WHITE, BADGE_YELLOW], "tol": 30},
+            # While the view moves the icons wait; once it is still they are back.
+            {"op": "wheel", "x": 500, "y": 350, "dy": -200},
+            {"op": "pixels", "colors": [WHITE, BADGE_YELLOW], "tol": 30},
+        ],
+    )
+    _, plain, _, icons, marked, _, zoomed = report["steps"]
+    assert icons == {"drawn": len(pos) + west, "missing": 0, "loaded": True}, icons
+    assert plain["counts"][1] == 0, "no yellow without badges"
+    assert marked["counts"][1] > 10 * west, f"a yellow star per west node: {marked['counts']}"
+    # Small glyphs are mostly anti-aliased edges: a few pure-white pixels each, none without icons.
+    assert marked["counts"][0] > plain["counts"][0] + 2 * len(pos), "a white glyph on every node"
+    assert zoomed["counts"][1] > 10 * west

@@ -18,6 +18,8 @@ import { FilterPanel } from './filterpanel';
 import { FilterError, type Rule, checkRule, statusText, visibility } from './filters';
 import { type HistogramHost, HistogramPanel } from './histpanel';
 import { pickEdge } from './edgepick';
+import { IconLayer } from './iconlayer';
+import { loadIconSet, nodeBadges, nodeIcons } from './icons';
 import { hideInspector, showEdgeInspector, showInspector } from './inspector';
 import { Labels } from './labels';
 import { LayoutPanel, storedLayout } from './layoutpanel';
@@ -373,6 +375,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows).colors;
     this.legend = style.legend;
     this.legendView.show(style.legend, this.legendHidden);
+    this.applyMarks();
     mark('style');
     s.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
     this.computeVisibility();
@@ -380,6 +383,21 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     mark('upNodes');
     this.drawer.uploadEdges(this.edgeColors, edgeWidths(g, this.edgeEnc, this.edgeRows));
     mark('upEdges');
+  }
+
+  /** Icons and badges from the node encodings; the icon set is fetched the first time any are bound. */
+  private applyMarks(): void {
+    const s = this.scene;
+    const enc = this.effectiveNodeEncodings();
+    const icon = nodeIcons(s.graph, enc, this.nodeRows);
+    const badges = nodeBadges(s.graph, enc, this.nodeRows);
+    const layer = icon || badges.length > 0 ? new IconLayer(icon, badges) : null;
+    s.marks = layer;
+    if (!layer) return;
+    void loadIconSet().then((set) => {
+      layer.set = set;
+      if (s.marks === layer) this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
+    });
   }
 
   private setInfo(): void {

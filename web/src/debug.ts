@@ -24,6 +24,8 @@ export interface DebugApi {
   selected: number;
   /** The last box selection's cost in ms (finding the nodes in the box). */
   boxSelectMs: number | null;
+  /** Icons and badges in the last overlay pass: drawn, unknown names, and whether the icon set is loaded. */
+  icons: { drawn: number; missing: number; loaded: boolean } | null;
   /** The hovered / inspected edge index (-1: none). */
   hoveredEdge: number;
   selectedEdge: number;
@@ -58,6 +60,7 @@ export const debug: DebugApi = {
   visibleEdges: 0,
   selected: 0,
   boxSelectMs: null,
+  icons: null,
   hoveredEdge: -1,
   selectedEdge: -1,
   cutMs: {},

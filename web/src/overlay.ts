@@ -18,7 +18,8 @@ export class Overlay {
   draw(settled: boolean): void {
     const s = this.scene;
     const arrows = s.showArrows && s.showEdges && settled;
-    const busy = arrows || s.selected >= 0 || s.hovered >= 0 || s.selection.size > 0 || s.hoveredEdge >= 0 || s.selectedEdge >= 0;
+    const busy =
+      arrows || s.marks !== null || s.selected >= 0 || s.hovered >= 0 || s.selection.size > 0 || s.hoveredEdge >= 0 || s.selectedEdge >= 0;
     // An empty overlay stays untouched: clearing it would make the compositor upload it again.
     if (!busy && this.empty) return;
     this.empty = !busy;
@@ -36,6 +37,8 @@ export class Overlay {
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, v.width, v.height);
     if (arrows) this.drawArrows(ctx);
+    // Icons and badges once the picture is complete and still (a moving frame shows the plain points).
+    if (settled && s.marks) s.marks.draw(ctx, s);
     const light = luminance(s.bg) > 0.55;
     const g = s.graph;
     if (s.selected >= 0 && s.neighbours.length > 0) {

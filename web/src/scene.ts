@@ -3,6 +3,7 @@
 
 import type { RGBA } from './colors';
 import { Graph } from './data';
+import type { IconLayer } from './iconlayer';
 import type { Grid } from './spatial';
 import { View } from './view';
 
@@ -31,6 +32,8 @@ export class Scene {
   selectedEdge = -1;
   /** Nodes joined to the selected one (highlighted on the overlay). */
   neighbours: number[] = [];
+  /** Icons and badges of the nodes (iconlayer.ts), null when none are bound. */
+  marks: IconLayer | null = null;
   showEdges = true;
   showLabels = true;
   showArrows = false;
