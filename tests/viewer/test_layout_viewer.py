@@ -108,6 +108,22 @@ def stored_layout(server: graphport.Server, user: Any, ds: str) -> tuple[dict[st
     return meta, nodes.column("x").to_numpy()
 
 
+def signed_in(url: str, page: str) -> list[dict[str, Any]]:
+    """Browser steps: sign in as alice through the form, landing on ``page``."""
+    fill = (
+        "(() => { document.querySelector('input[name=username]').value = 'alice';"
+        f" document.querySelector('input[name=password]').value = {PASSWORD!r}; return true; }})()"
+    )
+    return [
+        {"op": "goto", "url": f"{url}/login?next={quote(page, safe='')}"},
+        {"op": "eval", "expr": fill},
+        {"op": "eval", "expr": "document.querySelector('form').submit() || true"},
+    ]
+
+
+STATUS = "(document.getElementById('layout-status')?.textContent ?? '')"
+
+
 def test_an_editor_opening_layout_settings_in_the_url_gets_them_applied_and_stored(
     site: tuple[str, graphport.Server], tmp_path: Path
 ) -> None:
@@ -117,23 +133,12 @@ def test_an_editor_opening_layout_settings_in_the_url_gets_them_applied_and_stor
     ds = server.plot(alice, spec, small_mesh(), None, {"mode": "private"})
     server.datasets.graphs.future(ds).result(120)
     _, x_before = stored_layout(server, alice, ds)
-    page = quote(f"/graph/graph.html?dataset={ds}&play=0&lockedX=True&gravity=5", safe="")
-    fill = (
-        "(() => { document.querySelector('input[name=username]').value = 'alice';"
-        f" document.querySelector('input[name=password]').value = {PASSWORD!r}; return true; }})()"
-    )
+    opened = f"/graph/graph.html?dataset={ds}&play=0&lockedX=True&gravity=5"
     report = run_browser(
         {
             "steps": [
-                {"op": "goto", "url": f"{url}/login?next={page}"},
-                {"op": "eval", "expr": fill},
-                {"op": "eval", "expr": "document.querySelector('form').submit() || true"},
-                {
-                    "op": "until",
-                    "expr": "(document.getElementById('layout-status')?.textContent ?? '').includes('stored')"
-                    " && document.getElementById('layout-status').textContent",
-                    "timeout": 120_000,
-                },
+                *signed_in(url, opened),
+                {"op": "until", "expr": f"({STATUS}).includes('stored') && {STATUS}", "timeout": 120_000},
                 {"op": "eval", "expr": "document.querySelector('section[aria-label=Layout]') !== null"},
                 {"op": "eval", "expr": "document.querySelector('#layout-form input[name=lockedX]').checked"},
             ]
@@ -146,6 +151,39 @@ def test_an_editor_opening_layout_settings_in_the_url_gets_them_applied_and_stor
     meta, x_after = stored_layout(server, alice, ds)
     assert meta["run"] == 1 and meta["settings"]["lockedX"] is True and meta["settings"]["gravity"] == 5.0
     np.testing.assert_allclose(x_after, x_before, rtol=1e-6, atol=1e-6)
+
+    # The panel: the editor switches lockedX off and strongGravity on, and presses Run; the URL then
+    # says what was run, so reopening it does not run the old settings again.
+    report = run_browser(
+        {
+            "steps": [
+                *signed_in(url, opened),
+                {"op": "until", "expr": "document.body.dataset.state === 'ready'", "timeout": 60_000},
+                {"op": "click", "selector": "#btn-layout"},
+                {"op": "click", "selector": "#layout-form input[name=lockedX]"},
+                {"op": "click", "selector": "#layout-form input[name=strongGravity]"},
+                {"op": "click", "selector": "#layout-run"},
+                {
+                    "op": "until",
+                    "expr": "location.search.includes('strongGravity=true') && document.body.dataset.layout === 'idle'"
+                    f" && [location.search, {STATUS}]",
+                    "timeout": 120_000,
+                },
+            ]
+        },
+        tmp_path,
+        timeout=200,
+    )
+    search, said = report["steps"][-1]
+    assert said == "Layout done and stored: reopening this page shows it."
+    assert "lockedX" not in search and "gravity=5" in search
+    meta, x_panel = stored_layout(server, alice, ds)
+    assert (
+        meta["run"] == 2
+        and meta["settings"]["strongGravity"] is True
+        and meta["settings"]["lockedX"] is False
+    )
+    assert np.abs(x_panel - x_before).max() > 1e-3  # x no longer locked
 
 
 def test_a_reader_sees_the_stored_layout_and_is_told_why(

@@ -7,6 +7,7 @@
 
 import { tableFromIPC } from 'apache-arrow';
 import type { Params } from './params';
+import { withParam } from './urlstate';
 
 export type Settings = Record<string, number | boolean>;
 
@@ -159,6 +160,7 @@ export class LayoutPanel {
     const button = (label: string): HTMLButtonElement => {
       const b = document.createElement('button');
       b.type = 'button';
+      b.id = `layout-${label.toLowerCase()}`;
       b.textContent = label;
       b.disabled = !canEdit;
       buttons.append(b, ' ');
@@ -260,6 +262,12 @@ export class LayoutPanel {
       return;
     }
     this.settings = settings;
+    // The URL carries the settings run (defaults left out), so reopening a copied link does not
+    // re-run the layout back to the settings the page was opened with.
+    let href = location.href;
+    const base = defaults();
+    for (const k of LAYOUT_KEYS) href = withParam(href, k, Number(settings[k]) === Number(base[k]) ? [] : [String(settings[k])]);
+    history.replaceState(history.state, '', href);
     this.running = true;
     this.sync();
     this.say('Laying out…');
