@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from graphport import Server
+from graphport import Server, ServerConfig
 from graphport.errors import GraphportError, ValidationError
 from graphport.server import _layout_jobs
 from graphport.server._ingest import to_ipc_file
@@ -193,3 +193,23 @@ def test_a_rerun_pauses_resumes_and_cancels_leaving_the_stored_layout(server: Se
     with pytest.raises(GraphportError) as idle:  # nothing runs now
         server.control_layout(me, ds, "pause")
     assert idle.value.status == 409 and idle.value.code == "no_layout_running"
+
+
+def test_closing_the_server_stops_a_rerun_and_keeps_the_stored_layout(server_config: ServerConfig) -> None:
+    with Server(config=server_config) as first:
+        first.create_user("carol", "carol-password-123")
+        me = first.accounts.require_user("carol")
+        ds = built(first, me, mesh(30_000))
+        x0, _, meta0 = positions(first, me, ds)
+        first.datasets.graphs.worker_rerun = slow_rerun
+        first.rerun_layout(me, ds, {"linLog": True})
+        until(lambda: first.layout_status(me, ds)["frame"] >= 1)
+        started = time.monotonic()
+    assert time.monotonic() - started < 10  # the re-run was stopped, not waited for
+    run = first.datasets.graphs.runs.get(ds)
+    assert run is not None and run.state == "cancelled"  # ended before the stores closed
+    with Server(config=server_config) as again:
+        me = again.accounts.require_user("carol")
+        x1, _, meta1 = positions(again, me, ds)
+    assert meta1 == meta0
+    np.testing.assert_array_equal(x1, x0)

@@ -139,6 +139,7 @@ class GraphBuilder:
         self._closed = False
         #: Layouts running in this process: their provisional frames, pause/resume/cancel.
         self.runs = LayoutRuns()
+        self._reruns: dict[Future[None], LayoutRun] = {}
 
     # -- scheduling ------------------------------------------------------------------------------
 
@@ -267,6 +268,10 @@ class GraphBuilder:
             for job in queued:
                 self._jobs.pop((job.dataset_id, job.version), None)
             running = [job.future for job in self._jobs.values()]
+            reruns = dict(self._reruns)
+        for run in reruns.values():  # a re-run is not worth waiting for: the stored layout stays
+            run.cancel()
+        running += list(reruns)
         for timer in timers:
             timer.cancel()
         for job in queued:
@@ -389,8 +394,20 @@ class GraphBuilder:
                 raise LayoutBusy(f"The graph of dataset {row.id!r} is being laid out; try again after.")
             previous.cancel()
         run = self.runs.begin(row.id, "rerun", settings.to_graphistry())
-        self._executor().submit(self._rerun, row.id, int(row.content_version), str(row.graph_key), run)
+        with self._lock:
+            if self._closed:
+                raise WorkerPoolClosed("The server is shutting down.", code="layout_failed")
+        future = self._executor().submit(
+            self._rerun, row.id, int(row.content_version), str(row.graph_key), run
+        )
+        with self._lock:
+            self._reruns[future] = run
+        future.add_done_callback(self._rerun_ended)
         return run.describe()
+
+    def _rerun_ended(self, future: Future[None]) -> None:
+        with self._lock:
+            self._reruns.pop(future, None)
 
     def _rerun(self, dataset_id: str, version: int, graph_key: str, run: LayoutRun) -> None:
         try:
