@@ -337,6 +337,12 @@ if sys.platform.startswith("linux"):
         pass
 if os.getppid() != parent:  # the parent died before prctl took effect
     os._exit(0)
+# Ctrl-C in a terminal and systemd's stop signal the whole process group: the server then shuts
+# down and abandons the work (built again after the restart), but a worker killed by the signal
+# first looked like a build that crashed on its data, marking the dataset failed for good. A
+# worker's life is its parent's: the lifeline, the parent-death signal and SIGKILL end it.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
 def watch():
     try:
         while os.read(lifeline, 1):
