@@ -69,7 +69,7 @@ start_postgres() {
     sleep 0.1
   done
   "$PG_BIN/psql" -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE graphport" >/dev/null
-  echo "export GRAPHPORT_TEST_PG_URL=postgresql://postgres@127.0.0.1:$port/graphport" >>"$STATE/env.sh"
+  echo "export GRAPHPORT_TEST_PG_URL=postgresql://postgres@127.0.0.1:$port/graphport" >>"$STATE_ENV"
 }
 
 start_redis() {
@@ -80,7 +80,7 @@ start_redis() {
   local pid=$!
   echo "$pid" >"$STATE/redis.pid"
   wait_port redis "$port" "$pid" "$STATE/redis.log"
-  echo "export GRAPHPORT_TEST_REDIS_URL=redis://127.0.0.1:$port/0" >>"$STATE/env.sh"
+  echo "export GRAPHPORT_TEST_REDIS_URL=redis://127.0.0.1:$port/0" >>"$STATE_ENV"
 }
 
 start_weed() {
@@ -108,22 +108,29 @@ EOF
   {
     echo "export GRAPHPORT_TEST_S3_URL='s3://$S3_BUCKET/graphport?endpoint=http://127.0.0.1:$s3'"
     echo "export AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET AWS_DEFAULT_REGION=us-east-1"
-  } >>"$STATE/env.sh"
+  } >>"$STATE_ENV"
 }
 
 stop_all() {
-  local name pid
+  # All three at once; each gets its own grace period. SeaweedFS takes over 10 s to stop on
+  # SIGTERM, and this store is thrown away with its directory: it gets 1 s, then SIGKILL.
+  local name pid grace pids=()
   for name in weed redis pg; do
     [ -f "$STATE/$name.pid" ] || continue
     pid=$(cat "$STATE/$name.pid")
     if kill -0 "$pid" 2>/dev/null; then
       # postgres: SIGINT is its "fast" shutdown; the others stop on SIGTERM.
       if [ "$name" = pg ]; then kill -INT "$pid"; else kill -TERM "$pid"; fi
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+      if [ "$name" = weed ]; then grace=10; else grace=100; fi
+      (
+        for _ in $(seq 1 "$grace"); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+      ) &
+      pids+=("$!")
     fi
     rm -f "$STATE/$name.pid"
   done
+  [ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
   rm -rf "$STATE"
 }
 
@@ -134,11 +141,18 @@ case ${1:-} in
     fi
     mkdir -p "$STATE"
     : >"$STATE/env.sh"
-    trap 'log "start failed; stopping what was started"; stop_all' ERR
-    start_postgres
-    start_redis
-    start_weed
-    trap - ERR
+    # The three start side by side (each writes its own env file); any failure stops them all.
+    started=()
+    for service in postgres redis weed; do
+      (: >"$STATE/env-$service.sh"; STATE_ENV="$STATE/env-$service.sh" "start_$service") &
+      started+=("$!")
+    done
+    failed=0
+    for pid in "${started[@]}"; do wait "$pid" || failed=1; done
+    if [ "$failed" = 1 ]; then
+      log "start failed; stopping what was started"; stop_all; exit 1
+    fi
+    cat "$STATE"/env-postgres.sh "$STATE"/env-redis.sh "$STATE"/env-weed.sh >"$STATE/env.sh"
     cat "$STATE/env.sh"
     log "PostgreSQL, Redis and SeaweedFS S3 are up (state: $STATE)"
     ;;
