@@ -346,6 +346,40 @@ CASES: tuple[Case, ...] = (
         body="live_keys",
         fresh_dataset=True,
     ),
+    # -- the layout (issue #12): follow a run as a viewer, re-run or steer it as an editor --------
+    Case("layout state", ("GET", "/api/v2/datasets/{dataset_id}/layout"), DS + "/layout", VIEW),
+    # No layout runs in the matrix's world: a viewer learns there is no frame, others that there is
+    # no dataset; both are 404.
+    Case(
+        "layout frame",
+        ("GET", "/api/v2/datasets/{dataset_id}/layout/frame.arrow"),
+        DS + "/layout/frame.arrow",
+        {**anyone(404), "revoked": 401},
+    ),
+    Case(
+        "layout edge indices",
+        ("GET", "/api/v2/datasets/{dataset_id}/layout/links.arrow"),
+        DS + "/layout/links.arrow",
+        {**anyone(404), "revoked": 401},
+    ),
+    Case(
+        "re-run the layout",
+        ("POST", "/api/v2/datasets/{dataset_id}/layout"),
+        DS + "/layout",
+        # Optional sign-in (the page's cookie): a caller without one is an outsider, not a 401.
+        {**EDIT, "owner": 202, "editor": 202, "anonymous": (404, 404, 403)},
+        fresh_dataset=True,
+    ),
+    *(
+        Case(
+            f"{action} the layout",
+            ("POST", f"/api/v2/datasets/{{dataset_id}}/layout/{action}"),
+            f"{DS}/layout/{action}",
+            # Nothing is running: 409 no_layout_running. No sign-in: an outsider, as above.
+            {**EDIT, "owner": 409, "editor": 409, "anonymous": (404, 404, 403)},
+        )
+        for action in ("pause", "resume", "cancel")
+    ),
     Case("live version", ("GET", "/api/v2/datasets/{dataset_id}/live"), DS + "/live", VIEW),
     Case(
         "live long poll",
