@@ -4,6 +4,7 @@ same answers as the ASGI app (routes, caller, checks, the one error envelope).""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Iterator
 
@@ -123,3 +124,31 @@ def test_a_large_streamed_body_and_many_threads(hub: graphport.Server) -> None:
         t.join()
     assert not errors
     assert ds.edges().num_rows == 2 * n + 16
+
+
+def test_the_clients_signed_in_calls_raise_the_same_errors_direct_and_over_asgi(
+    hub: graphport.Server,
+) -> None:
+    """new_local_client() sends signed-in calls without building an httpx request
+    (DirectTransport.direct_request); a client over the ASGI app gets the same errors."""
+    ds = (
+        hub.new_local_client("alice")
+        .edges(pa.table({"eid": [1], "src": ["a"], "dst": ["b"]}), "src", "dst", edge="eid")
+        .upload()
+    )
+    direct = hub.new_local_client("mallory")
+    over_asgi = graphport.client(transport=hub.local_transport())
+    over_asgi.register(
+        api=3, protocol="http", server="graphport.local", token=hub.token_for("mallory"), verify_token=False
+    )
+    seen = []
+    for g in (direct, over_asgi):
+        mine = dataclasses.replace(ds, client=g)
+        with pytest.raises(graphport.GraphportError) as caught:
+            mine.update(edges=pa.table({"eid": [2], "src": ["x"], "dst": ["y"]}))
+        seen.append((type(caught.value), caught.value.code, caught.value.status))
+        with pytest.raises(graphport.GraphportError) as caught:
+            mine.remove(edges=[1])
+        seen.append((type(caught.value), caught.value.code, caught.value.status))
+    assert seen[:2] == seen[2:]
+    assert seen[0][1:] == ("dataset_view_only", 403)

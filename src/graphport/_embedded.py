@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -100,38 +101,70 @@ class DirectTransport(httpx.BaseTransport):
         self._spare_lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        stream: Iterable[bytes] = request.stream  # type: ignore[assignment]
+        query = url.query.decode("latin-1")
+        status, answer_headers, content = self._run(
+            request.method, url.path, query, headers, stream, url.scheme, url.host
+        )
+        return httpx.Response(status, headers=answer_headers, content=content, request=request)
+
+    def direct_request(
+        self, method: str, url: str, headers: Mapping[str, str], body: Sequence[Any]
+    ) -> httpx.Response:
+        """The same as :meth:`handle_request` without building an httpx request first: what a
+        :class:`graphport.Client` calls for its signed-in calls (``Host`` and ``Content-Length``
+        are added as httpx adds them; ``body`` is a sequence of buffers, sent as chunks)."""
+        parts = urlsplit(url)
+        items = [("host", parts.netloc), *headers.items()]
+        if body or method in ("POST", "PUT", "PATCH"):
+            items.append(("content-length", str(sum(memoryview(b).nbytes for b in body))))
+        status, answer_headers, content = self._run(
+            method, unquote(parts.path), parts.query, items, body, parts.scheme, parts.hostname or ""
+        )
+        return httpx.Response(
+            status, headers=answer_headers, content=content, request=httpx.Request(method, url)
+        )
+
+    def _run(self, *request: Any) -> tuple[int, list[tuple[str, str]], bytes]:
         if _loop_running():
             # A running loop on this thread (a notebook cell): run_until_complete would refuse.
-            return self._spare_pool().submit(self._handle_here, request).result()
-        return self._handle_here(request)
+            return self._spare_pool().submit(self._run_here, *request).result()
+        return self._run_here(*request)
 
-    def _handle_here(self, request: httpx.Request) -> httpx.Response:
+    def _run_here(self, *request: Any) -> tuple[int, list[tuple[str, str]], bytes]:
         holder: _ThreadLoop | None = getattr(self._local, "holder", None)
         if holder is None:
             holder = self._local.holder = _ThreadLoop()
-        status, headers, body = holder.loop.run_until_complete(self._answer(request))
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        return holder.loop.run_until_complete(self._answer(*request))
 
-    async def _answer(self, request: httpx.Request) -> tuple[int, list[tuple[str, str]], bytes]:
+    async def _answer(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        chunks: Iterable[Any],
+        scheme: str,
+        host: str,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         from .transports._http import Headers, Request
 
-        url = request.url
-        stream = request.stream
-
         async def body() -> AsyncIterator[bytes]:
-            for chunk in stream:  # type: ignore[union-attr]
-                if chunk:
+            for chunk in chunks:
+                if len(chunk):
                     yield chunk
 
         ours = Request(
-            method=request.method,
-            path=url.path,
-            query_string=url.query.decode("latin-1"),
-            headers=Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw),
+            method=method,
+            path=path,
+            query_string=query,
+            headers=Headers(headers),
             body=body,
-            scheme=url.scheme,
+            scheme=scheme,
             client_host="127.0.0.1",
-            server_host=url.host,
+            server_host=host,
         )
         response = await self._core.handle(ours)
         content = response.body

@@ -11,6 +11,7 @@ session's lock and re-checks, so N threads meeting an expired token cause one au
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import weakref
@@ -123,6 +124,9 @@ class SyncTransport:
         progress: bool | None = None,
     ) -> None:
         self._transport = transport
+        # An in-process server's direct transport (``Server.local_transport(direct=True)``) takes
+        # signed-in calls without an httpx request being built (#16: ~0.1 ms of a 1-row write).
+        self._direct = getattr(transport, "direct_request", None)
         self._timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         self.progress = progress
         self._lock = threading.Lock()
@@ -231,6 +235,15 @@ class SyncTransport:
     def _request(self, session: ClientSession, call: Call, headers: dict[str, str]) -> httpx.Response:
         http = self._client(session.verify)
         url = session.base_url + call.path
+        if self._direct is not None and call.auth and call.form is None:
+            # Signed in (a Bearer header: no cookie counts), so no cookie jar is needed either.
+            body: tuple[Any, ...] = ()
+            if call.json is not None:
+                headers.setdefault("Content-Type", "application/json")
+                body = (json.dumps(call.json, ensure_ascii=False, allow_nan=False).encode(),)
+            elif call.parts is not None:
+                body = call.parts
+            return cast(httpx.Response, self._direct(call.method, url, headers, body))
         kwargs, size = body_kwargs(call, headers)
         if call.parts is not None and "content" not in kwargs:
             progress = _Progress(use_progress(self.progress, size), size, call.action)
