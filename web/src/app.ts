@@ -708,6 +708,11 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.labels.update();
   }
 
+  /** Open the data table sorted by a column (the benchmark's hook). */
+  sortTable(tab: 'nodes' | 'edges', column: string, descending: boolean): void {
+    this.table.sortTable(tab, column, descending);
+  }
+
   /** Box select (events.ts): add the visible nodes in the rectangle; the inspector keeps its node. */
   selectBox(ax: number, ay: number, bx: number, by: number): void {
     const s = this.scene;

@@ -19,6 +19,16 @@ export interface PanResult {
 export interface Explorer {
   setRules(rules: Rule[]): void;
   toggleCategory(value: string, only: boolean): void;
+  select(i: number): void;
+  selectBox(ax: number, ay: number, bx: number, by: number): void;
+  pickEdge(px: number, py: number): number;
+  sortTable(tab: 'nodes' | 'edges', column: string, descending: boolean): void;
+}
+
+export interface TimedResult {
+  ms: number;
+  /** Nodes selected (box select), the edge found (edge pick), rows listed (table sort). */
+  count: number;
 }
 
 export interface ResponseResult {
@@ -38,6 +48,12 @@ export interface BenchApi {
   benchLegend(value: string, only: boolean): ResponseResult;
   benchPan(frames: number, dx: number, edges?: 'sample' | 'all' | 'none'): Promise<PanResult>;
   benchFull(repeats: number): { meanMs: number };
+  /** Box select over the middle quarter of the view (from an empty selection): finding, counting, the overlay. */
+  benchBoxSelect(): TimedResult;
+  /** The edge under the middle of the view (hover and click scan every visible edge). */
+  benchEdgePick(): TimedResult;
+  /** Open the data table on `tab` sorted by `column`: visible rows, sort, and the rows in view painted. */
+  benchSort(tab: 'nodes' | 'edges', column: string, descending: boolean): TimedResult;
 }
 
 function stats(times: number[]): { meanMs: number; p95Ms: number; maxMs: number } {
@@ -104,6 +120,24 @@ export function installBenchHooks(scene: Scene, drawer: Drawer, explorer: Explor
       }
       drawer.invalidate(false);
       return { meanMs: (performance.now() - t) / repeats };
+    },
+    benchBoxSelect() {
+      explorer.select(-1);
+      const v = scene.view;
+      const t = performance.now();
+      explorer.selectBox(v.width * 0.25, v.height * 0.25, v.width * 0.75, v.height * 0.75);
+      return { ms: performance.now() - t, count: scene.selection.size };
+    },
+    benchEdgePick() {
+      const t = performance.now();
+      const e = explorer.pickEdge(scene.view.width / 2, scene.view.height / 2);
+      return { ms: performance.now() - t, count: e };
+    },
+    benchSort(tab, column, descending) {
+      const t = performance.now();
+      explorer.sortTable(tab, column, descending);
+      const rows = document.querySelectorAll('#table-rows .trow').length;
+      return { ms: performance.now() - t, count: rows };
     },
   };
   Object.assign(debug, api);

@@ -6,8 +6,8 @@ import type { Scene } from './scene';
 
 /** showArrows draws heads on a 2D overlay: beyond this many edges they would be noise (and slow). */
 const MAX_ARROWS = 50_000;
-/** Rings drawn for selected nodes, at most (the rest stay selected, unmarked). */
-const MAX_RINGS = 20_000;
+/** Selected nodes get a ring each up to this many; a bigger selection marks each with a small square. */
+const MAX_RINGS = 2_000;
 
 export class Overlay {
   private empty = true;
@@ -76,8 +76,18 @@ export class Overlay {
         ctx.stroke();
       }
     }
-    // The rest of the selection: a ring each (at most MAX_RINGS, in view).
-    if (s.selection.size > 1) {
+    // A big selection (box select): a small square per selected node in view, cheap to fill.
+    if (s.selection.size > MAX_RINGS) {
+      ctx.fillStyle = light ? '#111' : '#fff';
+      for (const i of s.selection) {
+        if (i >= g.nodeCount) continue;
+        const [x, y] = v.toScreen(g.x[i], g.y[i]);
+        if (x < -4 || y < -4 || x > v.width + 4 || y > v.height + 4) continue;
+        ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
+      }
+    }
+    // The rest of the selection: a ring each (when at most MAX_RINGS, in view).
+    else if (s.selection.size > 1) {
       ctx.lineWidth = 2;
       ctx.strokeStyle = light ? '#111' : '#fff';
       ctx.beginPath();

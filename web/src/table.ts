@@ -44,24 +44,85 @@ export function sortKeys(column: ColumnView, dict: () => Codes): Float64Array {
   return out;
 }
 
-/** Sort indices by their row's key (ascending or descending); NaN keys (nulls) always last; stable. */
+/** Buckets per radix pass (16 bits: two passes cover a 32-bit word). */
+const RADIX = 65_536;
+
+/**
+ * Sort indices by their row's key (ascending or descending); NaN keys (nulls) always last; stable.
+ * An LSD radix sort (2 passes of 16 bits) on each key's float32 bits, order-preserving, stable by position;
+ * then the rare runs whose float32 keys tie but whose float64 keys differ are put right by a comparator.
+ * No comparator call per row: the comparator sort it replaces cost close to a second at 1M rows.
+ */
 export function sortIndices(indices: Uint32Array, keys: Float64Array, rowOf: (i: number) => number, descending: boolean): Uint32Array {
-  const key = new Float64Array(indices.length);
-  for (let k = 0; k < indices.length; k++) {
+  const n = indices.length;
+  const key = new Float64Array(n);
+  let nulls = 0;
+  for (let k = 0; k < n; k++) {
     const r = rowOf(indices[k]);
-    key[k] = r >= 0 && r < keys.length ? keys[r] : NaN;
+    const v = r >= 0 && r < keys.length ? keys[r] : NaN;
+    key[k] = v === 0 ? 0 : v; // -0 sorts as 0
+    if (Number.isNaN(v)) nulls++;
   }
-  const pos = Uint32Array.from({ length: indices.length }, (_, k) => k);
+  const m = n - nulls;
+  // Sortable 32-bit words: float32 bits, negatives flipped, positives with the sign bit set; all flipped
+  // again for descending (LSD radix keeps equal words in position order either way: stable).
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  let word = new Uint32Array(m);
+  let pos = new Uint32Array(m);
+  const tail = new Uint32Array(nulls);
+  let j = 0;
+  let t = 0;
+  for (let k = 0; k < n; k++) {
+    const v = key[k];
+    if (Number.isNaN(v)) {
+      tail[t++] = indices[k];
+      continue;
+    }
+    f32[0] = v;
+    const u = u32[0];
+    const w = u & 0x80000000 ? ~u >>> 0 : (u | 0x80000000) >>> 0;
+    word[j] = descending ? ~w >>> 0 : w;
+    pos[j++] = k;
+  }
+  let word2 = new Uint32Array(m);
+  let pos2 = new Uint32Array(m);
+  const counts = new Uint32Array(RADIX);
+  for (const shift of [0, 16]) {
+    counts.fill(0);
+    for (let a = 0; a < m; a++) counts[(word[a] >>> shift) & (RADIX - 1)]++;
+    let sum = 0;
+    for (let b = 0; b < RADIX; b++) {
+      const c = counts[b];
+      counts[b] = sum;
+      sum += c;
+    }
+    for (let a = 0; a < m; a++) {
+      const b = (word[a] >>> shift) & (RADIX - 1);
+      const at = counts[b]++;
+      word2[at] = word[a];
+      pos2[at] = pos[a];
+    }
+    [word, word2] = [word2, word];
+    [pos, pos2] = [pos2, pos];
+  }
+  // Runs of equal float32 words whose exact keys differ: sort them by (exact key, position).
   const sign = descending ? -1 : 1;
-  pos.sort((a, b) => {
-    const x = key[a];
-    const y = key[b];
-    const nx = Number.isNaN(x);
-    const ny = Number.isNaN(y);
-    if (nx || ny) return nx === ny ? a - b : nx ? 1 : -1;
-    return x === y ? a - b : (x < y ? -sign : sign);
-  });
-  const out = new Uint32Array(indices.length);
-  for (let k = 0; k < pos.length; k++) out[k] = indices[pos[k]];
+  for (let a = 0; a < m; ) {
+    let b = a + 1;
+    let mixed = false;
+    while (b < m && word[b] === word[a]) {
+      if (key[pos[b]] !== key[pos[a]]) mixed = true;
+      b++;
+    }
+    if (mixed) {
+      const run = Array.from(pos.subarray(a, b)).sort((x, y) => (key[x] === key[y] ? x - y : key[x] < key[y] ? -sign : sign));
+      pos.set(run, a);
+    }
+    a = b;
+  }
+  const out = new Uint32Array(n);
+  for (let a = 0; a < m; a++) out[a] = indices[pos[a]];
+  out.set(tail, m);
   return out;
 }

@@ -21,7 +21,7 @@ export interface TableHost {
   goTo(i: number): void;
 }
 
-type Tab = 'nodes' | 'edges' | 'selection';
+export type Tab = 'nodes' | 'edges' | 'selection';
 const TABS: readonly Tab[] = ['nodes', 'edges', 'selection'];
 
 export class TablePanel {
@@ -65,6 +65,15 @@ export class TablePanel {
   private rowOf(): (i: number) => number {
     const g = this.host.scene.graph;
     return this.tab === 'edges' ? (e) => g.edgeRow[e] : (i) => g.nodeRow(i);
+  }
+
+  /** Open the table on `tab`, sorted by `column` (the benchmark's and a header click's path). */
+  sortTable(tab: Tab, column: string, descending: boolean): void {
+    this.tab = tab;
+    this.sortBy = column;
+    this.descending = descending;
+    if (this.isOpen) this.refresh();
+    else this.open(true);
   }
 
   /** The selection changed: only the Selection tab lists it. */

@@ -28,3 +28,29 @@ test('search keeps rows whose text contains the needle, through rowOf', () => {
   assert.deepEqual(Array.from(searchIndices(Uint32Array.from([0, 1, 2]), 'VAL', d, (i) => i)), [0, 2]);
   assert.deepEqual(Array.from(searchIndices(Uint32Array.from([0, 1]), 'val', d, (i) => 2 - i)), [0]);
 });
+
+test('the packed sort agrees with a plain comparator sort on many rows, both directions', () => {
+  const n = 50_000;
+  let seed = 7;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const keys = Float64Array.from({ length: n }, () => (rand() < 0.05 ? NaN : Math.floor(rand() * 500) / 7 - 20));
+  const indices = Uint32Array.from({ length: n }, (_, k) => (k * 7919) % n);
+  const rowOf = (i: number): number => (i * 31) % n;
+  for (const descending of [false, true]) {
+    const got = sortIndices(indices, keys, rowOf, descending);
+    const want = Array.from(indices.keys()).sort((a, b) => {
+      const x = keys[rowOf(indices[a])];
+      const y = keys[rowOf(indices[b])];
+      if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) === Number.isNaN(y) ? a - b : Number.isNaN(x) ? 1 : -1;
+      return x === y ? a - b : (x < y) !== descending ? -1 : 1;
+    });
+    assert.deepEqual(Array.from(got), want.map((k) => indices[k]));
+  }
+});
+
+test('keys equal as float32 but not as float64 keep their exact order', () => {
+  const keys = Float64Array.from([1 + 1e-12, 1, -0, 0, -5, 1 + 2e-12]);
+  const all = Uint32Array.from([0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(Array.from(sortIndices(all, keys, (i) => i, false)), [4, 2, 3, 1, 0, 5]);
+  assert.deepEqual(Array.from(sortIndices(all, keys, (i) => i, true)), [5, 0, 1, 2, 3, 4]);
+});
