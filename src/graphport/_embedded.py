@@ -21,6 +21,7 @@ message round trips.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -124,7 +125,7 @@ class DirectTransport(httpx.BaseTransport):
             method, unquote(parts.path), parts.query, items, body, parts.scheme, parts.hostname or ""
         )
         return httpx.Response(
-            status, headers=answer_headers, content=content, request=httpx.Request(method, url)
+            status, headers=answer_headers, content=content, request=httpx.Request(method, _url(url))
         )
 
     def _run(self, *request: Any) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -187,6 +188,12 @@ class DirectTransport(httpx.BaseTransport):
             spare, self._spare = self._spare, None
         if spare is not None:
             spare.shutdown(wait=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _url(url: str) -> httpx.URL:
+    """``url`` parsed once (a client repeats a dataset's few URLs; httpx.URL is immutable)."""
+    return httpx.URL(url)
 
 
 def _loop_running() -> bool:
