@@ -26,7 +26,7 @@ _CHUNKS = 64
 #: Graphs from this many nodes share their force loop over threads; below it, a thread hand-off
 #: per step costs more than it saves (and much more on a loaded machine).
 PARALLEL_FROM = 50_000
-#: Nodes sharing one tree walk (consecutive in the spatial order, so close together), and the
+#: Nodes sharing one tree walk (at most; bodies of one tree cell, so close together), and the
 #: size of the list of point masses gathered for them before it is applied.
 BUCKET = 32
 _FAR = 2048
@@ -113,25 +113,117 @@ def build_quadtree(x: Any, y: Any, mass: Any, order: Any) -> Any:
     cell_mass = np.zeros(cells)
     centre_x = np.zeros(cells)
     centre_y = np.zeros(cells)
+    count = np.zeros(cells, np.int64)
     for cell in range(cells - 1, -1, -1):  # children are created after their parents
-        m, sx, sy = 0.0, 0.0, 0.0
+        m, sx, sy, c = 0.0, 0.0, 0.0, 0
         for q in range(4):
             occupant = child[4 * cell + q]
             if occupant >= 0:
                 m += cell_mass[occupant]
                 sx += centre_x[occupant] * cell_mass[occupant]
                 sy += centre_y[occupant] * cell_mass[occupant]
+                c += count[occupant]
             elif occupant <= -2:
                 j = -occupant - 2
                 while j != -1:
                     m += mass[j]
                     sx += x[j] * mass[j]
                     sy += y[j] * mass[j]
+                    c += 1
                     j = chain[j]
         cell_mass[cell] = m
         centre_x[cell] = sx / m if m > 0 else corner_x[cell]
         centre_y[cell] = sy / m if m > 0 else corner_y[cell]
-    return child, size[:cells].copy(), centre_x, centre_y, cell_mass, chain
+        count[cell] = c
+    return child, size[:cells].copy(), centre_x, centre_y, cell_mass, chain, count
+
+
+@jit()
+def _collect(occupant: Any, child: Any, chain: Any, members: Any, filled: Any, stack: Any) -> Any:
+    """Append every body under ``occupant`` (a cell, or a leaf slot) to ``members``."""
+    top = 0
+    if occupant >= 0:
+        stack[0] = occupant
+        top = 1
+    else:
+        j = -occupant - 2
+        while j != -1:
+            members[filled] = j
+            filled += 1
+            j = chain[j]
+    while top > 0:
+        top -= 1
+        cell = stack[top]
+        for q in range(4):
+            o = child[4 * cell + q]
+            if o >= 0:
+                stack[top] = o
+                top += 1
+            elif o <= -2:
+                j = -o - 2
+                while j != -1:
+                    members[filled] = j
+                    filled += 1
+                    j = chain[j]
+    return filled
+
+
+@jit()
+def tree_buckets(tree: Any, n: Any) -> Any:
+    """The bodies in buckets of at most ``BUCKET``, each bucket within one cell of the tree, so
+    its bodies are close together whatever their numbering: (members, starts): bucket ``b`` is
+    ``members[starts[b] : starts[b + 1]]``. Siblings too small to fill a bucket share one."""
+    child, chain, count = tree[0], tree[5], tree[6]
+    members = np.empty(n, np.int64)
+    starts = np.zeros(n + 2, np.int64)
+    stack = np.empty(4 * MAX_DEPTH + 8, np.int64)
+    big = np.empty(4 * MAX_DEPTH + 8, np.int64)
+    groups, filled = 0, 0
+    if count[0] <= BUCKET:
+        filled = _collect(0, child, chain, members, 0, stack)
+        starts[1] = filled
+        return members, starts[:2].copy()
+    big[0] = 0
+    top = 1
+    while top > 0:
+        top -= 1
+        cell = big[top]
+        if filled > starts[groups]:  # a bucket never spans two big cells
+            groups += 1
+            starts[groups] = filled
+        for q in range(4):
+            occupant = child[4 * cell + q]
+            if occupant == -1:
+                continue
+            if occupant >= 0 and count[occupant] > BUCKET:
+                big[top] = occupant
+                top += 1
+                continue
+            if occupant >= 0:
+                pieces = count[occupant]
+            else:
+                pieces, j = 0, -occupant - 2
+                while j != -1:
+                    pieces += 1
+                    j = chain[j]
+            if pieces > BUCKET:  # a chain of (nearly) equal points: split it
+                j = -occupant - 2
+                while j != -1:
+                    if filled - starts[groups] == BUCKET:
+                        groups += 1
+                        starts[groups] = filled
+                    members[filled] = j
+                    filled += 1
+                    j = chain[j]
+                continue
+            if filled - starts[groups] + pieces > BUCKET:
+                groups += 1
+                starts[groups] = filled
+            filled = _collect(occupant, child, chain, members, filled, stack)
+    if filled > starts[groups]:
+        groups += 1
+        starts[groups] = filled
+    return members, starts[: groups + 1].copy()
 
 
 @jit(fastmath=True)
@@ -176,7 +268,7 @@ def _bucket_repulsion(
     else opened; bodies of the leaves reached are taken exactly. The points gathered go to
     ``far_*`` (flushed into the nodes' sums whenever full), so the inner loop runs over short
     contiguous arrays in cache instead of walking the tree once per node."""
-    child, size, centre_x, centre_y, cell_mass, chain = tree
+    child, size, centre_x, centre_y, cell_mass, chain = tree[0], tree[1], tree[2], tree[3], tree[4], tree[5]
     x0, y0 = x[nodes[0]], y[nodes[0]]
     x1, y1 = x0, y0
     for k in range(nodes.shape[0]):
@@ -271,7 +363,7 @@ def node_force(
 
 @jit()
 def _bucket_forces(
-    b: Any,
+    nodes: Any,
     x: Any,
     y: Any,
     mass: Any,
@@ -281,13 +373,11 @@ def _bucket_forces(
     fx: Any,
     fy: Any,
     params: Any,
-    order: Any,
     tree: Any,
     scratch: Any,
     stack: Any,
 ) -> Any:
-    """Forces on the nodes of bucket ``b`` (``order[b * BUCKET ..]``) into ``fx``/``fy``."""
-    nodes = order[b * BUCKET : min(order.shape[0], (b + 1) * BUCKET)]
+    """Forces on the bucket ``nodes`` into ``fx``/``fy``."""
     rx, ry = scratch[0, :BUCKET], scratch[1, :BUCKET]
     far_x, far_y, far_m = scratch[2], scratch[3], scratch[4]
     _bucket_repulsion(nodes, x, y, mass, tree, params[5] * params[5], stack, far_x, far_y, far_m, rx, ry)
@@ -309,17 +399,18 @@ def forces_parallel(
     params: Any,
     order: Any,
 ) -> Any:
-    """Every node's force into ``fx``/``fy`` (buckets of ``order``), buckets shared out over the threads."""
+    """Every node's force into ``fx``/``fy``, buckets (see :func:`tree_buckets`) shared out over
+    the threads. ``order`` (a Z-order) only speeds up building the tree."""
     tree = build_quadtree(x, y, mass, order)
-    buckets = (x.shape[0] + BUCKET - 1) // BUCKET
+    members, starts = tree_buckets(tree, x.shape[0])
+    buckets = starts.shape[0] - 1
     step = (buckets + _CHUNKS - 1) // _CHUNKS
     for chunk in prange(_CHUNKS):
         scratch = np.empty((5, _FAR))
         stack = np.empty(4 * MAX_DEPTH + 8, np.int64)
         for b in range(chunk * step, min(buckets, (chunk + 1) * step)):
-            _bucket_forces(
-                b, x, y, mass, indptr, indices, weights, fx, fy, params, order, tree, scratch, stack
-            )
+            nodes = members[starts[b] : starts[b + 1]]
+            _bucket_forces(nodes, x, y, mass, indptr, indices, weights, fx, fy, params, tree, scratch, stack)
 
 
 @jit()
@@ -337,10 +428,12 @@ def forces_serial(
 ) -> Any:
     """Every node's force into ``fx``/``fy``, in this thread (small graphs: no thread hand-off)."""
     tree = build_quadtree(x, y, mass, order)
+    members, starts = tree_buckets(tree, x.shape[0])
     scratch = np.empty((5, _FAR))
     stack = np.empty(4 * MAX_DEPTH + 8, np.int64)
-    for b in range((x.shape[0] + BUCKET - 1) // BUCKET):
-        _bucket_forces(b, x, y, mass, indptr, indices, weights, fx, fy, params, order, tree, scratch, stack)
+    for b in range(starts.shape[0] - 1):
+        nodes = members[starts[b] : starts[b + 1]]
+        _bucket_forces(nodes, x, y, mass, indptr, indices, weights, fx, fy, params, tree, scratch, stack)
 
 
 @jit()
