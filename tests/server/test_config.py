@@ -101,3 +101,20 @@ def test_bad_settings_are_refused_with_what_to_give(settings: dict[str, Any], wo
     with pytest.raises(ConfigError) as caught:
         ServerConfig(**settings)
     assert words in str(caught.value)
+
+
+def test_repr_shows_no_secret_and_masks_passwords_in_service_urls() -> None:
+    config = ServerConfig(
+        secret="jwt-signing-key-" + "k" * 32,
+        db="postgresql://app:hunter2@db.example:5432/graphport?sslmode=require",
+        bus="redis://:redispass@cache.example:6379/0",
+        blobs="s3://bucket/prefix?endpoint=http://s3.example&access_key=AK&secret_key=SK123",
+    )
+    shown = repr(config)
+    for secret in ("jwt-signing-key", "hunter2", "redispass", "SK123"):
+        assert secret not in shown
+    assert "postgresql://app:***@db.example:5432/graphport?sslmode=require" in shown
+    assert "redis://:***@cache.example:6379/0" in shown
+    assert "access_key=AK" in shown and "secret_key=***" in shown
+    assert "token_ttl=3600" in shown and "sso_providers" not in shown
+    assert repr(ServerConfig(db="sqlite:////tmp/g.db")).count("sqlite:////tmp/g.db") == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ ENV_VARS = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class ServerConfig:
     """Everything a :class:`graphport.Server` needs to know, given to its constructor.
 
@@ -112,7 +113,7 @@ class ServerConfig:
     db: str | None = None
     blobs: str | None = None
     bus: str | None = None
-    secret: str | None = None
+    secret: str | None = dataclasses.field(default=None, repr=False)  # never in logs or tracebacks
     token_ttl: int = 3600
     default_privacy: str = UNSHARED_MODE
     max_upload_bytes: int = 8 * 1024**3
@@ -147,6 +148,13 @@ class ServerConfig:
     sso_recheck_interval: float = 300.0
     sso_http_timeout: float = 10.0
     sso_poll_wait: float = 50.0
+
+    def __repr__(self) -> str:
+        """The settings, with passwords in the service URLs masked (``postgresql://u:***@h/db``);
+        ``secret`` and the SSO providers are left out."""
+        shown = (f for f in dataclasses.fields(self) if f.repr)
+        parts = (f"{f.name}={_masked(getattr(self, f.name))!r}" for f in shown)
+        return f"ServerConfig({', '.join(parts)})"
 
     def __post_init__(self) -> None:
         if self.default_privacy not in PRIVACY_MODES:
@@ -258,3 +266,22 @@ def num_cpus_from_env(environ: Mapping[str, str] | None = None) -> int:
                 raise ConfigError(f"{var} has value {raw!r}; expected a positive integer.")
             return value
     return os.cpu_count() or 1
+
+
+def _masked(value: Any) -> Any:
+    """A URL with its password and any ``secret_key``/``password`` query value replaced by
+    ``***``; anything else (and a URL with neither) exactly as it is."""
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    parts = urllib.parse.urlsplit(value)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if parts.password is None and not any(k.lower() in _SECRET_QUERY_KEYS for k, _ in query):
+        return value
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    masked = [(k, "***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in query]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(masked, safe="*:/")))
+
+
+_SECRET_QUERY_KEYS = frozenset({"secret_key", "password", "sslpassword"})

@@ -9,6 +9,7 @@ socket is named in the document's description.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any
 
@@ -135,11 +136,18 @@ def describe_routes(routes: list[Route]) -> dict[str, Any]:
     }
 
 
-async def openapi(ctx: Context, request: Request, principal: Principal | None) -> Response:
-    """The OpenAPI description of this server's HTTP API."""
+@functools.cache
+def document() -> dict[str, Any]:
+    """The OpenAPI document of the route table, built once per process (the routes and their
+    descriptions are fixed at import; building it walks every route and schema)."""
     from ._routes import all_routes
 
-    return json_response(describe_routes(all_routes()))
+    return describe_routes(all_routes())
+
+
+async def openapi(ctx: Context, request: Request, principal: Principal | None) -> Response:
+    """The OpenAPI description of this server's HTTP API."""
+    return json_response(document())
 
 
 def openapi_route() -> Route:
