@@ -34,9 +34,11 @@ one core of layouts for 64 tenants while a 1M-edge graph took 30-50 s. ``_pool.b
 now one more than the CPU count, big graphs hold at most ``big_build_slots`` (one less than the
 CPU count), so small graphs keep two workers beside a big build.
 
-Figures of 2026-12-05 00:40 UTC, 2 shared cores at load 8-10 (other agents at work), ``--quick``:
-1 tenant 16.3 plots/s, p50 54 ms, p99 171 ms; 64 back to back 24.3 plots/s (1.49x), p99 3.8 s;
-64 paced p99 302 ms; paced + 1M-edge upload p99 1.3 s (the big build runs 35-50 s beside them).
+Figures of 2026-12-05, 2 shared cores at load 7-10 (other agents at work), ``--quick``, two runs:
+1 tenant 12.5-16.3 plots/s (p50 54-57 ms); 64 back to back 24.3-29.9 plots/s (1.49-2.40x), p99
+2.6-3.8 s (the closed-loop bound: 2.1-2.6 s); 64 paced p99 302-560 ms; paced + 1M-edge upload p99
+1.3 s (the big build runs 27-50 s beside them). Next step, not taken: pause (SIGSTOP) or renice
+a big build while small ones wait, so they get the cores and not just the slots.
 """
 
 from __future__ import annotations
