@@ -16,8 +16,26 @@ Per graph and method it prints:
 - overlap: the fraction of components (2+ nodes) whose bounding box overlaps another's (aim <= 1%);
 - purity: over 20k sampled nodes, the share of the 10 nearest on-screen neighbours in the node's
   own planted cluster (aims >= 0.75 at 100k edges, >= 0.6 at 1M).
+- 1st pic / calls (engine rows): seconds to the first provisional picture handed to ``progress``
+  (the engine runs with a callback that only notes the calls, as a streaming server would), and
+  how many pictures came in all.
 Then numba's start-up costs, each in a fresh process: loading the cached compiled code, and
-compiling from scratch (an empty cache directory).
+compiling from scratch (an empty cache directory). The load average is printed at the start and
+the end: on a shared machine wall seconds wait for other processes, CPU seconds much less.
+
+Profile (Dec 2026, engine phases timed one by one; details and the table in docs/layout.md,
+"Where the time goes"). At 1M edges (200k nodes) the time was in the finest two levels' steps
+(5.8 of 8.9 CPU-s), coarsening 1.0, edges and components 0.4; a step on 200k nodes was the force
+loop (211 ms: a tree walk per node, and the attraction reading the adjacency in random memory
+order, 40 ms where index order takes 10), the serial tree build (26 ms), the Z-order (21 ms).
+At 10M edges (2M nodes): the four finest levels 98 of 130 CPU-s, coarsening 19 (an argsort of
+every level's edge keys), edges and components 3.6. Changes, each measured: nodes renumbered in
+space per level, one tree walk per bucket of <= 32 bodies of one tree cell with a SIMD inner loop,
+tree insertion from the previous point's path with int32 children, coarse graphs from the CSR in
+one pass: 1M edges 8.9 -> 5.3..6.6 CPU-s, 10M edges 130 -> 102..106 CPU-s, purity unchanged. Wall
+against CPU: the force loop runs on both cores (checked per thread); the phases around it are
+serial, and under the load average of 6 to 13 seen while helpers worked, wall time was 1.5 to 3
+times the CPU time: the process was waiting for a CPU.
 """
 
 from __future__ import annotations
@@ -136,6 +154,23 @@ def timed(
     return wall, cpu, np.asarray(x, np.float64), np.asarray(y, np.float64)
 
 
+class FirstPicture:
+    """A ``progress`` callback that notes when the first provisional picture came and how many
+    came in all (it keeps none, as a streaming server would hand them on)."""
+
+    def __init__(self) -> None:
+        self.start, self.first, self.calls = 0.0, float("nan"), 0
+
+    def run(self, case: Case) -> tuple[np.ndarray, np.ndarray]:
+        self.start, self.first, self.calls = time.perf_counter(), float("nan"), 0
+        return compute_layout(case.nodes, case.src, case.dst, progress=self)
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> None:
+        if self.calls == 0:
+            self.first = time.perf_counter() - self.start
+        self.calls += 1
+
+
 def igraph_layout(graph: igraph.Graph, method: str) -> tuple[np.ndarray, np.ndarray]:
     layout = graph.layout_fruchterman_reingold() if method == "fr" else graph.layout_drl()
     coords = np.asarray(layout.coords, dtype=np.float64)
@@ -185,15 +220,21 @@ def main() -> None:
     if not args.quick:
         cases.append(planted(2_000_010, 30, 10_000_000))
     compute_layout(100, np.arange(99), np.arange(1, 100))  # load numba's cache before timing
+    load = os.getloadavg()
     print(f"cores: {os.cpu_count()}  numba threads: {numba.get_num_threads()}  igraph {igraph.__version__}")
-    header = f"{'graph':<30}{'nodes':>10}{'edges':>11}  {'method':<17}{'seconds':>9}{'cpu s':>9}{'giant':>7}{'overlap':>9}{'purity':>8}"
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    header = (
+        f"{'graph':<30}{'nodes':>10}{'edges':>11}  {'method':<17}{'seconds':>9}{'cpu s':>9}"
+        f"{'giant':>7}{'overlap':>9}{'purity':>8}{'1st pic':>9}{'calls':>7}"
+    )
     print(header)
     print("-" * len(header))
+    watch = FirstPicture()
     for case in cases:
         edges = len(case.src)
         graph = igraph.Graph(n=case.nodes, edges=np.column_stack([case.src, case.dst]), directed=False)
         runs: list[tuple[str, Callable[[], tuple[np.ndarray, np.ndarray]]]] = [
-            ("graphport engine", lambda c=case: compute_layout(c.nodes, c.src, c.dst)),
+            ("graphport engine", lambda c=case: watch.run(c)),
         ]
         if edges <= args.build_max:
             runs.append(("graphport build", lambda c=case: through_build(c)))
@@ -205,15 +246,21 @@ def main() -> None:
             seconds, cpu, x, y = timed(run)
             share, overlap, purity = quality(case, graph, x, y)
             cpu_text = "-" if method == "graphport build" else f"{cpu:.2f}"
+            engine = method == "graphport engine"
+            first = f"{watch.first:.2f}" if engine and watch.calls else "-"
+            calls = str(watch.calls) if engine else "-"
             print(
                 f"{case.name:<30}{case.nodes:>10,}{edges:>11,}  {method:<17}{seconds:>9.2f}{cpu_text:>9}"
-                f"{share:>7.2f}{overlap:>9.1%}{purity:>8.3f}",
+                f"{share:>7.2f}{overlap:>9.1%}{purity:>8.3f}{first:>9}{calls:>7}",
                 flush=True,
             )
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(
         f"numba start-up in a fresh process (import + two first layouts): cache warm {warm:.2f} s, compiling {cold:.2f} s"
     )
     print("purity nan = no planted clusters; a method missing from a graph was not run at that size")
+    print("1st pic = seconds to the engine's first provisional picture (progress callback), calls = how many")
     print("cpu s = CPU time of this process's threads (the machine may be shared: wall time waits for")
     print("other processes, CPU time does not); '-' for the build path, whose layout runs in a worker")
 
