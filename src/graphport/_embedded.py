@@ -271,10 +271,11 @@ class Server(_Engine):
         return client
 
     def serve(self, host: str = "127.0.0.1", port: int = 8080, **uvicorn_options: Any) -> None:
-        """Serve this server over HTTP until interrupted (uvicorn)."""
-        import uvicorn
+        """Serve this server over HTTP until interrupted (uvicorn; held long polls answer as
+        soon as the stop begins)."""
+        from .transports.asgi import serve_with_uvicorn
 
-        uvicorn.run(self.asgi_app(), host=host, port=port, **uvicorn_options)
+        serve_with_uvicorn(self.asgi_app(), host=host, port=port, **uvicorn_options)
 
     def close(self) -> None:
         if self._direct is not None:

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pytest
 
 from graphport import Server
+from graphport.cli._serve import SHUTDOWN_GRACE
 
 SPEC = {
     "name": "s",
@@ -150,6 +151,42 @@ def test_sigterm_flushes_acknowledged_live_writes(data: Path, workers: int) -> N
     with Server(data=data) as server:
         me = server.accounts.require_user("alice")
         assert server.datasets.read_table(me, dataset, "edges").num_rows == 51
+
+
+def test_held_long_polls_answer_when_the_stop_begins(data: Path) -> None:
+    """A live long poll waits up to 30 s (an SSO token poll up to 50 s). When the server starts
+    stopping, held polls answer at once with what they have (204: nothing new), so the stop
+    takes no longer than the live flush; SHUTDOWN_GRACE bounds whatever else still runs."""
+    token, dataset = prepare(data, arrow(pa.table({"s": ["a"], "d": ["b"]})))
+    serve = Serve(data)
+    answers: list[int] = []
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        version = httpx.get(f"{serve.url}/api/v2/datasets/{dataset}/live", headers=headers, timeout=10)
+        since = version.json()["version"]
+
+        def hold() -> None:
+            answer = httpx.get(
+                f"{serve.url}/api/v2/datasets/{dataset}/live/changes?since={since}&wait=30",
+                headers=headers,
+                timeout=60,
+            )
+            answers.append(answer.status_code)
+
+        pollers = [threading.Thread(target=hold, daemon=True) for _ in range(3)]
+        for poller in pollers:
+            poller.start()
+        time.sleep(1.0)  # the polls are in and waiting
+        started = time.monotonic()
+        serve.proc.send_signal(signal.SIGTERM)
+        serve.proc.wait(60)
+        stopped_in = time.monotonic() - started
+        for poller in pollers:
+            poller.join(10)
+    finally:
+        serve.stop()
+    assert answers == [204, 204, 204]
+    assert stopped_in < SHUTDOWN_GRACE, f"the stop took {stopped_in:.1f} s with three held polls"
 
 
 def start_big_build(serve: Serve, dataset: str, token: str) -> list[int]:

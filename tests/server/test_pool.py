@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from graphport.errors import ValidationError
 from graphport.server import _pool
-from graphport.server._layout_worker import WorkerDied, WorkerPool, WorkerPoolClosed, describe_exit
+from graphport.server._layout_worker import (
+    LayoutWorker,
+    WorkerDied,
+    WorkerPool,
+    WorkerPoolClosed,
+    describe_exit,
+)
 
 
 def refuse(message: str) -> None:
@@ -90,3 +97,24 @@ def test_small_graphs_keep_two_build_slots_beside_the_big_ones() -> None:
     assert (_pool.build_slots(8), _pool.big_build_slots(8)) == (9, 7)
     for cpus in range(2, 33):
         assert _pool.build_slots(cpus) - _pool.big_build_slots(cpus) == 2
+
+
+def test_a_worker_terminated_from_many_threads_at_once_closes_its_pipes_once() -> None:
+    """The caller (a broken pipe), the pool and a shutdown may all terminate one worker."""
+    worker = LayoutWorker()
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def terminate() -> None:
+        start.wait()
+        try:
+            worker.terminate()
+        except BaseException as exc:  # the test's finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=terminate) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] and not worker.alive()

@@ -59,3 +59,16 @@ def test_bodies_are_bounded_by_the_callers_limit(server: graphport.Server) -> No
         asyncio.run(
             read_body(ctx, _request(b"", authenticated=True, content_length=declared), limit=ctx.max_json)
         )
+
+
+def test_a_stop_wakes_the_held_waits_and_new_ones_do_not_wait(server: graphport.Server) -> None:
+    ctx = Context(server, None)
+    woken: list[str] = []
+    with ctx.waking_on_stop(lambda: woken.append("held")):
+        assert not ctx.stopping and woken == []
+        ctx.stop_waiting()
+        assert ctx.stopping and woken == ["held"]
+    with ctx.waking_on_stop(lambda: woken.append("late")):
+        assert woken == ["held", "late"]  # at once: the server is already stopping
+    ctx.stop_waiting()  # again: nobody is waiting any more
+    assert woken == ["held", "late"]

@@ -47,11 +47,31 @@ def _split_hosts(value: str) -> tuple[str, ...] | None:
     return hosts or None
 
 
+#: Seconds a stopping server lets running requests finish before it cancels them. Long polls
+#: are held open on purpose (live changes up to 30 s, the official client's SSO token poll up to
+#: ``sso_poll_wait``, 50 s): without a bound each held one delayed the stop by its whole wait.
+#: Nothing acknowledged is lost by the cancel: a write is acknowledged only once it is stored.
+SHUTDOWN_GRACE = 5.0
+#: Seconds an idle keep-alive connection stays open. uvicorn's default (5 s) equals httpx's own
+#: pool expiry, and clients that keep connections longer (requests, which the official client
+#: uses, keeps them indefinitely) send a request on a connection the server is closing just
+#: then: "Server disconnected" on a POST after 5 s idle (seen in bench/tenants.py). 75 s is longer
+#: than common load balancers' idle timeouts (60 s), so they close first.
+KEEP_ALIVE = 75
+
+
 def uvicorn_options(config: ServerConfig) -> dict[str, Any]:
     """How ``serve`` runs uvicorn: the h11 parser, whose buffer for a request's line and headers
     is bounded by ``max_header_bytes`` (httptools has no such bound: a client could send headers
-    without end). uvicorn answers 400 and closes the connection beyond it."""
-    return {"http": "h11", "h11_max_incomplete_event_size": config.max_header_bytes}
+    without end), uvicorn answering 400 and closing the connection beyond it; idle connections
+    kept :data:`KEEP_ALIVE` seconds; and at most :data:`SHUTDOWN_GRACE` seconds for running
+    requests when it stops."""
+    return {
+        "http": "h11",
+        "h11_max_incomplete_event_size": config.max_header_bytes,
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE,
+        "timeout_keep_alive": KEEP_ALIVE,
+    }
 
 
 class CloseOnShutdown:

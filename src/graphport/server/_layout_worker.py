@@ -121,6 +121,10 @@ class LayoutWorker:
     """One worker subprocess; one request at a time (the pool hands workers out exclusively)."""
 
     def __init__(self) -> None:
+        # terminate() runs from the caller (a broken pipe), the pool (release, close) and the
+        # shutdown at once: without the lock two of them closed the lifeline twice (EBADF, or
+        # worse, closing whatever file had reused the descriptor number meanwhile).
+        self._terminate_lock = threading.Lock()
         lifeline_read, self._lifeline = os.pipe()  # the child watches lifeline_read for EOF
         try:
             self.proc: subprocess.Popen[bytes] = _spawn(
@@ -178,16 +182,18 @@ class LayoutWorker:
         return self.proc.poll() is None
 
     def terminate(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe is not None:
-                with contextlib.suppress(OSError):
-                    pipe.close()
-        if self._lifeline >= 0:
-            os.close(self._lifeline)
-            self._lifeline = -1
+        """Kill the process (if alive) and close its pipes; safe from several threads at once."""
+        with self._terminate_lock:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+            if self._lifeline >= 0:
+                os.close(self._lifeline)
+                self._lifeline = -1
 
 
 class WorkerPool:

@@ -90,6 +90,10 @@ class HttpCore:
     def routes(self) -> list[Route]:
         return self.router.routes
 
+    def stop_waiting(self) -> None:
+        """The server is stopping: held long polls answer now (see ``Context.stop_waiting``)."""
+        self.ctx.stop_waiting()
+
     def prepare(self, request: Request) -> GraphportError | None:
         """Give the request its id and canonical path; the Host or header-size problem, if any."""
         request.request_id = request_id(request.headers.get("x-request-id"))

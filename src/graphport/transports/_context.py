@@ -8,10 +8,11 @@ this session's CSRF token and a same-site ``Origin``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hmac
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -54,6 +55,40 @@ class Context:
         self.max_body = config.max_upload_bytes
         self.max_json = min(config.max_json_bytes, config.max_upload_bytes)
         self.max_anonymous = min(config.max_anonymous_body_bytes, config.max_upload_bytes)
+        self._stopping = False
+        self._wakers: set[Callable[[], object]] = set()
+        self._wakers_lock = threading.Lock()
+
+    # -- stopping: long polls answer at once instead of holding the server's stop up ----------
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def stop_waiting(self) -> None:
+        """The server is stopping: every held long poll answers now with what it has, and new
+        ones do not wait (thread-safe; idempotent). The process serving the app calls it when
+        its stop begins, before it waits for running requests (``_embedded.Server.serve``)."""
+        with self._wakers_lock:
+            self._stopping = True
+            wakers = list(self._wakers)
+        for wake in wakers:
+            wake()
+
+    @contextlib.contextmanager
+    def waking_on_stop(self, wake: Callable[[], object]) -> Iterator[None]:
+        """Call ``wake`` (from any thread) if the server starts stopping inside the block, or at
+        once when it already has."""
+        with self._wakers_lock:
+            self._wakers.add(wake)
+            stopping = self._stopping
+        try:
+            if stopping:
+                wake()
+            yield
+        finally:
+            with self._wakers_lock:
+                self._wakers.discard(wake)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` on the executor, awaited on the loop."""

@@ -90,7 +90,8 @@ async def live_changes(ctx: Context, request: Request, principal: Principal | No
         lambda: loop.call_soon_threadsafe(changed.set),
     )
     try:
-        await asyncio.wait_for(changed.wait(), wait)
+        with ctx.waking_on_stop(lambda: loop.call_soon_threadsafe(changed.set)):
+            await asyncio.wait_for(changed.wait(), wait)
     except TimeoutError:
         pass
     finally:

@@ -26,7 +26,7 @@ import html
 import time
 from urllib.parse import parse_qs, quote
 
-from ..errors import GraphportError
+from ..errors import GraphportError, ServerError
 from ..server import Principal
 from ._context import Context, read_body
 from ._http import Request, Response, html_response, json_response, redirect
@@ -90,6 +90,17 @@ async def client_login(ctx: Context, request: Request, _: Principal | None) -> R
     return json_response({"status": "OK", "data": {"state": started.poll, "auth_url": started.auth_url}})
 
 
+class ServerStopping(ServerError):
+    """A held token poll when the server starts stopping (503, retry shortly)."""
+
+    status = 503
+    code = "server_stopping"
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__("The server is stopping; poll again (or sign in again) once it is back.")
+
+
 async def client_token(ctx: Context, request: Request, _: Principal | None) -> Response:
     # Long poll: graphistry 0.61.2 raises on the first answer that is not the token, so the
     # answer waits (on the event loop, holding no thread) up to sso_poll_wait for the browser.
@@ -105,6 +116,8 @@ async def client_token(ctx: Context, request: Request, _: Principal | None) -> R
         polled = await ctx.run(ctx.server.sso_poll, request.path_params["state"])
         if polled.token is not None or loop.time() >= deadline:
             break
+        if ctx.stopping:  # answer now rather than hold the server's stop for up to sso_poll_wait
+            raise ServerStopping()
         await asyncio.sleep(POLL_INTERVAL)
     if polled.token is None:
         return json_response(

@@ -16,6 +16,8 @@ This module only translates: ASGI scope and messages into a :class:`~._http.Requ
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from concurrent.futures import Executor
 from typing import Any
@@ -27,7 +29,7 @@ from ._http import Headers, Request, Response, no_body
 from ._live_socket import LiveSocket, serve
 from ._redact import install as redact_logs
 
-__all__ = ["GraphportASGI", "make_app"]
+__all__ = ["GraphportASGI", "make_app", "serve_with_uvicorn"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -174,3 +176,24 @@ def make_app(server: Server, executor: Executor | None = None, **_: Any) -> Grap
     """
     redact_logs()  # uvicorn logs WebSocket handshake headers (tokens) at DEBUG (issue #5)
     return GraphportASGI(server, executor)
+
+
+def serve_with_uvicorn(app: GraphportASGI, **options: Any) -> None:
+    """Run ``app`` under uvicorn (``options`` are ``uvicorn.Config``'s) until it stops.
+
+    When the stop begins (SIGINT or SIGTERM), held long polls answer at once, before uvicorn
+    waits for the requests still running: a live-changes poll holds up to 30 s and the official
+    client's single sign-on poll up to ``sso_poll_wait`` (50 s), and each used to hold the stop
+    that long."""
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            app.core.stop_waiting()
+            await super().shutdown(sockets=sockets)
+
+    server = _Server(uvicorn.Config(app, **options))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:  # as uvicorn.run: the socket could not be bound, or start-up failed
+        sys.exit(3)
