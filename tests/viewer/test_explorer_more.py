@@ -350,7 +350,7 @@ def test_edge_weight_draws_thicker_edges(site: Site) -> None:
     assert kinds == ["webgl", "canvas2d", "webgl", "canvas2d"]
     plain_gl, plain_canvas, heavy_gl, heavy_canvas = ink
     assert heavy_gl > 1.3 * plain_gl, ink
-    assert heavy_canvas > 1.3 * plain_canvas, ink
+    assert heavy_canvas > 1.2 * plain_canvas, ink
 
 
 RED = (176, 0, 0)
@@ -453,3 +453,44 @@ def test_icons_and_badges_are_drawn_from_font_awesome_names(site: Site) -> None:
     # Small glyphs are mostly anti-aliased edges: a few pure-white pixels each, none without icons.
     assert marked["counts"][0] > plain["counts"][0] + 2 * len(pos), "a white glyph on every node"
     assert zoomed["counts"][1] > 10 * west
+
+
+PANEL_BOXES = """[...document.querySelectorAll('#toolbar > *, #legend, #info, #visible-status, #side > .panel')]
+  .filter(e => !e.hidden && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0)
+  .map(e => { const r = e.getBoundingClientRect(); return [e.id || e.className, r.left, r.top, r.right, r.bottom]; })"""
+
+UNNAMED = """[...document.querySelectorAll('button, input, select, canvas, section, aside, [role=tab], [role=table]')]
+  .filter(e => {
+    const label = e.getAttribute('aria-label') || (e.labels && [...e.labels].map(l => l.textContent).join(''))
+      || (e.getAttribute('aria-labelledby') && document.getElementById(e.getAttribute('aria-labelledby'))?.textContent)
+      || (e.tagName === 'BUTTON' ? e.textContent : '');
+    return !(label && label.trim()) && !(e.getAttribute('aria-hidden') === 'true');
+  })
+  .map(e => e.outerHTML.slice(0, 120))"""
+
+
+@pytest.mark.parametrize("extra", ["&colorBy=id", "&colorBy=id&showHistograms=true"])
+def test_panels_never_cover_nodes_at_first_view_and_every_control_is_named(site: Site, extra: str) -> None:
+    """Coloured by name, Les Misérables gets a tall legend (bottom left): the first fit keeps every node
+    out from under it, the toolbar and the info line, also with the histograms open on the left."""
+    names = sorted(lesmis_positions())
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer(site.placed, extra)},
+            {"op": "eval", "expr": json.dumps(names) + ".map(n => window.__graphport.screenOf(n))"},
+            {"op": "eval", "expr": PANEL_BOXES},
+            {"op": "eval", "expr": UNNAMED},
+        ],
+    )
+    _, points, boxes, unnamed = report["steps"]
+    assert any(b[0] == "legend" and b[4] - b[2] > 200 for b in boxes), f"a tall legend: {boxes}"
+    covered = [
+        (names[k], box[0])
+        for k, (x, y) in enumerate(points)
+        for box in boxes
+        if box[1] - 3 <= x <= box[3] + 3 and box[2] - 3 <= y <= box[4] + 3
+    ]
+    assert covered == [], covered
+    assert all(0 <= x <= 1000 and 0 <= y <= 700 for x, y in points), "every node in view"
+    assert unnamed == [], unnamed

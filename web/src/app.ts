@@ -19,6 +19,7 @@ import { FilterError, type Rule, checkRule, statusText, visibility } from './fil
 import { type HistogramHost, HistogramPanel } from './histpanel';
 import { pickEdge } from './edgepick';
 import { IconLayer } from './iconlayer';
+import { panelInsets } from './insets';
 import { loadIconSet, nodeBadges, nodeIcons } from './icons';
 import { hideInspector, showEdgeInspector, showInspector } from './inspector';
 import { Labels } from './labels';
@@ -233,7 +234,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
         this.writeView();
       },
     });
-    this.camera = new Camera(this.scene, this.drawer);
+    this.camera = new Camera(this.scene, this.drawer, () => panelInsets(this.scene.view.width, this.scene.view.height));
     debug.renderer = renderer.kind;
     debug.marks.meta = performance.now();
     const name = typeof meta.name === 'string' && meta.name ? meta.name : id;
@@ -487,7 +488,8 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.syncButtons();
     this.camera.fit(false);
     const [l, r, t, b] = ['left', 'right', 'top', 'bottom'].map((k) => p.num(k, NaN));
-    if ([l, r, t, b].every(Number.isFinite)) s.view.fit([Math.min(l, r), Math.min(t, b), Math.max(l, r), Math.max(t, b)], 0);
+    const urlCamera = [l, r, t, b].every(Number.isFinite);
+    if (urlCamera) s.view.fit([Math.min(l, r), Math.min(t, b), Math.max(l, r), Math.max(t, b)], 0);
 
     $('info').hidden = !p.bool('info', true);
     this.setInfo();
@@ -525,6 +527,9 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.restoreSelection(p.all('select'));
     debug.state = 'ready';
     document.body.dataset.state = 'ready';
+    // The panels the URL opened, the filled legend and the toolbar's buttons (shown once ready) may cover
+    // part of the first fit: fit again beside them.
+    if (!urlCamera) this.camera.refitIfPanelsMoved();
   }
 
   /** New positions (in nodes.arrow row order) from a layout run: move the nodes, redraw, fit if asked. */

@@ -3,11 +3,17 @@
 import { fullBounds, robustBounds } from './bounds';
 import type { Drawer } from './drawing';
 import type { Scene } from './scene';
+import type { Insets } from './view';
 
 export class Camera {
   private anim: number | null = null;
 
-  constructor(private readonly scene: Scene, private readonly drawer: Drawer) {}
+  /** `insets`: what the page's panels cover at the moment (a fit keeps the graph out from under them). */
+  constructor(
+    private readonly scene: Scene,
+    private readonly drawer: Drawer,
+    private readonly insets: () => Insets = () => [0, 0, 0, 0],
+  ) {}
 
   get animating(): boolean {
     return this.anim !== null;
@@ -25,7 +31,8 @@ export class Camera {
     const keep = (i: number): boolean => s.isVisible(i);
     v.fit(fullBounds(g.x, g.y, g.nodeCount, keep));
     const everything = v.zoom;
-    v.fit(robustBounds(g.x, g.y, g.nodeCount, keep));
+    this.lastInsets = this.insets();
+    v.fit(robustBounds(g.x, g.y, g.nodeCount, keep), 0.08, this.lastInsets);
     s.fitZoom = v.zoom;
     v.minZoom = Math.min(everything, v.zoom) / 4;
     v.maxZoom = v.zoom * 10_000;
@@ -34,6 +41,18 @@ export class Camera {
       [v.cx, v.cy, v.zoom] = saved;
       this.flyTo(target[0], target[1], target[2]);
     }
+  }
+
+  /** The panels around the graph when it was last fitted. */
+  private lastInsets: Insets = [0, 0, 0, 0];
+
+  /** Fit again if the panels changed since the last fit (panels opened by the URL after the first frame). */
+  refitIfPanelsMoved(): boolean {
+    const now = this.insets();
+    if (now.every((p, k) => Math.abs(p - this.lastInsets[k]) < 1)) return false;
+    this.fit(false);
+    this.drawer.invalidate(false);
+    return true;
   }
 
   flyTo(x: number, y: number, zoom: number): void {

@@ -77,6 +77,7 @@ export class HistogramPanel {
     box.dataset.column = `${target}:${column}`;
     const title = document.createElement('h3');
     title.textContent = `${target === 'point' ? 'node' : 'edge'} · ${column}`;
+    box.setAttribute('aria-label', `Histogram of ${target === 'point' ? 'node' : 'edge'} ${column}`);
     box.append(title);
     if (h.kind === 'categorical') box.append(this.bars(target, column, h));
     else box.append(...this.bins(target, column, h, kind));

@@ -1,5 +1,8 @@
 // The camera: world coordinates (the server's layout) ↔ CSS pixels on the canvas. y points up.
 
+/** CSS pixels kept free on each side of the view: top, right, bottom, left. */
+export type Insets = [number, number, number, number];
+
 export class View {
   cx = 0;
   cy = 0;
@@ -19,15 +22,28 @@ export class View {
     return [(px - this.width / 2) / this.zoom + this.cx, (this.height / 2 - py) / this.zoom + this.cy];
   }
 
-  fit(bounds: [number, number, number, number], margin = 0.08): void {
+  /**
+   * Frame `bounds` with a `margin` (share of the view) on each side, inside the part of the view that
+   * `insets` (CSS pixels: top, right, bottom, left, e.g. under panels) leave free.
+   */
+  fit(bounds: [number, number, number, number], margin = 0.08, insets: Insets = [0, 0, 0, 0]): void {
     const [x0, y0, x1, y1] = bounds;
     const w = Math.max(x1 - x0, 1e-9);
     const h = Math.max(y1 - y0, 1e-9);
-    this.cx = (x0 + x1) / 2;
-    this.cy = (y0 + y1) / 2;
-    const z = Math.min(this.width / w, this.height / h) * (1 - 2 * margin);
+    // Never let insets take more than half of the view in either direction.
+    const [top, right, bottom, left] = insets.map((p) => Math.max(0, p));
+    const sx = Math.min(1, (this.width * 0.5) / Math.max(1e-9, left + right));
+    const sy = Math.min(1, (this.height * 0.5) / Math.max(1e-9, top + bottom));
+    const freeW = this.width - (left + right) * sx;
+    const freeH = this.height - (top + bottom) * sy;
+    const z = Math.min(freeW / w, freeH / h) * (1 - 2 * margin);
     this.zoom = Number.isFinite(z) && z > 0 ? z : 1;
     if (x1 - x0 < 1e-9 && y1 - y0 < 1e-9) this.zoom = 1;
+    // The bounds' centre goes to the centre of the free part.
+    const px = left * sx + freeW / 2;
+    const py = top * sy + freeH / 2;
+    this.cx = (x0 + x1) / 2 - (px - this.width / 2) / this.zoom;
+    this.cy = (y0 + y1) / 2 + (py - this.height / 2) / this.zoom;
   }
 
   /** Zoom by `factor`, keeping the world point under (px, py) fixed. */
