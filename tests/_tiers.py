@@ -48,6 +48,7 @@ FULL_ONLY = (
     "tests/cli/test_serve_signals.py::test_sigterm_flushes_acknowledged_live_writes",
     "tests/cli/test_serve_signals.py::test_workers_die_with_a_killed_server",
     "tests/cli/test_serve_signals.py::test_a_stop_signal_to_the_whole_group_leaves_the_build_for_the_restart",
+    "tests/cli/test_serve_signals.py::test_held_long_polls_answer_when_the_stop_begins",
     "tests/server/test_live_log.py::test_killed_serve_keeps_every_acknowledged_live_write",
     "tests/server/test_graphs.py::test_a_crashing_build_kills_only_its_worker",
     "tests/server/test_pool.py::test_a_crash_says_which_signal_and_a_new_worker_takes_over",
