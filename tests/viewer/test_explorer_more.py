@@ -417,14 +417,21 @@ def test_values_show_as_their_type_means_in_the_inspector_and_table(site: Site) 
             {"op": "click", "selector": "#btn-table"},
             {"op": "click", "selector": "#table-tab-edges"},
             {"op": "eval", "expr": cells},
+            {"op": "click", "selector": "#btn-histograms"},
+            {"op": "text", "selector": '[data-column="edge:time"] .axis'},
+            {"op": "text", "selector": '[data-column="edge:ratio"] .axis'},
         ],
     )
     inspected, first_row = report["steps"][2], report["steps"][5]
+    time_axis, ratio_axis = report["steps"][7], report["steps"][8]
     assert inspected["time"] == expected, inspected
     assert inspected["ratio"] == ratio, inspected
     assert inspected["value"] == str(value)
     first = datetime.fromtimestamp(EPOCH, tz=UTC).strftime("%Y-%m-%d %H:%M")
     assert first in first_row, first_row
+    # The histogram of the epoch column is labelled with dates; the decimal one with numbers.
+    assert time_axis["text"].startswith(first), time_axis
+    assert "2015" not in ratio_axis["text"] and ratio_axis["text"].startswith("0.3"), ratio_axis
 
 
 def test_icons_and_badges_are_drawn_from_font_awesome_names(site: Site) -> None:
