@@ -15,6 +15,8 @@ What the fast tier leaves out, and why it is still worth running:
 * The ``scale`` leg of the suites that run on both stacks, except where the scale stack is what is
   being tested: storage, the Redis bus, the crash sweep, and the several-process suite. The other
   suites exercise the same engine code on SQLite; the scale leg adds the services' latency.
+* The ASGI leg of the client suites, which run over both in-process transports: the direct one
+  stays (``new_local_client()`` uses it); the transports suites test the ASGI app.
 * The Tornado and aiohttp legs of suites parametrized over the three adapters (the authorization
   matrix, the official client's flows): the fast tier runs them over ASGI, and the adapters' own
   files (``test_tornado.py``, ``test_aiohttp.py``) still run in full.
@@ -85,6 +87,10 @@ FAST_SAMPLE = (
     "tests/sso/test_sso_graphport_client.py::test_browser_mode_signs_in_and_plots",
     "tests/sso/test_sso_config.py",
 )
+#: Where suites run over both in-process transports (``hub`` in tests/client/conftest.py): the
+#: fast tier keeps the direct one, which ``new_local_client()`` uses; the ASGI app they also run
+#: over is what the transports suites exercise.
+DIRECT_LEG_ONLY = ("tests/client/",)
 #: Files of many parametrized cases each paying a server's start: the fast tier runs each test
 #: with its first parameter set only (the full tier runs them all).
 FIRST_CASE_ONLY = (
@@ -132,6 +138,8 @@ def fast_excludes(item: pytest.Item) -> str | None:
             return "scale leg"
         if parts & set(OTHER_ADAPTERS) and not _under(path, FAST_ADAPTERS):
             return "adapter leg"
+        if "asgi" in parts and "direct" not in parts and _under(path, DIRECT_LEG_ONLY):
+            return "transport leg"
     if item.get_closest_marker("browser") is not None and test not in FAST_BROWSER:
         return "browser"
     if item.get_closest_marker("slow") is not None and test not in FAST_SLOW:

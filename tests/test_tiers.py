@@ -65,6 +65,8 @@ class FakeItem:
         ),
         (FakeItem("tests/server/test_access.py::test_x[scale]", params={"stack": "scale"}), "scale leg"),
         (FakeItem("tests/server/test_access.py::test_x[embedded]", params={"stack": "embedded"}), None),
+        (FakeItem("tests/client/test_client.py::test_x[asgi]", params={"hub": "asgi"}), "transport leg"),
+        (FakeItem("tests/client/test_client.py::test_x[direct]", params={"hub": "direct"}), None),
         (FakeItem("tests/storage/test_stores.py::test_y[scale]", params={"stack": "scale"}), None),
         (FakeItem("tests/server/test_live_bus.py::test_z[scale]", params={"stack": "scale"}), None),
         (FakeItem("tests/viewer/test_viewer.py::test_wheel_zoom_changes_the_view", ("browser",)), "browser"),
