@@ -152,3 +152,59 @@ def test_the_clients_signed_in_calls_raise_the_same_errors_direct_and_over_asgi(
         seen.append((type(caught.value), caught.value.code, caught.value.status))
     assert seen[:2] == seen[2:]
     assert seen[0][1:] == ("dataset_view_only", 403)
+
+
+def _direct_client(hub: graphport.Server, token: str) -> graphport.Client:
+    g = graphport.client(transport=hub.local_transport(direct=True))
+    g.register(api=3, protocol="http", server="graphport.local", token=token, verify_token=False)
+    return g
+
+
+@pytest.mark.parametrize("revoke", ["sign_out", "new_password", "disabled"])
+def test_a_revoked_token_is_refused_on_the_next_direct_call(hub: graphport.Server, revoke: str) -> None:
+    """The direct transport reuses a token's caller for a moment (RecentCallers); a revocation in
+    this process still ends it on the very next call, within that moment."""
+    token = hub.token_for("alice")
+    g = _direct_client(hub, token)
+    ds = g.edges(pa.table({"eid": [1], "src": ["a"], "dst": ["b"]}), "src", "dst", edge="eid").upload()
+    for eid in (2, 3):  # the second call reuses the first one's caller
+        ds.update(edges=pa.table({"eid": [eid], "src": ["b"], "dst": ["c"]}))
+    if revoke == "sign_out":
+        assert hub.revoke_token(token)
+    elif revoke == "new_password":
+        hub.set_password("alice", "another correct horse battery")
+    else:
+        hub.set_active("alice", False)
+    with pytest.raises(graphport.GraphportError) as caught:
+        ds.update(edges=pa.table({"eid": [4], "src": ["c"], "dst": ["d"]}))
+    assert (caught.value.status, caught.value.code) == (401, "token_revoked")
+    if revoke == "disabled":
+        hub.set_active("alice", True)
+    # Another token of alice is not affected by a sign-out; after a new password or a
+    # re-enable, a new token works. The old one stays refused.
+    assert _direct_client(hub, hub.token_for("alice")).edges  # a fresh client signs in fine
+    fresh = dataclasses.replace(ds, client=_direct_client(hub, hub.token_for("alice")))
+    fresh.update(edges=pa.table({"eid": [5], "src": ["d"], "dst": ["e"]}))
+    with pytest.raises(graphport.GraphportError):
+        ds.update(edges=pa.table({"eid": [6], "src": ["e"], "dst": ["f"]}))
+    assert sorted(fresh.edges().column("eid").to_pylist()) == [1, 2, 3, 5]
+
+
+def test_an_expired_token_is_refused_though_its_caller_is_recent(hub: graphport.Server) -> None:
+    token = hub.token_for("alice")
+    ds = (
+        _direct_client(hub, token)
+        .edges(pa.table({"eid": [1], "src": ["a"], "dst": ["b"]}), "src", "dst", edge="eid")
+        .upload()
+    )
+    http = httpx.Client(transport=hub.local_transport(direct=True), base_url="http://graphport.local")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert http.get(f"/api/v2/datasets/{ds.id}", headers=headers).status_code == 200
+    tokens = hub.accounts.tokens
+    clock = tokens.clock
+    tokens.clock = lambda: clock() + 10 * 365 * 86400.0  # type: ignore[method-assign]
+    try:
+        response = http.get(f"/api/v2/datasets/{ds.id}", headers=headers)
+    finally:
+        tokens.clock = clock  # type: ignore[method-assign]
+    assert (response.status_code, response.json()["code"]) == (401, "token_expired")
