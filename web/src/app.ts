@@ -19,7 +19,7 @@ import { FilterError, type Rule, checkRule, statusText, visibility } from './fil
 import { type HistogramHost, HistogramPanel } from './histpanel';
 import { pickEdge } from './edgepick';
 import { IconLayer } from './iconlayer';
-import { panelInsets } from './insets';
+import { panelInsets, placePanels } from './insets';
 import { loadIconSet, nodeBadges, nodeIcons } from './icons';
 import { hideInspector, showEdgeInspector, showInspector } from './inspector';
 import { Labels } from './labels';
@@ -376,6 +376,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows).colors;
     this.legend = style.legend;
     this.legendView.show(style.legend, this.legendHidden);
+    placePanels();
     this.applyMarks();
     mark('style');
     s.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
@@ -529,6 +530,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     document.body.dataset.state = 'ready';
     // The panels the URL opened, the filled legend and the toolbar's buttons (shown once ready) may cover
     // part of the first fit: fit again beside them.
+    placePanels();
     if (!urlCamera) this.camera.refitIfPanelsMoved();
   }
 
@@ -588,6 +590,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const ratio = Math.min(window.devicePixelRatio || 1, 2);
     this.scene.view.width = w;
     this.scene.view.height = h;
+    placePanels();
     this.drawer.renderer.resize(w, h, ratio);
   }
 

@@ -35,3 +35,15 @@ export function panelInsets(width: number, height: number): Insets {
   if (inspector) right = Math.max(right, width - inspector.left + 4);
   return [top, right, bottom, left];
 }
+
+/**
+ * Panels that hang below the toolbar start under it (also when a narrow window wraps it onto two rows), and
+ * the left column of panels ends above the legend, so that neither covers the other.
+ */
+export function placePanels(): void {
+  const toolbar = box('toolbar');
+  const legend = box('legend');
+  const root = document.documentElement.style;
+  root.setProperty('--below-toolbar', `${toolbar ? Math.round(toolbar.bottom + 8) : 10}px`);
+  root.setProperty('--above-legend', `${legend ? Math.round(window.innerHeight - legend.top + 8) : 54}px`);
+}
