@@ -11,7 +11,7 @@ import { columnsOf, idValues } from './data';
 import { debug } from './debug';
 import { $, fmt } from './dom';
 import { Drawer } from './drawing';
-import { type Json, type Legend, bindingsOf, edgeStyle, edgeWidths, nodeStyle, obj, valueText } from './encodings';
+import { type Json, type Legend, bindingsOf, edgeStyle, edgeWidths, nodeStyle, obj } from './encodings';
 import { bindEvents, type Controls } from './events';
 import { type ExportHost, exportCsv, exportPng } from './exporter';
 import { FilterPanel } from './filterpanel';
@@ -446,7 +446,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       return (i) => {
         const c = g.nodeColumns.get(col);
         const r = g.nodeRow(i);
-        return r < 0 || !c ? String(g.ids[i]) : valueText(c.get(r));
+        return r < 0 || !c ? String(g.ids[i]) : cellText(c, r);
       };
     };
     const idText = (i: number): string => String(g.ids[i]);
