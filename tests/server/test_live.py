@@ -478,3 +478,27 @@ def test_flushes_never_delete_a_blob_the_dataset_still_names(server: graphport.S
         named = {row.edges_key, row.nodes_key, row.graph_key} - {None}
     assert named <= set(server.blobs.keys())
     server.upload_table(me, ds, "edges", to_ipc_file(pa.table({"s": ["a"], "d": ["b"]})))
+
+
+@pytest.mark.parametrize("ids", ["int", "string", "int32 with a null endpoint"])
+def test_new_endpoints_become_nodes_once_in_order_of_first_appearance(
+    server: graphport.Server, owner: Principal, ids: str
+) -> None:
+    """Integer ids of the node id type take a numpy path (#16), other ids Arrow's: the same nodes,
+    each once, in the same order (sources first, then destinations)."""
+    cast = str if ids == "string" else int
+    edges = pa.table({"eid": [0], "src": [cast(0)], "dst": [cast(1)]})
+    dataset = server.plot(owner, EDGE_SPEC, to_ipc_file(edges).to_pybytes(), None, {"mode": "private"})
+    src, dst = [7, 3, 7, 1], [5, 3, 9, 0]
+    batch = {"eid": [1, 2, 3, 4], "src": [cast(v) for v in src], "dst": [cast(v) for v in dst]}
+    if ids.startswith("int32"):
+        batch = {
+            "eid": [1, 2, 3, 4, 5],
+            "src": pa.array([*src, 11], pa.int32()),
+            "dst": pa.array([*dst, None], pa.int32()),
+        }
+    server.live_update(owner, dataset, "edges", pa.table(batch))
+    _, nodes = server.live_tables(owner, dataset)
+    expected = [0, 1, 7, 3, 11, 5, 9] if ids.startswith("int32") else [0, 1, 7, 3, 5, 9]
+    assert nodes.column("id").to_pylist() == [cast(v) for v in expected]
+    assert nodes.column("x").null_count == 0

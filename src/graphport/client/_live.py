@@ -41,9 +41,13 @@ def _path(dataset_id: str, rest: str) -> str:
     return f"/api/v2/datasets/{quote(dataset_id, safe='')}/{rest}"
 
 
+#: Made once: ``new_stream`` without options builds them anew from the environment on every call.
+_WRITE_OPTIONS = pa.ipc.IpcWriteOptions()
+
+
 def _stream(table: pa.Table) -> pa.Buffer:
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
+    with pa.ipc.new_stream(sink, table.schema, options=_WRITE_OPTIONS) as writer:
         writer.write_table(table)
     return sink.getvalue()
 
@@ -240,13 +244,20 @@ def follower(client: Any, dataset_id: str) -> Follower:
         return found
 
 
+#: Classes already seen to be FlowRunners: a runtime Protocol isinstance check costs ~20 us.
+_runner_classes: set[type] = set()
+
+
 def sync_client(client: Any, what: str) -> FlowRunner:
     """The dataset's client, if it is a synchronous :class:`Client` (the live methods need one)."""
+    if type(client) in _runner_classes:
+        return client  # type: ignore[no-any-return]
     if not isinstance(client, FlowRunner):
         raise ConfigError(
             f"Dataset.{what}() needs the synchronous graphport.Client that uploaded it; this dataset "
             "has none (or an AsyncClient). Use graphport.client() to upload it."
         )
+    _runner_classes.add(type(client))
     return client
 
 

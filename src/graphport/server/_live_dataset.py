@@ -234,6 +234,21 @@ class LiveDataset:
         nodes = self.tables["nodes"]
         if nodes.key is None:
             return
+        dense = nodes.dense
+        if dense is not None and all(a.type == nodes.key_type and not a.null_count for a in endpoints):
+            # Integer ids already of the node id type (the common case): numpy, no Arrow kernels.
+            ids = np.concatenate([a.to_numpy() for a in endpoints])
+            inside = (ids >= 0) & (ids < len(dense))
+            known = np.zeros(len(ids), dtype=bool)
+            known[inside] = dense[ids[inside]] >= 0
+            unknown = ids[~known]
+            if len(unknown):
+                # Unique, in order of first appearance (as pc.unique gives them below).
+                _, first = np.unique(unknown, return_index=True)
+                missing = unknown[np.sort(first)].tolist()
+                new = pa.table({nodes.key: pa.array(missing, type=nodes.key_type)})
+                node_changes.upserted(nodes.upsert(new, missing))
+            return
         try:
             values = pc.unique(
                 pa.chunked_array([a.cast(nodes.key_type) for a in endpoints], type=nodes.key_type)
@@ -243,7 +258,6 @@ class LiveDataset:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             logger.warning("dataset %s: edge endpoints do not match the node id type", self.id)
             return
-        dense = nodes.dense
         if dense is not None:  # integer ids: one vectorised membership test
             ids = values.to_numpy(zero_copy_only=False)
             inside = (ids >= 0) & (ids < len(dense))

@@ -13,6 +13,7 @@ Not thread-safe by itself: :class:`graphport.server._live.LiveDataset` serialise
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -56,6 +57,8 @@ def canonical_key_type(t: pa.DataType) -> pa.DataType:
 def plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One contiguous array, dictionary-decoded."""
     if isinstance(array, pa.ChunkedArray):
+        if array.num_chunks == 1 and not isinstance(array.type, pa.DictionaryType):
+            return array.chunk(0)  # the common case, without combine_chunks' copy and checks
         if pa.types.is_dictionary(array.type):
             # Decoded chunk by chunk: pyarrow cannot combine zero dictionary chunks (a 0-row write
             # answered 500, found by the ingest fuzz suite, issue #17).
@@ -107,6 +110,12 @@ def _np_dtype(t: pa.DataType) -> np.dtype[Any]:
     return np.dtype(object)
 
 
+@functools.lru_cache(maxsize=256)
+def _width(type_: pa.DataType) -> int:
+    # Remembered per type: every write's limit check sums the widths of every column (#16).
+    return int(_np_dtype(type_).itemsize) + 1
+
+
 class _Column:
     __slots__ = ("type", "valid", "values")
 
@@ -120,7 +129,7 @@ class _Column:
     @staticmethod
     def width(type_: pa.DataType) -> int:
         """Bytes per row a column of this type allocates: its numpy item and a validity byte."""
-        return int(_np_dtype(type_).itemsize) + 1
+        return _width(type_)
 
     def grow(self, capacity: int) -> None:
         values = np.empty(capacity, dtype=self.values.dtype)
@@ -206,7 +215,8 @@ class LiveTable:
         return keys_of(table.column(self.key), self.key_type, f"{self.kind} id {self.key!r}")
 
     def _rows_arrow(self, rows: np.ndarray[Any, Any] | slice) -> pa.Table:
-        return pa.table({name: col.arrow(rows) for name, col in self.columns.items()})
+        columns = self.columns
+        return pa.Table.from_arrays([col.arrow(rows) for col in columns.values()], names=list(columns))
 
     def to_arrow(self) -> pa.Table:
         """All current rows (order is not meaningful)."""
@@ -271,11 +281,15 @@ class LiveTable:
         than the write can justify or rows and columns past ``max_bytes`` (413 ``live_too_large``).
 
         ``types`` is a copy of :attr:`types` taken under the dataset lock (empty for a new table)."""
-        new = [
-            (name, field.type.value_type if pa.types.is_dictionary(field.type) else field.type)
-            for name, field in zip(table.column_names, table.schema, strict=True)
-            if name not in types
-        ]
+        names = table.column_names
+        if types and all(name in types for name in names):
+            new = []  # the common case: no new column (no walk over the schema's fields)
+        else:
+            new = [
+                (name, field.type.value_type if pa.types.is_dictionary(field.type) else field.type)
+                for name, field in zip(names, table.schema, strict=True)
+                if name not in types
+            ]
         columns = len(types) + len(new)
         if columns > self.limits.max_columns:
             raise ValidationError(
@@ -310,6 +324,11 @@ class LiveTable:
     def prepare_columns(self, table: pa.Table, types: dict[str, pa.DataType]) -> pa.Table:
         """The batch with each known column cast to its type in ``types`` (a ValidationError if not
         castable). ``types`` is a copy of :attr:`types` taken under the dataset lock."""
+        if all(
+            column.num_chunks == 1 and column.type == types.get(name)
+            for name, column in zip(table.column_names, table.columns, strict=True)
+        ):
+            return table  # already one plain chunk of the right type per column: nothing to do
         arrays = []
         for name in table.column_names:
             array = plain(table.column(name))
