@@ -382,18 +382,25 @@ def test_style_sets_title_logo_text_colour_and_a_background_gradient(site: Site)
     assert colour == "rgb(255, 204, 0)"
     assert nodes["counts"][0] > 500, "the graph is drawn over the gradient"
 
-    # The URL's pageTitle and logoMaxWidth win over the metadata's.
+    # The URL's pageTitle and logoMaxWidth win over the metadata's; Canvas2D draws over the gradient too.
+    canvas = "&pageTitle=From the link&logoMaxWidth=80&renderer=canvas"
     again = run(
         site,
         [
-            {"op": "goto", "url": site.viewer(site.styled, "&pageTitle=From the link&logoMaxWidth=80")},
+            {"op": "goto", "url": site.viewer(site.styled, canvas)},
             {
                 "op": "eval",
                 "expr": "[document.getElementById('title').textContent, document.getElementById('logo').width]",
             },
+            {"op": "pixels", "clip": [0, 300, 40, 300], "colors": [RED, BLUE], "tol": 40},
+            {"op": "pixels", "colors": [(78, 156, 255)], "tol": 40},
         ],
     )
-    assert again["steps"][1] == ["From the link", 80]
+    canvas_state, named, canvas_left, canvas_nodes = again["steps"]
+    assert canvas_state["renderer"] == "canvas2d"
+    assert named == ["From the link", 80]
+    assert canvas_left["counts"][0] > 0.8 * 40 * 300, canvas_left
+    assert canvas_nodes["counts"][0] > 500
 
 
 def test_values_show_as_their_type_means_in_the_inspector_and_table(site: Site) -> None:
