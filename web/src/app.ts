@@ -644,14 +644,19 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     return pickEdge(this.scene, px, py);
   }
 
-  /** The tooltip and the highlight for edge e (-1: none) at (px, py): its label, or "a → b". */
-  hoverEdge(e: number, px: number, py: number): void {
-    const s = this.scene;
-    if (e >= 0 && s.graph.edgeCount > 200_000) {
+  /** Hover: the edge under (px, py), if any; on big graphs the scan runs at most every 60 ms. */
+  hoverEdgeAt(px: number, py: number): void {
+    if (this.scene.graph.edgeCount > 200_000) {
       const now = performance.now();
       if (now - this.lastEdgePick < 60) return;
       this.lastEdgePick = now;
     }
+    this.hoverEdge(this.pickEdge(px, py), px, py);
+  }
+
+  /** The tooltip and the highlight for edge e (-1: none) at (px, py): its label, or "a → b". */
+  hoverEdge(e: number, px: number, py: number): void {
+    const s = this.scene;
     debug.hoveredEdge = e;
     if (e !== s.hoveredEdge) {
       s.hoveredEdge = e;

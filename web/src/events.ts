@@ -12,6 +12,7 @@ export interface Controls {
   /** The edge under (px, py) when no node is (-1: none), and hovering / inspecting one. */
   pickEdge(px: number, py: number): number;
   hoverEdge(e: number, px: number, py: number): void;
+  hoverEdgeAt(px: number, py: number): void;
   selectEdge(e: number): void;
   select(i: number, add?: boolean): void;
   /** Add the visible nodes in a screen rectangle to the selection (box select). */
@@ -69,7 +70,8 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
       if (ev.pointerType !== 'mouse') return;
       const i = app.pick(p[0], p[1]);
       app.hover(i, p[0], p[1]);
-      app.hoverEdge(i < 0 ? app.pickEdge(p[0], p[1]) : -1, p[0], p[1]);
+      if (i < 0) app.hoverEdgeAt(p[0], p[1]);
+      else app.hoverEdge(-1, 0, 0);
       return;
     }
     pointers.set(ev.pointerId, p);
