@@ -4,7 +4,7 @@
     .venv/bin/python bench/layout.py [--quick] [--drl-max EDGES] [--fr-max EDGES] [--build-max EDGES]
 
 Graphs: 100k random edges over 50k ids (a giant component plus small pieces), 3,000 small
-components (random trees of 3..30 nodes), 30 planted clusters on 20k nodes with 100k edges (90%
+components (random trees of 3..30 nodes), 200 mid-sized components (150..2,000 nodes), 30 planted clusters on 20k nodes with 100k edges (90%
 inside clusters), the SNAP ego-Facebook graph (when ../shared/data is present), and planted
 clusters at 1M edges (200k nodes) and 10M edges (2M nodes; skipped by ``--quick``).
 
@@ -84,6 +84,23 @@ def small_components(count: int, seed: int = 3) -> Case:
     parent = (rng.random(len(child)) * child).astype(np.int64)
     offset = np.repeat(starts[:-1], sizes - 1)
     return Case(f"{count:,} small components", int(starts[-1]), offset + child, offset + parent, None)
+
+
+def mid_components(count: int, low: int, high: int, seed: int = 4) -> Case:
+    """``count`` separate components of ``low``..``high`` nodes, each a random tree plus twice as
+    many random edges inside it (too big for the exact small-component loop, too small for the
+    parallel force loop)."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(low, high + 1, count)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    child = np.concatenate([np.arange(1, s) for s in sizes])
+    parent = (rng.random(len(child)) * child).astype(np.int64)
+    offset = np.repeat(starts[:-1], sizes - 1)
+    extra = np.repeat(np.arange(count), 2 * sizes)
+    a = starts[extra] + (rng.random(len(extra)) * sizes[extra]).astype(np.int64)
+    b = starts[extra] + (rng.random(len(extra)) * sizes[extra]).astype(np.int64)
+    src, dst = np.concatenate([offset + child, a]), np.concatenate([offset + parent, b])
+    return Case(f"{count:,} components {low}..{high}", int(starts[-1]), src, dst, None)
 
 
 def planted(nodes: int, clusters: int, edges: int, seed: int = 1) -> Case:
@@ -212,7 +229,8 @@ def main() -> None:
     parser.add_argument("--build-max", type=int, default=10_000_000, help="largest graph for the build path")
     args = parser.parse_args()
     warm, cold = startup_costs()
-    cases = [random_ids(100_000, 50_000), small_components(3_000), planted(20_010, 30, 100_000)]
+    cases = [random_ids(100_000, 50_000), small_components(3_000), mid_components(200, 150, 2_000)]
+    cases.append(planted(20_010, 30, 100_000))
     fb = facebook()
     if fb is not None:
         cases.append(fb)

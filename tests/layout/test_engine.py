@@ -62,6 +62,22 @@ def test_same_input_same_positions_other_seed_other_positions() -> None:
     assert not np.array_equal(first[0], other[0])
 
 
+def test_mid_sized_components_laid_out_side_by_side_in_threads_stay_deterministic() -> None:
+    # 8 components of 300..1,500 nodes: beyond the exact small-component loop, laid out in a pool
+    parts = [
+        planted(size, 3, size * 4, seed=k)
+        for k, size in enumerate([1500, 1200, 900, 900, 600, 600, 300, 300])
+    ]
+    starts = np.cumsum([0] + [len(label) for _, _, label in parts])
+    src = np.concatenate([s + start for (s, _, _), start in zip(parts, starts, strict=False)])
+    dst = np.concatenate([d + start for (_, d, _), start in zip(parts, starts, strict=False)])
+    label = np.concatenate([lab + 3 * k for k, (_, _, lab) in enumerate(parts)])
+    first = compute_layout(int(starts[-1]), src, dst)
+    again = compute_layout(int(starts[-1]), src, dst)
+    assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
+    assert purity(*first, label) >= 0.75  # each one laid out, its clusters apart
+
+
 def test_planted_clusters_come_apart() -> None:
     src, dst, label = planted(3000, 10, 15000)
     x, y = compute_layout(3000, src, dst)

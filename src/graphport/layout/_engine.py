@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 
 from ..errors import ValidationError
 from . import _forceatlas2 as fa2
 from ._graph import adjacency, components, undirected
-from ._jit import parallel_lock
+from ._jit import parallel_lock, threads
 from ._multilevel import layout_component
 from ._packing import place
-from ._progress import Reporter
+from ._progress import Offer, Reporter
 from ._settings import LayoutSettings
 from ._small import layout_small, layout_small_parallel
 
@@ -163,26 +165,37 @@ def _packed(
         params_small[6] = float(mass[small_offsets[0] : connected].mean())
         iterations = max(1, int(_SMALL_ITERATIONS * effort))
         layout_small(x, y, mass, indptr, indices, weights, small_offsets, params_small, iterations)
-    for c in range(small):
+
+    def component(c: int, offer: Offer | None) -> Positions:
         lo, hi = int(big_offsets[c]), int(big_offsets[c + 1])
         e0, e1 = int(edge_start[c]), int(edge_start[c + 1])
+        return layout_component(
+            hi - lo, ru[e0:e1] - lo, rv[e0:e1] - lo, rw[e0:e1], params, effort, 1.0, seed + c, offer
+        )
+
+    # The largest component, and any big enough for the parallel force loop: one after another,
+    # each on every core, reporting progress as they go.
+    alone = min(small, max(1, int(np.count_nonzero(comp_sizes[:small] >= fa2.PARALLEL_FROM))))
+    for c in range(alone):
+        lo, hi = int(big_offsets[c]), int(big_offsets[c + 1])
 
         def offer(make: Callable[[], Positions], lo: int = lo, hi: int = hi) -> None:
             assert reporter is not None
             reporter.offer(lambda: whole(lo, hi, *make()))
 
-        cx, cy = layout_component(
-            hi - lo,
-            ru[e0:e1] - lo,
-            rv[e0:e1] - lo,
-            rw[e0:e1],
-            params,
-            effort,
-            1.0,
-            seed + c,
-            offer if reporter is not None else None,
-        )
-        x[lo:hi], y[lo:hi] = cx, cy
+        x[lo:hi], y[lo:hi] = component(c, offer if reporter is not None else None)
+    # Mid-sized ones (each runs its force loop in one thread): several at once, one per core. The
+    # kernels release the GIL; each component's result depends only on its own edges and seed, so
+    # the positions are the same whatever the threads' timing. Progress: from this thread, as
+    # each one lands, in order.
+    if small > alone:
+        mids = range(alone, small)
+        with ThreadPoolExecutor(max_workers=max(1, threads())) as pool:
+            for c, (cx, cy) in zip(mids, pool.map(lambda c: component(c, None), mids), strict=True):
+                lo, hi = int(big_offsets[c]), int(big_offsets[c + 1])
+                x[lo:hi], y[lo:hi] = cx, cy
+                if reporter is not None:
+                    reporter.offer(partial(whole, lo, hi, cx, cy))
     place(x, y, offsets, isolated, *_spacings(x, y, offsets, ru, rv))
     out_x, out_y = np.empty(num_nodes), np.empty(num_nodes)
     out_x[order], out_y[order] = x, y

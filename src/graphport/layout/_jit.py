@@ -33,3 +33,8 @@ def jit(*, parallel: bool = False, fastmath: bool = False) -> Callable[[F], F]:
     compile time, so results stay the same from run to run)."""
     flags = {"reassoc", "contract"} if fastmath else set()
     return cast(Callable[[F], F], numba.njit(cache=True, parallel=parallel, nogil=True, fastmath=flags))
+
+
+def threads() -> int:
+    """How many threads numba's parallel loops use (the cores, unless ``NUMBA_NUM_THREADS`` says less)."""
+    return int(numba.get_num_threads())
