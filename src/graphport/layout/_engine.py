@@ -259,14 +259,15 @@ def warm_up() -> None:
     parallel, on a tiny graph: about 2 s with a warm cache, 20 s or more compiling (see
     ``bench/layout.py``). Call it once before timing-sensitive work, e.g. before a test session
     or when a worker process starts, so no layout pays that cost."""
-    path = np.arange(60, dtype=np.int64)
-    compute_layout(61, path, path + 1)  # a multilevel component
+    path = np.concatenate([np.arange(199), 200 + np.arange(199)])
+    compute_layout(400, path, path + 1)  # two multilevel components (coarsened; the second in the pool)
     compute_layout(8, np.array([0, 1, 4]), np.array([1, 2, 5]))  # small components, isolated node
     x = np.linspace(0.0, 1.0, 4)
     y = x[::-1].copy()
     mass = np.ones(4)
     indptr, indices, weights = adjacency(4, np.array([0, 1]), np.array([1, 2]), np.ones(2))
     params = _params(LayoutSettings())
+    fa2.renumbered_adjacency(indptr, indices, weights, np.arange(4), np.arange(4))  # from 5,000 nodes
     with parallel_lock:
         fa2.forces_parallel(
             x, y, mass, indptr, indices, weights, np.zeros(4), np.zeros(4), params, np.arange(4)
