@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
 import graphport
 from graphport.errors import AuthError, PayloadTooLarge, PermissionDenied
-from graphport.transports._context import Context, bearer_token, check_origin, origin_allowed, read_body
+from graphport.transports._context import (
+    PREALLOCATE_BYTES,
+    Context,
+    bearer_token,
+    check_origin,
+    origin_allowed,
+    read_body,
+)
 from graphport.transports._http import Headers, Request, body_of
 
 
@@ -72,3 +80,29 @@ def test_a_stop_wakes_the_held_waits_and_new_ones_do_not_wait(server: graphport.
         assert woken == ["held", "late"]  # at once: the server is already stopping
     ctx.stop_waiting()  # again: nobody is waiting any more
     assert woken == ["held", "late"]
+
+
+def _chunked(chunks: list[bytes], declared: int) -> Request:
+    async def stream() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    request = Request("POST", "/x", "", headers(content_length=str(declared)), stream)
+    request.authenticated = True
+    return request
+
+
+def test_a_big_declared_body_is_read_into_one_buffer_whatever_comes(server: graphport.Server) -> None:
+    """Bodies declared >= PREALLOCATE_BYTES are read into a buffer of the declared size (#16): the
+    same bytes as the chunks joined when the length is right, and also when fewer or more come;
+    more than the route's limit is still refused."""
+    ctx = Context(server, None)
+    size = PREALLOCATE_BYTES + 12345
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    chunks = [data[i : i + 65536] for i in range(0, size, 65536)]
+    for declared in (size, size + 1000, size - 70000):  # exact, fewer came, more came
+        body = asyncio.run(read_body(ctx, _chunked(chunks, declared)))
+        assert type(body) is bytearray and body == data
+    limit = size - 1
+    with pytest.raises(PayloadTooLarge, match="max_json_bytes"):
+        asyncio.run(read_body(ctx, _chunked(chunks, limit), limit=limit))
