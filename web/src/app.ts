@@ -217,14 +217,10 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     preview?.start();
     const stopPreview = (): void => preview?.stop();
     tables.then(stopPreview, stopPreview);
-    const meta = await loadMeta(id);
-    // The page's style (style()/addStyle() in the metadata): a background gradient or image needs a
-    // transparent graph canvas. Then the renderer (context, shaders), while the tables are on their way.
-    this.pageStyle = pageStyle(obj(meta.metadata), this.params, location.origin);
-    this.scene.bgLayer = this.pageStyle.backgroundLayers !== '';
+    // Set up the renderer (context, shaders) while the data is on its way. Its canvas has an alpha channel
+    // (premultiplied, as the blending writes it): opaque unless style() puts a gradient or image behind it.
     const wantCanvas = this.params.str('renderer') === 'canvas';
-    const transparent = this.scene.bgLayer;
-    const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas, transparent)) ?? createCanvasRenderer(this.canvas, transparent);
+    const renderer = (wantCanvas ? null : createWebGLRenderer(this.canvas)) ?? createCanvasRenderer(this.canvas);
     if (!renderer) throw new LoadError('This browser cannot draw', 'Neither WebGL nor Canvas2D is available.', false);
     this.drawer = new Drawer(renderer, this.scene, this.params, {
       afterPass: () => this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving()),
@@ -236,6 +232,10 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     });
     this.camera = new Camera(this.scene, this.drawer, () => panelInsets(this.scene.view.width, this.scene.view.height));
     debug.renderer = renderer.kind;
+    const meta = await loadMeta(id);
+    // The page's style (style()/addStyle() in the metadata): a background gradient or image shows through.
+    this.pageStyle = pageStyle(obj(meta.metadata), this.params, location.origin);
+    this.scene.bgLayer = this.pageStyle.backgroundLayers !== '';
     debug.marks.meta = performance.now();
     const name = typeof meta.name === 'string' && meta.name ? meta.name : id;
     this.name = name;

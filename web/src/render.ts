@@ -151,14 +151,17 @@ precision mediump float;
 varying vec4 vColor;
 void main() { gl_FragColor = vColor; }`;
 
-/** `transparent`: a context with alpha (premultiplied, as the blending below writes it) for a page background. */
-export function createWebGLRenderer(canvas: HTMLCanvasElement, transparent = false): Renderer | null {
+/**
+ * The context has alpha, premultiplied as the blending below writes it: a clear with alpha 0 lets a page
+ * background (style()'s gradient or image) show through; an opaque clear draws exactly as without alpha.
+ */
+export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null {
   let regl: createREGL.Regl;
   try {
     // Ask for the context ourselves: when it fails the canvas is still free for Canvas2D.
     // preserveDrawingBuffer: a big graph is completed over several frames, each adding to the last.
     // antialias off: multisampling multiplies the cost of every line under software WebGL.
-    const attrs = { antialias: false, alpha: transparent, premultipliedAlpha: transparent, preserveDrawingBuffer: true };
+    const attrs = { antialias: false, alpha: true, premultipliedAlpha: true, preserveDrawingBuffer: true };
     const gl = canvas.getContext('webgl', attrs) ?? canvas.getContext('experimental-webgl', attrs);
     if (!gl) return null;
     regl = createREGL({ gl: gl as WebGLRenderingContext, optionalExtensions: ['angle_instanced_arrays'] });
@@ -437,8 +440,8 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement, transparent = fal
 const CANVAS_MAX_EDGES = 150_000;
 
 /** The fallback for browsers without WebGL: the same picture, drawn with Canvas2D, fewer edges. */
-export function createCanvasRenderer(canvas: HTMLCanvasElement, transparent = false): Renderer | null {
-  const ctx = canvas.getContext('2d', { alpha: transparent });
+export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null {
+  const ctx = canvas.getContext('2d', { alpha: true });
   if (!ctx) return null;
   let xs: Float32Array = new Float32Array(0);
   let ys: Float32Array = new Float32Array(0);
