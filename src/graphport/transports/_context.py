@@ -221,13 +221,16 @@ async def _read_declared(request: Request, declared: int, limit: int, setting: s
     size = 0
     try:
         async for chunk in request.stream():
-            end = size + len(chunk)
+            part = memoryview(chunk)  # any buffer: an in-process client sends pyarrow's too
+            if part.format != "B" or part.ndim != 1:
+                part = part.cast("B")
+            end = size + part.nbytes
             if end <= declared:
-                view[size:end] = chunk
+                view[size:end] = part
             else:
                 view.release()
                 del body[size:]
-                body += chunk
+                body += part
                 view = memoryview(body)
                 declared = len(body)
                 if end > limit:
