@@ -203,7 +203,8 @@ class LiveDataset:
         for op in ops:
             self.applied_lsn = max(self.applied_lsn, op.lsn)
             if op.kind == "edges" and op.table is not None:
-                endpoints.extend(plain(op.table.column(c)) for c in ends if c in op.table.column_names)
+                names = op.table.column_names
+                endpoints.extend(plain(op.table.column(c)) for c in ends if c in names)
             table = self.tables[op.kind]
             change = changes[op.kind]
             try:

@@ -303,7 +303,9 @@ class LiveTable:
         rows = table.num_rows if replace else self.size + table.num_rows
         capacity = max(self.capacity if types else 0, rows)
         added = capacity * new_width
-        if types and added > max(NEW_COLUMNS_FLOOR, NEW_COLUMNS_RATIO * int(table.nbytes)):
+        # ``new`` first: Table.nbytes walks every buffer (~8 us), and a write adding no column
+        # allocates nothing new.
+        if new and types and added > max(NEW_COLUMNS_FLOOR, NEW_COLUMNS_RATIO * int(table.nbytes)):
             raise PayloadTooLarge(
                 f"This {table.nbytes}-byte write adds {len(new)} new columns to the live "
                 f"{self.kind} table, which would allocate {added} bytes ({capacity} rows each); a "
