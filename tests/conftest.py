@@ -215,15 +215,22 @@ def start_live(server: graphport.Server) -> tuple[uvicorn.Server, threading.Thre
     return uv, thread, port
 
 
-@pytest.fixture
-def live(server: graphport.Server) -> Iterator[LiveServer]:
-    """``server`` served by uvicorn on 127.0.0.1 and a free port, in a thread."""
+@contextlib.contextmanager
+def served(server: graphport.Server) -> Iterator[LiveServer]:
+    """``server`` served by uvicorn on 127.0.0.1 and a free port, in a thread, for the block."""
     uv, thread, port = start_live(server)
     try:
         yield LiveServer(server, "127.0.0.1", port)
     finally:
         uv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(server: graphport.Server) -> Iterator[LiveServer]:
+    """``server`` served by uvicorn on 127.0.0.1 and a free port, in a thread."""
+    with served(server) as serving:
+        yield serving
 
 
 # -- the reliability suites' figures in the terminal summary -------------------------------------

@@ -53,3 +53,11 @@ def run_browser(plan: dict[str, Any], workdir: Path, timeout: float = 120) -> di
         if isinstance(result, dict) and "stepError" in result:
             raise AssertionError(f"Browser step {step} failed: {result['stepError']}")
     return report
+
+
+def run_steps(workdir: Path, steps: list[dict[str, Any]], **plan: Any) -> dict[str, Any]:
+    """Run ``steps`` (and the plan's other keys) as :func:`run_browser` does, and fail on any
+    error the page raised meanwhile."""
+    report = run_browser({"steps": steps, **plan}, workdir)
+    assert report["pageErrors"] == [], report["pageErrors"]
+    return report

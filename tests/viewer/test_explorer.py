@@ -22,8 +22,8 @@ import pytest
 import graphport
 from graphport import ServerConfig
 
-from ..conftest import PASSWORD, SECRET, start_live
-from ._browser import require_browser, run_browser
+from ..conftest import PASSWORD, SECRET, served
+from ._browser import require_browser, run_steps
 
 pytestmark = pytest.mark.browser
 
@@ -162,18 +162,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             ),
             {"mode": "public"},
         )
-        uv, thread, port = start_live(server)
-        try:
-            yield Site(f"http://127.0.0.1:{port}", lesmis, outliers, honeypot, networks, root)
-        finally:
-            uv.should_exit = True
-            thread.join(timeout=10)
+        with served(server) as live:
+            yield Site(live.url, lesmis, outliers, honeypot, networks, root)
 
 
 def run(site: Site, steps: list[dict[str, Any]], **plan: Any) -> dict[str, Any]:
-    report = run_browser({"steps": steps, **plan}, site.workdir)
-    assert report["pageErrors"] == [], report["pageErrors"]
-    return report
+    return run_steps(site.workdir, steps, **plan)
 
 
 def test_positions_come_from_the_columns_the_nodes_table_names(site: Site) -> None:

@@ -22,8 +22,8 @@ import pytest
 import graphport
 from graphport import ServerConfig
 
-from ..conftest import PASSWORD, SECRET, start_live
-from ._browser import require_browser, run_browser
+from ..conftest import PASSWORD, SECRET, served
+from ._browser import require_browser, run_steps
 from .test_explorer import arrow_bytes, lesmis_edges, lesmis_names
 
 pytestmark = pytest.mark.browser
@@ -178,18 +178,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             arrow_bytes(nodes),
             {"mode": "public"},
         )
-        uv, thread, port = start_live(server)
-        try:
-            yield Site(f"http://127.0.0.1:{port}", placed, weighted, styled, icons, root)
-        finally:
-            uv.should_exit = True
-            thread.join(timeout=10)
+        with served(server) as live:
+            yield Site(live.url, placed, weighted, styled, icons, root)
 
 
 def run(site: Site, steps: list[dict[str, Any]], **plan: Any) -> dict[str, Any]:
-    report = run_browser({"steps": steps, **plan}, site.workdir)
-    assert report["pageErrors"] == [], report["pageErrors"]
-    return report
+    return run_steps(site.workdir, steps, **plan)
 
 
 def selected_ids(href: str) -> list[str]:

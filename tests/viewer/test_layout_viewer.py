@@ -23,7 +23,7 @@ from graphport.server._config import ServerConfig
 from graphport.server._graphs import build_in_worker
 from graphport.server._ingest import to_ipc_file
 
-from ..conftest import PASSWORD, SECRET, start_live
+from ..conftest import PASSWORD, SECRET, served
 from ._browser import require_browser, run_browser
 
 pytestmark = pytest.mark.browser
@@ -32,8 +32,9 @@ PREVIEW = (90, 200, 250)  # layoutpreview.ts's node colour
 
 
 def slow_build(edges: Any, nodes: Any, edge_bindings: Any, node_bindings: Any) -> tuple[bytes, int]:
-    """The server's build, pausing a second after each provisional frame (runs in the worker)."""
-    _layout_jobs.PAUSE_AFTER_FRAME = 1.0
+    """The server's build, pausing 3 s after each provisional frame (runs in the worker), so the
+    layout still runs when a page on a loaded machine has started."""
+    _layout_jobs.PAUSE_AFTER_FRAME = 3.0
     try:
         return build_in_worker(edges, nodes, edge_bindings, node_bindings)
     finally:
@@ -53,12 +54,8 @@ def site(tmp_path: Path) -> Iterator[tuple[str, graphport.Server]]:
     require_browser()
     with graphport.Server(config=ServerConfig(data=tmp_path / "data", secret=SECRET)) as server:
         server.create_user("alice", PASSWORD)
-        uv, thread, port = start_live(server)
-        try:
-            yield f"http://127.0.0.1:{port}", server
-        finally:
-            uv.should_exit = True
-            thread.join(timeout=10)
+        with served(server) as live:
+            yield live.url, server
 
 
 def test_a_graph_opened_during_its_layout_shows_a_picture_before_the_layout_ends(
@@ -75,6 +72,9 @@ def test_a_graph_opened_during_its_layout_shows_a_picture_before_the_layout_ends
             "viewport": [900, 700],
             "steps": [
                 {"op": "goto", "url": f"{url}/graph/graph.html?dataset={ds}&type=arrow"},
+                # The first frame comes ~1 s into the layout (later on a loaded machine); each
+                # frame then holds the layout 3 s (slow_build), so it is still running.
+                {"op": "until", "expr": "document.body.dataset.state !== 'loading'", "timeout": 60_000},
                 {"op": "eval", "expr": "document.body.dataset.state"},
                 {"op": "eval", "expr": status},
                 {"op": "pixels", "colors": [list(PREVIEW)], "tol": 30},
@@ -88,7 +88,7 @@ def test_a_graph_opened_during_its_layout_shows_a_picture_before_the_layout_ends
         tmp_path,
         timeout=300,
     )
-    _, state, layout, pixels, _, final = report["steps"]
+    _, _, state, layout, pixels, _, final = report["steps"]
     assert state == "preview", f"the page did not draw the layout while it ran (state {state})"
     assert layout == "running:build"  # the picture came before the layout ended
     assert pixels["counts"][0] > 100, pixels  # nodes drawn (a blank page has none of this colour)

@@ -22,7 +22,7 @@ import pytest
 import graphport
 from graphport import ServerConfig
 
-from ..conftest import PASSWORD, SECRET, start_live
+from ..conftest import PASSWORD, SECRET, served
 from ._browser import require_browser, run_browser
 from .test_viewer import ORG, PERSON, arrow_bytes, demo_tables
 
@@ -74,12 +74,8 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     root = tmp_path_factory.mktemp("live-viewer")
     with graphport.Server(config=ServerConfig(data=root / "data", secret=SECRET)) as server:
         server.create_user("alice", PASSWORD)
-        uv, thread, port = start_live(server)
-        try:
-            yield LiveSite(server, f"http://127.0.0.1:{port}", root)
-        finally:
-            uv.should_exit = True
-            thread.join(timeout=10)
+        with served(server) as live:
+            yield LiveSite(server, live.url, root)
 
 
 def wait_file(path: Path, timeout: float = 60) -> None:

@@ -20,8 +20,8 @@ import pytest
 import graphport
 from graphport import ServerConfig
 
-from ..conftest import PASSWORD, SECRET, start_live
-from ._browser import require_browser, run_browser
+from ..conftest import PASSWORD, SECRET, served
+from ._browser import require_browser, run_steps
 
 pytestmark = pytest.mark.browser
 
@@ -168,18 +168,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             arrow_bytes(nodes),
             {"mode": "public"},
         )
-        uv, thread, port = start_live(server)
-        try:
-            yield Site(f"http://127.0.0.1:{port}", demo, lesmis, private, encoded, root)
-        finally:
-            uv.should_exit = True
-            thread.join(timeout=10)
+        with served(server) as live:
+            yield Site(live.url, demo, lesmis, private, encoded, root)
 
 
 def run(site: Site, steps: list[dict[str, Any]], **plan: Any) -> dict[str, Any]:
-    report = run_browser({"steps": steps, **plan}, site.workdir)
-    assert report["pageErrors"] == [], report["pageErrors"]
-    return report
+    return run_steps(site.workdir, steps, **plan)
 
 
 def test_plotted_graph_draws_its_categorical_colours(site: Site) -> None:
