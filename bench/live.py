@@ -40,6 +40,31 @@ cores under load 2-8:
   Perspective's local client 1 row 0.41 (direct) / 0.34 (poll), 100 rows 0.41 / 0.51, 10,000
   rows 1.21 / 2.62; before this work 0.06-0.32 (1 row), 0.14-0.72 (100), 0.87-1.8 (10k).
 
+Second pass (#16), thread CPU per 1-row write, load 3-6:
+
+- Through the local client 360-390 us; the engine alone given the same IPC bytes
+  (``server.live_update``, with the subscriber's frame) 185-215 us, given the pyarrow Table
+  140-160 us. So ~175 us is the client's flow, the direct transport and the HTTP core (each piece
+  5-20 us: routing, headers, JSON answer, httpx response, the event loop turn), ~45 us the Arrow
+  IPC round trip (client encode, ``read_arrow``'s limit checks and validation).
+- Done: the token's database read is skipped while the caller's facts are fresh
+  (``_embedded.RecentCallers``: same rule as the access checks, a revocation in this process
+  refuses the next call); engine per-write work (a lone chunk taken as is, no schema walk or
+  ``Table.nbytes`` when no column is new, batches already of the dataset's types not rebuilt,
+  endpoints checked in numpy, reused IPC write options): 490-520 -> 360-390 us per call.
+- Perspective's local client takes 190-540 us per 1-row update depending on the load (its C++
+  threads compete for the two cores), so the ratio of one run swings: the section now alternates
+  slices of both sides. Runs of 2026-12-05 (``--client-only --duration 2``, load 2.6-5.4), ratio
+  direct / poll: 1 row 0.45-1.57 / 0.44-0.70, 100 rows 0.88-1.81 / 0.67-1.38, 10,000 rows
+  2.4-3.2 / 2.1-2.9.
+- With ``on_poll_request`` graphport gains nothing over direct: the same work is split over two
+  threads that share the GIL (the writer ~280 us: client path, decode, log; the poll thread
+  applies and publishes each write on its own, as the callback asks for a poll per write), while
+  Perspective's queued update is cheap and its C++ poll merges updates. Not met for 1 and 100
+  rows. Next levers, not taken: give the engine the client's pyarrow Table (no IPC, ~45 us);
+  merge queued upserts of one schema into one upsert per poll (one delta and publish for many);
+  a live-write path for the embedded client that skips the HTTP core's request model.
+
 Run (perspective-python is in the ``bench`` extra)::
 
     .venv/bin/python bench/live.py                 # about 2 minutes
@@ -253,7 +278,9 @@ def client_section(
     initial: pa.Table, nodes: pa.Table, batches: dict[int, list[bytes]], duration: float, skip_psp: bool
 ) -> list[dict[str, Any]]:
     """Client level, one writer thread: the embedded client against Perspective's local client,
-    both given pyarrow Tables, with and without ``on_poll_request``."""
+    both given pyarrow Tables, with and without ``on_poll_request``. Each case runs as
+    ``CLIENT_SLICES`` alternating slices per side (graphport, Perspective, graphport, ...), so a
+    change of the machine's load during the case hits both sides alike."""
     tables = {size: [pa.ipc.open_stream(b).read_all() for b in bs] for size, bs in batches.items()}
     gp = GraphportClientSide(initial, nodes)
     psp = {} if skip_psp else {m: PerspectiveClientSide(initial, m) for m in ("direct", "poll")}
@@ -268,8 +295,7 @@ def client_section(
     for size, bs in tables.items():
         for mode in ("direct", "poll"):
             gp.set_mode(mode)
-            g = throughput(gp, bs, size, 1, duration)
-            p = throughput(psp[mode], bs, size, 1, duration) if psp else None
+            g, p = interleaved(gp, psp.get(mode), bs, size, duration)
             ratio = g["rows_per_s"] / p["rows_per_s"] if p else float("nan")
             print(
                 f"{size:>6} {mode:>6} | {g['rows_per_s']:>23,.0f} | "
@@ -291,6 +317,34 @@ def client_section(
     for side in psp.values():
         side.close()
     return results
+
+
+CLIENT_SLICES = 4
+
+
+def interleaved(
+    gp: Any, psp: Any, batches: list[Any], size: int, duration: float
+) -> tuple[dict[str, float], dict[str, float] | None]:
+    """One writer's throughput on each side (``psp`` may be None) in ``CLIENT_SLICES`` alternating
+    slices of ``duration / CLIENT_SLICES`` seconds, summed."""
+    slices: dict[str, list[dict[str, float]]] = {"g": [], "p": []}
+    for _ in range(CLIENT_SLICES):
+        slices["g"].append(throughput(gp, batches, size, 1, duration / CLIENT_SLICES))
+        if psp is not None:
+            slices["p"].append(throughput(psp, batches, size, 1, duration / CLIENT_SLICES))
+
+    def total(parts: list[dict[str, float]]) -> dict[str, float]:
+        updates = sum(p["updates"] for p in parts)
+        rows = updates * size
+        elapsed = sum(p["updates"] * size / p["rows_per_s"] for p in parts)
+        return {
+            "rows_per_s": rows / elapsed,
+            "updates": updates,
+            "cb_per_update": sum(p["cb_per_update"] * p["updates"] for p in parts) / max(updates, 1),
+            "cpu_us_per_row": sum(p["cpu_us_per_row"] * p["updates"] for p in parts) / max(updates, 1),
+        }
+
+    return total(slices["g"]), (total(slices["p"]) if slices["p"] else None)
 
 
 def throughput(

@@ -25,6 +25,26 @@ timing of the server; 240 MB of Arrow; 2 shared cores at load 7-12). Of ~3.4 s:
 At 1M edges graphport's client is 1.2x the floor; at 10M 4.8x (2026-12-05, load 7.4; the
 official client 5.7x in the same run). The 1.5x aim at 10M is not met: the body transfer and the
 server's validation and hashing, both outside the client, are most of the gap.
+
+Second pass (#16, 2026-12-05, load 3-7):
+
+- py-spy of the server: the line ``body += chunk`` of ``read_body`` held ~0.5 s of each 240 MB
+  upload (a bytearray regrown chunk by chunk). A body with a Content-Length of 1 MiB or more is
+  now read into one buffer of that size (each chunk copied once). The server's CPU per 10M-edge
+  plot (``/proc`` of the ``graphport serve`` process) 0.66-0.84 -> 0.66-0.73 s; the wall time of
+  a plot swings 0.5-4 s on this shared machine, so it shows in CPU, not in ``plot() s``.
+- In-process timing at 10M edges (client and uvicorn in one process): ``read_body`` 0.23-0.30 s
+  (uvicorn's h11 parsing included: it hands the app 64-256 KiB at a time), ``ServerAPI.plot``
+  0.62-0.71 s, of which ingesting (limit checks, validation) ~1 ms, as reading an IPC file is
+  zero-copy, and the blob's ``write(2)`` + ``fsync`` 0.6-0.7 s: 240 MB written right after
+  other big writes waits for the page cache's writeback; the floor's own write of the same
+  bytes took 0.11-0.7 s across runs. The client's encode 0.02-0.2 s (0.02 when the allocator
+  reuses the previous buffer), its send ~0.2 s.
+- ``.venv/bin/python bench/upload.py --reps 2``, load 3.7: 1M edges graphport 1.62x the floor
+  (official client 2.22x), 10M edges 3.53x (official 5.88x); floor 0.14 s / 0.48 s. Still not
+  1.5x: what is left is uvicorn's body parsing and the blob write to disk, neither in the
+  client; a blob store that writes the body while it arrives (no second pass over 240 MB) is the
+  next lever, not taken.
 """
 
 from __future__ import annotations
