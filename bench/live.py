@@ -51,19 +51,24 @@ Second pass (#16), thread CPU per 1-row write, load 3-6:
   (``_embedded.RecentCallers``: same rule as the access checks, a revocation in this process
   refuses the next call); engine per-write work (a lone chunk taken as is, no schema walk or
   ``Table.nbytes`` when no column is new, batches already of the dataset's types not rebuilt,
-  endpoints checked in numpy, reused IPC write options): 490-520 -> 360-390 us per call.
+  endpoints checked in numpy, reused IPC write options): 490-520 -> 360-390 us per call; then
+  the embedded client's live writes go from ``DirectTransport`` to the engine without the HTTP
+  core's request model (same caller, checks, answers and errors; tested case by case against
+  the ASGI app): 280-285 us (1 row) and 354-369 us (100 rows) per call, the engine alone
+  174-184 / 234-249 us of it (load 6-7).
 - Perspective's local client takes 190-540 us per 1-row update depending on the load (its C++
   threads compete for the two cores), so the ratio of one run swings: the section now alternates
-  slices of both sides. Runs of 2026-12-05 (``--client-only --duration 2``, load 2.6-5.4), ratio
-  direct / poll: 1 row 0.45-1.57 / 0.44-0.70, 100 rows 0.88-1.81 / 0.67-1.38, 10,000 rows
-  2.4-3.2 / 2.1-2.9.
+  slices of both sides. Before the alternation (load 2.6-5.4), ratio direct / poll: 1 row
+  0.45-1.57 / 0.44-0.70, 100 rows 0.88-1.81 / 0.67-1.38, 10,000 rows 2.4-3.2 / 2.1-2.9. With it
+  and the final code (``--client-only --duration 2``, two runs, load 6.0-7.7): 1 row 0.51-0.74 /
+  0.56-0.76, 100 rows 0.80-0.96 / 1.09-1.21, 10,000 rows 2.30-3.65 / 2.99-3.18.
 - With ``on_poll_request`` graphport gains nothing over direct: the same work is split over two
   threads that share the GIL (the writer ~280 us: client path, decode, log; the poll thread
   applies and publishes each write on its own, as the callback asks for a poll per write), while
   Perspective's queued update is cheap and its C++ poll merges updates. Not met for 1 and 100
   rows. Next levers, not taken: give the engine the client's pyarrow Table (no IPC, ~45 us);
   merge queued upserts of one schema into one upsert per poll (one delta and publish for many);
-  a live-write path for the embedded client that skips the HTTP core's request model.
+  the httpx response and request objects the client's flows read (~10% of a 1-row call).
 
 Run (perspective-python is in the ``bench`` extra)::
 
