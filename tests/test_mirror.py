@@ -46,6 +46,7 @@ COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "layout/_jit.py": ("tests/layout/test_engine.py",),
     "layout/_multilevel.py": ("tests/layout/test_engine.py",),
     "layout/_progress.py": ("tests/layout/test_engine.py",),
+    "layout/_quadtree.py": ("tests/layout/test_forces.py",),
     "layout/_small.py": ("tests/layout/test_engine.py",),
     # The server: the facade, and the halves of the dataset and live services.
     "server/_api.py": ("tests/server/test_core.py", "tests/transports/test_authz_matrix.py"),

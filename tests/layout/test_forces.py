@@ -1,5 +1,5 @@
-"""The Barnes-Hut force loop (graphport.layout._forceatlas2): buckets cut from the quadtree, and
-the approximate repulsion against the exact sum over every pair."""
+"""The Barnes-Hut force loop (graphport.layout._forceatlas2) and its quadtree (``_quadtree``):
+buckets cut from the tree, and the approximate repulsion against the exact sum over every pair."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from graphport.layout import _forceatlas2 as fa2
+from graphport.layout import _quadtree as qt
 
 
 def _points(kind: str, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -27,15 +28,15 @@ def _points(kind: str, n: int) -> tuple[np.ndarray, np.ndarray]:
 def test_buckets_hold_every_node_once_and_are_compact(kind: str) -> None:
     x, y = _points(kind, 5000)
     mass = np.ones(len(x))
-    tree = fa2.build_quadtree(x, y, mass, np.arange(len(x)))  # any insertion order works
-    members, starts = fa2.tree_buckets(tree, len(x))
+    tree = qt.build_quadtree(x, y, mass, np.arange(len(x)))  # any insertion order works
+    members, starts = qt.tree_buckets(tree, len(x))
     assert np.array_equal(np.sort(members), np.arange(len(x)))
     sizes = np.diff(starts)
-    assert sizes.min() >= 1 and sizes.max() <= fa2.BUCKET
-    assert sizes.mean() > fa2.BUCKET / 4  # small siblings share buckets
+    assert sizes.min() >= 1 and sizes.max() <= qt.BUCKET
+    assert sizes.mean() > qt.BUCKET / 4  # small siblings share buckets
     extent = max(np.ptp(x), np.ptp(y))  # a bucket of uniform points spans ~ extent * sqrt(32 / n)
     spans = [max(np.ptp(x[members[a:b]]), np.ptp(y[members[a:b]])) for a, b in itertools.pairwise(starts)]
-    assert np.median(spans) < 3 * extent * np.sqrt(fa2.BUCKET / len(x))
+    assert np.median(spans) < 3 * extent * np.sqrt(qt.BUCKET / len(x))
 
 
 # Bounds from measurement (theta 1.2): the per-node walk this replaced had median errors of 1.3%,
