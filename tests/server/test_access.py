@@ -175,33 +175,33 @@ def test_only_owner_and_editors_share_and_only_owner_deletes(fast: graphport.Ser
 
 def test_org_roles(fast: graphport.Server) -> None:
     olga, adam, mia, sam = users(fast, "olga", "adam", "mia", "sam")
-    fast.accounts.create_org_as(olga, "acme")
-    fast.accounts.add_member_as(olga, "acme", "adam", "admin")  # an invitation, until accepted
-    assert fast.accounts.describe_org(olga, "acme")["members"] == [{"username": "olga", "role": "owner"}]
+    fast.accounts.orgs.create_org_as(olga, "acme")
+    fast.accounts.orgs.add_member_as(olga, "acme", "adam", "admin")  # an invitation, until accepted
+    assert fast.accounts.orgs.describe_org(olga, "acme")["members"] == [{"username": "olga", "role": "owner"}]
     join(fast, adam, "acme")
-    fast.accounts.add_member_as(adam, "acme", "mia")  # admins invite members
+    fast.accounts.orgs.add_member_as(adam, "acme", "mia")  # admins invite members
     join(fast, mia, "acme")
     with pytest.raises(PermissionDenied, match="owner"):
-        fast.accounts.add_member_as(adam, "acme", "sam", "owner")  # but do not make owners
+        fast.accounts.orgs.add_member_as(adam, "acme", "sam", "owner")  # but do not make owners
     with pytest.raises(PermissionDenied):
-        fast.accounts.add_member_as(mia, "acme", "sam")  # members add nobody
+        fast.accounts.orgs.add_member_as(mia, "acme", "sam")  # members add nobody
     with pytest.raises(NotFoundError):
-        fast.accounts.add_member_as(sam, "acme", "sam")  # outsiders do not learn the org exists
+        fast.accounts.orgs.add_member_as(sam, "acme", "sam")  # outsiders do not learn the org exists
     with pytest.raises(NotFoundError):
-        fast.accounts.describe_org(sam, "acme")
+        fast.accounts.orgs.describe_org(sam, "acme")
     with pytest.raises(PermissionDenied):
-        fast.accounts.remove_member_as(adam, "acme", "olga")  # admins do not remove owners
+        fast.accounts.orgs.remove_member_as(adam, "acme", "olga")  # admins do not remove owners
     with pytest.raises(ConflictError, match="no owner"):
-        fast.accounts.remove_member_as(olga, "acme", "olga")  # the last owner cannot leave
-    fast.accounts.remove_member_as(mia, "acme", "mia")  # anyone may leave
-    info = fast.accounts.describe_org(adam, "acme")
+        fast.accounts.orgs.remove_member_as(olga, "acme", "olga")  # the last owner cannot leave
+    fast.accounts.orgs.remove_member_as(mia, "acme", "mia")  # anyone may leave
+    info = fast.accounts.orgs.describe_org(adam, "acme")
     assert info["members"] == [{"username": "adam", "role": "admin"}, {"username": "olga", "role": "owner"}]
 
 
 def join(server: graphport.Server, who: Principal, slug: str) -> None:
     """Accept the caller's invitation to ``slug``."""
-    (invitation,) = [i for i in server.accounts.my_invitations(who) if i["slug"] == slug]
-    server.accounts.accept_invitation(who, invitation["id"])
+    (invitation,) = [i for i in server.accounts.invitations.my_invitations(who) if i["slug"] == slug]
+    server.accounts.invitations.accept_invitation(who, invitation["id"])
 
 
 def test_default_org_and_org_name(fast: graphport.Server) -> None:
@@ -230,7 +230,7 @@ def test_removal_from_org_takes_effect_at_once(fast: graphport.Server) -> None:
     ds = plot(fast, alice, mode="organization", org_name="acme")
     bob_now = fast.authenticate(fast.token_for("bob"))
     assert fast.datasets.rights(bob_now, ds) == {Action.VIEW}
-    fast.accounts.remove_member("acme", "bob")
+    fast.accounts.orgs.remove_member("acme", "bob")
     assert fast.datasets.rights(bob_now, ds) == frozenset()
 
 
@@ -291,7 +291,7 @@ def test_oversized_names_are_refused_cleanly(fast: graphport.Server) -> None:
     with pytest.raises(ValidationError, match="254"):
         fast.datasets.share(alice, ds, {"mode": "private", "invited_users": ["x" * 300 + "@example.org"]})
     with pytest.raises(ValidationError, match="200"):
-        fast.accounts.create_org_as(alice, "acme", "n" * 201)
+        fast.accounts.orgs.create_org_as(alice, "acme", "n" * 201)
 
 
 def test_an_org_editor_cannot_invite_themselves_to_keep_access(fast: graphport.Server) -> None:
@@ -308,5 +308,5 @@ def test_an_org_editor_cannot_invite_themselves_to_keep_access(fast: graphport.S
     with fast.db.read() as c:
         assert c.execute(sa.select(dataset_invites)).first() is None
     fast.datasets.share(eve, ds, {"mode": "organization", "mode_action": "20", "invited_users": ["bob"]})
-    fast.accounts.remove_member("acme", "eve")
+    fast.accounts.orgs.remove_member("acme", "eve")
     assert fast.datasets.rights(eve, ds) == frozenset()

@@ -65,9 +65,9 @@ def test_forced_membership_is_only_an_invitation(srv: graphport.Server) -> None:
 
 def test_the_invitee_accepts_or_declines(srv: graphport.Server) -> None:
     alice = me(srv, "alice")
-    srv.accounts.create_org_as(me(srv, "mallory"), "acme")
-    srv.accounts.invite_as(me(srv, "mallory"), "acme", "alice", "admin")
-    srv.accounts.invite_as(me(srv, "mallory"), "acme", "carol@example.org")
+    srv.accounts.orgs.create_org_as(me(srv, "mallory"), "acme")
+    srv.accounts.invitations.invite_as(me(srv, "mallory"), "acme", "alice", "admin")
+    srv.accounts.invitations.invite_as(me(srv, "mallory"), "acme", "carol@example.org")
     with http(srv) as c:
         (invitation,) = c.get("/api/v2/me/invitations", headers=auth(srv, "alice")).json()["invitations"]
         assert (invitation["slug"], invitation["role"], invitation["invited_by"]) == (
@@ -85,16 +85,16 @@ def test_the_invitee_accepts_or_declines(srv: graphport.Server) -> None:
         assert (
             c.delete(f"/api/v2/me/invitations/{carols['id']}", headers=auth(srv, "carol")).status_code == 200
         )
-    roles = {m["username"]: m["role"] for m in srv.accounts.describe_org(alice, "acme")["members"]}
+    roles = {m["username"]: m["role"] for m in srv.accounts.orgs.describe_org(alice, "acme")["members"]}
     assert roles == {"alice": "admin", "mallory": "owner"}
     assert srv.accounts.describe_user(alice.user_id)["default_org"] == "~alice"  # unchanged
-    assert srv.accounts.my_invitations(me(srv, "carol")) == []
+    assert srv.accounts.invitations.my_invitations(me(srv, "carol")) == []
 
 
 def test_the_operator_still_enrolls_directly(srv: graphport.Server) -> None:
     srv.create_org("acme")
     srv.add_member("acme", "alice", "owner")  # graphport org add-member: the site operator's act
-    assert srv.accounts.describe_org(me(srv, "alice"), "acme")["role"] == "owner"
+    assert srv.accounts.orgs.describe_org(me(srv, "alice"), "acme")["role"] == "owner"
     assert srv.accounts.describe_user(me(srv, "alice").user_id)["default_org"] == "~alice"
 
 
@@ -102,7 +102,7 @@ def test_the_operator_still_enrolls_directly(srv: graphport.Server) -> None:
 
 
 def test_invitation_answers_do_not_reveal_accounts(srv: graphport.Server) -> None:
-    srv.accounts.create_org_as(me(srv, "mallory"), "probe")
+    srv.accounts.orgs.create_org_as(me(srv, "mallory"), "probe")
 
     def answer(name: str) -> tuple[int, dict[str, Any]]:
         with http(srv) as c:
@@ -115,12 +115,12 @@ def test_invitation_answers_do_not_reveal_accounts(srv: graphport.Server) -> Non
     missing, missing_email = answer("nobody-here"), answer("nobody@example.org")
     assert existing == missing == by_email == missing_email
     assert existing[0] == 200 and "user_not_found" not in str(existing)
-    listed = {i["invitee"] for i in srv.accounts.org_invitations(me(srv, "mallory"), "probe")}
+    listed = {i["invitee"] for i in srv.accounts.invitations.org_invitations(me(srv, "mallory"), "probe")}
     assert listed == {"alice", "alice@example.org", "nobody-here", "nobody@example.org"}
 
 
 def test_org_names_stay_hidden_from_outsiders(srv: graphport.Server) -> None:
-    srv.accounts.create_org_as(me(srv, "alice"), "secret-project")
+    srv.accounts.orgs.create_org_as(me(srv, "alice"), "secret-project")
     with http(srv) as c:
         for slug in ("secret-project", "no-such-org"):
             for method, path, body in (
@@ -143,7 +143,7 @@ def test_org_names_stay_hidden_from_outsiders(srv: graphport.Server) -> None:
 
 def test_a_site_admin_cannot_take_over_an_org(srv: graphport.Server) -> None:
     srv.create_user("root", PW, is_admin=True)
-    srv.accounts.create_org_as(me(srv, "alice"), "acme")
+    srv.accounts.orgs.create_org_as(me(srv, "alice"), "acme")
     with http(srv) as c:
         for method, path, body in (
             ("GET", "/api/v2/orgs/acme", None),
@@ -153,7 +153,7 @@ def test_a_site_admin_cannot_take_over_an_org(srv: graphport.Server) -> None:
         ):
             r = c.request(method, path, json=body, headers=auth(srv, "root"))
             assert r.status_code == 404, (method, path, r.text)
-    assert [m["username"] for m in srv.accounts.describe_org(me(srv, "alice"), "acme")["members"]] == [
+    assert [m["username"] for m in srv.accounts.orgs.describe_org(me(srv, "alice"), "acme")["members"]] == [
         "alice"
     ]
 
@@ -199,9 +199,9 @@ def test_nobody_joins_or_leaves_a_personal_org(srv: graphport.Server) -> None:
     with pytest.raises(ConflictError):
         srv.add_member("~alice", "mallory")
     with pytest.raises(ConflictError):
-        srv.accounts.invite_as(alice, "~alice", "mallory")
+        srv.accounts.invitations.invite_as(alice, "~alice", "mallory")
     with pytest.raises(ConflictError):
-        srv.accounts.remove_member_as(alice, "~alice", "alice")
+        srv.accounts.orgs.remove_member_as(alice, "~alice", "alice")
     with http(srv) as c:  # '~' is outside the slug rule: nobody creates one
         r = c.post("/api/v2/orgs", json={"slug": "~carol2"}, headers=auth(srv, "mallory"))
         assert r.status_code == 400

@@ -223,7 +223,7 @@ class PermissionMachine(RuleBasedStateMachine):
         self._step()
         org = data.draw(st.sampled_from(sorted(o for o, ms in self.model.members.items() if ms)))
         user = data.draw(st.sampled_from(sorted(self.model.members[org])))
-        self.server.accounts.remove_member(org, user)
+        self.server.accounts.orgs.remove_member(org, user)
         self.model.leave(user, org)
 
     # -- users and keys ----------------------------------------------------------------------------

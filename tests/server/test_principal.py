@@ -44,7 +44,7 @@ def test_a_held_principal_loses_org_rights_at_once(server: Server, alice: str, b
     ds = server.plot(me, {**SPEC, "org_name": "team"}, EDGES, privacy={"mode": "organization"})
     held = server.authenticate(server.token_for(bob))
     server.datasets.require(held, ds, Action.VIEW)
-    server.accounts.remove_member("team", bob)
+    server.accounts.orgs.remove_member("team", bob)
     with pytest.raises(NotFoundError):
         server.datasets.require(held, ds, Action.VIEW)
 

@@ -241,15 +241,15 @@ def placeholders(world: World, case: Case, mode: str) -> dict[str, str]:
         server.add_member(ids["org"], "alice", "owner")
         server.add_member(ids["org"], "bob", "member")
     if "{org_invitation}" in case.path:
-        server.accounts.invite_as(world.principals["owner"], ids["org"], "carol")
-        (row,) = server.accounts.org_invitations(world.principals["owner"], ids["org"])
+        server.accounts.invitations.invite_as(world.principals["owner"], ids["org"], "carol")
+        (row,) = server.accounts.invitations.org_invitations(world.principals["owner"], ids["org"])
         ids["org_invitation"] = row["id"]
     if "{invitation}" in case.path:
         slug = world.fresh()
         server.create_org(slug)
         server.add_member(slug, "frank", "owner")
-        server.accounts.invite_as(world.principals["other_admin"], slug, "alice")
-        (row,) = [i for i in server.accounts.my_invitations(world.principals["owner"]) if i["slug"] == slug]
+        server.accounts.invitations.invite_as(world.principals["other_admin"], slug, "alice")
+        (row,) = [i for i in server.accounts.invitations.my_invitations(world.principals["owner"]) if i["slug"] == slug]
         ids["invitation"] = row["id"]
     return ids
 

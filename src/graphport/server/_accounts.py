@@ -1,7 +1,7 @@
 """Users, sign-in and token checks: the accounts facade transports and the CLI call.
 
-Composed of ``_passwords`` (policy, argon2 in bounded slots) and ``_personal_keys``; organizations
-and their invitations are in ``_orgs`` and ``_invitations``. Failed sign-ins are throttled per
+Composed of ``_passwords`` (policy, argon2 in bounded slots), ``_sessions``, ``_personal_keys``
+(``accounts.keys``), ``_orgs`` (``accounts.orgs``) and ``_invitations`` (``accounts.invitations``). Failed sign-ins are throttled per
 username and per address (``_throttle``). Changing a password, or ``revoke_all``, ends every
 credential of the user: all tokens (the epoch) and all personal keys.
 """
@@ -23,7 +23,7 @@ from ..storage import Database
 from ..storage._models import memberships, organizations, personal_keys, users
 from ._access import bind_pending_invites
 from ._invitations import Invitations
-from ._orgs import OrgStatus
+from ._orgs import Organizations, OrgStatus, create_personal_org, org_id_of, personal_org_id, role_in
 from ._passwords import Passwords, check_password_policy
 from ._passwords import password_hasher as password_hasher  # re-exported for _core
 from ._personal_keys import PersonalKeys, secret_matches
@@ -60,7 +60,7 @@ class Login:
     org: OrgStatus | None
 
 
-class Accounts(Invitations):
+class Accounts:
     def __init__(
         self,
         db: Database,
@@ -91,6 +91,14 @@ class Accounts(Invitations):
             self.passwords,
             self.throttle,
             self.require_user,
+            lambda user_id: self._revoked(user_id=user_id),
+        )
+        self.invitations = Invitations(db)
+        self.orgs = Organizations(
+            db,
+            self.invitations.invite_as,
+            self.require_user,
+            self.find_user,
             lambda user_id: self._revoked(user_id=user_id),
         )
 
@@ -133,7 +141,7 @@ class Accounts(Invitations):
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
             )
-            personal = self._create_personal_org(c, user_id, username)
+            personal = create_personal_org(c, user_id, username)
             c.execute(users.update().where(users.c.id == user_id).values(default_org_id=personal))
             # Invitations sent before this user existed apply from now on.
             bind_pending_invites(c, user_id, username, email)
@@ -186,7 +194,7 @@ class Accounts(Invitations):
             )
         self.throttle.succeeded(username)
         token = self.tokens.mint(user_uid=row.uid, username=row.username, epoch=row.token_epoch)
-        return Login(token, self._org_status(row.id, org_name or None))
+        return Login(token, self.orgs.status(row.id, org_name or None))
 
     def login_key(self, key_id: Any, secret: Any, org_name: Any = None) -> Login:
         _check_login_fields(org_name=org_name)
@@ -207,7 +215,7 @@ class Accounts(Invitations):
         token = self.tokens.mint(
             user_uid=row.uid, username=row.username, epoch=row.token_epoch, key_id=str(key_id)
         )
-        return Login(token, self._org_status(row.user_id, org_name or None))
+        return Login(token, self.orgs.status(row.user_id, org_name or None))
 
     # -- tokens (see _sessions) ------------------------------------------------------------------
 
@@ -298,8 +306,8 @@ class Accounts(Invitations):
                 if default_org is None:
                     values["default_org_id"] = None
                 else:
-                    org_id = self._org_id(c, default_org)
-                    if self._role(c, org_id, row.id) is None:
+                    org_id = org_id_of(c, default_org)
+                    if role_in(c, org_id, row.id) is None:
                         raise ValidationError(
                             f"{username!r} is not a member of {default_org!r}; add them first "
                             f"(graphport org add-member {default_org} {username}).",
@@ -329,7 +337,7 @@ class Accounts(Invitations):
                 .where(memberships.c.user_id == user_id)
                 .order_by(organizations.c.slug)
             ).all()
-            default_id = row.default_org_id or self._personal_org_id(c, user_id)
+            default_id = row.default_org_id or personal_org_id(c, user_id)
             default = (
                 c.execute(sa.select(organizations.c.slug).where(organizations.c.id == default_id)).scalar()
                 if default_id is not None

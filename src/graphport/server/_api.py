@@ -54,10 +54,10 @@ class ServerAPI:
         return self.accounts.create_user(username, password, email=email, is_admin=is_admin)
 
     def create_org(self, slug: str, *, name: str | None = None, members: list[str] | None = None) -> None:
-        self.accounts.create_org(slug, name, members)
+        self.accounts.orgs.create_org(slug, name, members)
 
     def add_member(self, slug: str, username: str, role: str = "member") -> None:
-        self.accounts.add_member(slug, username, role)
+        self.accounts.orgs.add_member(slug, username, role)
 
     def create_key(self, username: str, name: str = "") -> tuple[str, str]:
         """A new personal key ``(key_id, secret)``; the secret is shown only here."""
@@ -90,7 +90,7 @@ class ServerAPI:
         return self.accounts.authenticate(token)
 
     def switch_org(self, principal: Principal, slug: str) -> None:
-        self.accounts.member_org_id(principal, slug)
+        self.accounts.orgs.member_org_id(principal, slug)
 
     def token_for(self, username: str) -> str:
         """A token for a user, minted without a password (embedded use, CLI, tests)."""
@@ -316,38 +316,38 @@ class ServerAPI:
 
     def create_org_as(self, principal: Principal, slug: str, name: str | None) -> None:
         """Create an organization owned by the caller."""
-        self.accounts.create_org_as(principal, slug, name)
+        self.accounts.orgs.create_org_as(principal, slug, name)
 
     def describe_org(self, principal: Principal, slug: str) -> dict[str, Any]:
         """An organization and its members (members only)."""
-        return self.accounts.describe_org(principal, slug)
+        return self.accounts.orgs.describe_org(principal, slug)
 
     def add_member_as(self, principal: Principal, slug: str, username: str, role: str) -> dict[str, Any]:
         """Invite someone to the organization, or change a member's role (owners and admins)."""
-        return self.accounts.add_member_as(principal, slug, username, role)
+        return self.accounts.orgs.add_member_as(principal, slug, username, role)
 
     def invite_as(self, principal: Principal, slug: str, username: str, role: str) -> dict[str, Any]:
         """Invite a username or email (same answer whether or not the person exists)."""
-        return self.accounts.invite_as(principal, slug, username, role)
+        return self.accounts.invitations.invite_as(principal, slug, username, role)
 
     def org_invitations(self, principal: Principal, slug: str) -> list[dict[str, Any]]:
-        return self.accounts.org_invitations(principal, slug)
+        return self.accounts.invitations.org_invitations(principal, slug)
 
     def cancel_invitation_as(self, principal: Principal, slug: str, invitation_id: str) -> None:
-        self.accounts.cancel_invitation_as(principal, slug, invitation_id)
+        self.accounts.invitations.cancel_invitation_as(principal, slug, invitation_id)
 
     def my_invitations(self, principal: Principal) -> list[dict[str, Any]]:
-        return self.accounts.my_invitations(principal)
+        return self.accounts.invitations.my_invitations(principal)
 
     def accept_invitation(self, principal: Principal, invitation_id: str) -> dict[str, Any]:
-        return self.accounts.accept_invitation(principal, invitation_id)
+        return self.accounts.invitations.accept_invitation(principal, invitation_id)
 
     def decline_invitation(self, principal: Principal, invitation_id: str) -> None:
-        self.accounts.decline_invitation(principal, invitation_id)
+        self.accounts.invitations.decline_invitation(principal, invitation_id)
 
     def remove_member_as(self, principal: Principal, slug: str, username: str) -> None:
         """Remove a member (owners and admins), or leave the organization (anyone)."""
-        self.accounts.remove_member_as(principal, slug, username)
+        self.accounts.orgs.remove_member_as(principal, slug, username)
 
     def csrf_for(self, token: str) -> str:
         """The CSRF token a browser session's page sends with every change."""
@@ -463,7 +463,7 @@ class ServerAPI:
 
     def remove_member(self, slug: str, username: str) -> None:
         """Remove a member from an organization."""
-        self.accounts.remove_member(slug, username)
+        self.accounts.orgs.remove_member(slug, username)
 
     def user_keys(self, username: str) -> list[dict[str, Any]]:
         """A user's personal keys (ids and labels)."""

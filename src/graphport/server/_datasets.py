@@ -118,8 +118,8 @@ class Datasets:
     def _org_for(self, principal: Principal, spec: Mapping[str, Any]) -> int | None:
         org_name = spec.get("org_name")
         if org_name:
-            return self._accounts.member_org_id(principal, org_name)
-        return self._accounts.default_org_id(principal.user_id)
+            return self._accounts.orgs.member_org_id(principal, org_name)
+        return self._accounts.orgs.default_org_id(principal.user_id)
 
     @staticmethod
     def _new_row(

@@ -10,7 +10,8 @@ oracle): an invitation is stored under the name as written and matched when the 
 An email invitation (the name contains ``@``) matches the user's email, any other their username
 (case-insensitive), as dataset invitations do.
 
-A mixin of :class:`graphport.server._accounts.Accounts`, over the organization half in ``_orgs``.
+Composed by :class:`graphport.server._accounts.Accounts` (as ``accounts.invitations``); it reads
+organizations and memberships through the connection-level helpers of ``_orgs``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..errors import ConflictError, NotFoundError, ValidationError
+from ..storage import Database
 from ..storage._models import org_invitations, organizations, users
-from ._orgs import ROLES, Organizations, _personal_refused
+from ._orgs import ROLES, add_membership, check_manager, is_personal, personal_refused, role_in, visible_org
 
 if TYPE_CHECKING:
     from ._principal import Principal
@@ -44,8 +46,11 @@ def _normalize_invitee(invitee: Any) -> str:
     return invitee.strip().lower()
 
 
-class Invitations(Organizations):
-    """The invitation half of :class:`Accounts`."""
+class Invitations:
+    """Invitations to organizations: the inviters' side and the invitee's."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def invite_as(
         self, principal: Principal, slug: str, invitee: str, role: str = "member"
@@ -59,10 +64,10 @@ class Invitations(Organizations):
         if role not in ROLES:
             raise ValidationError(f"The role {role!r} is not one of {', '.join(ROLES)}.", code="invalid_role")
         with self._db.write() as c:
-            org_id, my_role = self._visible_org(c, principal, slug)
-            if self._is_personal(c, org_id):
-                raise _personal_refused(slug)
-            self._check_manager(slug, my_role, role, None)
+            org_id, my_role = visible_org(c, principal, slug)
+            if is_personal(c, org_id):
+                raise personal_refused(slug)
+            check_manager(slug, my_role, role, None)
             existing = c.execute(
                 sa.select(org_invitations.c.id).where(
                     org_invitations.c.org_id == org_id, org_invitations.c.invitee == name
@@ -99,8 +104,8 @@ class Invitations(Organizations):
     def org_invitations(self, principal: Principal, slug: str) -> list[dict[str, Any]]:
         """The org's pending invitations, as their inviters wrote them (owners and admins)."""
         with self._db.read() as c:
-            org_id, my_role = self._visible_org(c, principal, slug)
-            self._check_manager(slug, my_role, "member", None)
+            org_id, my_role = visible_org(c, principal, slug)
+            check_manager(slug, my_role, "member", None)
             rows = c.execute(
                 sa.select(
                     org_invitations.c.id,
@@ -118,7 +123,7 @@ class Invitations(Organizations):
     def cancel_invitation_as(self, principal: Principal, slug: str, invitation_id: str) -> None:
         """Withdraw a pending invitation (owners and admins; an owner invitation takes owner)."""
         with self._db.write() as c:
-            org_id, my_role = self._visible_org(c, principal, slug)
+            org_id, my_role = visible_org(c, principal, slug)
             role = c.execute(
                 sa.select(org_invitations.c.role).where(
                     org_invitations.c.id == invitation_id, org_invitations.c.org_id == org_id
@@ -129,7 +134,7 @@ class Invitations(Organizations):
                     f"There is no pending invitation {invitation_id!r} in {slug!r}.",
                     code="invitation_not_found",
                 )
-            self._check_manager(slug, my_role, str(role), None)
+            check_manager(slug, my_role, str(role), None)
             c.execute(org_invitations.delete().where(org_invitations.c.id == invitation_id))
 
     # -- the invitee's side ------------------------------------------------------------------------
@@ -181,9 +186,9 @@ class Invitations(Organizations):
         organization does not change (``graphport user set --default-org``, or ``org_name``)."""
         with self._db.write() as c:
             row = self._my_invitation(c, principal, invitation_id)
-            role = self._role(c, row.org_id, principal.user_id)
+            role = role_in(c, row.org_id, principal.user_id)
             if role is None:
-                self._add_member(c, row.org_id, principal.user_id, row.role)
+                add_membership(c, row.org_id, principal.user_id, row.role)
                 role = row.role
             c.execute(
                 org_invitations.delete().where(

@@ -1,8 +1,9 @@
 """Organizations and memberships: creation, roles, members, the default organization, and the
 membership checks behind ``org_name`` and the org switch route.
 
-A mixin of :class:`graphport.server._accounts.Accounts`, which supplies the database and the user
-lookups; split out so each module holds one idea.
+:class:`Organizations` is composed by :class:`graphport.server._accounts.Accounts` (as
+``accounts.orgs``), which hands it the database, the user lookups and its revocation signal. The
+connection-level helpers are module functions, shared with ``_invitations`` and ``_accounts``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -32,7 +34,7 @@ def personal_slug(username: str) -> str:
     return PERSONAL_PREFIX + username
 
 
-def _personal_refused(slug: str) -> ConflictError:
+def personal_refused(slug: str) -> ConflictError:
     return ConflictError(
         f"{slug!r} is a personal organization: it has its owner as its only member, so datasets "
         "shared with it in organization mode stay private. Use (or create) another organization.",
@@ -47,16 +49,93 @@ class OrgStatus:
     is_member: bool
 
 
+def add_membership(c: sa.Connection, org_id: int, user_id: int, role: str) -> None:
+    # Joining never changes the default organization (issue #10 F4): only its owner does.
+    c.execute(memberships.insert().values(org_id=org_id, user_id=user_id, role=role, created_at=time.time()))
+
+
+def create_personal_org(c: sa.Connection, user_id: int, username: str) -> int:
+    org_id = int(
+        c.execute(
+            organizations.insert().values(
+                slug=personal_slug(username),
+                name=username,
+                created_at=time.time(),
+                personal_user_id=user_id,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )
+    add_membership(c, org_id, user_id, "owner")
+    return org_id
+
+
+def is_personal(c: sa.Connection, org_id: int) -> bool:
+    owner = c.execute(
+        sa.select(organizations.c.personal_user_id).where(organizations.c.id == org_id)
+    ).scalar()
+    return owner is not None
+
+
+def personal_org_id(c: sa.Connection, user_id: int) -> int | None:
+    value = c.execute(
+        sa.select(organizations.c.id).where(organizations.c.personal_user_id == user_id)
+    ).scalar()
+    return int(value) if value is not None else None
+
+
+def org_id_of(c: sa.Connection, slug: str) -> int:
+    org_id = c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).scalar()
+    if org_id is None:
+        raise NotFoundError(f"There is no organization {slug!r}.", code="org_not_found")
+    return int(org_id)
+
+
+def role_in(c: sa.Connection, org_id: int, user_id: int) -> str | None:
+    role = c.execute(
+        sa.select(memberships.c.role).where(memberships.c.org_id == org_id, memberships.c.user_id == user_id)
+    ).scalar()
+    return str(role) if role is not None else None
+
+
+def visible_org(c: sa.Connection, principal: Principal, slug: str) -> tuple[int, str]:
+    """The org's id and the caller's role; 404 for an org the caller does not belong to, so
+    org names are not confirmed to outsiders. Site admins are outsiders here too: over the
+    API they have no power over organizations (issue #10 F11); the operator uses the CLI."""
+    org_id = c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).scalar()
+    role = role_in(c, org_id, principal.user_id) if org_id is not None else None
+    if org_id is None or role is None:
+        raise NotFoundError(
+            f"There is no organization {slug!r}, or you are not a member of it.", code="org_not_found"
+        )
+    return int(org_id), role
+
+
+def check_manager(slug: str, my_role: str, role: str, current: str | None) -> None:
+    """Owners and admins manage members; only owners make or change owners."""
+    if my_role not in ("owner", "admin") or (my_role == "admin" and "owner" in (role, current)):
+        raise PermissionDenied(
+            f"Your role in {slug!r} is {my_role}; inviting and managing members takes admin, "
+            "and making or changing owners takes owner.",
+            code="org_role_required",
+        )
+
+
 class Organizations:
-    """The organization half of :class:`Accounts`."""
+    """Organizations and their members: the site operator's acts (CLI) and the members' own (API)."""
 
-    _db: Database
-
-    if TYPE_CHECKING:
-
-        def require_user(self, username: str) -> Principal: ...
-        def find_user(self, name_or_email: str) -> Principal | None: ...
-        def _revoked(self, *, user_id: int | None = None, username: str | None = None) -> None: ...
+    def __init__(
+        self,
+        db: Database,
+        invite: Callable[[Principal, str, str, str], dict[str, Any]],
+        require_user: Callable[[str], Principal],
+        find_user: Callable[[str], Principal | None],
+        revoked: Callable[[int], object],
+    ) -> None:
+        self._db = db
+        self._invite = invite  # Invitations.invite_as: a non-member is invited, never enrolled
+        self._require_user = require_user
+        self._find_user = find_user
+        self._revoked = revoked
 
     # -- organizations --------------------------------------------------------------------------
 
@@ -71,7 +150,7 @@ class Organizations:
             raise ValidationError(
                 f"The organization name has {len(name)} characters; use 1 to 200.", code="invalid_org"
             )
-        member_users = [self.require_user(m) for m in members or []]
+        member_users = [self._require_user(m) for m in members or []]
         with self._db.write() as c:
             if c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).first():
                 raise ConflictError(f"An organization {slug!r} already exists.", code="org_exists")
@@ -79,7 +158,7 @@ class Organizations:
                 organizations.insert().values(slug=slug, name=name or slug, created_at=time.time())
             ).inserted_primary_key[0]  # type: ignore[index]
             for user in member_users:
-                self._add_member(c, org_id, user.user_id, "member")
+                add_membership(c, org_id, user.user_id, "member")
 
     def add_member(self, slug: str, username: str, role: str = "member") -> None:
         """Add a member (or change a role) directly: the site operator's act (CLI
@@ -87,11 +166,11 @@ class Organizations:
         changes anyone's default organization."""
         if role not in ROLES:
             raise ValidationError(f"The role {role!r} is not one of {', '.join(ROLES)}.", code="invalid_role")
-        user = self.require_user(username)
+        user = self._require_user(username)
         with self._db.write() as c:
-            org_id = self._org_id(c, slug)
-            if self._is_personal(c, org_id):
-                raise _personal_refused(slug)
+            org_id = org_id_of(c, slug)
+            if is_personal(c, org_id):
+                raise personal_refused(slug)
             existing = c.execute(
                 sa.select(memberships.c.role).where(
                     memberships.c.org_id == org_id, memberships.c.user_id == user.user_id
@@ -104,16 +183,16 @@ class Organizations:
                     .values(role=role)
                 )
             else:
-                self._add_member(c, org_id, user.user_id, role)
+                add_membership(c, org_id, user.user_id, role)
 
     def remove_member(self, slug: str, username: str) -> None:
         """Remove a member; whoever had it as default organization falls back to their personal
         one."""
-        user = self.require_user(username)
+        user = self._require_user(username)
         with self._db.write() as c:
-            org_id = self._org_id(c, slug)
-            if self._is_personal(c, org_id):
-                raise _personal_refused(slug)
+            org_id = org_id_of(c, slug)
+            if is_personal(c, org_id):
+                raise personal_refused(slug)
             done = c.execute(
                 memberships.delete().where(
                     memberships.c.org_id == org_id, memberships.c.user_id == user.user_id
@@ -126,49 +205,9 @@ class Organizations:
                 .where(users.c.id == user.user_id, users.c.default_org_id == org_id)
                 .values(default_org_id=None)
             )
-        self._revoked(user_id=user.user_id)
+        self._revoked(user.user_id)
 
-    def _add_member(self, c: sa.Connection, org_id: int, user_id: int, role: str) -> None:
-        # Joining never changes the default organization (issue #10 F4): only its owner does.
-        c.execute(
-            memberships.insert().values(org_id=org_id, user_id=user_id, role=role, created_at=time.time())
-        )
-
-    def _create_personal_org(self, c: sa.Connection, user_id: int, username: str) -> int:
-        org_id = int(
-            c.execute(
-                organizations.insert().values(
-                    slug=personal_slug(username),
-                    name=username,
-                    created_at=time.time(),
-                    personal_user_id=user_id,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-        )
-        self._add_member(c, org_id, user_id, "owner")
-        return org_id
-
-    @staticmethod
-    def _is_personal(c: sa.Connection, org_id: int) -> bool:
-        owner = c.execute(
-            sa.select(organizations.c.personal_user_id).where(organizations.c.id == org_id)
-        ).scalar()
-        return owner is not None
-
-    @staticmethod
-    def _personal_org_id(c: sa.Connection, user_id: int) -> int | None:
-        value = c.execute(
-            sa.select(organizations.c.id).where(organizations.c.personal_user_id == user_id)
-        ).scalar()
-        return int(value) if value is not None else None
-
-    def _org_id(self, c: sa.Connection, slug: str) -> int:
-        org_id = c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).scalar()
-        if org_id is None:
-            raise NotFoundError(f"There is no organization {slug!r}.", code="org_not_found")
-        return int(org_id)
-
-    def _org_status(self, user_id: int, slug: str | None) -> OrgStatus | None:
+    def status(self, user_id: int, slug: str | None) -> OrgStatus | None:
         if not slug:
             return None
         with self._db.read() as c:
@@ -187,43 +226,23 @@ class Organizations:
 
     def member_org_id(self, principal: Principal, slug: str) -> int:
         """The org's id when the principal belongs to it; PermissionDenied otherwise."""
-        status = self._org_status(principal.user_id, slug)
+        status = self.status(principal.user_id, slug)
         if status is None or not status.is_member:
             raise PermissionDenied(
                 f"Not authorized to organization {slug!r}: it does not exist or you are not a member.",
                 code="not_a_member",
             )
         with self._db.read() as c:
-            return self._org_id(c, slug)
+            return org_id_of(c, slug)
 
     # -- organizations, as their members manage them (the API; the CLI above acts as site admin) --
-
-    def _role(self, c: sa.Connection, org_id: int, user_id: int) -> str | None:
-        role = c.execute(
-            sa.select(memberships.c.role).where(
-                memberships.c.org_id == org_id, memberships.c.user_id == user_id
-            )
-        ).scalar()
-        return str(role) if role is not None else None
-
-    def _visible_org(self, c: sa.Connection, principal: Principal, slug: str) -> tuple[int, str]:
-        """The org's id and the caller's role; 404 for an org the caller does not belong to, so
-        org names are not confirmed to outsiders. Site admins are outsiders here too: over the
-        API they have no power over organizations (issue #10 F11); the operator uses the CLI."""
-        org_id = c.execute(sa.select(organizations.c.id).where(organizations.c.slug == slug)).scalar()
-        role = self._role(c, org_id, principal.user_id) if org_id is not None else None
-        if org_id is None or role is None:
-            raise NotFoundError(
-                f"There is no organization {slug!r}, or you are not a member of it.", code="org_not_found"
-            )
-        return int(org_id), role
 
     def describe_org(self, principal: Principal, slug: str) -> dict[str, Any]:
         """An organization and its members, for its members."""
         with self._db.read() as c:
-            org_id, role = self._visible_org(c, principal, slug)
+            org_id, role = visible_org(c, principal, slug)
             name = c.execute(sa.select(organizations.c.name).where(organizations.c.id == org_id)).scalar()
-            personal = self._is_personal(c, org_id)
+            personal = is_personal(c, org_id)
             members = c.execute(
                 sa.select(users.c.username, memberships.c.role)
                 .join(users, users.c.id == memberships.c.user_id)
@@ -242,7 +261,7 @@ class Organizations:
         """Create an organization whose first owner is the caller."""
         self.create_org(slug, name)
         with self._db.write() as c:
-            self._add_member(c, self._org_id(c, slug), principal.user_id, "owner")
+            add_membership(c, org_id_of(c, slug), principal.user_id, "owner")
 
     def add_member_as(
         self, principal: Principal, slug: str, username: str, role: str = "member"
@@ -253,16 +272,16 @@ class Organizations:
         if role not in ROLES:
             raise ValidationError(f"The role {role!r} is not one of {', '.join(ROLES)}.", code="invalid_role")
         with self._db.read() as c:
-            org_id, my_role = self._visible_org(c, principal, slug)
-            if self._is_personal(c, org_id):
-                raise _personal_refused(slug)
+            org_id, my_role = visible_org(c, principal, slug)
+            if is_personal(c, org_id):
+                raise personal_refused(slug)
             target = c.execute(
                 sa.select(users.c.id).where(users.c.username == username, users.c.is_active)
             ).scalar()
-            current = self._role(c, org_id, target) if target is not None else None
-        self._check_manager(slug, my_role, role, current)
+            current = role_in(c, org_id, target) if target is not None else None
+        check_manager(slug, my_role, role, current)
         if current is None or target is None:
-            return self.invite_as(principal, slug, username, role)
+            return self._invite(principal, slug, username, role)
         if current == "owner" and role != "owner":
             self._check_not_last_owner(org_id, slug, int(target))
         with self._db.write() as c:
@@ -272,30 +291,17 @@ class Organizations:
                 .values(role=role)
             )
         if current != role:
-            self._revoked(user_id=int(target))
+            self._revoked(int(target))
         return {"slug": slug, "username": username, "role": role, "status": "updated"}
-
-    @staticmethod
-    def _check_manager(slug: str, my_role: str, role: str, current: str | None) -> None:
-        if my_role not in ("owner", "admin") or (my_role == "admin" and "owner" in (role, current)):
-            raise PermissionDenied(
-                f"Your role in {slug!r} is {my_role}; inviting and managing members takes admin, "
-                "and making or changing owners takes owner.",
-                code="org_role_required",
-            )
-
-    if TYPE_CHECKING:
-
-        def invite_as(self, principal: Principal, slug: str, invitee: str, role: str) -> dict[str, Any]: ...
 
     def remove_member_as(self, principal: Principal, slug: str, username: str) -> None:
         """Remove a member as an owner or admin of the org; any member may leave it."""
         with self._db.read() as c:
-            org_id, my_role = self._visible_org(c, principal, slug)
-            if self._is_personal(c, org_id):
-                raise _personal_refused(slug)
-            target = self.find_user(username)
-            current = self._role(c, org_id, target.user_id) if target is not None else None
+            org_id, my_role = visible_org(c, principal, slug)
+            if is_personal(c, org_id):
+                raise personal_refused(slug)
+            target = self._find_user(username)
+            current = role_in(c, org_id, target.user_id) if target is not None else None
         if target is None or current is None:
             raise NotFoundError(f"{username!r} is not a member of {slug!r}.", code="not_a_member")
         leaving = target.user_id == principal.user_id
@@ -329,7 +335,7 @@ class Organizations:
         with self._db.read() as c:
             value = c.execute(sa.select(users.c.default_org_id).where(users.c.id == user_id)).scalar()
             if value is None:
-                return self._personal_org_id(c, user_id)
+                return personal_org_id(c, user_id)
         return int(value)
 
     def org_slug(self, org_id: int | None) -> str | None:

@@ -253,4 +253,4 @@ class IdentityLinks:
                 .where(organizations.c.slug == slug, memberships.c.user_id == user_id)
             ).first()
         if member is None:
-            self._accounts.add_member(slug, username, "member")
+            self._accounts.orgs.add_member(slug, username, "member")
