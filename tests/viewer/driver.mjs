@@ -147,7 +147,7 @@ async function runStep(page, step) {
     }
     case 'downloads': {
       // Click `selector` and collect `count` downloads: {name, size, text (CSV, first 200k chars), counts
-      // (PNG: pixels near step.colors, decoded in the page)}.
+      // (PNG: pixels near step.colors, decoded in the page; `regions`: [[x, y, w, h], ...] counted apart)}.
       const got = [];
       const done = new Promise((resolve) => {
         page.on('download', async (d) => {
@@ -165,22 +165,26 @@ async function runStep(page, step) {
         if (name.endsWith('.csv')) item.text = bytes.toString('utf8').slice(0, 200_000);
         if (name.endsWith('.png')) {
           item.pixels = await page.evaluate(
-            async ({ b64, colors, tol }) => {
+            async ({ b64, colors, tol, regions }) => {
               const data8 = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
               const bmp = await createImageBitmap(new Blob([data8], { type: 'image/png' }));
               const canvas = new OffscreenCanvas(bmp.width, bmp.height);
               const ctx = canvas.getContext('2d');
               ctx.drawImage(bmp, 0, 0);
-              const data = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
-              const counts = colors.map(() => 0);
-              for (let i = 0; i < data.length; i += 4) {
-                colors.forEach((c, k) => {
-                  if (Math.abs(data[i] - c[0]) <= tol && Math.abs(data[i + 1] - c[1]) <= tol && Math.abs(data[i + 2] - c[2]) <= tol) counts[k]++;
-                });
-              }
-              return { width: bmp.width, height: bmp.height, counts };
+              const count = (x, y, w, h) => {
+                const data = ctx.getImageData(x, y, w, h).data;
+                const counts = colors.map(() => 0);
+                for (let i = 0; i < data.length; i += 4) {
+                  colors.forEach((c, k) => {
+                    if (Math.abs(data[i] - c[0]) <= tol && Math.abs(data[i + 1] - c[1]) <= tol && Math.abs(data[i + 2] - c[2]) <= tol) counts[k]++;
+                  });
+                }
+                return counts;
+              };
+              const counts = count(0, 0, bmp.width, bmp.height);
+              return { width: bmp.width, height: bmp.height, counts, regions: regions.map((r) => count(...r)) };
             },
-            { b64: bytes.toString('base64'), colors: step.colors ?? [], tol: step.tol ?? 40 },
+            { b64: bytes.toString('base64'), colors: step.colors ?? [], tol: step.tol ?? 40, regions: step.regions ?? [] },
           );
         }
         out.push(item);

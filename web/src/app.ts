@@ -71,7 +71,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
   private readonly legendView: LegendView;
   private ready = false;
   /** style()/addStyle() from the metadata and the URL (style.ts). */
-  private pageStyle!: PageStyle;
+  pageStyle!: PageStyle;
   /** The dataset's name (page heading, export file names). */
   name = 'graph';
   readonly filters: FilterPanel;
@@ -508,7 +508,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     if (p.bool('showHistograms', false)) this.histograms.open(true);
     this.table.bind();
     $('btn-export-csv').addEventListener('click', () => exportCsv(this));
-    $('btn-export-png').addEventListener('click', () => exportPng(this));
+    $('btn-export-png').addEventListener('click', () => void exportPng(this));
     if (p.bool('showTable', false)) this.table.open(true);
     this.timebar.setup();
     this.timebar.bind();

@@ -1,16 +1,20 @@
 // Export CSV (the visible nodes and edges, every column, two files) and Export PNG (the current view:
-// graph, overlay and labels, at the screen's resolution).
+// the page's background — colour, style() gradient and image —, graph, overlay and labels, at the
+// screen's resolution).
 
 import { toCss } from './colors';
 import { toCsv } from './csv';
 import { $ } from './dom';
 import type { Scene } from './scene';
+import { type PageStyle, gradientGeometry } from './style';
 import { visibleIndices } from './table';
 
 export interface ExportHost {
   readonly scene: Scene;
   /** The dataset's name (file names). */
   readonly name: string;
+  /** style()'s background gradient and image, and how the graph blends over them. */
+  readonly pageStyle: PageStyle;
 }
 
 function fileName(name: string, suffix: string): string {
@@ -39,8 +43,43 @@ export function exportCsv(host: ExportHost): void {
   download(fileName(host.name, 'edges.csv'), new Blob(toCsv([...g.edgeColumns.values()], edges, (e) => g.edgeRow[e]), type));
 }
 
-/** The view as a PNG: the graph canvas (kept by preserveDrawingBuffer), the overlay, then the labels. */
-export function exportPng(host: ExportHost): void {
+/**
+ * The page's background on a canvas, as CSS draws it behind the graph: the colour, the gradient, then the
+ * image over it (centred, covering the view). The image is a data: URI or from this site (style.ts), so it
+ * never taints the canvas; one that does not load is left out.
+ */
+export async function paintBackground(ctx: CanvasRenderingContext2D, style: PageStyle, bg: string, w: number, h: number): Promise<void> {
+  ctx.fillStyle = bg;
+  ctx.fillRect(0, 0, w, h);
+  if (style.gradient) {
+    const { line, stops } = gradientGeometry(style.gradient, w, h);
+    const grad =
+      line.length === 3 ? ctx.createRadialGradient(line[0], line[1], 0, line[0], line[1], line[2]) : ctx.createLinearGradient(line[0], line[1], line[2], line[3]);
+    try {
+      for (const [at, color] of stops) grad.addColorStop(at, color);
+      ctx.fillStyle = grad;
+      ctx.fillRect(0, 0, w, h);
+    } catch {
+      // A colour the canvas does not parse (CSS accepted it): the plain colour stays.
+    }
+  }
+  if (style.image) {
+    const img = new Image();
+    img.src = style.image;
+    try {
+      await img.decode();
+    } catch {
+      return;
+    }
+    const scale = Math.max(w / Math.max(1, img.naturalWidth), h / Math.max(1, img.naturalHeight));
+    const iw = img.naturalWidth * scale;
+    const ih = img.naturalHeight * scale;
+    ctx.drawImage(img, (w - iw) / 2, (h - ih) / 2, iw, ih);
+  }
+}
+
+/** The view as a PNG: the background, the graph canvas (kept by preserveDrawingBuffer), the overlay, then the labels. */
+export async function exportPng(host: ExportHost): Promise<void> {
   const graph = $<HTMLCanvasElement>('canvas');
   const overlay = $<HTMLCanvasElement>('overlay');
   const out = document.createElement('canvas');
@@ -48,9 +87,12 @@ export function exportPng(host: ExportHost): void {
   out.height = graph.height;
   const ctx = out.getContext('2d');
   if (!ctx) return;
-  ctx.fillStyle = toCss(host.scene.bg);
-  ctx.fillRect(0, 0, out.width, out.height);
+  await paintBackground(ctx, host.pageStyle, toCss(host.scene.bg), out.width, out.height);
+  // The graph over the background as the page blends it (style()'s fg.blendMode; 'normal' is source-over).
+  const blend = host.pageStyle.blendMode;
+  if (blend && blend !== 'normal') ctx.globalCompositeOperation = blend as GlobalCompositeOperation;
   ctx.drawImage(graph, 0, 0);
+  ctx.globalCompositeOperation = 'source-over';
   ctx.drawImage(overlay, 0, 0, out.width, out.height);
   const ratio = out.width / Math.max(1, host.scene.view.width);
   ctx.scale(ratio, ratio);

@@ -1,0 +1,178 @@
+"""The explorer's last pieces in a real headless Chromium (issue #13): Export PNG with style()'s background
+gradient and image, box select by touch, icons on edges, icons given as image URLs. Real data: Les
+Misérables (tests/viewer/data/, a copy of ../shared/data/), placed on two grids (see test_explorer_more).
+Each test checks what is drawn (pixels, counts), not only the DOM.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+import graphport
+from graphport import ServerConfig
+
+from ..conftest import PASSWORD, SECRET, served
+from ._browser import require_browser, run_steps
+from .test_explorer import NODE_BLUE, arrow_bytes, lesmis_edges
+from .test_explorer_more import lesmis_positions
+
+pytestmark = pytest.mark.browser
+
+RED = (200, 0, 0)
+BLUE = (0, 0, 200)
+GREEN = (20, 200, 60)
+MAGENTA = (210, 30, 210)
+
+
+def png_uri(rows: list[list[tuple[int, int, int]]]) -> str:
+    """A PNG (8-bit RGB) of these pixel rows, as a data: URI."""
+    raw = b"".join(b"\x00" + b"".join(bytes(p) for p in row) for row in rows)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", len(rows[0]), len(rows), 8, 2, 0, 0, 0)
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+# style(bg=...) as the official client sends it: a top-to-bottom gradient; an image (left half green, right
+# half magenta) over a gradient, which it covers.
+GRADIENT = {
+    "bg": {
+        "color": "#101010",
+        "gradient": {"kind": "linear", "stops": [["#c80000", "0%"], ["#0000c8", "100%"]]},
+    }
+}
+IMAGE = {
+    "bg": {
+        "color": "#101010",
+        "gradient": {"kind": "linear", "stops": [["#c80000", "0%"], ["#0000c8", "100%"]]},
+        "image": {"url": png_uri([[GREEN] * 8 + [MAGENTA] * 8] * 8)},
+    }
+}
+
+
+@dataclass
+class Site:
+    url: str
+    datasets: dict[str, str]
+    workdir: Path
+
+    def viewer(self, name: str, extra: str = "") -> str:
+        dataset = self.datasets[name]
+        return f"{self.url}/graph/graph.html?dataset={dataset}&type=arrow&live=False&showLabels=False&info=False{extra}"
+
+
+def lesmis_nodes() -> pa.Table:
+    pos = lesmis_positions()
+    names = sorted(pos)
+    return pa.table(
+        {
+            "id": names,
+            "px": [pos[n][0] for n in names],
+            "py": [pos[n][1] for n in names],
+            "group": ["west" if pos[n][0] < 0 else "east" for n in names],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    require_browser()
+    root = tmp_path_factory.mktemp("explorer-extras")
+    with graphport.Server(config=ServerConfig(data=root / "data", secret=SECRET)) as server:
+        server.create_user("alice", PASSWORD)
+        alice = server.accounts.require_user("alice")
+        edge_bindings = {"source": "source", "destination": "target"}
+        node_bindings = {"node": "id", "node_x": "px", "node_y": "py"}
+
+        def plot(name: str, edges: pa.Table, **extra: Any) -> str:
+            body = {
+                "name": name,
+                "edge_encodings": {"bindings": edge_bindings, **extra.pop("edge_encodings", {})},
+                "node_encodings": {"bindings": node_bindings},
+                **extra,
+            }
+            return server.plot(
+                alice, body, arrow_bytes(edges), arrow_bytes(lesmis_nodes()), {"mode": "public"}
+            )
+
+        datasets = {
+            "gradient": plot("Les Misérables gradient", lesmis_edges(), metadata=GRADIENT),
+            "image": plot("Les Misérables image", lesmis_edges(), metadata=IMAGE),
+        }
+        with served(server) as live:
+            yield Site(live.url, datasets, root)
+
+
+def run(site: Site, steps: list[dict[str, Any]], **plan: Any) -> dict[str, Any]:
+    return run_steps(site.workdir, steps, **plan)
+
+
+TOP, BOTTOM = [0, 0, 1000, 50], [0, 650, 1000, 50]
+LEFT, RIGHT = [0, 0, 80, 700], [920, 0, 80, 700]
+
+
+def test_export_png_paints_the_style_gradient_and_image_behind_the_graph(site: Site) -> None:
+    """The PNG has what the screen shows behind the graph: style()'s gradient (red at the top, blue at the
+    bottom) or its image (covering the view: green on the left, magenta on the right), and the graph."""
+    colours = [RED, BLUE, GREEN, MAGENTA, NODE_BLUE]
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer("gradient")},
+            {"op": "pixels", "colors": colours, "tol": 30},
+            {
+                "op": "downloads",
+                "selector": "#btn-export-png",
+                "colors": colours,
+                "tol": 30,
+                "regions": [TOP, BOTTOM],
+            },
+            {"op": "goto", "url": site.viewer("image")},
+            {"op": "pixels", "colors": colours, "tol": 30},
+            {
+                "op": "downloads",
+                "selector": "#btn-export-png",
+                "colors": colours,
+                "tol": 30,
+                "regions": [LEFT, RIGHT],
+            },
+        ],
+    )
+    _, screen, (png,), _, screen_image, (png_image,) = report["steps"]
+    area = 1000 * 50
+    top, bottom = png["pixels"]["regions"]
+    assert top[0] > 0.8 * area and top[1] == 0, f"red at the top: {top}"
+    assert bottom[1] > 0.8 * area and bottom[0] == 0, f"blue at the bottom: {bottom}"
+    counts = png["pixels"]["counts"]
+    # As much gradient as on the screen (the screen also has panels over it), and the graph over it.
+    for k in (0, 1):
+        assert counts[k] > 0.9 * screen["counts"][k] > 0, (counts, screen["counts"])
+    assert counts[4] > 0.7 * screen["counts"][4] > 0, "the nodes are drawn over the gradient"
+
+    area = 80 * 700
+    left, right = png_image["pixels"]["regions"]
+    assert left[2] > 0.8 * area and left[3] == 0, f"the image's green half on the left: {left}"
+    assert right[3] > 0.8 * area and right[2] == 0, f"its magenta half on the right: {right}"
+    counts = png_image["pixels"]["counts"]
+    assert counts[0] == counts[1] == 0, "the image covers the gradient, as on the screen"
+    assert screen_image["counts"][0] == screen_image["counts"][1] == 0
+    for k in (2, 3):
+        assert counts[k] > 0.9 * screen_image["counts"][k] > 0, (counts, screen_image["counts"])
+    assert counts[4] > 0.7 * screen_image["counts"][4] > 0
