@@ -153,12 +153,14 @@ def test_sigterm_flushes_acknowledged_live_writes(data: Path, workers: int) -> N
         assert server.datasets.read_table(me, dataset, "edges").num_rows == 51
 
 
-def test_held_long_polls_answer_when_the_stop_begins(data: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_held_long_polls_answer_when_the_stop_begins(data: Path, workers: int) -> None:
     """A live long poll waits up to 30 s (an SSO token poll up to 50 s). When the server starts
     stopping, held polls answer at once with what they have (204: nothing new), so the stop
-    takes no longer than the live flush; SHUTDOWN_GRACE bounds whatever else still runs."""
+    takes no longer than the live flush; SHUTDOWN_GRACE bounds whatever else still runs. With
+    --workers 2 uvicorn's supervisor signals each worker process, whose app wakes its polls."""
     token, dataset = prepare(data, arrow(pa.table({"s": ["a"], "d": ["b"]})))
-    serve = Serve(data)
+    serve = Serve(data, "--workers", str(workers))
     answers: list[int] = []
     try:
         headers = {"Authorization": f"Bearer {token}"}

@@ -7,9 +7,9 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +17,9 @@ from .. import Server, ServerConfig
 from ..server._pool import terminate_workers
 from . import open_server, store_options
 from ._sample import ensure_sample
+
+if TYPE_CHECKING:
+    from ..transports.asgi import GraphportASGI
 
 _ENV_OPTIONS = {
     "token_ttl": "GRAPHPORT_TOKEN_TTL",
@@ -75,11 +78,12 @@ def uvicorn_options(config: ServerConfig) -> dict[str, Any]:
 
 
 class CloseOnShutdown:
-    """ASGI wrapper: the server closes (live changes flushed, workers stopped) when uvicorn shuts
-    the app down. With ``--workers N`` this is the only place a worker process can do it: uvicorn
+    """ASGI wrapper for a ``--workers N`` process: held long polls answer when its stop begins,
+    and the server closes (live changes flushed, workers stopped) when uvicorn shuts the app down.
+    This is the only place a worker process can do either: uvicorn's own supervisor runs it, and
     re-raises SIGTERM once the app is down, and the process dies there."""
 
-    def __init__(self, app: Any, server: Server) -> None:
+    def __init__(self, app: GraphportASGI, server: Server) -> None:
         self.app = app
         self.server = server
 
@@ -90,11 +94,35 @@ class CloseOnShutdown:
 
         async def receive_then_close() -> Any:
             message = await receive()
-            if message["type"] == "lifespan.shutdown":
+            if message["type"] == "lifespan.startup":
+                wake_polls_on_stop_signal(asyncio.get_running_loop(), self.app.core.stop_waiting)
+            elif message["type"] == "lifespan.shutdown":
                 await asyncio.to_thread(shut_down, self.server)
             return message
 
         await self.app(scope, receive_then_close, send)
+
+
+def wake_polls_on_stop_signal(loop: asyncio.AbstractEventLoop, stop_waiting: Callable[[], None]) -> None:
+    """Chain ``stop_waiting`` before the SIGINT/SIGTERM handlers in place (uvicorn's, which only
+    mark the server as exiting; it installs them with ``signal.signal`` before loading the app and
+    restores what it found afterwards). Without this, a held long poll (live changes up to 30 s,
+    an SSO token poll up to 50 s) kept a worker process for the whole ``SHUTDOWN_GRACE``.
+
+    The handler only schedules ``stop_waiting`` on the event loop: a signal handler runs between
+    two bytecodes of the main thread, which may hold the lock ``stop_waiting`` takes."""
+    if not _main_thread():
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+        if not callable(previous):
+            continue
+
+        def handler(sig: int, frame: Any, previous: Callable[[int, Any], Any] = previous) -> None:
+            loop.call_soon_threadsafe(stop_waiting)
+            previous(sig, frame)
+
+        signal.signal(signum, handler)
 
 
 def shut_down(server: Server) -> None:
