@@ -120,10 +120,12 @@ async function runStep(page, step) {
       );
     }
     case 'touch': {
-      // Fingers moving from `from` to `to` (lists of [x, y], one per finger), through CDP touch events.
+      // Fingers moving from `from` to `to` (lists of [x, y], one per finger), through CDP touch events;
+      // `hold`: ms the fingers rest before they move (a long press).
       const cdp = await page.context().newCDPSession(page);
       const at = (t) => step.from.map((p, id) => ({ id, x: p[0] + (step.to[id][0] - p[0]) * t, y: p[1] + (step.to[id][1] - p[1]) * t }));
       await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(0) });
+      if (step.hold) await page.waitForTimeout(step.hold);
       for (let k = 1; k <= 10; k++) {
         await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(k / 10) });
         await page.waitForTimeout(16);

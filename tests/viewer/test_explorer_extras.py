@@ -113,6 +113,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             )
 
         datasets = {
+            "placed": plot("Les Misérables placed", lesmis_edges()),
             "gradient": plot("Les Misérables gradient", lesmis_edges(), metadata=GRADIENT),
             "image": plot("Les Misérables image", lesmis_edges(), metadata=IMAGE),
         }
@@ -176,3 +177,57 @@ def test_export_png_paints_the_style_gradient_and_image_behind_the_graph(site: S
     for k in (2, 3):
         assert counts[k] > 0.9 * screen_image["counts"][k] > 0, (counts, screen_image["counts"])
     assert counts[4] > 0.7 * screen_image["counts"][4] > 0
+
+
+WHITE = (255, 255, 255)
+SELECTION = "[window.__graphport.selected, document.getElementById('selection-count').textContent]"
+
+
+def box_around(points: list[list[float]], pad: float) -> tuple[list[float], list[float]]:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return [min(xs) - pad, min(ys) - pad], [max(xs) + pad, max(ys) + pad]
+
+
+def test_box_select_by_touch_long_press_or_the_select_tool(site: Site) -> None:
+    """On a touch screen (no Shift key): a finger resting still, then dragging, draws a box and selects the
+    nodes in it; with the Select tool on, a plain drag does; without either, a drag pans."""
+    pos = lesmis_positions()
+    west = sorted(n for n, (x, _) in pos.items() if x < 0)
+    east = sorted(set(pos) - set(west))
+    first_east = min(east, key=lambda n: pos[n][0] - pos[n][1])
+    where = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer("placed")},
+            {"op": "eval", "expr": f"{west!r}.map(n => window.__graphport.screenOf(n))"},
+            {"op": "screenOf", "id": first_east},
+        ],
+        touch=True,
+    )
+    _, west_at, east_at = where["steps"]
+    a, b = box_around(west_at, 10)
+    c, d = box_around([east_at], 6)
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer("placed")},
+            {"op": "pixels", "colors": [WHITE], "tol": 20},
+            {"op": "touch", "from": [a], "to": [b], "hold": 700},
+            {"op": "eval", "expr": SELECTION},
+            {"op": "pixels", "colors": [WHITE], "tol": 20},
+            {"op": "click", "selector": "#btn-select"},
+            {"op": "touch", "from": [c], "to": [d]},
+            {"op": "eval", "expr": SELECTION},
+            {"op": "click", "selector": "#btn-select"},
+            {"op": "touch", "from": [[500, 600]], "to": [[300, 600]]},
+            {"op": "eval", "expr": SELECTION},
+        ],
+        touch=True,
+    )
+    start, px_before, _, (count, text), px_after, _, _, (count2, _), _, panned, (count3, _) = report["steps"]
+    assert count == len(west) and text == f"{len(west)} nodes selected", (count, text)
+    # Every selected node gets a white ring.
+    assert px_after["counts"][0] > px_before["counts"][0] + 20 * len(west), (px_before, px_after)
+    assert count2 == len(west) + 1, "the Select tool: a plain drag adds the box's node"
+    assert count3 == count2, "a plain drag without the tool pans and selects nothing"
+    assert panned["view"]["cx"] > start["view"]["cx"], (start["view"], panned["view"])

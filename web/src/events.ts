@@ -3,6 +3,11 @@
 import { $ } from './dom';
 import type { Scene } from './scene';
 
+/** ms a finger (or pen) rests on the graph before its drag draws a selection box instead of panning. */
+export const LONG_PRESS_MS = 450;
+/** px a resting finger may wander and still count as a long press (fingers are not still). */
+const LONG_PRESS_SLOP = 8;
+
 /** What input can ask of the page. */
 export interface Controls {
   readonly scene: Scene;
@@ -29,10 +34,16 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
   let downAt: [number, number] | null = null;
   let dragged = false;
   let pinch = 0;
-  /** A box selection in progress: shift+drag, or any drag with the Select tool on. */
+  /** A box selection in progress: shift+drag, a drag after a long press, or any drag with the Select tool on. */
   let boxing = false;
-  /** The Select tool (toolbar) is on: a plain mouse drag draws a box instead of panning. */
+  /** The Select tool (toolbar) is on: a plain drag (mouse, finger or pen) draws a box instead of panning. */
   let boxMode = false;
+  /** Touch and pen: a finger resting still for LONG_PRESS_MS starts a box (there is no Shift key). */
+  let pressTimer = 0;
+  const cancelPress = (): void => {
+    window.clearTimeout(pressTimer);
+    pressTimer = 0;
+  };
   const selectTool = $('btn-select');
   selectTool.addEventListener('click', () => {
     boxMode = !boxMode;
@@ -55,12 +66,24 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
     c.setPointerCapture(ev.pointerId);
     button = ev.button;
     pointers.set(ev.pointerId, local(ev));
+    cancelPress();
     if (pointers.size === 1) {
-      downAt = local(ev);
+      const at = local(ev);
+      downAt = at;
       dragged = false;
-      boxing = ev.button === 0 && ev.pointerType === 'mouse' && (ev.shiftKey || boxMode);
+      boxing = ev.button === 0 && (boxMode || (ev.pointerType === 'mouse' && ev.shiftKey));
       c.style.cursor = boxing ? 'crosshair' : 'grabbing';
+      if (!boxing && ev.pointerType !== 'mouse') {
+        pressTimer = window.setTimeout(() => {
+          pressTimer = 0;
+          if (pointers.size !== 1 || dragged || downAt !== at) return;
+          boxing = true;
+          drawBox(at, [at[0] + 1, at[1] + 1]); // the box's corner shows where the finger is: drag it open
+          $('tooltip').hidden = true;
+        }, LONG_PRESS_MS);
+      }
     } else boxing = false;
+    if (pointers.size > 1) box.hidden = true;
     pinch = 0;
   });
   c.addEventListener('pointermove', (ev) => {
@@ -86,7 +109,9 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
       app.invalidate(true);
       return;
     }
-    if (downAt && Math.hypot(p[0] - downAt[0], p[1] - downAt[1]) > 3) dragged = true;
+    const moved = downAt ? Math.hypot(p[0] - downAt[0], p[1] - downAt[1]) : 0;
+    if (pressTimer && moved > LONG_PRESS_SLOP) cancelPress(); // a pan, not a long press
+    if (moved > (pressTimer ? LONG_PRESS_SLOP : 3)) dragged = true;
     if (dragged && boxing && downAt) {
       drawBox(downAt, p);
       $('tooltip').hidden = true;
@@ -100,6 +125,7 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
     const was = pointers.has(ev.pointerId);
     pointers.delete(ev.pointerId);
     pinch = 0;
+    cancelPress();
     if (!was || pointers.size > 0) return;
     c.style.cursor = boxMode ? 'crosshair' : 'grab';
     if (boxing) {
@@ -126,6 +152,10 @@ export function bindEvents(c: HTMLCanvasElement, app: Controls, search: HTMLInpu
   };
   c.addEventListener('pointerup', up);
   c.addEventListener('pointercancel', up);
+  // A long press on a touch screen opens no context menu over the graph (it starts a box instead).
+  c.addEventListener('contextmenu', (ev) => {
+    if (pointers.size > 0 || boxing) ev.preventDefault();
+  });
   c.addEventListener('pointerleave', () => {
     if (pointers.size === 0 && app.scene.hovered >= 0) app.hover(-1, 0, 0);
     if (pointers.size === 0 && app.scene.hoveredEdge >= 0) app.hoverEdge(-1, 0, 0);
