@@ -307,7 +307,8 @@ async function main() {
     headless: true,
     args: [...CHROMIUM_ARGS, ...(plan.extraArgs ?? [])],
   });
-  const out = { steps: [], pageErrors: [], consoleErrors: [], failedRequests: [] };
+  // requests: every URL the page asked for (data: URIs cut to 40 characters).
+  const out = { steps: [], pageErrors: [], consoleErrors: [], failedRequests: [], requests: [] };
   try {
     const [w, h] = plan.viewport ?? [1000, 700];
     const context = await browser.newContext({
@@ -323,6 +324,8 @@ async function main() {
     }
     const page = await context.newPage();
     page.on('pageerror', (err) => out.pageErrors.push(String(err)));
+    page.on('request', (req) => out.requests.push(req.url().startsWith('data:') ? req.url().slice(0, 40) : req.url()));
+    page.on('requestfailed', (req) => out.failedRequests.push(req.url().slice(0, 200)));
     page.on('console', (msg) => {
       if (msg.type() === 'error') out.consoleErrors.push(msg.text());
     });

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import graphistry
 import pyarrow as pa
 import pytest
+from graphistry.arrow_uploader import ArrowUploader
 
 import graphport
 from graphport import ServerConfig
@@ -23,7 +25,7 @@ from graphport import ServerConfig
 from ..conftest import PASSWORD, SECRET, served
 from ._browser import require_browser, run_steps
 from .test_explorer import NODE_BLUE, arrow_bytes, lesmis_edges
-from .test_explorer_more import lesmis_positions
+from .test_explorer_more import lesmis_positions, lonely_edge
 
 pytestmark = pytest.mark.browser
 
@@ -49,6 +51,9 @@ def png_uri(rows: list[list[tuple[int, int, int]]]) -> str:
     )
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
+
+ICON_IMAGE = png_uri([[GREEN] * 8] * 8)
+TRACKER = "https://tracker.example/pixel.png"
 
 # style(bg=...) as the official client sends it: a top-to-bottom gradient; an image (left half green, right
 # half magenta) over a gradient, which it covers.
@@ -101,19 +106,38 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         edge_bindings = {"source": "source", "destination": "target"}
         node_bindings = {"node": "id", "node_x": "px", "node_y": "py"}
 
-        def plot(name: str, edges: pa.Table, **extra: Any) -> str:
+        def plot(name: str, edges: pa.Table, g: Any = None, **extra: Any) -> str:
+            """Plot Les Misérables; `g`: an official-client Plottable whose encodings go on the wire as its
+            uploader serialises them (encode_edge_icon, encode_point_icon)."""
             body = {
                 "name": name,
-                "edge_encodings": {"bindings": edge_bindings, **extra.pop("edge_encodings", {})},
+                "edge_encodings": {"bindings": edge_bindings},
                 "node_encodings": {"bindings": node_bindings},
                 **extra,
             }
+            if g is not None:
+                uploader = ArrowUploader()
+                body["edge_encodings"] = uploader.g_to_edge_encodings(g)
+                body["node_encodings"] = uploader.g_to_node_encodings(g)
             return server.plot(
                 alice, body, arrow_bytes(edges), arrow_bytes(lesmis_nodes()), {"mode": "public"}
             )
 
+        client = graphistry.bind(source="source", destination="target", node="id", point_x="px", point_y="py")
+        # One edge (the one alone in its part of the picture) has the "key" kind: a bolt at its middle.
+        a, b, _ = lonely_edge()
+        edges = lesmis_edges()
+        ends = zip(edges["source"].to_pylist(), edges["target"].to_pylist(), strict=True)
+        kinds = pa.array(["key" if (s, t) == (a, b) else "plain" for s, t in ends])
+        edge_icons = client.encode_edge_icon("kind", categorical_mapping={"key": "bolt"})
+        # Node icons as image URLs: a data: image for the west half, another site's image for the east half.
+        url_icons = client.encode_point_icon(
+            "group", categorical_mapping={"west": ICON_IMAGE, "east": TRACKER}
+        )
         datasets = {
             "placed": plot("Les Misérables placed", lesmis_edges()),
+            "edge_icons": plot("Les Misérables edge icons", edges.append_column("kind", kinds), edge_icons),
+            "url_icons": plot("Les Misérables image icons", lesmis_edges(), url_icons),
             "gradient": plot("Les Misérables gradient", lesmis_edges(), metadata=GRADIENT),
             "image": plot("Les Misérables image", lesmis_edges(), metadata=IMAGE),
         }
@@ -231,3 +255,86 @@ def test_box_select_by_touch_long_press_or_the_select_tool(site: Site) -> None:
     assert count2 == len(west) + 1, "the Select tool: a plain drag adds the box's node"
     assert count3 == count2, "a plain drag without the tool pans and selects nothing"
     assert panned["view"]["cx"] > start["view"]["cx"], (start["view"], panned["view"])
+
+
+DISC = (20, 24, 33)
+MIDDLE = (
+    "(() => { const [p, q] = %s.map(n => window.__graphport.screenOf(n));"
+    " return [(p[0] + q[0]) / 2, (p[1] + q[1]) / 2]; })()"
+)
+
+
+def test_edge_icons_are_drawn_at_the_edge_middle(site: Site) -> None:
+    """encode_edge_icon("kind", {"key": "bolt"}) as the official client sends it: the one "key" edge gets a
+    white bolt on a dark disc at its middle; the same place without edge icons has neither."""
+    a, b, _ = lonely_edge()
+    icons_state = "window.__graphport.icons"
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer("placed")},
+            {"op": "eval", "expr": MIDDLE % f"{[a, b]!r}"},
+            {"op": "goto", "url": site.viewer("edge_icons")},
+            {"op": "until", "expr": f"{icons_state} && {icons_state}.loaded && {icons_state}"},
+            {"op": "eval", "expr": MIDDLE % f"{[a, b]!r}"},
+        ],
+    )
+    _, at, _, icons, at_icons = report["steps"]
+    assert at == at_icons, "the same view: the same middle"
+    assert icons == {"drawn": 1, "missing": 0, "placeholders": 0, "images": 0, "edges": 1, "loaded": True}, (
+        icons
+    )
+    clip = [round(at[0]) - 12, round(at[1]) - 12, 24, 24]
+    pixels = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer("placed")},
+            {"op": "pixels", "clip": clip, "colors": [WHITE, DISC], "tol": 12},
+            {"op": "goto", "url": site.viewer("edge_icons")},
+            {"op": "until", "expr": f"{icons_state} && {icons_state}.loaded"},
+            {"op": "pixels", "clip": clip, "colors": [WHITE, DISC], "tol": 12},
+            {"op": "pixels", "colors": [WHITE], "tol": 12},
+        ],
+    )
+    _, plain, _, _, marked, whole = pixels["steps"]
+    assert plain["counts"] == [0, 0], plain
+    assert marked["counts"][0] > 15, f"a white bolt at the middle: {marked}"
+    assert marked["counts"][1] > 100, f"on a dark disc: {marked}"
+    assert whole["counts"][0] < marked["counts"][0] + 40, "white only there (labels are off)"
+
+
+def test_icon_images_draw_data_uris_and_never_load_another_sites_url(site: Site) -> None:
+    """encode_point_icon with image URLs: the west half's data: image is drawn in each node; the east half's
+    https URL on another host is never requested (the dataset's author must not learn who views it): a
+    placeholder glyph is drawn and the inspector shows the URL."""
+    pos = lesmis_positions()
+    east = sorted(n for n, (x, _) in pos.items() if x > 0)
+    west = len(pos) - len(east)
+    icons_state = "window.__graphport.icons"
+    report = run(
+        site,
+        [
+            {"op": "goto", "url": site.viewer("placed")},
+            {"op": "pixels", "colors": [GREEN], "tol": 30},
+            {"op": "goto", "url": site.viewer("url_icons")},
+            {
+                "op": "until",
+                "expr": f"{icons_state} && {icons_state}.loaded && {icons_state}.images > 0 && {icons_state}",
+            },
+            {"op": "pixels", "colors": [GREEN], "tol": 30},
+            {"op": "clickNode", "id": east[0]},
+            {
+                "op": "eval",
+                "expr": "Object.fromEntries([...document.querySelectorAll('#inspector-rows tr')]"
+                ".map(r => [r.querySelector('th').textContent, r.querySelector('td').textContent]))",
+            },
+        ],
+    )
+    _, plain, _, icons, drawn, inspector, rows = report["steps"]
+    expected = {"drawn": west, "missing": 0, "placeholders": len(east), "images": west, "edges": 0}
+    assert icons == {**expected, "loaded": True}, icons
+    assert plain["counts"][0] == 0
+    assert drawn["counts"][0] > 30 * west, f"the green image in each west node: {drawn}"
+    assert inspector["visible"] and rows["icon (not loaded: another site)"] == TRACKER, rows
+    assert not [u for u in report["requests"] if "tracker.example" in u], report["requests"]
+    assert not [e for e in report["consoleErrors"] if "tracker.example" in e], report["consoleErrors"]

@@ -455,7 +455,14 @@ def test_icons_and_badges_are_drawn_from_font_awesome_names(site: Site) -> None:
         ],
     )
     _, plain, _, icons, marked, _, zoomed = report["steps"]
-    assert icons == {"drawn": len(pos) + west, "missing": 0, "loaded": True}, icons
+    assert icons == {
+        "drawn": len(pos) + west,
+        "missing": 0,
+        "placeholders": 0,
+        "images": 0,
+        "edges": 0,
+        "loaded": True,
+    }, icons
     assert plain["counts"][1] == 0, "no yellow without badges"
     assert marked["counts"][1] > 10 * west, f"a yellow star per west node: {marked['counts']}"
     # Small glyphs are mostly anti-aliased edges: a few pure-white pixels each, none without icons.

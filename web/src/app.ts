@@ -20,7 +20,7 @@ import { type HistogramHost, HistogramPanel } from './histpanel';
 import { pickEdge } from './edgepick';
 import { IconLayer } from './iconlayer';
 import { panelInsets, placePanels } from './insets';
-import { loadIconSet, nodeBadges, nodeIcons } from './icons';
+import { edgeIcons, loadIconSet, nodeBadges, nodeIcons } from './icons';
 import { hideInspector, showEdgeInspector, showInspector } from './inspector';
 import { Labels } from './labels';
 import { LayoutPanel, storedLayout } from './layoutpanel';
@@ -387,13 +387,15 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     mark('upEdges');
   }
 
-  /** Icons and badges from the node encodings; the icon set is fetched the first time any are bound. */
+  /** Icons and badges from the node encodings, edge icons from the edge encodings; the icon set is fetched the first time any are bound. */
   private applyMarks(): void {
     const s = this.scene;
     const enc = this.effectiveNodeEncodings();
     const icon = nodeIcons(s.graph, enc, this.nodeRows);
     const badges = nodeBadges(s.graph, enc, this.nodeRows);
-    const layer = icon || badges.length > 0 ? new IconLayer(icon, badges) : null;
+    const edgeIcon = edgeIcons(s.graph, this.edgeEnc, this.edgeRows);
+    const redraw = (): void => this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
+    const layer = icon || badges.length > 0 || edgeIcon ? new IconLayer(icon, badges, edgeIcon, redraw) : null;
     s.marks = layer;
     if (!layer) return;
     void loadIconSet().then((set) => {

@@ -24,8 +24,9 @@ export interface DebugApi {
   selected: number;
   /** The last box selection's cost in ms (finding the nodes in the box). */
   boxSelectMs: number | null;
-  /** Icons and badges in the last overlay pass: drawn, unknown names, and whether the icon set is loaded. */
-  icons: { drawn: number; missing: number; loaded: boolean } | null;
+  /** Icons drawn in the last overlay pass: glyphs, text and images (`images` of them), placeholders for
+   *  images from other sites, names without a glyph, edge icons; and whether the glyphs have loaded. */
+  icons: { drawn: number; missing: number; placeholders: number; images: number; edges: number; loaded: boolean } | null;
   /** The hovered / inspected edge index (-1: none). */
   hoveredEdge: number;
   selectedEdge: number;

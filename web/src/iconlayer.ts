@@ -1,31 +1,67 @@
-// Drawing icons and badges (icons.ts) over the nodes on the 2D overlay, biggest nodes first, once the
-// view is still (like labels and arrows): at most MAX_MARKED nodes in view.
+// Drawing icons and badges (icons.ts) over the nodes on the 2D overlay, biggest nodes first, and edge
+// icons at their edges' middles, once the view is still (like labels and arrows): at most MAX_MARKED nodes
+// and MAX_EDGE_ICONS edges in view. An icon is a Font Awesome glyph, text (asText), or an image: a data:
+// URI or an image on this site, drawn once loaded; another site's URL gets a placeholder glyph (icons.ts,
+// iconImage, says why).
 
 import { luminance, parseColor } from './colors';
 import { debug } from './debug';
-import { BADGE_OFFSETS, type IconSet, type Marks, glyphOf } from './icons';
+import { BADGE_OFFSETS, type IconSet, type Marks, PLACEHOLDER_ICON, glyphOf, iconImage } from './icons';
 import type { Scene } from './scene';
 
 /** Nodes that get their icon and badges drawn, at most (the biggest in view). */
 export const MAX_MARKED = 3_000;
+/** Edges that get their icon drawn, at most (the first visible ones in view). */
+export const MAX_EDGE_ICONS = 3_000;
 /** px: a node with an icon is drawn at least this wide, so that the icon can be made out. */
 const ICON_DISC = 16;
+/** px: an edge icon's glyph (on a disc a little wider, in the badges' neutral dark). */
+const EDGE_ICON = 14;
+const NEUTRAL_DISC = 'rgba(20,24,33,0.92)';
+/** An image icon's diameter over a glyph's size. */
+const IMAGE_SCALE = 1.4;
+/** Distinct icon images loaded at most (the rest get the placeholder). */
+const MAX_IMAGES = 500;
+
+/** Icon images by URL: loading or loaded (an <img>), or null when it failed. Shared by every layer. */
+const images = new Map<string, HTMLImageElement | null>();
+
+type Outcome = 'drawn' | 'missing' | 'placeholder' | 'pending';
 
 export class IconLayer {
   set: IconSet | null = null;
   private readonly paths = new Map<number, Path2D>();
+  private counts = { drawn: 0, missing: 0, placeholders: 0, images: 0, edges: 0 };
 
-  constructor(readonly icon: Marks | null, readonly badges: Marks[]) {}
+  /**
+   * `edgeIcon` holds values per edge index; `redraw` is asked for when an icon image has loaded.
+   */
+  constructor(
+    readonly icon: Marks | null,
+    readonly badges: Marks[],
+    readonly edgeIcon: Marks | null = null,
+    private readonly redraw: () => void = () => {},
+  ) {}
 
-  private glyph(ctx: CanvasRenderingContext2D, value: string, asText: boolean, x: number, y: number, size: number): boolean {
-    if (asText) {
-      ctx.font = `600 ${Math.max(8, Math.round(size * 0.75))}px system-ui, sans-serif`;
-      ctx.fillText(value, x, y);
-      return true;
+  /** The image for a URL, once it has loaded (its load asks for a redraw); null while loading or failed. */
+  private image(url: string): HTMLImageElement | null | 'full' {
+    let img = images.get(url);
+    if (img === undefined) {
+      if (images.size >= MAX_IMAGES) return 'full';
+      img = new Image();
+      img.decoding = 'async';
+      img.referrerPolicy = 'no-referrer';
+      const loading = img;
+      loading.onload = () => this.redraw();
+      loading.onerror = () => images.set(url, null);
+      loading.src = url;
+      images.set(url, loading);
     }
-    const set = this.set;
-    const k = set ? glyphOf(set, value) : -1;
-    if (!set || k < 0) return false;
+    return img && img.complete && img.naturalWidth > 0 ? img : null;
+  }
+
+  private drawPath(ctx: CanvasRenderingContext2D, k: number, x: number, y: number, size: number): void {
+    const set = this.set as IconSet;
     const [w, h, d] = set.glyphs[k];
     let path = this.paths.get(k);
     if (!path) {
@@ -38,7 +74,77 @@ export class IconLayer {
     ctx.scale(s, s);
     ctx.fill(path);
     ctx.restore();
-    return true;
+  }
+
+  /** One icon at (x, y), `size` px: text, an image (cover-fit in a circle of that size), or a glyph. */
+  private glyph(ctx: CanvasRenderingContext2D, value: string, asText: boolean, x: number, y: number, size: number): Outcome {
+    if (asText) {
+      ctx.font = `600 ${Math.max(8, Math.round(size * 0.75))}px system-ui, sans-serif`;
+      ctx.fillText(value, x, y);
+      return 'drawn';
+    }
+    const url = iconImage(value, location.origin);
+    if (url !== null && url !== 'blocked') {
+      const img = this.image(url);
+      if (img === null) return 'pending';
+      if (img !== 'full') {
+        // An image fills a little more than a glyph would: the disc under it, nearly.
+        const r = (size * IMAGE_SCALE) / 2;
+        const scale = (2 * r) / Math.min(img.naturalWidth, img.naturalHeight);
+        ctx.save();
+        ctx.beginPath();
+        ctx.arc(x, y, r, 0, Math.PI * 2);
+        ctx.clip();
+        ctx.drawImage(img, x - (img.naturalWidth * scale) / 2, y - (img.naturalHeight * scale) / 2, img.naturalWidth * scale, img.naturalHeight * scale);
+        ctx.restore();
+        this.counts.images++;
+        return 'drawn';
+      }
+    }
+    const set = this.set;
+    const k = set ? glyphOf(set, url === null ? value : PLACEHOLDER_ICON) : -1;
+    if (!set || k < 0) return 'missing';
+    this.drawPath(ctx, k, x, y, size);
+    return url === null ? 'drawn' : 'placeholder';
+  }
+
+  private count(outcome: Outcome): void {
+    if (outcome === 'drawn') this.counts.drawn++;
+    else if (outcome === 'placeholder') this.counts.placeholders++;
+    else if (outcome === 'missing') this.counts.missing++;
+  }
+
+  /** The URL of node i's (kind 'node') or edge i's icon when it is an image this page does not load. */
+  blockedUrl(kind: 'node' | 'edge', i: number): string | null {
+    const marks = kind === 'node' ? this.icon : this.edgeIcon;
+    const value = marks && !marks.asText ? marks.values[i] : null;
+    return value && iconImage(value, location.origin) === 'blocked' ? value : null;
+  }
+
+  /** Edge icons at the middles of the visible edges in view, under the nodes' icons. */
+  private drawEdgeIcons(ctx: CanvasRenderingContext2D, scene: Scene): void {
+    const marks = this.edgeIcon;
+    if (!marks || !scene.showEdges) return;
+    const g = scene.graph;
+    const v = scene.view;
+    const n = Math.min(g.edgeCount, marks.values.length);
+    let drawn = 0;
+    for (let e = 0; e < n && drawn < MAX_EDGE_ICONS; e++) {
+      const value = marks.values[e];
+      if (!value || !scene.isEdgeVisible(e)) continue;
+      const a = g.src[e];
+      const b = g.dst[e];
+      const [x, y] = v.toScreen((g.x[a] + g.x[b]) / 2, (g.y[a] + g.y[b]) / 2);
+      if (x < -20 || y < -20 || x > v.width + 20 || y > v.height + 20) continue;
+      ctx.fillStyle = NEUTRAL_DISC;
+      ctx.beginPath();
+      ctx.arc(x, y, EDGE_ICON * 0.7, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.fillStyle = '#fff';
+      this.count(this.glyph(ctx, value, marks.asText, x, y, EDGE_ICON));
+      drawn++;
+    }
+    this.counts.edges = drawn;
   }
 
   draw(ctx: CanvasRenderingContext2D, scene: Scene): void {
@@ -47,9 +153,9 @@ export class IconLayer {
     const scale = scene.sizeScale();
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
+    this.counts = { drawn: 0, missing: 0, placeholders: 0, images: 0, edges: 0 };
+    this.drawEdgeIcons(ctx, scene);
     let marked = 0;
-    let drawn = 0;
-    let missing = 0;
     for (let k = 0; k < scene.bySize.length && marked < MAX_MARKED; k++) {
       const i = scene.bySize[k];
       if (i >= g.nodeCount || !scene.isVisible(i)) continue;
@@ -69,8 +175,7 @@ export class IconLayer {
         ctx.arc(x, y, r, 0, Math.PI * 2);
         ctx.fill();
         ctx.fillStyle = luminance(rgb) > 0.7 ? '#111' : '#fff';
-        if (this.glyph(ctx, icon, this.icon.asText, x, y, r * 1.15)) drawn++;
-        else missing++;
+        this.count(this.glyph(ctx, icon, this.icon.asText, x, y, r * 1.15));
         any = true;
       }
       for (const b of this.badges) {
@@ -81,17 +186,16 @@ export class IconLayer {
         const size = b.position === 'Cover' ? Math.max(10, dd) : Math.max(9, dd * 0.45);
         const bx = x + (ox * dd) / 2;
         const by = y + (oy * dd) / 2;
-        ctx.fillStyle = b.bg && parseColor(b.bg) ? b.bg : 'rgba(20,24,33,0.92)';
+        ctx.fillStyle = b.bg && parseColor(b.bg) ? b.bg : NEUTRAL_DISC;
         ctx.beginPath();
         ctx.arc(bx, by, size * 0.7, 0, Math.PI * 2);
         ctx.fill();
         ctx.fillStyle = b.color && parseColor(b.color) ? b.color : '#fff';
-        if (this.glyph(ctx, value, b.asText, bx, by, size)) drawn++;
-        else missing++;
+        this.count(this.glyph(ctx, value, b.asText, bx, by, size));
         any = true;
       }
       if (any) marked++;
     }
-    debug.icons = { drawn, missing, loaded: this.set !== null };
+    debug.icons = { ...this.counts, loaded: this.set !== null };
   }
 }

@@ -1,12 +1,15 @@
 // Icons and badges on nodes: pointIconEncoding / the node_icon (point_icon) binding, and
-// point<Badge position>Encoding (encode_point_icon / encode_point_badge in the official client).
+// point<Badge position>Encoding (encode_point_icon / encode_point_badge in the official client); icons on
+// edges: edgeIconEncoding / the edge_icon binding (encode_edge_icon), drawn at the edge's middle.
 // Values are Font Awesome names as the client sends them (Font Awesome 4 names included: "laptop",
 // "file-o", "bar-chart"), mapped through the encoding's categorical map / continuous bins, or shown as
 // text with asText. The glyphs (Font Awesome Free's SVG paths, icons.json built by web/icons.mjs) are
 // fetched from this site only when a dataset has icons, and drawn on the overlay once the view is still.
+// A value may also be an image URL, as Graphistry allows: see iconImage() for which ones are drawn.
 
 import type { ColumnView, Graph } from './data';
 import { type Json, bindingsOf, complexEncoding, obj, valueText } from './encodings';
+import { safeImageUrl } from './style';
 
 export interface IconSet {
   glyphs: [number, number, string][];
@@ -26,7 +29,7 @@ export const BADGE_OFFSETS: Record<string, [number, number]> = {
   Cover: [0, 0],
 };
 
-/** Per node index: the icon name (or text) to draw, null for none. */
+/** Per node (or edge) index: the icon name (or text, or image URL) to draw, null for none. */
 export interface Marks {
   values: (string | null)[];
   asText: boolean;
@@ -39,6 +42,25 @@ export interface Marks {
 /** "fa-laptop", "fas fa-laptop", " Laptop " → "laptop". */
 export function iconName(value: string): string {
   return value.trim().toLowerCase().replace(/^(fa[srbl]?\s+)?fa-/, '');
+}
+
+/** The glyph drawn for an image URL this page will not load (see iconImage). */
+export const PLACEHOLDER_ICON = 'image';
+
+/**
+ * An icon value that is an image, not a Font Awesome name (names have no ':' and no '/'): the URL to draw
+ * (a data: image, or an image on this site), 'blocked' for any other URL, or null for a name.
+ *
+ * Why another site's image is never loaded: the dataset's author chooses the URL, and every viewer's browser
+ * fetching it would tell that host who opened the graph, when and from where (a tracking pixel), even for a
+ * private dataset shared by link. The page's CSP (img-src 'self' data: blob:) refuses it anyway; the viewer
+ * does not try, draws a neutral placeholder glyph instead and shows the URL in the inspector. Authors who want
+ * their images drawn embed them as data: URIs (as the official client's users do for offline notebooks).
+ */
+export function iconImage(value: string, origin: string): string | 'blocked' | null {
+  const v = value.trim();
+  if (!v.includes(':') && !v.startsWith('/')) return null;
+  return safeImageUrl(v, origin) ?? 'blocked';
 }
 
 /** The glyph index for an icon name, or -1. */
@@ -71,11 +93,12 @@ export function mapValue(encoding: Json | null, raw: unknown, column: ColumnView
   return raw === null || raw === undefined ? null : out(text);
 }
 
-function marksFor(graph: Graph, column: ColumnView, encoding: Json | null, rows: number): (string | null)[] {
+/** Per index (count of them; rowOf: its row), the encoding's value. */
+function marksFor(count: number, rowOf: (i: number) => number, column: ColumnView, encoding: Json | null, rows: number): (string | null)[] {
   const perRow = new Map<string, string | null>(); // the same value maps the same way: once per distinct value
-  const values = new Array<string | null>(graph.nodeCount).fill(null);
-  for (let i = 0; i < graph.nodeCount; i++) {
-    const r = graph.nodeRow(i);
+  const values = new Array<string | null>(count).fill(null);
+  for (let i = 0; i < count; i++) {
+    const r = rowOf(i);
     if (r < 0 || r >= rows) continue;
     const raw = column.get(r);
     const key = valueText(raw);
@@ -95,7 +118,16 @@ export function nodeIcons(graph: Graph, encodings: Json, rows: number): Marks | 
   const name = (typeof enc?.attribute === 'string' ? enc.attribute : '') || bindingsOf(encodings).node_icon;
   const column = name ? graph.nodeColumns.get(name) : undefined;
   if (!column) return null;
-  return { values: marksFor(graph, column, enc, rows), asText: enc?.asText === true };
+  return { values: marksFor(graph.nodeCount, (i) => graph.nodeRow(i), column, enc, rows), asText: enc?.asText === true };
+}
+
+/** Edge icons from edgeIconEncoding or the edge_icon binding (per edge index); null when none is bound. */
+export function edgeIcons(graph: Graph, encodings: Json, rows: number): Marks | null {
+  const enc = complexEncoding(encodings, 'edgeIconEncoding');
+  const name = (typeof enc?.attribute === 'string' ? enc.attribute : '') || bindingsOf(encodings).edge_icon;
+  const column = name ? graph.edgeColumns.get(name) : undefined;
+  if (!column) return null;
+  return { values: marksFor(graph.edgeCount, (e) => graph.edgeRow[e], column, enc, rows), asText: enc?.asText === true };
 }
 
 /** Node badges: one Marks per point<Position>Encoding bound to an existing column. */
@@ -107,7 +139,7 @@ export function nodeBadges(graph: Graph, encodings: Json, rows: number): Marks[]
     if (!enc || !column) continue;
     const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
     out.push({
-      values: marksFor(graph, column, enc, rows),
+      values: marksFor(graph.nodeCount, (i) => graph.nodeRow(i), column, enc, rows),
       asText: enc.asText === true,
       position,
       color: str(enc.color) ?? str(enc.fg),

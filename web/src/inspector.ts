@@ -7,6 +7,8 @@ import type { Scene } from './scene';
 
 /** Neighbours listed at most (the count says how many there are). */
 const MAX_LISTED = 30;
+/** The inspector's row for an icon image from another site, which the page does not load (icons.ts). */
+const BLOCKED_ICON = 'icon (not loaded: another site)';
 
 /** An empty inspector titled `title`; returns the function that adds a (column, value) row. */
 function startInspector(title: string, kind: 'node' | 'edge'): (k: string, v: string) => void {
@@ -47,6 +49,8 @@ export function showEdgeInspector(scene: Scene, e: number, goTo: (j: number) => 
   const add = startInspector(`${scene.labels(a)} → ${scene.labels(b)}`, 'edge');
   const row = g.edgeRow[e];
   for (const [, col] of g.edgeColumns) add(col.name, format(col, row));
+  const blocked = scene.marks?.blockedUrl('edge', e);
+  if (blocked) add(BLOCKED_ICON, blocked);
   const title = $('inspector-neighbours-title');
   const ul = $('inspector-neighbours');
   title.textContent = 'Endpoints';
@@ -67,6 +71,8 @@ export function showInspector(scene: Scene, i: number, goTo: (j: number) => void
     }
   } else add(g.nodeIdColumn, String(g.ids[i]));
   add('degree', String(g.degree[i]));
+  const blocked = scene.marks?.blockedUrl('node', i);
+  if (blocked) add(BLOCKED_ICON, blocked);
   // Neighbours: distinct, visible, biggest first.
   const seen = new Set<number>();
   for (const j of scene.neighbours) if (scene.isVisible(j)) seen.add(j);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArrayColumn, Graph } from '../src/data';
-import { type IconSet, glyphOf, iconName, mapValue, nodeBadges, nodeIcons } from '../src/icons';
+import { type IconSet, edgeIcons, glyphOf, iconImage, iconName, mapValue, nodeBadges, nodeIcons } from '../src/icons';
 
 test('icon names as the official client sends them', () => {
   assert.equal(iconName(' fa-Laptop '), 'laptop');
@@ -43,4 +43,27 @@ test('nodeIcons and nodeBadges read the complex encodings and the node_icon bind
   const badges = nodeBadges(g, { complex }, 3);
   assert.equal(badges.length, 1);
   assert.deepEqual([badges[0].position, badges[0].color, badges[0].values], ['TopRight', '#fc0', ['star', null, 'star']]);
+});
+
+test('edgeIcons reads edgeIconEncoding or the edge_icon binding, per edge index', () => {
+  const g = new Graph();
+  g.setNodes(['a', 'b', 'c'], new Float32Array(3), new Float32Array(3));
+  g.setEdges(['a', 'b'], ['b', 'c']);
+  g.edgeColumns = new Map([['kind', new ArrayColumn('kind', 'Utf8', ['key', 'plain'])]]);
+  assert.equal(edgeIcons(g, { bindings: {} }, 2), null);
+  assert.deepEqual(edgeIcons(g, { bindings: { edge_icon: 'kind' } }, 2)?.values, ['key', 'plain']);
+  const complex = { default: { edgeIconEncoding: { attribute: 'kind', mapping: { categorical: { fixed: { key: 'bolt' } } }, asText: false } } };
+  assert.deepEqual(edgeIcons(g, { complex }, 2)?.values, ['bolt', null]);
+});
+
+test('iconImage: names are glyphs, data: and same-site images are drawn, other sites are blocked', () => {
+  const site = 'http://127.0.0.1:8000';
+  assert.equal(iconImage('laptop', site), null);
+  assert.equal(iconImage('fa-file-o', site), null);
+  assert.equal(iconImage('data:image/png;base64,AAAA', site), 'data:image/png;base64,AAAA');
+  assert.equal(iconImage('/static/icon.png', site), `${site}/static/icon.png`);
+  assert.equal(iconImage('https://tracker.example/pixel.png', site), 'blocked');
+  assert.equal(iconImage('http://127.0.0.1:9999/x.png', site), 'blocked', 'another port is another site');
+  assert.equal(iconImage('javascript:alert(1)', site), 'blocked');
+  assert.equal(iconImage('data:text/html,<script>', site), 'blocked');
 });
