@@ -150,19 +150,26 @@ def encode_plot_frame(
 ) -> tuple[Any, ...]:
     """The plot frame as parts to send one after the other (``b"".join(parts)`` is the body).
 
-    ``edges`` and ``nodes`` are Arrow IPC bytes in any buffer (``bytes``, ``pyarrow.Buffer``...);
-    they are not copied. ``nodes=None`` sends no nodes table."""
-    tables = [("edges", edges)] + ([("nodes", nodes)] if nodes is not None else [])
+    ``edges`` and ``nodes`` are Arrow IPC bytes in any buffer (``bytes``, ``pyarrow.Buffer``...),
+    or a tuple of buffers that make them up in order; they are not copied. ``nodes=None`` sends
+    no nodes table."""
+    tables = [("edges", _pieces(edges))] + ([("nodes", _pieces(nodes))] if nodes is not None else [])
     header = json.dumps(
         {
             "dataset": dict(dataset),
             "privacy": dict(privacy) if privacy is not None else None,
-            "tables": [{"name": name, "length": memoryview(data).nbytes} for name, data in tables],
+            "tables": [
+                {"name": name, "length": sum(memoryview(p).nbytes for p in pieces)} for name, pieces in tables
+            ],
         },
         separators=(",", ":"),
         allow_nan=False,
     ).encode()
-    return (_HEADER_LENGTH.pack(len(header)) + header, *(data for _, data in tables))
+    return (_HEADER_LENGTH.pack(len(header)) + header, *(p for _, pieces in tables for p in pieces))
+
+
+def _pieces(data: Any) -> tuple[Any, ...]:
+    return data if isinstance(data, tuple) else (data,)
 
 
 def _frame_error(message: str) -> ValidationError:
@@ -196,20 +203,29 @@ def _table_entries(header: dict[str, Any]) -> list[tuple[str, int]]:
     return entries
 
 
-def decode_plot_frame(body: bytes | bytearray | memoryview) -> PlotFrame:
-    """Split a plot frame into (dataset JSON, privacy, tables by name), without copying the tables.
+#: The bytes before a plot frame's JSON header: its length, big-endian.
+PLOT_PREFIX_BYTES = _HEADER_LENGTH.size
 
-    The header must be ``{"dataset": object, "privacy": object or null, "tables": [...]}`` and the
-    tables must fill the rest of the body exactly; anything else is a 400 ``invalid_plot_frame``
-    (or ``invalid_json`` for a header that is not JSON) naming the field."""
-    view = memoryview(body).cast("B")
-    if len(view) < _HEADER_LENGTH.size:
-        raise _frame_error("The plot body is too short to hold its header.")
-    (header_len,) = _HEADER_LENGTH.unpack(view[: _HEADER_LENGTH.size])
-    start = _HEADER_LENGTH.size
-    if start + header_len > len(view):
-        raise _frame_error("The plot body ends inside its JSON header.")
-    header = parse_json(view[start : start + header_len], what="The plot header")
+
+class PlotHeader(NamedTuple):
+    """A plot frame's decoded JSON header: what comes before its tables."""
+
+    dataset: dict[str, Any]
+    privacy: dict[str, Any] | None
+    tables: list[tuple[str, int]]
+    """``(name, length)`` of each table, in the order their bytes follow the header."""
+
+
+def plot_header_length(prefix: bytes | bytearray | memoryview) -> int:
+    """The length of the JSON header, from the frame's first :data:`PLOT_PREFIX_BYTES` bytes."""
+    return int(_HEADER_LENGTH.unpack(prefix)[0])
+
+
+def decode_plot_header(raw: bytes | bytearray | memoryview) -> PlotHeader:
+    """The JSON header of a plot frame (the bytes after the length prefix): it must be
+    ``{"dataset": object, "privacy": object or null, "tables": [...]}`` listing an edges table;
+    anything else is a 400 ``invalid_plot_frame`` (``invalid_json`` when it is not JSON)."""
+    header = parse_json(raw, what="The plot header")
     if not isinstance(header, dict):
         raise _frame_error(f"The plot header is {type_name(header)}; expected an object.")
     dataset, privacy = header.get("dataset"), header.get("privacy")
@@ -219,15 +235,48 @@ def decode_plot_frame(body: bytes | bytearray | memoryview) -> PlotFrame:
         raise _frame_error(
             f"The plot header's 'privacy' is {type_name(privacy)}; expected an object or null."
         )
+    tables = _table_entries(header)
+    if "edges" not in (name for name, _ in tables):
+        raise _frame_error("The plot body has no edges table.")
+    return PlotHeader(dataset, privacy, tables)
+
+
+def short_header_error() -> ValidationError:
+    """The body ended before its JSON header did."""
+    return _frame_error("The plot body ends inside its JSON header.")
+
+
+def truncated_table_error(name: str) -> ValidationError:
+    """The body ended before the table ``name`` did."""
+    return _frame_error(f"The plot body ends inside the {name} table (truncated upload?).")
+
+
+def trailing_bytes_error() -> ValidationError:
+    """The body goes on after its last table."""
+    return _frame_error("The plot body has bytes after its last table.")
+
+
+def decode_plot_frame(body: bytes | bytearray | memoryview) -> PlotFrame:
+    """Split a plot frame into (dataset JSON, privacy, tables by name), without copying the tables.
+
+    The header is read by :func:`decode_plot_header`, and the tables must fill the rest of the
+    body exactly; anything else is a 400 ``invalid_plot_frame`` naming the problem. (The server
+    reads the frame as it arrives instead, with the same checks: ``transports/_plot_body``.)"""
+    view = memoryview(body).cast("B")
+    if len(view) < PLOT_PREFIX_BYTES:
+        raise _frame_error("The plot body is too short to hold its header.")
+    start = PLOT_PREFIX_BYTES
+    end = start + plot_header_length(view[:start])
+    if end > len(view):
+        raise short_header_error()
+    dataset, privacy, entries = decode_plot_header(view[start:end])
     tables: dict[str, memoryview] = {}
-    offset = start + header_len
-    for name, length in _table_entries(header):
+    offset = end
+    for name, length in entries:
         if offset + length > len(view):
-            raise _frame_error(f"The plot body ends inside the {name} table (truncated upload?).")
+            raise truncated_table_error(name)
         tables[name] = view[offset : offset + length]
         offset += length
     if offset != len(view):
-        raise _frame_error("The plot body has bytes after its last table.")
-    if "edges" not in tables:
-        raise _frame_error("The plot body has no edges table.")
+        raise trailing_bytes_error()
     return PlotFrame(dataset, privacy, tables)

@@ -66,6 +66,19 @@ def test_arrow_capsule_objects_are_accepted() -> None:
 
 
 def test_ipc_file_is_an_arrow_file() -> None:
-    buffer = ipc_file(pa.table({"a": [1, 2]}))
+    buffer = pa.py_buffer(b"".join(bytes(memoryview(p)) for p in ipc_file(pa.table({"a": [1, 2]}))))
     assert buffer.to_pybytes()[:6] == b"ARROW1"
     assert pa.ipc.open_file(buffer).read_all().num_rows == 2
+
+
+def test_ipc_file_pieces_are_the_tables_own_buffers_and_the_same_bytes_as_a_file() -> None:
+    """The pieces of a big table point at its column buffers (no copy), and joined they are
+    byte for byte what pyarrow's file writer makes (#16)."""
+    table = pa.table({"a": pa.array(range(100_000), pa.int64()), "b": ["x", None] * 50_000})
+    pieces = ipc_file(table)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    assert b"".join(bytes(memoryview(p)) for p in pieces) == sink.getvalue().to_pybytes()
+    column = table.column("a").chunk(0).buffers()[1]
+    assert any(isinstance(p, pa.Buffer) and p.address == column.address for p in pieces)

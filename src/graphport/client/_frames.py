@@ -79,9 +79,42 @@ def to_table(data: Any, what: str) -> pa.Table:
     return table
 
 
-def ipc_file(table: pa.Table) -> pa.Buffer:
-    """The table as one Arrow IPC file (what the server stores and serves as-is)."""
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, table.schema) as writer:
+#: An Arrow IPC file as the buffers that make it up, in order (:func:`ipc_file`).
+IpcPieces = tuple[Any, ...]
+
+
+class _Pieces:
+    """A pyarrow output stream (through ``pa.PythonFile``) that keeps what it is given: the IPC
+    writer hands over each column buffer as a ``pyarrow.Buffer`` of the table's own memory, and
+    the small metadata and padding as ``bytes``."""
+
+    def __init__(self) -> None:
+        self.pieces: list[Any] = []
+        self.closed = False
+        self._size = 0
+
+    def write(self, data: Any) -> int:
+        self.pieces.append(data)
+        size = memoryview(data).nbytes
+        self._size += size
+        return size
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def ipc_file(table: pa.Table) -> IpcPieces:
+    """The table as one Arrow IPC file (what the server stores and serves as-is), as the
+    buffers to send one after the other: the table's own column buffers, not copied, between
+    the file's metadata. Writing a 240 MB table into one growing buffer took 0.03-3 s on a
+    loaded machine (fresh pages, regrown as it filled; #16), this ~0.2 ms."""
+    sink = _Pieces()
+    with pa.ipc.new_file(pa.PythonFile(sink, mode="w"), table.schema) as writer:
         writer.write_table(table)
-    return sink.getvalue()
+    return tuple(sink.pieces)

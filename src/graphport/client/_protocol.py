@@ -23,12 +23,12 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from urllib.parse import quote, urlencode
 
 import httpx
-import pyarrow as pa
 
 from .._version import __version__
 from .._wire import PLOT_FEATURE, encode_plot_frame
 from ..errors import AuthError, PermissionDenied
 from ._errors import error_from_response, json_body, raise_for_status
+from ._frames import IpcPieces
 from ._session import ClientSession, Token
 
 T = TypeVar("T")
@@ -289,8 +289,8 @@ class PlotPlan:
 
     dataset: dict[str, Any]
     privacy: dict[str, Any] | None
-    edges: pa.Buffer
-    nodes: pa.Buffer | None
+    edges: IpcPieces
+    nodes: IpcPieces | None
 
 
 def plot_frame(plan: PlotPlan) -> tuple[Any, ...]:
@@ -317,10 +317,10 @@ def plot_flow(plan: PlotPlan, one_request: bool) -> Flow[str]:
     )
     dataset_id = _dataset_id(response, "Creating the dataset")
     tables = [("edges", plan.edges)] + ([("nodes", plan.nodes)] if plan.nodes is not None else [])
-    for kind, buffer in tables:
+    for kind, pieces in tables:
         action = f"Uploading the {kind} of dataset {dataset_id}"
         response = yield Call(
-            "POST", f"/api/v2/upload/datasets/{dataset_id}/{kind}/arrow", action, parts=(buffer,), auth=True
+            "POST", f"/api/v2/upload/datasets/{dataset_id}/{kind}/arrow", action, parts=pieces, auth=True
         )
         body = raise_for_status(response, action)
         if not body.get("success"):

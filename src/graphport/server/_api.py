@@ -21,7 +21,7 @@ from ._access import Action
 from ._principal import Principal
 
 if TYPE_CHECKING:
-    from ..storage import BlobStore
+    from ..storage import BlobStore, StagedBlob
     from ._accounts import Accounts, Login
     from ._live import ArrowInput, CloseCallback, LiveHub, SendCallback, Subscription
     from ._live_datasets import LiveAwareDatasets
@@ -116,12 +116,19 @@ class ServerAPI:
         self,
         principal: Principal,
         spec: Any,
-        edges: bytes,
-        nodes: bytes | None = None,
+        edges: bytes | memoryview | StagedBlob,
+        nodes: bytes | memoryview | StagedBlob | None = None,
         privacy: Mapping[str, Any] | None = None,
     ) -> str:
-        """Create a complete dataset (description, tables, privacy) in one step; returns its id."""
+        """Create a complete dataset (description, tables, privacy) in one step; returns its id.
+        A table may be a stage from :meth:`stage_table`, received as it arrived."""
         return self.datasets.create_complete(principal, spec, edges, nodes, privacy)
+
+    def stage_table(self, size: int) -> StagedBlob:
+        """Somewhere to receive a table of ``size`` bytes for :meth:`plot` piece by piece (the
+        local store writes it to its file meanwhile). The caller discards it afterwards
+        (``discard()``; nothing stays unless ``plot`` committed it)."""
+        return self.datasets.stage_table(size)
 
     # -- live datasets (see _live: queue, on_poll_request, poll, subscribers) ----------------------
 

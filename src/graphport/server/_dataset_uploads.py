@@ -93,7 +93,7 @@ def validate_upload(table: pa.Table, kind: str, spec: Mapping[str, Any], other_k
 
 
 def ingest_upload(
-    body: bytes, kind: str, spec: Mapping[str, Any], other_kind: str | None, limits: ArrowLimits
+    body: bytes | memoryview, kind: str, spec: Mapping[str, Any], other_kind: str | None, limits: ArrowLimits
 ) -> Upload:
     """Read, validate in full and check one uploaded table (runs on the CPU pool)."""
     ingested = ingest_arrow(body, kind, limits=limits)
@@ -101,7 +101,7 @@ def ingest_upload(
 
 
 def ingest_pair(
-    spec: Mapping[str, Any], edges: bytes, nodes: bytes | None, limits: ArrowLimits
+    spec: Mapping[str, Any], edges: bytes | memoryview, nodes: bytes | memoryview | None, limits: ArrowLimits
 ) -> tuple[Upload, Upload | None]:
     """Both tables of a one-request plot, each checked against the other (runs on the CPU pool)."""
     edge_upload = ingest_upload(edges, "edges", spec, None, limits)

@@ -21,7 +21,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from ..errors import ValidationError
-from ..storage import BlobStore, Database
+from ..storage import BlobStore, Database, StagedBlob
 from ..storage._models import dataset_invites, datasets, files
 from ._access import (
     Action,
@@ -42,7 +42,7 @@ from ._dataset_describe import describe
 from ._dataset_reads import TableReads
 from ._dataset_records import DatasetRecord, load_facts_many, load_listing, load_record
 from ._dataset_sharing import notify, sharing_answer, write_invites
-from ._dataset_uploads import PendingDatasetRemoved, TableWriter, ingest_pair
+from ._dataset_uploads import PendingDatasetRemoved, TableWriter, Upload, ingest_pair
 from ._files import Files
 from ._graphs import GraphBuilder
 from ._pool import graph_executor
@@ -189,13 +189,17 @@ class Datasets:
         self,
         principal: Principal,
         spec: Any,
-        edges: bytes,
-        nodes: bytes | None,
+        edges: bytes | memoryview | StagedBlob,
+        nodes: bytes | memoryview | StagedBlob | None,
         privacy: Mapping[str, Any] | None,
     ) -> str:
         """Create a dataset from its description and tables in one step (the one-request plot).
 
-        The dataset becomes visible only when every table is durable and the row commits."""
+        A table may come staged (:meth:`stage_table`: received straight into its blob's file,
+        ``storage/_staged``); it is validated from memory like bytes, then committed as its blob
+        (an Arrow stream is converted to a file and stored anew instead). The caller discards the
+        stages afterwards, so a refused table leaves nothing. The dataset becomes visible only when
+        every table is durable and the row commits."""
         spec = validate_spec(spec)
         if spec.get("edge_files") or spec.get("node_files"):
             raise ValidationError(
@@ -210,15 +214,17 @@ class Datasets:
         )
 
         def ingest() -> dict[str, Any]:
-            edge_upload, node_upload = ingest_pair(spec, edges, nodes, self._arrow_limits)
+            edge_upload, node_upload = ingest_pair(
+                spec, _bytes(edges), None if nodes is None else _bytes(nodes), self._arrow_limits
+            )
             tables: dict[str, Any] = {
-                "edges_key": self._blobs.put(edge_upload.ingested.stored),
+                "edges_key": self._store(edges, edge_upload),
                 "edges_rows": edge_upload.rows,
                 "edges_id_kind": edge_upload.id_kind,
                 "nodes_rows": 0,
             }
-            if node_upload is not None:
-                tables["nodes_key"] = self._blobs.put(node_upload.ingested.stored)
+            if nodes is not None and node_upload is not None:
+                tables["nodes_key"] = self._store(nodes, node_upload)
                 tables["nodes_rows"] = node_upload.rows
                 tables["nodes_id_kind"] = node_upload.id_kind
             return tables
@@ -243,6 +249,16 @@ class Datasets:
             notify(c, principal, values["id"], settings)
         self.graphs.schedule(values["id"])
         return str(values["id"])
+
+    def stage_table(self, size: int) -> StagedBlob:
+        """A table of ``size`` bytes to receive piece by piece, for :meth:`create_complete`."""
+        return self._blobs.stage(size)
+
+    def _store(self, sent: bytes | memoryview | StagedBlob, upload: Upload) -> str:
+        """The blob key of a validated table: its stage committed as is, else its bytes stored."""
+        if isinstance(sent, StagedBlob) and not upload.ingested.converted:
+            return sent.commit()
+        return self._blobs.put(upload.ingested.stored)
 
     # -- sharing ---------------------------------------------------------------------------------
 
@@ -317,6 +333,10 @@ class Datasets:
     def close(self) -> None:
         """Cancel delayed graph builds (jobs already running finish on the pool)."""
         self.graphs.close()
+
+
+def _bytes(table: bytes | memoryview | StagedBlob) -> bytes | memoryview:
+    return table.view() if isinstance(table, StagedBlob) else table
 
 
 __all__ = ["Datasets", "PendingDatasetRemoved", "not_found"]

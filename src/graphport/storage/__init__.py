@@ -3,6 +3,7 @@
 from ._blobs import BlobStore, LocalBlobStore, open_blob_store
 from ._bus import Bus, InProcessBus, RedisBus, open_bus
 from ._database import Database, sqlite_url
+from ._staged import StagedBlob
 
 __all__ = [
     "BlobStore",
@@ -11,6 +12,7 @@ __all__ = [
     "InProcessBus",
     "LocalBlobStore",
     "RedisBus",
+    "StagedBlob",
     "open_blob_store",
     "open_bus",
     "sqlite_url",

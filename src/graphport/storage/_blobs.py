@@ -6,6 +6,9 @@ names the complete file or nothing. Every write has its own temporary name (crea
 and the link never replaces an existing blob, so two concurrent writes never share a file, even if
 two keys collided. A crash can leave a temporary file behind: :meth:`LocalBlobStore.reap_temporary`
 removes old ones (the server's recovery sweep, ``server/_recovery.py``, calls it).
+
+An upload can also be staged (:meth:`LocalBlobStore.stage`, ``_staged``): written to its
+temporary file while it arrives, validated, then linked into place the same way, or dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from ..errors import ConfigError
+from ._staged import LocalStagedBlob, MemoryStagedBlob, StagedBlob, open_temporary
 
 
 class BlobStore(Protocol):
@@ -34,8 +38,11 @@ class BlobStore(Protocol):
     def keys_older_than(self, cutoff: float) -> Iterator[str]: ...
     def reap_temporary(self, cutoff: float) -> int: ...
     def abort_stale_uploads(self, cutoff: float) -> int: ...
+    def stage(self, size: int) -> StagedBlob: ...
 
 
+#: Tables at least this big are written to their file as they arrive (``LocalBlobStore.stage``).
+STAGE_TO_FILE_BYTES = 1024**2
 TEMP_MARK = ".tmp-"  # a temporary file is KEY.tmp-RANDOM, beside the blob KEY.arrow
 
 
@@ -55,11 +62,16 @@ class LocalBlobStore:
             raise ValueError(f"not a blob key: {key!r}")
         return self.root / key[:2] / f"{key}.arrow"
 
-    def put(self, data: bytes | memoryview | pa.Buffer) -> str:
-        key = new_key()
-        path = self._path(key)
+    def _temporary(self) -> Path:
+        """A fresh temporary name beside the blobs (the recovery sweep knows the pattern); the
+        blob's key is drawn when it is linked (``_link``)."""
+        name = secrets.token_hex(16)
+        path = self._path(name)
         path.parent.mkdir(exist_ok=True)
-        tmp = path.with_name(f"{key}{TEMP_MARK}{secrets.token_hex(8)}")
+        return path.with_name(f"{name}{TEMP_MARK}{secrets.token_hex(8)}")
+
+    def put(self, data: bytes | memoryview | pa.Buffer) -> str:
+        tmp = self._temporary()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             view = memoryview(data)
@@ -73,22 +85,35 @@ class LocalBlobStore:
             raise
         os.close(fd)
         try:
-            while True:
-                try:
-                    os.link(tmp, path)  # unlike a rename, never replaces another write's blob
-                    break
-                except FileExistsError:
-                    key = new_key()
-                    path = self._path(key)
-                    path.parent.mkdir(exist_ok=True)
+            return self._link(tmp)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _link(self, tmp: Path) -> str:
+        """Link the complete, fsynced file ``tmp`` under a new key and fsync its directory."""
+        while True:
+            key = new_key()
+            path = self._path(key)
+            path.parent.mkdir(exist_ok=True)
+            try:
+                os.link(tmp, path)  # unlike a rename, never replaces another write's blob
+                break
+            except FileExistsError:
+                continue
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
         return key
+
+    def stage(self, size: int) -> StagedBlob:
+        """A blob of ``size`` bytes to receive piece by piece (``_staged``): tables of 1 MiB or
+        more go to their temporary file while they arrive, smaller ones at commit."""
+        if size < STAGE_TO_FILE_BYTES:
+            return MemoryStagedBlob(size, self.put)
+        tmp = self._temporary()
+        return LocalStagedBlob(size, open_temporary(tmp), tmp, self._link)
 
     def get(self, key: str) -> pa.Buffer:
         path = self._path(key)

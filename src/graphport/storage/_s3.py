@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..errors import ConfigError
+from ._staged import MemoryStagedBlob, StagedBlob
 
 #: Blobs at least this big are uploaded as a multipart upload (S3 parts must be >= 5 MiB).
 MULTIPART_THRESHOLD = 64 * 1024**2
@@ -140,6 +141,10 @@ class S3BlobStore:
                 pass
             raise
         return key
+
+    def stage(self, size: int) -> StagedBlob:
+        """A blob to receive piece by piece: kept in memory, stored by :meth:`put` at commit."""
+        return MemoryStagedBlob(size, self.put)
 
     def get(self, key: str) -> pa.Buffer:
         """The whole object as a buffer; ``FileNotFoundError`` when there is none."""

@@ -181,6 +181,21 @@ async def read_body(ctx: Context, request: Request, *, limit: int | None = None)
     The limit is ``limit`` (default: ``max_upload_bytes``, for table uploads), and never more than
     ``max_anonymous_body_bytes`` when the caller sent no credential (logins, public routes), so an
     anonymous client cannot make the server buffer a large body (issue #10 F6)."""
+    limit, setting = body_limit(ctx, request, limit)
+    declared = declared_length(request, limit, setting)
+    if declared is not None and declared >= PREALLOCATE_BYTES:
+        return await _read_declared(request, declared, limit, setting)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large(limit, setting)
+    return body
+
+
+def body_limit(ctx: Context, request: Request, limit: int | None = None) -> tuple[int, str]:
+    """The most bytes this request's body may have (``read_body``'s rule) and the server
+    setting that says so."""
     setting = "max_upload_bytes"
     if limit is None:
         limit = ctx.max_body
@@ -188,22 +203,28 @@ async def read_body(ctx: Context, request: Request, *, limit: int | None = None)
         setting = "max_json_bytes"
     if not request.authenticated and ctx.max_anonymous < limit:
         limit, setting = ctx.max_anonymous, "max_anonymous_body_bytes"
+    return limit, setting
+
+
+def declared_length(request: Request, limit: int, setting: str) -> int | None:
+    """The body's ``Content-Length`` (None when not given): a 413 before anything is read when
+    it is over ``limit``."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if not declared or not declared.isdigit():
+        return None
+    if int(declared) > limit:
         raise PayloadTooLarge(
             f"The body has {int(declared):,} bytes; this route accepts at most {limit:,} here "
             f"(server setting {setting}).",
         )
-    if declared and declared.isdigit() and int(declared) >= PREALLOCATE_BYTES:
-        return await _read_declared(request, int(declared), limit, setting)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(
-                f"The body exceeds this route's limit of {limit:,} bytes (server setting {setting}).",
-            )
-    return body
+    return int(declared)
+
+
+def too_large(limit: int, setting: str) -> PayloadTooLarge:
+    """The 413 of a body found to be over its limit while it is read."""
+    return PayloadTooLarge(
+        f"The body exceeds this route's limit of {limit:,} bytes (server setting {setting}).",
+    )
 
 
 #: Bodies declared at least this big are read into one buffer of the declared size.
@@ -234,9 +255,7 @@ async def _read_declared(request: Request, declared: int, limit: int, setting: s
                 view = memoryview(body)
                 declared = len(body)
                 if end > limit:
-                    raise PayloadTooLarge(
-                        f"The body exceeds this route's limit of {limit:,} bytes (server setting {setting}).",
-                    )
+                    raise too_large(limit, setting)
             size = end
     finally:
         view.release()

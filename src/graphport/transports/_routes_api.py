@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from typing import BinaryIO
 
 from .._version import __version__
-from .._wire import PLOT_FEATURE, decode_plot_frame
+from .._wire import PLOT_FEATURE
 from ..errors import GraphportError
 from ..server import Principal
-from ._context import Context, read_body
+from ._context import Context
 from ._http import Request, Response, json_response
+from ._plot_body import plot_body
 from ._routing import Route, route
 
 ARROW_MEDIA_TYPE = "application/vnd.apache.arrow.file"
@@ -107,11 +108,10 @@ async def _chunks(ctx: Context, blob: BinaryIO, size: int = 1024**2) -> AsyncIte
 
 async def plot(ctx: Context, request: Request, principal: Principal | None) -> Response:
     assert principal is not None
-    body = await read_body(ctx, request)
-    spec, privacy, tables = decode_plot_frame(body)
-    dataset_id = await ctx.run(
-        ctx.server.plot, principal, spec, tables["edges"], tables.get("nodes"), privacy
-    )
+    async with plot_body(ctx, request) as (spec, privacy, tables):
+        dataset_id = await ctx.run(
+            ctx.server.plot, principal, spec, tables["edges"], tables.get("nodes"), privacy
+        )
     return json_response({"success": True, "ok": True, "data": {"dataset_id": dataset_id}})
 
 
