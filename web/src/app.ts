@@ -282,6 +282,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.nodeRows = live ? live.nodes.size : this.nodeRows;
     this.edgeRows = live ? live.edges.size : this.edgeRows;
     this.codes.clear();
+    g.version++; // what is derived from the graph (the degree column) is rebuilt after any live change
     this.applyStyle(false);
     s.grid = new Grid(g.x, g.y, g.nodeCount);
     this.searchBox.reset();
@@ -370,10 +371,10 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const s = this.scene;
     const g = s.graph;
     const p = this.params;
-    const style = nodeStyle(g, this.effectiveNodeEncodings(), p.num('pointSize', 1), this.nodeRows);
+    const style = nodeStyle(g, this.effectiveNodeEncodings(), p.num('pointSize', 1), this.nodeRows, this.codes);
     s.sizes = style.sizes;
     s.colors = style.colors;
-    this.edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows).colors;
+    this.edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows, this.codes).colors;
     this.legend = style.legend;
     this.legendView.show(style.legend, this.legendHidden);
     placePanels();

@@ -3,7 +3,14 @@
 // A million rows of a few hundred categories become one typed array and a short list of strings.
 
 import type { ColumnView } from './data';
-import { valueText } from './encodings';
+
+/** A value as text: null as '', BigInt in full, dates as ISO (legend values, filters and CSV compare this). */
+export function valueText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
+}
 
 export interface Codes {
   codes: Uint32Array;

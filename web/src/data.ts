@@ -53,11 +53,14 @@ export class ArrowColumn implements ColumnView {
   numbers(): Float64Array {
     if (this.cached) return this.cached;
     const n = this.vector.length;
-    const out = new Float64Array(n);
-    if (this.isNumeric && this.vector.nullCount === 0) {
-      const raw = this.vector.toArray() as ArrayLike<number | bigint>;
-      for (let i = 0; i < n; i++) out[i] = Number(raw[i]);
+    let out: Float64Array;
+    if (/^(Int|Uint)(8|16|32|64)$|^Float(32|64)$/.test(this.typeName)) {
+      // Straight from the column's buffers: one typed-array copy (or the two 32-bit words of each 64-bit
+      // integer), then NaN where the validity bitmaps say null. No Arrow get() or BigInt per row.
+      out = numbersOf(this.vector.toArray() as ArrayLike<number | bigint>, n);
+      if (this.vector.nullCount > 0) markNulls(this.vector, out);
     } else {
+      out = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const v = this.vector.get(i);
         out[i] = v === null || v === undefined || v === '' ? NaN : Number(v);
@@ -113,6 +116,33 @@ export class ArrayColumn implements ColumnView {
 
   ids(): ArrayLike<unknown> {
     return this.values;
+  }
+}
+
+/** Plain numbers from a numeric column's values array; 64-bit integers through their two 32-bit words. */
+export function numbersOf(raw: ArrayLike<number | bigint>, n: number): Float64Array {
+  const out = new Float64Array(n);
+  if (raw instanceof BigInt64Array || raw instanceof BigUint64Array) {
+    const words = new Int32Array(raw.buffer, raw.byteOffset, n * 2);
+    // hi·2³² + lo is exact up to 2⁵³ and rounded once beyond, as Number(bigint) rounds.
+    const high = raw instanceof BigInt64Array ? (w: number): number => w : (w: number): number => w >>> 0;
+    for (let i = 0; i < n; i++) out[i] = high(words[2 * i + 1]) * 4294967296 + (words[2 * i] >>> 0);
+  } else out.set(raw as ArrayLike<number>);
+  return out;
+}
+
+/** NaN in `out` (one value per row of `vector`) where the vector's validity bitmaps mark a null. */
+function markNulls(vector: Vector, out: Float64Array): void {
+  let base = 0;
+  for (const d of vector.data) {
+    const bits = d.nullBitmap;
+    if (bits && d.nullCount > 0) {
+      for (let i = 0; i < d.length; i++) {
+        const b = d.offset + i;
+        if ((bits[b >> 3] & (1 << (b & 7))) === 0) out[base + i] = NaN;
+      }
+    }
+    base += d.length;
   }
 }
 

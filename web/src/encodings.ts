@@ -7,6 +7,7 @@
 //   - anything else → categorical palette by frequency.
 
 import { CATEGORICAL, CATEGORICAL_LONG, CONTINUOUS, type RGBA, parseColor, ramp } from './colors';
+import { ColumnCodes, valueText } from './codes';
 import type { ColumnView, Graph } from './data';
 
 export type Json = Record<string, unknown>;
@@ -71,12 +72,7 @@ function minMax(values: Float64Array): [number, number] {
   return Number.isFinite(lo) ? [lo, hi] : [0, 0];
 }
 
-function text(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Date) return v.toISOString();
-  return String(v);
-}
+const text = valueText;
 
 export interface ColorResult {
   /** Colour per row of the column (length = rows). */
@@ -84,8 +80,11 @@ export interface ColorResult {
   legend: Legend | null;
 }
 
-/** Colour every row of `column` by `encoding` (complex) or an automatic palette. */
-export function colorColumn(column: ColumnView, rows: number, encoding: Json | null, fallback: RGBA): ColorResult {
+/**
+ * Colour every row of `column` by `encoding` (complex) or an automatic palette. Categories come from the
+ * column's dictionary in `codes` (built once and shared with filters, the legend and histograms).
+ */
+export function colorColumn(column: ColumnView, rows: number, encoding: Json | null, fallback: RGBA, codes = new ColumnCodes()): ColorResult {
   const out = new Uint8Array(rows * 4);
   const put = (i: number, c: RGBA): void => {
     out[i * 4] = c[0];
@@ -140,15 +139,10 @@ export function colorColumn(column: ColumnView, rows: number, encoding: Json | n
     return { colors: out, legend: { kind: 'continuous', column: column.name, min: lo, max: hi, stops } };
   }
 
-  // Categorical: count values (strings), most frequent first.
-  const counts = new Map<string, number>();
-  const keys = new Array<string>(rows);
-  for (let i = 0; i < rows; i++) {
-    const k = text(column.get(i));
-    keys[i] = k;
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
-  const order = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  // Categorical: the distinct values (one code per row), most frequent first.
+  const dict = codes.of(column, rows);
+  const order: [string, number][] = dict.values.map((v, c) => [v, dict.counts[c]]);
+  order.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const fixed = obj(categorical.fixed);
   const hasFixed = Object.keys(fixed).length > 0;
   const other = parseColor(categorical.other) ?? (hasFixed ? ([128, 128, 128, 255] as RGBA) : fallback);
@@ -169,13 +163,15 @@ export function colorColumn(column: ColumnView, rows: number, encoding: Json | n
         colorOf.set(k, Number.isFinite(n) ? pal[((n % pal.length) + pal.length) % pal.length] : fallback);
       }
     } else if (numbers) {
-      return colorColumn(column, rows, { variation: 'continuous' }, fallback);
+      return colorColumn(column, rows, { variation: 'continuous' }, fallback, codes);
     } else {
       const pal = CATEGORICAL_LONG.map((c) => parseColor(c) as RGBA);
       order.forEach(([k], i) => colorOf.set(k, pal[i % pal.length]));
     }
   }
-  for (let i = 0; i < rows; i++) put(i, colorOf.get(keys[i]) ?? other);
+  const byCode = dict.values.map((v) => colorOf.get(v) ?? other);
+  const dc = dict.codes;
+  for (let i = 0; i < rows; i++) put(i, byCode[dc[i]]);
   const shown = order.slice(0, 12);
   const entry = ([k, n]: [string, number]): LegendEntry => ({ label: k === '' ? '(empty)' : k, value: k, color: colorOf.get(k) ?? other, count: n });
   return {
@@ -213,7 +209,7 @@ function byNode(graph: Graph, perRow: Uint8Array): Uint8Array {
   return out;
 }
 
-export function nodeStyle(graph: Graph, encodings: Json, pointSize: number, rows: number): NodeStyle {
+export function nodeStyle(graph: Graph, encodings: Json, pointSize: number, rows: number, codes = new ColumnCodes()): NodeStyle {
   const bindings = bindingsOf(encodings);
   const colorEnc = complexEncoding(encodings, 'pointColorEncoding');
   const colorColumnName = (typeof colorEnc?.attribute === 'string' ? colorEnc.attribute : '') || bindings.node_color;
@@ -221,7 +217,7 @@ export function nodeStyle(graph: Graph, encodings: Json, pointSize: number, rows
   let legend: Legend | null = null;
   const column = colorColumnName ? graph.nodeColumns.get(colorColumnName) : undefined;
   if (column) {
-    const result = colorColumn(column, rows, colorEnc, DEFAULT_NODE);
+    const result = colorColumn(column, rows, colorEnc, DEFAULT_NODE, codes);
     colors = byNode(graph, result.colors);
     legend = result.legend;
   } else {
@@ -287,6 +283,7 @@ export function edgeStyle(
   nodeColors: Uint8Array,
   opacity: number,
   edgeRows: number,
+  codes = new ColumnCodes(),
 ): EdgeStyle {
   const bindings = bindingsOf(encodings);
   const m = graph.edgeCount;
@@ -296,12 +293,12 @@ export function edgeStyle(
   const column = colName ? graph.edgeColumns.get(colName) : undefined;
   const grey: RGBA = [160, 160, 160, 255];
   let perRow: Uint8Array | null = null;
-  if (column) perRow = colorColumn(column, edgeRows, enc, grey).colors;
+  if (column) perRow = colorColumn(column, edgeRows, enc, grey, codes).colors;
   // edge_source_color / edge_destination_color: a gradient from one column's colour to the other's.
   const srcCol = bindings.edge_source_color ? graph.edgeColumns.get(bindings.edge_source_color) : undefined;
   const dstCol = bindings.edge_destination_color ? graph.edgeColumns.get(bindings.edge_destination_color) : undefined;
-  const srcRow = !perRow && srcCol ? colorColumn(srcCol, edgeRows, null, grey).colors : null;
-  const dstRow = !perRow && dstCol ? colorColumn(dstCol, edgeRows, null, grey).colors : null;
+  const srcRow = !perRow && srcCol ? colorColumn(srcCol, edgeRows, null, grey, codes).colors : null;
+  const dstRow = !perRow && dstCol ? colorColumn(dstCol, edgeRows, null, grey, codes).colors : null;
   const alphaCol = bindings.edge_opacity ? graph.edgeColumns.get(bindings.edge_opacity) : undefined;
   const alphas = alphaCol?.isNumeric ? alphaCol.numbers() : null;
   const weightCol = bindings.edge_weight ? graph.edgeColumns.get(bindings.edge_weight) : undefined;
@@ -374,4 +371,4 @@ export function edgeWidths(graph: Graph, encodings: Json, edgeRows: number): Flo
   return out;
 }
 
-export { text as valueText };
+export { valueText };

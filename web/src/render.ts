@@ -323,7 +323,7 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
         return;
       }
       const vis = new Uint8Array(nodeCount);
-      for (let k = 0; k < nodeCount; k++) vis[k] = mask[nodeOrder[k]] ? 255 : 0;
+      for (let k = 0; k < nodeCount; k++) vis[k] = mask[nodeOrder[k]] * 255; // masks hold 0 or 1
       nodeVis({ data: vis, usage: 'dynamic' });
       nodeMasked = true;
     },
@@ -332,9 +332,10 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
         edgeMasked = false;
         return;
       }
-      const vis = new Uint8Array(edgeCount * 2);
-      for (let k = 0; k < edgeCount; k++) vis[k * 2] = vis[k * 2 + 1] = mask[order[k]] ? 255 : 0;
-      edgeVis({ data: vis, usage: 'dynamic' });
+      // Both vertices of an edge in one 16-bit store (masks hold 0 or 1).
+      const vis = new Uint16Array(edgeCount);
+      for (let k = 0; k < edgeCount; k++) vis[k] = mask[order[k]] * 0xffff;
+      edgeVis({ data: new Uint8Array(vis.buffer), usage: 'dynamic' });
       edgeMasked = true;
     },
     setEdgeSubset(edges) {

@@ -15,11 +15,12 @@ export function nodesInBox(scene: Scene, ax: number, ay: number, bx: number, by:
   const g = scene.graph;
   const xs = g.x;
   const ys = g.y;
+  const vis = scene.nodeVisible;
   const out: number[] = [];
   for (let i = 0; i < g.nodeCount; i++) {
     const x = xs[i];
     const y = ys[i];
-    if (x >= wx0 && x <= wx1 && y >= wy0 && y <= wy1 && scene.isVisible(i)) out.push(i);
+    if (x >= wx0 && x <= wx1 && y >= wy0 && y <= wy1 && (vis === null || vis[i] === 1)) out.push(i);
   }
   return out;
 }

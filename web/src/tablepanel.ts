@@ -7,7 +7,7 @@ import type { ColumnView } from './data';
 import { $, fmt } from './dom';
 import { degreeColumn } from './filters';
 import type { Scene } from './scene';
-import { searchIndices, sortIndices, sortKeys, visibleIndices } from './table';
+import { type RowOrder, rowOrder, searchIndices, sortByOrder, sortKeys, visibleIndices } from './table';
 import { cellText } from './values';
 
 /** Row height in CSS pixels (graph.css .trow). */
@@ -31,6 +31,9 @@ export class TablePanel {
   private columns: ColumnView[] = [];
   private sortBy: string | null = null;
   private descending = false;
+  /** Every row in key order, per sort-key array (the keys are cached per column, see sortKeys): a column
+   *  is sorted once; later sorts of it, in either direction and whatever is listed, walk that order. */
+  private readonly orders = new WeakMap<Float64Array, RowOrder>();
 
   constructor(private readonly host: TableHost) {}
 
@@ -114,7 +117,15 @@ export class TablePanel {
     const searchCol = this.columns.find((c) => c.name === select.value);
     if (needle.trim() && searchCol) list = searchIndices(list, needle, this.host.codes.of(searchCol, rows), rowOf);
     const sortCol = this.columns.find((c) => c.name === this.sortBy);
-    if (sortCol) list = sortIndices(list, sortKeys(sortCol, () => this.host.codes.of(sortCol, rows)), rowOf, this.descending);
+    if (sortCol) {
+      const keys = sortKeys(sortCol, () => this.host.codes.of(sortCol, rows));
+      let order = this.orders.get(keys);
+      if (!order) {
+        order = rowOrder(keys);
+        this.orders.set(keys, order);
+      }
+      list = sortByOrder(list, order, rowOf, this.descending);
+    }
     this.indices = list;
     const total = ofNodes ? g.nodeCount : g.edgeCount;
     $('table-count').textContent =

@@ -69,3 +69,38 @@ test('an unknown column names the ones there are', () => {
 test('the status line reads visible of total with separators', () => {
   assert.equal(statusText(667, 2000, 1990, 6000), '667 of 2,000 nodes · 1,990 of 6,000 edges');
 });
+
+test('every number operator agrees with a plain comparison, at the bounds, for infinities, -0 and nulls', () => {
+  const tiny = Number.MIN_VALUE;
+  const values = [-Infinity, -1e308, -2.5, -tiny, -0, 0, tiny, 0.1, 0.30000000000000004, 0.3, 1, 1 + Number.EPSILON, 3, 1e308, Infinity, null];
+  const col = column('n', values);
+  const rows = values.length;
+  const ops = ['=', '!=', '<', '<=', '>', '>='] as const;
+  const plain = (op: (typeof ops)[number], a: number, b: number): boolean =>
+    op === '=' ? a === b : op === '!=' ? a !== b : op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
+  for (const b of [-Infinity, -2.5, 0, -0, tiny, 0.3, 1, 1e308, Infinity]) {
+    for (const op of ops) {
+      const got = Array.from(matchRows({ target: 'point', column: 'n', op, values: [b] }, col, rows, codes));
+      const want = values.map((v) => (plain(op, v === null ? NaN : v, b) ? 1 : 0));
+      assert.deepEqual(got, want, `n ${op} ${b}`);
+    }
+  }
+});
+
+test('exclusions keep nulls and rows past the column; nodes without a row only pass exclusions', () => {
+  const g = graph();
+  g.nodeColumns.set('n', column('n', [1, null, 3]));
+  // Nodes 3 and 4 have rows past the column (only 3 values): they match nothing.
+  const kept = visibility(g, [rule('exclude', 'point:n >= 2')], 5, 3, codes);
+  assert.deepEqual(Array.from(kept.nodes!), [1, 1, 0, 1, 1]);
+  const only = visibility(g, [rule('filter', 'point:n >= 2')], 5, 3, codes);
+  assert.deepEqual(Array.from(only.nodes!), [0, 0, 1, 0, 0]);
+  g.row[4] = 0xffffffff; // a node added live, no data yet
+  assert.equal(visibility(g, [rule('exclude', 'point:kind = b')], 5, 3, codes).nodes![4], 1);
+  assert.equal(visibility(g, [rule('filter', 'point:kind = a')], 5, 3, codes).nodes![4], 0);
+  // Several rules on one column (a brush) keep the range; with hidden nodes on top.
+  const brush = visibility(g, [rule('filter', 'edge:w >= 2'), rule('filter', 'edge:w < 3')], 5, 3, codes, Uint8Array.from([0, 0, 0, 0, 0]));
+  assert.deepEqual(Array.from(brush.edges!), [0, 1, 0]);
+  const ends = visibility(g, [rule('filter', 'edge:w >= 2')], 5, 3, codes, Uint8Array.from([0, 0, 0, 1, 0]));
+  assert.deepEqual([Array.from(ends.edges!), ends.nodeCount, ends.edgeCount], [[0, 1, 0], 4, 1]);
+});

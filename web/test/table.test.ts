@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ColumnCodes } from '../src/codes';
-import { searchIndices, sortIndices, sortKeys, visibleIndices } from '../src/table';
+import { rowOrder, searchIndices, sortByOrder, sortIndices, sortKeys, visibleIndices } from '../src/table';
 import { column } from './_column';
 
 const codes = new ColumnCodes();
@@ -53,4 +53,32 @@ test('keys equal as float32 but not as float64 keep their exact order', () => {
   const all = Uint32Array.from([0, 1, 2, 3, 4, 5]);
   assert.deepEqual(Array.from(sortIndices(all, keys, (i) => i, false)), [4, 2, 3, 1, 0, 5]);
   assert.deepEqual(Array.from(sortIndices(all, keys, (i) => i, true)), [5, 0, 1, 2, 3, 4]);
+});
+
+test('a cached row order sorts any listed subset as a full sort does, both directions, ties in row order', () => {
+  const n = 20_000;
+  let seed = 11;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  // Few distinct values (many ties), -0 beside 0, nulls, values equal as float32 but not as float64.
+  const keys = Float64Array.from({ length: n }, () => {
+    const u = rand();
+    return u < 0.05 ? NaN : u < 0.1 ? -0 : u < 0.15 ? 1 + 1e-12 : Math.floor(rand() * 50) / 3 - 5;
+  });
+  const order = rowOrder(keys);
+  // Index i sits on row (i * 31) % n; the listed indices are a shuffled half of them.
+  const rowOf = (i: number): number => (i * 31) % n;
+  const listed = Uint32Array.from({ length: n / 2 }, (_, k) => (k * 7919) % n);
+  for (const descending of [false, true]) {
+    const got = sortByOrder(listed, order, rowOf, descending);
+    // The same sort by a comparator, ties by row.
+    const want = Array.from(listed).sort((a, b) => {
+      const x = keys[rowOf(a)];
+      const y = keys[rowOf(b)];
+      if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) === Number.isNaN(y) ? rowOf(a) - rowOf(b) : Number.isNaN(x) ? 1 : -1;
+      return x === y ? rowOf(a) - rowOf(b) : (x < y) !== descending ? -1 : 1;
+    });
+    assert.deepEqual(Array.from(got), want, descending ? 'descending' : 'ascending');
+  }
+  // An index whose row lies outside the keys goes last.
+  assert.deepEqual(Array.from(sortByOrder(Uint32Array.from([5, 0, 1]), rowOrder(Float64Array.from([2, 1])), (i) => i, false)), [1, 0, 5]);
 });
