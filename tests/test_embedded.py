@@ -259,3 +259,83 @@ def test_live_writes_the_transport_hands_to_the_engine_answer_as_the_core_does(h
             answers.append((response.status_code, body))
         assert answers[0] == answers[1], (method, dataset_id, authorization[:12])
     assert sorted(ds.edges().column("eid").to_pylist()) == [2, 3]  # the PUT replaced every row
+
+
+def _typed_batches(start: int) -> list[pa.Table]:
+    """Live edge writes of many column types: plain ones (read by the direct transport from the
+    client's own stream) and dictionary, null and nested ones (read the bytes way)."""
+    eids = [start, start + 1]
+    plain = {"eid": eids, "src": ["a", "b"], "dst": ["b", "c"]}
+    return [
+        pa.table({**plain, "w": [1.5, None], "when": pa.array([1, 2], pa.timestamp("ms"))}),
+        pa.table({**plain, "tags": [["x"], []], "flag": [True, False]}),
+        pa.table({**plain, "kind": pa.array(["p", "q"]).dictionary_encode()}),
+        pa.table({**plain, "nothing": pa.nulls(2)}),
+        pa.table({"eid": [start + 1], "w": pa.array([7], pa.int32())}),  # cast to the column's type
+    ]
+
+
+@pytest.mark.parametrize("polled", [False, True])
+def test_live_writes_of_every_column_type_read_the_same_direct_and_over_asgi(
+    hub: graphport.Server, polled: bool
+) -> None:
+    """The local client hands the engine its own Arrow stream of each batch (#16): the tables
+    that result are those of the same writes sent over the ASGI app, with or without
+    ``on_poll_request``."""
+    token = hub.token_for("alice")
+    over_asgi = graphport.client(transport=hub.local_transport())
+    over_asgi.register(api=3, protocol="http", server="graphport.local", token=token, verify_token=False)
+    first = pa.table({"eid": [0], "src": ["a"], "dst": ["b"]})
+    datasets = [
+        g.edges(first, "src", "dst", edge="eid").upload() for g in (_direct_client(hub, token), over_asgi)
+    ]
+    if polled:
+        hub.on_poll_request = lambda s: None
+    for start in (10, 20):
+        for batch in _typed_batches(start):
+            for ds in datasets:
+                ds.update(edges=batch)
+    hub.poll()
+    direct, asgi = (ds.edges().sort_by("eid") for ds in datasets)
+    assert direct.equals(asgi), (direct.schema, asgi.schema)
+    assert direct.num_rows == 5 and direct.column("w").to_pylist()[-1] == 7.0
+    assert direct.column("kind").to_pylist()[1:3] == ["p", "q"]
+
+
+def test_a_queued_live_write_keeps_the_values_it_was_given(hub: graphport.Server) -> None:
+    """With ``on_poll_request`` a write is applied later; the table it was given may share memory
+    with the caller's numpy array (zero-copy), which the caller may change meanwhile. The engine
+    holds its own copy (the client's stream), so the poll applies what update() was given."""
+    g = hub.new_local_client("alice")
+    ds = g.edges(pa.table({"eid": [1], "src": [1], "dst": [2]}), "src", "dst", edge="eid").upload()
+    weights = np.array([0.5, 1.5])
+    batch = pa.table({"eid": [1, 2], "src": [1, 2], "dst": [2, 3], "w": pa.array(weights)})
+    assert batch.column("w").chunk(0).buffers()[1].address == weights.ctypes.data  # shared memory
+    hub.on_poll_request = lambda s: None
+    ds.update(edges=batch)
+    weights[:] = -1.0  # the caller reuses its array before the poll
+    hub.poll()
+    assert ds.edges().sort_by("eid").column("w").to_pylist() == [0.5, 1.5]
+
+
+def test_only_the_clients_own_plain_streams_skip_the_size_walk() -> None:
+    from graphport.server._live_messages import EncodedTable, _ipc_stream
+
+    def own(table: pa.Table) -> EncodedTable | None:
+        return EncodedTable.read_own(_ipc_stream(table), table.schema)
+
+    plain = pa.table(
+        {"i": [1], "s": ["x"], "l": [[1.0]], "m": pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int64()))}
+    )
+    found = own(plain)
+    assert found is not None and found.table.equals(plain)
+    special = [
+        pa.table({"d": pa.array(["x"]).dictionary_encode()}),
+        pa.table({"n": pa.nulls(1)}),
+        pa.table({"l": pa.array([[None]], pa.list_(pa.null()))}),
+        pa.table({"r": pa.RunEndEncodedArray.from_arrays([1], [5])}),
+        pa.table({"e": pa.array([{}], pa.struct([]))}),
+    ]
+    for table in special:
+        assert own(table) is None, table.schema
+    assert EncodedTable.read_own(b"not arrow", plain.schema) is None

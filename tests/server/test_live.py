@@ -502,3 +502,160 @@ def test_new_endpoints_become_nodes_once_in_order_of_first_appearance(
     expected = [0, 1, 7, 3, 11, 5, 9] if ids.startswith("int32") else [0, 1, 7, 3, 5, 9]
     assert nodes.column("id").to_pylist() == [cast(v) for v in expected]
     assert nodes.column("x").null_count == 0
+
+
+def _s1(eids: list[int], w: float) -> pa.Table:
+    return pa.table(
+        {"eid": eids, "src": [e % 4 for e in eids], "dst": [e % 6 + 20 for e in eids], "w": [w] * len(eids)}
+    )
+
+
+#: Two rounds of writes: upserts of one schema (merged) interleaved with partial upserts, removes,
+#: node upserts, duplicates across and within writes, and a replace followed by upserts.
+MIXED_ROUNDS: list[list[tuple[str, str, Any]]] = [
+    [
+        ("update", "edges", _s1([3, 100], 1.0)),
+        ("update", "nodes", pa.table({"id": [1], "color": ["red"]})),
+        ("update", "edges", _s1([100, 101, 3], 2.0)),
+        ("update", "edges", pa.table({"eid": [5, 101], "label": ["five", None]})),
+        ("update", "edges", _s1([101, 7], 3.0)),
+        ("remove", "edges", [7, 2]),
+        ("update", "edges", _s1([7, 200], 4.0)),
+        ("update", "nodes", pa.table({"id": [2, 1], "color": ["blue", "green"]})),
+        ("update", "edges", _s1([200, 201, 200], 5.0)),
+    ],
+    [
+        ("update", "edges", _s1([300], 6.0)),
+        ("replace", "edges", _s1([9, 10], 7.0)),
+        ("update", "edges", _s1([10, 11], 8.0)),
+        ("update", "nodes", pa.table({"id": [25], "color": ["new"]})),
+        ("update", "edges", _s1([12, 9], 9.0)),
+        ("remove", "nodes", [25]),
+        ("update", "edges", pa.table({"eid": [11], "label": ["eleven"]})),
+    ],
+]
+
+
+def _write(server: graphport.Server, who: Principal, dataset: str, op: str, kind: str, data: Any) -> None:
+    if op == "remove":
+        server.live_remove(who, dataset, kind, data)
+    elif op == "replace":
+        server.live_replace(who, dataset, kind, data)
+    else:
+        server.live_update(who, dataset, kind, data)
+
+
+def test_one_poll_of_mixed_writes_leaves_the_tables_of_one_write_at_a_time(
+    server: graphport.Server, owner: Principal
+) -> None:
+    """A poll merges each table's upserts of one schema into one (#16): the same rows, in the same
+    order, as a poll applying the same writes one by one, and one delta per poll that a viewer
+    applies to the same table. The edges also read as with no ``on_poll_request`` at all (nodes
+    differ there: a poll adds new endpoints as nodes after all its writes)."""
+    merged, one_by_one, direct = (make_dataset(server, owner) for _ in range(3))
+    rec = Recorder()
+    server.subscribe(owner, merged, rec)
+    for writes in MIXED_ROUNDS:
+        server.on_poll_request = None
+        for op, kind, data in writes:
+            _write(server, owner, direct, op, kind, data)
+        server.on_poll_request = lambda s: None
+        for op, kind, data in writes:
+            _write(server, owner, one_by_one, op, kind, data)
+        server.live.merge_writes = False
+        server.poll()
+        server.live.merge_writes = True
+        before = len(rec.messages)
+        for op, kind, data in writes:
+            _write(server, owner, merged, op, kind, data)
+        assert len(rec.messages) == before  # nothing published before the poll
+        server.poll()
+        assert len(rec.messages) == before + 1
+        edges, nodes = server.live_tables(owner, merged)
+        want_edges, want_nodes = server.live_tables(owner, one_by_one)
+        assert edges.to_pylist() == want_edges.to_pylist()
+        assert nodes.drop_columns(["x", "y"]).to_pylist() == want_nodes.drop_columns(["x", "y"]).to_pylist()
+        assert nodes.column("x").null_count == nodes.column("y").null_count == 0
+        assert edges.to_pylist() == server.live_tables(owner, direct)[0].to_pylist()
+        assert rec.edges == {row["eid"]: row for row in edges.to_pylist()}
+    assert server.live.pending() == 0
+
+
+def test_merge_upserts_groups_each_tables_upserts_of_one_schema() -> None:
+    from graphport.server._live_dataset import _Op, merge_upserts
+
+    def op(
+        kind: str, name: str, table: pa.Table | None = None, keys: list[Any] | None = None, lsn: int = 0
+    ) -> _Op:
+        return _Op(
+            "d",
+            kind,
+            name,
+            table,
+            keys if keys is not None or table is None else table.column(0).to_pylist(),
+            lsn,
+        )  # type: ignore[arg-type]
+
+    other = pa.table({"eid": [5], "label": ["x"]})
+    ops = [
+        op("edges", "upsert", _s1([1, 2], 1.0), lsn=1),
+        op("nodes", "upsert", pa.table({"id": [1]}), lsn=2),
+        op("edges", "upsert", _s1([2, 3], 2.0), lsn=3),
+        op("edges", "upsert", other, lsn=4),  # another schema: ends the group
+        op("edges", "upsert", _s1([4], 3.0), lsn=5),
+        op("nodes", "upsert", pa.table({"id": [2]}), lsn=6),
+        op("edges", "remove", keys=[4], lsn=7),
+        op("edges", "replace", _s1([8], 4.0), lsn=8),
+        op("edges", "upsert", _s1([8, 9], 5.0), lsn=9),
+        op("edges", "upsert", _s1([10], 6.0), keys=[10, 11], lsn=10),  # keys not matching rows
+        op("edges", "clear", lsn=11),
+    ]
+    merged = merge_upserts(ops)
+    assert [(m.kind, m.name, m.lsn, len(m.parts or [])) for m in merged] == [
+        ("edges", "upsert", 3, 2),
+        ("nodes", "upsert", 6, 2),
+        ("edges", "upsert", 4, 0),
+        ("edges", "upsert", 5, 0),
+        ("edges", "remove", 7, 0),
+        ("edges", "replace", 9, 2),
+        ("edges", "upsert", 10, 0),
+        ("edges", "clear", 11, 0),
+    ]
+    first = merged[0]
+    assert first.keys == [1, 2, 3]  # first appearance order; key 2 keeps its last row
+    assert first.table is not None and first.table.column("w").to_pylist() == [1.0, 2.0, 2.0]
+    assert merged[5].keys == [8, 9] and merged[5].table.column("w").to_pylist() == [5.0, 5.0]  # type: ignore[union-attr]
+    assert merge_upserts(ops[:1])[0] is ops[0]  # nothing to merge: the write itself
+
+
+def test_a_failing_merged_upsert_applies_its_writes_one_by_one(
+    server: graphport.Server, owner: Principal, dataset: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A write that fails when applied (never queued by the hub, which checks writes first) fails
+    alone: the merged upsert is retried write by write, and the others still apply."""
+    from graphport.server._live_dataset import _Op
+
+    ds = server.live._get(owner, dataset)
+    good1, good2 = _s1([1, 50], 1.0), _s1([51], 2.0)
+    bad = _Op(dataset, "edges", "upsert", _s1([52], 3.0), [52])
+    bad.table = pa.table({"eid": [52], "src": [0], "dst": [1], "w": [3.0]}).drop_columns(
+        ["eid"]
+    )  # no id column
+    merged = _Op(
+        dataset,
+        "edges",
+        "upsert",
+        pa.concat_tables([good1, good2]).drop_columns(["eid"]),  # a merged batch that cannot apply
+        [1, 50, 51],
+        parts=[
+            _Op(dataset, "edges", "upsert", good1, [1, 50]),
+            bad,
+            _Op(dataset, "edges", "upsert", good2, [51]),
+        ],
+    )
+    with ds.lock:
+        changes = ds.apply([merged])
+    assert "applying them one by one" in caplog.text and "skipped" in caplog.text
+    assert sorted(changes["edges"].changed_keys()) == [1, 50, 51]
+    assert 52 not in ds.tables["edges"].index
+    assert ds.tables["edges"].rows_for([1, 50, 51]).column("w").to_pylist() == [1.0, 1.0, 2.0]

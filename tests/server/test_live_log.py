@@ -18,6 +18,7 @@ import pytest
 import graphport
 from graphport import ServerConfig
 from graphport.server import Principal
+from graphport.server._ingest import to_ipc_file
 from graphport.server._live_log import LiveLog, Record, decode_all, encode
 
 from ..cli.test_serve_signals import Serve, arrow
@@ -226,3 +227,43 @@ def test_start_up_skips_and_removes_clean_logs(config: ServerConfig) -> None:
         assert second.live._live == {}  # not loaded at start-up
         assert not (config.data / "live-log" / dataset).exists()
         assert edge_ids(second, second.accounts.require_user("owner"), dataset)[-1] == 100
+
+
+def test_a_write_is_logged_as_the_bytes_it_came_in_when_they_read_as_it(config: ServerConfig) -> None:
+    """A write whose table needs no cast is logged as the Arrow body it came in (an IPC stream or
+    file, or the embedded client's own stream), not encoded again (#16); one that was cast is
+    logged as the cast table. Either way the replay after a crash gives the written rows."""
+    from graphport.server._live_messages import EncodedTable, _ipc_stream
+
+    first = graphport.Server(config=config)
+    owner = first.create_user("owner", PASSWORD)
+    dataset = make_dataset(first, owner)  # eids 0..9, w float64
+    first.on_poll_request = lambda s: None  # nothing applied before the crash
+    stream = _ipc_stream(pa.table({"eid": [100], "w": [1.0]}))
+    file = to_ipc_file(pa.table({"eid": [101], "w": [2.0]})).to_pybytes()
+    own = _ipc_stream(pa.table({"eid": [102], "w": [3.0]}))
+    encoded = EncodedTable.read_own(own, pa.schema([("eid", pa.int64()), ("w", pa.float64())]))
+    assert encoded is not None
+    cast = pa.table({"eid": pa.array([103], pa.int32()), "w": pa.array([4], pa.int64())})
+    for data in (stream, file, encoded, cast):
+        first.live_update(owner, dataset, "edges", data)
+    log = first.live._live[dataset].log
+    assert log is not None
+    crash(first)
+    bodies = [
+        r.body
+        for p in sorted((config.data / "live-log" / dataset).glob("*.log"))
+        for r in decode_all(p.read_bytes())
+        if r.op == "upsert"
+    ]
+    assert bodies[:3] == [stream, file, own]
+    assert pa.ipc.open_stream(bodies[3]).read_all().schema.field("eid").type == pa.int64()
+    with graphport.Server(config=config) as second:
+        me = second.accounts.require_user("owner")
+        edges = second.datasets.read_table(me, dataset, "edges").to_pylist()
+        assert {r["eid"]: r["w"] for r in edges if r["eid"] >= 100} == {
+            100: 1.0,
+            101: 2.0,
+            102: 3.0,
+            103: 4.0,
+        }

@@ -52,17 +52,27 @@ def _stream(table: pa.Table) -> pa.Buffer:
     return sink.getvalue()
 
 
+@dataclasses.dataclass(frozen=True)
+class TableCall(Call):
+    """A call whose body (``parts``) is ``table`` written by this client as one Arrow IPC stream,
+    without compression. Sent like any call; an in-process server's direct transport reads that
+    stream without the size walk a foreign body needs (``_embedded.DirectTransport``, #16)."""
+
+    table: pa.Table | None = None
+
+
 def write_flow(dataset_id: str, kind: str, method: str, data: Any) -> Flow[int]:
     verb = {"POST": "Updating", "PUT": "Replacing"}[method]
     action = f"{verb} the live {kind} of dataset {dataset_id}"
-    body = _stream(to_table(data, kind))
-    response = yield Call(
+    table = to_table(data, kind)
+    response = yield TableCall(
         method,
         _path(dataset_id, f"live/{kind}"),
         action,
-        parts=(body,),
+        parts=(_stream(table),),
         headers={"Content-Type": ARROW_STREAM},
         auth=True,
+        table=table,
     )
     return int(raise_for_status(response, action)["rows"])
 

@@ -243,7 +243,9 @@ class SyncTransport:
                 body = (json.dumps(call.json, ensure_ascii=False, allow_nan=False).encode(),)
             elif call.parts is not None:
                 body = call.parts
-            return cast(httpx.Response, self._direct(call.method, url, headers, body))
+            # A live write also hands over the table its stream encodes (``_live.TableCall``).
+            table = getattr(call, "table", None)
+            return cast(httpx.Response, self._direct(call.method, url, headers, body, table))
         kwargs, size = body_kwargs(call, headers)
         if call.parts is not None and "content" not in kwargs:
             progress = _Progress(use_progress(self.progress, size), size, call.action)

@@ -58,8 +58,10 @@ from ._live_messages import (
     FLUSH_DELAY,
     KINDS,
     MAX_DRAINS,
+    ArrowBytes,
     ArrowInput,
     CloseCallback,
+    EncodedTable,
     Kind,
     LiveMessage,
     OpName,
@@ -150,6 +152,9 @@ class LiveHub:
         self.access_ttl = ACCESS_TTL
         self._granted: dict[tuple[int | None, str, Action], float] = {}
         self.polls = 0  # polls that applied something (tests and benchmarks read it)
+        #: A poll applies each table's queued upserts of one schema as one (``LiveDataset.apply``);
+        #: False applies every write on its own, the reference tests compare with.
+        self.merge_writes = True
         #: Set by the server when a bus is configured: deltas to and from other processes (#7).
         self.fanout: Fanout | None = None
         #: Acknowledged writes are logged before the answer (``live_durability``, issue #17).
@@ -339,17 +344,22 @@ class LiveHub:
         ds = self._open(principal, dataset_id, Action.EDIT)
         live = ds.tables[kind]
 
-        def prepare() -> tuple[pa.Table, list[Key] | None]:
+        def prepare() -> tuple[pa.Table, list[Key] | None, bool]:
             table = as_table(data, f"live {kind}", self.arrow_limits)
             with ds.lock:
                 types = live.types
                 live.check_write(table, types, replace=name == "replace")
             checked = live.prepare_columns(table, types)
-            return checked, live.keys_for(checked)
+            return checked, live.keys_for(checked), checked is table
 
-        size = int(data.num_rows) if isinstance(data, (pa.Table, pa.RecordBatch)) else len(data)
+        if isinstance(data, (pa.Table, pa.RecordBatch)):
+            size = int(data.num_rows)
+        elif isinstance(data, EncodedTable):
+            size = int(data.table.num_rows)
+        else:
+            size = len(data)
         # Big batches decode and cast on the CPU pool (pyarrow drops the GIL); small ones inline.
-        table, keys = self._cpu().submit(prepare).result() if size > 65536 else prepare()
+        table, keys, as_sent = self._cpu().submit(prepare).result() if size > 65536 else prepare()
         if kind == "edges" and live.key is None and name == "upsert":
             for binding in ("source", "destination"):
                 column = ds.edge_bindings.get(binding)
@@ -359,7 +369,10 @@ class LiveHub:
                         "binding, so every update appends).",
                         code="binding_mismatch",
                     )
-        self._enqueue(ds, _Op(dataset_id, kind, name, table=table, keys=keys))
+        op = _Op(dataset_id, kind, name, table=table, keys=keys)
+        if as_sent:  # the log keeps the bytes that came, which read back as this table
+            op.body = data.stream if isinstance(data, EncodedTable) else _as_bytes(data)
+        self._enqueue(ds, op)
         return int(table.num_rows)
 
     def _enqueue(self, ds: LiveDataset, op: _Op, poll: bool = True) -> None:
@@ -370,7 +383,10 @@ class LiveHub:
         else:
             # Logged before it is queued, in the same order (the log's lock covers both), so a
             # replay applies the writes in the order this process did (issue #17).
-            if op.table is not None:
+            body: ArrowBytes
+            if op.body is not None:
+                body = op.body
+            elif op.table is not None:
                 body = _ipc_stream(op.table)
             elif op.keys is not None:
                 key_type = ds.tables[op.kind].key_type
@@ -447,7 +463,7 @@ class LiveHub:
                     if ds is None:
                         continue  # deleted (or replaced by an upload) after these were queued
                     with ds.lock:
-                        changes = ds.apply(ops)
+                        changes = ds.apply(ops, self.merge_writes)
                     if dataset_id in touched:
                         _, base, earlier = touched[dataset_id]
                         touched[dataset_id] = (ds, base, _merge(earlier, changes))
@@ -639,3 +655,8 @@ class LiveHub:
                 sub.close("server closed")
         if self.fanout is not None:
             self.fanout.close()
+
+
+def _as_bytes(data: ArrowInput) -> ArrowBytes | None:
+    """``data`` if it is Arrow IPC bytes (a body a write carried), else None."""
+    return data if isinstance(data, (bytes, bytearray, memoryview, pa.Buffer)) else None

@@ -45,7 +45,13 @@ import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+#: An operation's Arrow IPC bytes, as the write carried them.
+Body: TypeAlias = "bytes | bytearray | memoryview | pa.Buffer"
 
 logger = logging.getLogger("graphport.live.log")
 
@@ -64,7 +70,7 @@ class Record:
     lsn: int
     op: str  # "upsert" | "replace" | "remove" | "clear" | "checkpoint"
     table: str | None = None
-    body: bytes = b""
+    body: Body = b""
     state: State | None = None
 
 
@@ -125,7 +131,7 @@ class DatasetLog:
 
     # -- writing (the hub calls append with ``lock`` held) -------------------------------------
 
-    def append(self, op: str, table: str | None, body: bytes) -> int:
+    def append(self, op: str, table: str | None, body: Body) -> int:
         """Write one operation; returns its lsn. Call with :attr:`lock` held."""
         lsn = self._next_lsn
         try:

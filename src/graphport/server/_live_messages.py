@@ -26,7 +26,11 @@ logger = logging.getLogger("graphport.live")
 Kind = Literal["edges", "nodes"]
 KINDS: tuple[Kind, ...] = ("edges", "nodes")
 OpName = Literal["upsert", "remove", "replace", "clear"]
-ArrowInput: TypeAlias = "bytes | bytearray | memoryview | pa.Buffer | pa.Table | pa.RecordBatch"
+ArrowInput: TypeAlias = (
+    "bytes | bytearray | memoryview | pa.Buffer | pa.Table | pa.RecordBatch | EncodedTable"
+)
+#: Arrow IPC bytes as a write carries them (what the live log stores for it).
+ArrowBytes: TypeAlias = "bytes | bytearray | memoryview | pa.Buffer"
 #: Called with each message for a subscriber; must not block (transports enqueue and return).
 SendCallback = Callable[["LiveMessage"], None]
 CloseCallback = Callable[[str], None]
@@ -52,6 +56,72 @@ def check_kind(kind: str) -> Kind:
     return kind  # type: ignore[return-value]
 
 
+@dataclasses.dataclass(frozen=True)
+class EncodedTable:
+    """A table and the one Arrow IPC stream it was read from, for a writer in this process that
+    wrote that stream itself from an in-memory table: the embedded client (#16,
+    ``_embedded.DirectTransport``). The engine takes :attr:`table` as it takes any Table given
+    in-process (validated in full, then every check a write gets) and logs :attr:`stream` for it
+    when the write needs no cast, instead of encoding the table again.
+
+    Made by :meth:`read_own`, which skips :func:`read_arrow`'s walk over the declared sizes: what
+    that walk refuses (sizes past the body, compressed buffers, dictionaries that inflate, rows
+    that carry no bytes) cannot be in a stream written without compression from a table with no
+    dictionary or null-typed column, and for any other table it returns None (send the bytes)."""
+
+    table: pa.Table
+    stream: ArrowBytes
+
+    @classmethod
+    def read_own(cls, stream: ArrowBytes, schema: pa.Schema) -> EncodedTable | None:
+        """The table of ``stream``, which this process wrote without compression from a table of
+        ``schema`` (a private copy of what the writer gave: its buffers point into ``stream``)."""
+        if not _plain_types(schema):
+            return None
+        buffer = stream if isinstance(stream, pa.Buffer) else pa.py_buffer(stream)
+        try:
+            return cls(pa.ipc.open_stream(buffer).read_all(), stream)
+        except (pa.ArrowException, ValueError):
+            return None  # not what the writer says: the bytes way says what is wrong
+
+
+def _plain_types(schema: pa.Schema) -> bool:
+    """Every field, at any depth, of a type whose rows each take bytes in the stream: numbers,
+    booleans, times, text, binary, and lists, structs and maps of them. Not dictionaries, null,
+    run-end encoded, extension or other types (those take the bytes path and its limit walk)."""
+    stack = [field.type for field in schema]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, pa.BaseExtensionType) or (t.num_fields == 0 and pa.types.is_struct(t)):
+            return False
+        if (pa.types.is_fixed_size_list(t) and t.list_size == 0) or (
+            pa.types.is_fixed_size_binary(t) and t.byte_width == 0
+        ):
+            return False  # rows of zero bytes
+        if (
+            pa.types.is_list(t)
+            or pa.types.is_large_list(t)
+            or pa.types.is_fixed_size_list(t)
+            or pa.types.is_struct(t)
+            or pa.types.is_map(t)
+        ):
+            stack.extend(t.field(i).type for i in range(t.num_fields))
+        elif not (
+            pa.types.is_integer(t)
+            or pa.types.is_floating(t)
+            or pa.types.is_boolean(t)
+            or pa.types.is_decimal(t)
+            or pa.types.is_temporal(t)
+            or pa.types.is_string(t)
+            or pa.types.is_large_string(t)
+            or pa.types.is_binary(t)
+            or pa.types.is_large_binary(t)
+            or pa.types.is_fixed_size_binary(t)
+        ):
+            return False
+    return True
+
+
 def as_table(data: ArrowInput, what: str, limits: ArrowLimits | None = None) -> pa.Table:
     """Arrow IPC bytes (file or stream), a pyarrow Table or a RecordBatch, as a fully validated
     Table (bytes through :func:`read_arrow`; tables given in-process are validated too, since a
@@ -59,6 +129,9 @@ def as_table(data: ArrowInput, what: str, limits: ArrowLimits | None = None) -> 
     if isinstance(data, pa.Table):
         validate_table(data, what)
         return data
+    if isinstance(data, EncodedTable):
+        validate_table(data.table, what)
+        return data.table
     if isinstance(data, pa.RecordBatch):
         table = pa.Table.from_batches([data])
         validate_table(table, what)
