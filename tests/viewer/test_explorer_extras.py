@@ -303,6 +303,12 @@ def test_edge_icons_are_drawn_at_the_edge_middle(site: Site) -> None:
     assert whole["counts"][0] < marked["counts"][0] + 40, "white only there (labels are off)"
 
 
+ICONS_TRANSFER = (
+    "(e => [e.encodedBodySize, e.decodedBodySize])"
+    "(performance.getEntriesByType('resource').find(e => e.name.endsWith('/icons.json')))"
+)
+
+
 def test_icon_images_draw_data_uris_and_never_load_another_sites_url(site: Site) -> None:
     """encode_point_icon with image URLs: the west half's data: image is drawn in each node; the east half's
     https URL on another host is never requested (the dataset's author must not learn who views it): a
@@ -328,9 +334,10 @@ def test_icon_images_draw_data_uris_and_never_load_another_sites_url(site: Site)
                 "expr": "Object.fromEntries([...document.querySelectorAll('#inspector-rows tr')]"
                 ".map(r => [r.querySelector('th').textContent, r.querySelector('td').textContent]))",
             },
+            {"op": "eval", "expr": ICONS_TRANSFER},
         ],
     )
-    _, plain, _, icons, drawn, inspector, rows = report["steps"]
+    _, plain, _, icons, drawn, inspector, rows, transfer = report["steps"]
     expected = {"drawn": west, "missing": 0, "placeholders": len(east), "images": west, "edges": 0}
     assert icons == {**expected, "loaded": True}, icons
     assert plain["counts"][0] == 0
@@ -338,3 +345,6 @@ def test_icon_images_draw_data_uris_and_never_load_another_sites_url(site: Site)
     assert inspector["visible"] and rows["icon (not loaded: another site)"] == TRACKER, rows
     assert not [u for u in report["requests"] if "tracker.example" in u], report["requests"]
     assert not [e for e in report["consoleErrors"] if "tracker.example" in e], report["consoleErrors"]
+    # The icon set came over HTTP gzip-compressed (1.45 MB of JSON, 480 KB on the wire).
+    encoded, decoded = transfer
+    assert decoded > 1_000_000 and encoded < 0.35 * decoded, transfer
