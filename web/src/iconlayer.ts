@@ -43,21 +43,26 @@ export class IconLayer {
     private readonly redraw: () => void = () => {},
   ) {}
 
-  /** The image for a URL, once it has loaded (its load asks for a redraw); null while loading or failed. */
-  private image(url: string): HTMLImageElement | null | 'full' {
+  /** The image for a URL once it has loaded (its load asks for a redraw), 'loading', or 'unavailable'
+   *  (it failed, or MAX_IMAGES others came first). */
+  private image(url: string): HTMLImageElement | 'loading' | 'unavailable' {
     let img = images.get(url);
+    if (img === null) return 'unavailable';
     if (img === undefined) {
-      if (images.size >= MAX_IMAGES) return 'full';
+      if (images.size >= MAX_IMAGES) return 'unavailable';
       img = new Image();
       img.decoding = 'async';
       img.referrerPolicy = 'no-referrer';
       const loading = img;
       loading.onload = () => this.redraw();
-      loading.onerror = () => images.set(url, null);
+      loading.onerror = () => {
+        images.set(url, null);
+        this.redraw(); // its placeholder
+      };
       loading.src = url;
       images.set(url, loading);
     }
-    return img && img.complete && img.naturalWidth > 0 ? img : null;
+    return img.complete && img.naturalWidth > 0 ? img : 'loading';
   }
 
   private drawPath(ctx: CanvasRenderingContext2D, k: number, x: number, y: number, size: number): void {
@@ -76,7 +81,8 @@ export class IconLayer {
     ctx.restore();
   }
 
-  /** One icon at (x, y), `size` px: text, an image (cover-fit in a circle of that size), or a glyph. */
+  /** One icon at (x, y), `size` px: text, an image (cover-fit in a circle a little wider), or a glyph; the
+   *  placeholder glyph for an image that is not drawn (another site's, or one that failed to load). */
   private glyph(ctx: CanvasRenderingContext2D, value: string, asText: boolean, x: number, y: number, size: number): Outcome {
     if (asText) {
       ctx.font = `600 ${Math.max(8, Math.round(size * 0.75))}px system-ui, sans-serif`;
@@ -86,8 +92,8 @@ export class IconLayer {
     const url = iconImage(value, location.origin);
     if (url !== null && url !== 'blocked') {
       const img = this.image(url);
-      if (img === null) return 'pending';
-      if (img !== 'full') {
+      if (img === 'loading') return 'pending';
+      if (img !== 'unavailable') {
         // An image fills a little more than a glyph would: the disc under it, nearly.
         const r = (size * IMAGE_SCALE) / 2;
         const scale = (2 * r) / Math.min(img.naturalWidth, img.naturalHeight);

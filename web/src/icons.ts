@@ -48,8 +48,9 @@ export function iconName(value: string): string {
 export const PLACEHOLDER_ICON = 'image';
 
 /**
- * An icon value that is an image, not a Font Awesome name (names have no ':' and no '/'): the URL to draw
- * (a data: image, or an image on this site), 'blocked' for any other URL, or null for a name.
+ * An icon value that is an image, not a Font Awesome name: a data: URI, a URL with a scheme and host
+ * (`https://…`, `//…`) or a path on this site (`/…`). Returns the URL to draw (a data: image, or an image on
+ * this site), 'blocked' for any other URL, or null for a name (or text such as "10:30").
  *
  * Why another site's image is never loaded: the dataset's author chooses the URL, and every viewer's browser
  * fetching it would tell that host who opened the graph, when and from where (a tracking pixel), even for a
@@ -59,7 +60,7 @@ export const PLACEHOLDER_ICON = 'image';
  */
 export function iconImage(value: string, origin: string): string | 'blocked' | null {
   const v = value.trim();
-  if (!v.includes(':') && !v.startsWith('/')) return null;
+  if (!/^(data:|[a-z][a-z0-9+.-]*:\/\/|\/)/i.test(v)) return null;
   return safeImageUrl(v, origin) ?? 'blocked';
 }
 

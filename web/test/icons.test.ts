@@ -64,6 +64,9 @@ test('iconImage: names are glyphs, data: and same-site images are drawn, other s
   assert.equal(iconImage('/static/icon.png', site), `${site}/static/icon.png`);
   assert.equal(iconImage('https://tracker.example/pixel.png', site), 'blocked');
   assert.equal(iconImage('http://127.0.0.1:9999/x.png', site), 'blocked', 'another port is another site');
-  assert.equal(iconImage('javascript:alert(1)', site), 'blocked');
+  assert.equal(iconImage('//tracker.example/pixel.png', site), 'blocked');
+  assert.equal(iconImage('ftp://files.example/x.png', site), 'blocked');
+  assert.equal(iconImage('javascript:alert(1)', site), null, 'not an image URL: a name without a glyph');
+  assert.equal(iconImage('10:30', site), null, 'text with a colon is a name');
   assert.equal(iconImage('data:text/html,<script>', site), 'blocked');
 });
