@@ -222,7 +222,7 @@ def test_two_writers_then_one_poll_leave_nothing_invisible(
         server.poll()
         expected += 16
         # the published table (read directly: a full copy per trial would dominate the test's time)
-        assert server.live._live[dataset].tables["edges"].size == expected
+        assert server.live.registry._live[dataset].tables["edges"].size == expected
     assert len(edges_by_id(server, owner, dataset)) == expected
 
 
@@ -432,7 +432,7 @@ def test_flush_never_overwrites_a_newer_stored_version(
         assert (
             c.execute(sa.select(datasets.c.content_version).where(datasets.c.id == dataset)).scalar() == 1000
         )
-    assert dataset not in server.live._live  # dropped: the next access reloads from storage
+    assert dataset not in server.live.registry._live  # dropped: the next access reloads from storage
 
 
 def test_big_batches_use_the_pool_of_the_moment(
@@ -635,7 +635,7 @@ def test_a_failing_merged_upsert_applies_its_writes_one_by_one(
     alone: the merged upsert is retried write by write, and the others still apply."""
     from graphport.server._live_dataset import _Op
 
-    ds = server.live._get(owner, dataset)
+    ds = server.live.registry.get(owner, dataset)
     good1, good2 = _s1([1, 50], 1.0), _s1([51], 2.0)
     bad = _Op(dataset, "edges", "upsert", _s1([52], 3.0), [52])
     bad.table = pa.table({"eid": [52], "src": [0], "dst": [1], "w": [3.0]}).drop_columns(

@@ -109,7 +109,7 @@ def test_a_resync_keeps_the_servers_live_limits(server_config: ServerConfig, sta
         owner = server.create_user("owner", PASSWORD)
         ds_id = make_dataset(server, owner)  # edges: eid, src, dst, w, label
         server.live_tables(owner, ds_id)
-        ds = server.live._live[ds_id]
+        ds = server.live.registry._live[ds_id]
         with server.db.write() as c:  # another process flushed a newer version of the same tables
             c.execute(
                 sa.update(datasets).where(datasets.c.id == ds_id).values(content_version=ds.version + 5)
@@ -117,7 +117,7 @@ def test_a_resync_keeps_the_servers_live_limits(server_config: ServerConfig, sta
         assert server.live.fanout is not None
         server.live.fanout._resync(ds, ds.version + 5)
         assert server.live.fanout.resyncs == 1
-        assert ds.tables["edges"].limits == server.live.live_limits
+        assert ds.tables["edges"].limits == server.live.registry.live_limits
         with pytest.raises(GraphportError) as refused:
             server.live_update(owner, ds_id, "edges", pa.table({"eid": [1], "a": [1], "b": [2], "c": [3]}))
         assert refused.value.code == "live_too_many_columns"

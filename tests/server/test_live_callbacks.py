@@ -70,7 +70,7 @@ def test_send_that_closes_its_own_subscription(server: graphport.Server, owner: 
     write = lambda: server.live_update(owner, dataset, "edges", pa.table({"eid": [1], "w": [5.0]}))  # noqa: E731
     assert finishes(write), "the writer deadlocked in the subscriber's send"
     assert sub.subscription is not None and sub.subscription.closed
-    assert server.live._live[dataset].subscribers == []
+    assert server.live.registry._live[dataset].subscribers == []
     assert finishes(write)  # and later writes publish to nobody
     assert [m.type for m in sub.messages] == ["snapshot", "delta"]
 
@@ -116,7 +116,7 @@ def test_close_callback_that_writes(server: graphport.Server, owner: Principal) 
     server.subscribe(viewer, dataset, lambda m: None, on_close)
     with server.db.write() as c:  # the right ends where this process is not told (another process)
         c.execute(sa.delete(dataset_invites).where(dataset_invites.c.dataset_id == dataset))
-    server.live.forget_access()
+    server.live.registry.forget_access()
     write = lambda: server.live_update(owner, dataset, "edges", pa.table({"eid": [1], "w": [5.0]}))  # noqa: E731
     assert finishes(write), "the writer deadlocked in the subscriber's close callback"
     assert reasons == ["revoked"]

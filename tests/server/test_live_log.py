@@ -29,13 +29,13 @@ PASSWORD = "correct horse battery staple"
 
 def crash(server: graphport.Server) -> None:
     """Leave ``server`` as kill -9 would: nothing flushed, its log files closed by the kernel."""
-    server.live.flush_delay = 3600.0
-    for ds in list(server.live._live.values()):
+    server.live.registry.flush_delay = 3600.0
+    for ds in server.live.registry.all_loaded():
         if ds.flush_timer is not None:
             ds.flush_timer.cancel()
         if ds.log is not None:
             ds.log.close()
-    server.live._closed = True  # its later close() must not flush over the recovered state
+    server.live.registry.closed = True  # its later close() must not flush over the recovered state
 
 
 def edge_ids(server: graphport.Server, who: Principal, dataset: str) -> list[int]:
@@ -128,7 +128,7 @@ def test_a_log_over_tables_uploaded_since_is_dropped(config: ServerConfig) -> No
     owner = first.create_user("owner", PASSWORD)
     dataset = make_dataset(first, owner)
     first.live_update(owner, dataset, "edges", pa.table({"eid": [100]}))
-    state = first.live._live[dataset]
+    state = first.live.registry._live[dataset]
     crash(first)
     first.close()
     log = LiveLog(config.data / "live-log", "acknowledged")
@@ -158,7 +158,7 @@ def test_a_second_process_on_the_same_dataset_does_not_take_the_log(config: Serv
         dataset = make_dataset(a, owner)
         a.live_update(owner, dataset, "edges", pa.table({"eid": [100]}))
         b.live_update(b.accounts.require_user("owner"), dataset, "edges", pa.table({"eid": [101]}))
-        assert a.live._live[dataset].log is not None and b.live._live[dataset].log is None
+        assert a.live.registry._live[dataset].log is not None and b.live.registry._live[dataset].log is None
 
 
 def test_killed_serve_keeps_every_acknowledged_live_write(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_start_up_skips_and_removes_clean_logs(config: ServerConfig) -> None:
         first.live_update(owner, dataset, "edges", pa.table({"eid": [100]}))
     assert (config.data / "live-log" / dataset).is_dir()
     with graphport.Server(config=config) as second:
-        assert second.live._live == {}  # not loaded at start-up
+        assert second.live.registry._live == {}  # not loaded at start-up
         assert not (config.data / "live-log" / dataset).exists()
         assert edge_ids(second, second.accounts.require_user("owner"), dataset)[-1] == 100
 
@@ -247,7 +247,7 @@ def test_a_write_is_logged_as_the_bytes_it_came_in_when_they_read_as_it(config: 
     cast = pa.table({"eid": pa.array([103], pa.int32()), "w": pa.array([4], pa.int64())})
     for data in (stream, file, encoded, cast):
         first.live_update(owner, dataset, "edges", data)
-    log = first.live._live[dataset].log
+    log = first.live.registry._live[dataset].log
     assert log is not None
     crash(first)
     bodies = [

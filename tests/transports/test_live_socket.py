@@ -57,7 +57,7 @@ def test_slow_client_is_dropped_and_others_keep_up(server: graphport.Server) -> 
             await asyncio.sleep(0.02)
         slow.stop()
         fast.stop()
-        return closes, len(fast_frames), len(server.live._live[dataset].subscribers)
+        return closes, len(fast_frames), len(server.live.registry._live[dataset].subscribers)
 
     closes, fast_count, remaining = asyncio.run(scenario())
     assert closes == [CLOSE_SLOW]

@@ -1,5 +1,6 @@
 """Live datasets: update / remove / replace / clear, the pending queue, ``on_poll_request``, ``poll()``,
-subscribers.
+subscribers. The datasets loaded in memory, their flushes and the access cache are the registry's
+(``_live_registry.LiveRegistry``), which the hub composes.
 
 Semantics (issue #6, after Perspective's model; see ``docs/live.md``):
 
@@ -39,22 +40,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
-from pathlib import Path
-from typing import Any, Protocol
+from concurrent.futures import Executor
+from typing import Any
 
 import pyarrow as pa
 
 from ..errors import GraphportError, NotFoundError, ValidationError
 from ..storage import BlobStore, Database
 from ._access import Action
-from ._arrow_limits import ArrowLimits
-from ._config import ServerConfig
 from ._live_dataset import LiveDataset, Subscription, _Changes, _merge, _Op
 from ._live_datasets import LiveAwareDatasets
-from ._live_log import LiveLog
 from ._live_messages import (
-    ACCESS_TTL,
     FLUSH_DELAY,
     KINDS,
     MAX_DRAINS,
@@ -73,9 +69,8 @@ from ._live_messages import (
     decode_frame,
     logger,
 )
-from ._live_store import LiveStore, replay
-from ._live_table import Key, LiveLimits, keys_from_python
-from ._pool import cpu_executor
+from ._live_registry import Fanout, LiveHost, LiveRegistry
+from ._live_table import Key, keys_from_python
 from ._principal import Principal
 
 __all__ = [
@@ -92,33 +87,9 @@ __all__ = [
 ]
 
 
-class LiveHost(Protocol):
-    """What the hub needs from the server that owns it (``_core.Server``, which sits above this
-    module and is never imported here, issue #11): its settings and its data folder."""
-
-    @property
-    def config(self) -> ServerConfig: ...
-
-    @property
-    def data(self) -> Path: ...
-
-
-class Fanout(Protocol):
-    """What the hub tells its bus side (``_live_bus.LiveFanout``, above this module; the server
-    hands one in as :attr:`LiveHub.fanout`)."""
-
-    @property
-    def origin(self) -> bytes: ...
-
-    def follow(self, ds: LiveDataset) -> None: ...
-    def unfollow(self, dataset_id: str) -> None: ...
-    def published(self, ds: LiveDataset, message: LiveMessage) -> None: ...
-    def flushed(self, ds: LiveDataset, version: int) -> None: ...
-    def close(self) -> None: ...
-
-
 class LiveHub:
-    """Every live dataset of one server, the pending queue, polls and flushes. Thread-safe."""
+    """The live side of one server: writes, the pending queue, polls and subscriptions, over a
+    :class:`LiveRegistry` of the loaded datasets. Thread-safe."""
 
     def __init__(
         self,
@@ -131,169 +102,50 @@ class LiveHub:
         flush_delay: float = FLUSH_DELAY,
     ) -> None:
         self._server = server
-        config = server.config
-        #: Every Arrow body a live write sends is read through these (issue #10 F1, F3a) ...
-        self.arrow_limits = ArrowLimits.of(config)
-        #: ... and no live table grows past these (F3b).
-        self.live_limits = LiveLimits(config.max_live_columns, config.max_live_table_bytes)
-        self._datasets = datasets_
-        self._executor = executor  # None: the process CPU pool of the moment (see _cpu)
-        #: Loads live state from the stored tables and writes it back (flushes).
-        self.store = LiveStore(db, blobs, self.arrow_limits, self.live_limits, self._cpu)
+        #: The loaded datasets, their flushes and the access cache.
+        self.registry = LiveRegistry(server, datasets_, db, blobs, executor, flush_delay)
+        self.arrow_limits = self.registry.arrow_limits
+        self.store = self.registry.store
+        self.log = self.registry.log
         self.on_poll_request = on_poll_request
-        self.flush_delay = flush_delay
-        self._live: dict[str, LiveDataset] = {}
-        self._loading: dict[str, Future[LiveDataset]] = {}
-        self._live_lock = threading.Lock()
         self._queue: list[_Op] = []
         self._queue_lock = threading.Lock()
         self._poll_lock = threading.Lock()
-        self._closed = False
-        self.access_ttl = ACCESS_TTL
-        self._granted: dict[tuple[int | None, str, Action], float] = {}
         self.polls = 0  # polls that applied something (tests and benchmarks read it)
         #: A poll applies each table's queued upserts of one schema as one (``LiveDataset.apply``);
         #: False applies every write on its own, the reference tests compare with.
         self.merge_writes = True
-        #: Set by the server when a bus is configured: deltas to and from other processes (#7).
-        self.fanout: Fanout | None = None
-        #: Acknowledged writes are logged before the answer (``live_durability``, issue #17).
-        durability = getattr(config, "live_durability", "acknowledged")
-        self.log = LiveLog(Path(server.data) / "live-log", durability) if durability != "interval" else None
 
-    def _cpu(self) -> Executor:
-        """Where heavy work runs: the given executor, else the process CPU pool as it is now
-        (``set_num_cpus()`` replaces that pool, so it is never captured)."""
-        return self._executor if self._executor is not None else cpu_executor()
+    @property
+    def fanout(self) -> Fanout | None:
+        """The bus side, when a bus is configured (#7): set by the server, kept by the registry."""
+        return self.registry.fanout
 
-    # -- loading ---------------------------------------------------------------------------------
+    @fanout.setter
+    def fanout(self, fanout: Fanout | None) -> None:
+        self.registry.fanout = fanout
+
+    # -- what the registry does (the server and the datasets call these on the hub) ---------------
 
     def require(self, principal: Principal | None, dataset_id: str, action: Action) -> None:
-        """``Datasets.require`` (the one access check), with granted rights trusted for ``access_ttl``."""
-        key = (principal.user_id if principal is not None else None, dataset_id, action)
-        now = time.monotonic()
-        if self._granted.get(key, 0.0) > now:
-            return
-        self._datasets.require(principal, dataset_id, action)
-        self._granted[key] = now + self.access_ttl
-
-    def forget_access(self, dataset_id: str | None = None) -> None:
-        """Drop cached rights (of one dataset, or all): the next write or publish asks again."""
-        for key in list(self._granted):
-            if dataset_id is None or key[1] == dataset_id:
-                self._granted.pop(key, None)
+        """``Datasets.require`` with granted rights cached (:meth:`LiveRegistry.require`)."""
+        self.registry.require(principal, dataset_id, action)
 
     def revalidate(self, *, user_id: int | None = None, dataset_id: str | None = None) -> int:
-        """Re-check open subscriptions now (of one user's, one dataset's, or all) after a change that
-        can take rights away: privacy, invitations, org membership, password, disabled user, revoked
-        key. A subscriber who may no longer view is closed ("revoked") at once, without waiting for
-        the next publish. Returns how many were closed. (Issue #5; called by the accounts and
-        sharing code of this process; other processes catch up at their next publish.)"""
-        self.forget_access(dataset_id)
-        with self._live_lock:
-            live = [ds for ds in self._live.values() if dataset_id is None or ds.id == dataset_id]
-        closed = 0
-        for ds in live:
-            with ds.lock:
-                subscribers = list(ds.subscribers)
-            for sub in subscribers:
-                if user_id is not None and (sub.principal is None or sub.principal.user_id != user_id):
-                    continue
-                try:
-                    self._datasets.require(sub.principal, ds.id, Action.VIEW)
-                except GraphportError:
-                    sub.close("revoked")
-                    closed += 1
-        return closed
-
-    def _open(self, principal: Principal | None, dataset_id: str, action: Action) -> LiveDataset:
-        self.require(principal, dataset_id, action)
-        return self._get(principal, dataset_id)
-
-    def _get(self, principal: Principal | None, dataset_id: str, recovering: bool = False) -> LiveDataset:
-        with self._live_lock:
-            ds = self._live.get(dataset_id)
-            if ds is not None:
-                return ds
-            future = self._loading.get(dataset_id)
-            owner = future is None
-            if future is None:
-                future = self._loading[dataset_id] = Future()
-        if not owner:
-            return future.result()
-        try:
-            ds = self._load(principal, dataset_id, recovering)
-        except BaseException as exc:
-            with self._live_lock:
-                self._loading.pop(dataset_id, None)
-            future.set_exception(exc)
-            raise
-        with self._live_lock:
-            self._live[dataset_id] = ds
-            self._loading.pop(dataset_id, None)
-        if self.fanout is not None:
-            self.fanout.follow(ds)
-        if ds.version != ds.flushed_version:
-            self._schedule_flush(ds)  # the log replayed writes the store does not hold yet
-        future.set_result(ds)
-        return ds
-
-    def _load(self, principal: Principal | None, dataset_id: str, recovering: bool = False) -> LiveDataset:
-        if recovering:  # start-up: no caller; the graph of a dataset that was live is built
-            self._datasets.graphs.future(dataset_id).result()
-        else:  # the access check, and the graph built (or the reason it cannot be)
-            self._datasets.table_key(principal, dataset_id, "nodes")
-        ds, state = self.store.load(dataset_id)
-        if self.log is not None:
-            ds.log, records = self.log.open(dataset_id, state)
-            if records:
-                replay(ds, records)
-        return ds
+        """Close open subscriptions that lost their right (:meth:`LiveRegistry.revalidate`)."""
+        return self.registry.revalidate(user_id=user_id, dataset_id=dataset_id)
 
     def recover(self) -> int:
-        """At start-up: load every dataset whose log holds writes beyond its stored state, replay
-        them and flush. Returns how many datasets were recovered."""
-        if self.log is None:
-            return 0
-        recovered = 0
-        for dataset_id in self.log.datasets():
-            if not self.store.exists(dataset_id) or not self.log.has_writes(dataset_id):
-                self.log.discard(dataset_id)  # deleted meanwhile, or flushed cleanly: nothing to do
-                continue
-            try:
-                ds = self._get(None, dataset_id, recovering=True)
-                if ds.version != ds.flushed_version:
-                    self._flush(ds)
-                    recovered += 1
-            except Exception:
-                logger.exception("recovering the live log of dataset %s failed", dataset_id)
-        return recovered
+        """Replay what the live log holds at start-up (:meth:`LiveRegistry.recover`)."""
+        return self.registry.recover()
 
     def drop(self, dataset_id: str, reason: str = "deleted") -> None:
-        """Forget a dataset's live state (deleted, or its tables replaced by an upload)."""
-        self.forget_access(dataset_id)
-        with self._live_lock:
-            ds = self._live.pop(dataset_id, None)
-        if ds is None:
-            if self.log is not None:
-                self.log.discard(dataset_id)  # not live here: its log (if any) is stale now
-            return
-        if self.fanout is not None:
-            self.fanout.unfollow(dataset_id)
-        ds.dropped = True
-        if ds.flush_timer is not None:
-            ds.flush_timer.cancel()
-        if ds.log is not None:
-            with ds.flush_lock:  # a flush in progress writes its checkpoint first
-                ds.log.discard()
-        with ds.lock:
-            subscribers = list(ds.subscribers)
-            ds.changed.notify_all()
-            waiters, ds.waiters = ds.waiters, set()
-        for wake in waiters:
-            wake()
-        for sub in subscribers:
-            sub.close(reason)
+        """Forget a dataset's live state (:meth:`LiveRegistry.drop`)."""
+        self.registry.drop(dataset_id, reason)
+
+    def flush(self, dataset_id: str) -> None:
+        """Write a live dataset's published state to storage now (:meth:`LiveRegistry.flush`)."""
+        self.registry.flush(dataset_id)
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -314,7 +166,7 @@ class LiveHub:
     ) -> int:
         """Delete rows by id (unknown ids are ignored); returns how many ids were queued."""
         kind = check_kind(kind)
-        ds = self._open(principal, dataset_id, Action.EDIT)
+        ds = self.registry.open(principal, dataset_id, Action.EDIT)
         table = ds.tables[kind]
         if table.key is None:
             raise ValidationError(
@@ -333,7 +185,7 @@ class LiveHub:
     def clear(self, principal: Principal | None, dataset_id: str, kind: str | None = None) -> None:
         """Remove every row of one table, or of both when ``kind`` is None."""
         kinds = KINDS if kind is None else (check_kind(kind),)
-        ds = self._open(principal, dataset_id, Action.EDIT)
+        ds = self.registry.open(principal, dataset_id, Action.EDIT)
         for k in kinds:
             self._enqueue(ds, _Op(dataset_id, k, "clear"), poll=False)
         self._after_enqueue()
@@ -341,7 +193,7 @@ class LiveHub:
     def _write(
         self, principal: Principal | None, dataset_id: str, kind: Kind, name: OpName, data: ArrowInput
     ) -> int:
-        ds = self._open(principal, dataset_id, Action.EDIT)
+        ds = self.registry.open(principal, dataset_id, Action.EDIT)
         live = ds.tables[kind]
 
         def prepare() -> tuple[pa.Table, list[Key] | None, bool]:
@@ -359,7 +211,7 @@ class LiveHub:
         else:
             size = len(data)
         # Big batches decode and cast on the CPU pool (pyarrow drops the GIL); small ones inline.
-        table, keys, as_sent = self._cpu().submit(prepare).result() if size > 65536 else prepare()
+        table, keys, as_sent = self.registry.cpu().submit(prepare).result() if size > 65536 else prepare()
         if kind == "edges" and live.key is None and name == "upsert":
             for binding in ("source", "destination"):
                 column = ds.edge_bindings.get(binding)
@@ -458,8 +310,7 @@ class LiveHub:
                 for op in batch:
                     by_dataset.setdefault(op.dataset_id, []).append(op)
                 for dataset_id, ops in by_dataset.items():
-                    with self._live_lock:
-                        ds = self._live.get(dataset_id)
+                    ds = self.registry.loaded(dataset_id)
                     if ds is None:
                         continue  # deleted (or replaced by an upload) after these were queued
                     with ds.lock:
@@ -485,7 +336,7 @@ class LiveHub:
                 work.extend(self._post(ds, message, subscribers))
                 if self.fanout is not None:
                     self.fanout.published(ds, message)
-                self._schedule_flush(ds)
+                self.registry.schedule_flush(ds)
         self._settle(work)
 
     def _post(
@@ -496,7 +347,7 @@ class LiveHub:
         work = []
         for sub in subscribers:
             try:  # rights may have been revoked since the last message: check on every publish
-                self.require(sub.principal, ds.id, Action.VIEW)
+                self.registry.require(sub.principal, ds.id, Action.VIEW)
             except GraphportError:
                 work.append((sub, False))
                 continue
@@ -524,13 +375,13 @@ class LiveHub:
 
     def tables(self, principal: Principal | None, dataset_id: str) -> tuple[pa.Table, pa.Table]:
         """The published ``(edges, nodes)`` of a dataset (nodes with ``x``/``y``)."""
-        ds = self._open(principal, dataset_id, Action.VIEW)
+        ds = self.registry.open(principal, dataset_id, Action.VIEW)
         with ds.lock:
             copies, _ = ds.copy_state()
         return copies["edges"].to_arrow(), copies["nodes"].to_arrow()
 
     def version(self, principal: Principal | None, dataset_id: str) -> int:
-        ds = self._open(principal, dataset_id, Action.VIEW)
+        ds = self.registry.open(principal, dataset_id, Action.VIEW)
         return ds.version
 
     def subscribe(
@@ -541,7 +392,7 @@ class LiveHub:
         on_close: CloseCallback | None = None,
     ) -> Subscription:
         """Subscribe to a dataset: ``send`` gets a snapshot now, then each delta in order."""
-        ds = self._open(principal, dataset_id, Action.VIEW)
+        ds = self.registry.open(principal, dataset_id, Action.VIEW)
         sub = Subscription(self, ds, principal, send, on_close)
         with ds.lock:
             copies, version = sub._begin_snapshot()
@@ -557,7 +408,7 @@ class LiveHub:
         Returns the deltas in order when they are still kept (the last ``HISTORY``), else one
         snapshot; an empty list when nothing was published in time. For subscribers that cannot
         hold a socket open (HTTP long polling, the Python client's ``on_update``)."""
-        ds = self._open(principal, dataset_id, Action.VIEW)
+        ds = self.registry.open(principal, dataset_id, Action.VIEW)
         deadline = time.monotonic() + max(0.0, timeout)
         with ds.lock:
             while ds.version == since and not ds.dropped:
@@ -581,7 +432,7 @@ class LiveHub:
         """Call ``wake()`` once (from the publishing thread, so it must be quick and thread-safe)
         when the dataset's version moves past ``since``, at once if it already has. Returns a
         function that cancels it. For event loops that must not block a thread per waiter."""
-        ds = self._open(principal, dataset_id, Action.VIEW)
+        ds = self.registry.open(principal, dataset_id, Action.VIEW)
         with ds.lock:
             ready = ds.version != since or ds.dropped
             if not ready:
@@ -600,61 +451,14 @@ class LiveHub:
             if sub in sub.dataset.subscribers:
                 sub.dataset.subscribers.remove(sub)
 
-    # -- persistence -----------------------------------------------------------------------------
-
-    def _schedule_flush(self, ds: LiveDataset) -> None:
-        if ds.flush_timer is not None or self._closed:
-            return
-        timer = threading.Timer(self.flush_delay, self._timed_flush, args=(ds,))
-        timer.daemon = True
-        ds.flush_timer = timer
-        timer.start()
-
-    def _timed_flush(self, ds: LiveDataset) -> None:
-        ds.flush_timer = None
-        try:
-            self._flush(ds)
-        except Exception:
-            logger.exception("flushing live dataset %s failed; will retry on the next change", ds.id)
-
-    def flush(self, dataset_id: str) -> None:
-        """Write a live dataset's published state to storage now (no-op if unchanged or not live)."""
-        with self._live_lock:
-            ds = self._live.get(dataset_id)
-        if ds is not None:
-            self._flush(ds)
-
-    def _flush(self, ds: LiveDataset) -> None:
-        with ds.flush_lock:
-            outcome = self.store.write(ds)
-        # Callbacks into other components run after the flush lock is released (issue #17).
-        if outcome == "lost":
-            logger.warning("dataset %s changed in storage under its live state; reloading", ds.id)
-            self.drop(ds.id, reason="replaced")
-        elif isinstance(outcome, int) and self.fanout is not None:
-            self.fanout.flushed(ds, outcome)
+    # -- closing ---------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Flush every live dataset and stop timers (the server calls this on close)."""
-        self._closed = True
+        """Apply what is queued, then flush every live dataset and stop timers (the server calls
+        this on close)."""
+        self.registry.closed = True  # no flush is scheduled from here on
         self.poll()  # queued writes are applied, not lost
-        with self._live_lock:
-            live = list(self._live.values())
-        for ds in live:
-            if ds.flush_timer is not None:
-                ds.flush_timer.cancel()
-            try:
-                self._flush(ds)
-            except Exception:
-                logger.exception("flushing live dataset %s on close failed", ds.id)
-            if ds.log is not None:
-                ds.log.close()  # what a failed flush left unflushed is replayed at the next start
-            with ds.lock:
-                subscribers = list(ds.subscribers)
-            for sub in subscribers:
-                sub.close("server closed")
-        if self.fanout is not None:
-            self.fanout.close()
+        self.registry.close()
 
 
 def _as_bytes(data: ArrowInput) -> ArrowBytes | None:

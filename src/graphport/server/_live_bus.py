@@ -114,7 +114,7 @@ class LiveFanout:
         kind, origin, payload = raw[:1], raw[1 : 1 + ORIGIN_BYTES], raw[1 + ORIGIN_BYTES :]
         if origin == self.origin:
             return
-        ds = self.hub._live.get(dataset_id)
+        ds = self.hub.registry.loaded(dataset_id)
         if ds is None or ds.dropped:
             return
         if kind == DELTA:
