@@ -53,6 +53,19 @@ def database(stack: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
         db.close()
 
 
+def test_a_stage_commits_as_a_blob_and_a_discarded_one_leaves_none(blob_store: BlobStore) -> None:
+    """#16: a table staged piece by piece (the plot route's uploads), on either store."""
+    data = os.urandom(1024**2 + 7)
+    kept, dropped = blob_store.stage(len(data)), blob_store.stage(len(data))
+    for stage in (kept, dropped):
+        for start in range(0, len(data), 300_000):
+            stage.write(data[start : start + 300_000])
+    key = kept.commit()
+    dropped.discard()
+    assert list(blob_store.keys()) == [key]
+    assert blob_store.get(key).to_pybytes() == data
+
+
 def test_put_get_delete_keys(blob_store: BlobStore) -> None:
     keys = [blob_store.put(b"hello"), blob_store.put(b""), blob_store.put(memoryview(b"x" * 100_000))]
     assert all(len(k) == 32 and set(k) <= set("0123456789abcdef") for k in keys)

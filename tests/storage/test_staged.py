@@ -1,0 +1,97 @@
+"""Staged blobs (#16): written while they arrive, stored whole under a new key on commit, and
+nothing left behind when discarded or incomplete."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from graphport.storage import LocalBlobStore, StagedBlob, _staged
+from graphport.storage._blobs import STAGE_TO_FILE_BYTES
+from graphport.storage._staged import FLUSH_BYTES, LocalStagedBlob, MemoryStagedBlob
+
+#: Three writer slices and a tail that is not a whole number of pages.
+BIG = 3 * FLUSH_BYTES + 12_345
+#: Sizes that cross page and slice boundaries in every way.
+PIECE_SIZES = (1, 4095, 65_537, 1_000_000, 3, 262_144)
+
+
+def payload(size: int) -> bytes:
+    return os.urandom(4096) * (size // 4096) + os.urandom(size % 4096)
+
+
+def feed(stage: StagedBlob, data: bytes) -> None:
+    view, i = memoryview(data), 0
+    while view:
+        size = PIECE_SIZES[i % len(PIECE_SIZES)]
+        stage.write(view[:size])
+        view, i = view[size:], i + 1
+
+
+def files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_a_big_table_is_written_while_it_arrives_and_stored_whole(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    data = payload(BIG)
+    stage = store.stage(BIG)
+    assert isinstance(stage, LocalStagedBlob)
+    feed(stage, data[: 2 * FLUSH_BYTES])
+    (temporary,) = files(tmp_path)
+    assert ".tmp-" in temporary.name
+    deadline = time.monotonic() + 10
+    while temporary.stat().st_size < FLUSH_BYTES:  # on disk before the body is complete
+        assert time.monotonic() < deadline, "the writer threads wrote nothing"
+        time.sleep(0.01)
+    feed(stage, data[2 * FLUSH_BYTES :])
+    assert stage.received == BIG and bytes(stage.view()) == data
+    key = stage.commit()
+    assert files(tmp_path) == [tmp_path / key[:2] / f"{key}.arrow"]
+    assert store.get(key).to_pybytes() == data
+    stage.discard()  # after a commit: nothing to do, the blob stays
+    assert store.get(key).to_pybytes() == data
+
+
+def test_a_discarded_or_incomplete_stage_leaves_nothing(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    data = payload(BIG)
+    stage = store.stage(BIG)
+    feed(stage, data[: BIG - 1])
+    with pytest.raises(ValueError, match="bytes were written"):
+        stage.commit()
+    assert not stage.settled
+    stage.discard()
+    assert stage.settled and files(tmp_path) == [] and list(store.keys()) == []
+
+
+def test_more_bytes_than_staged_are_refused(tmp_path: Path) -> None:
+    for size in (10, STAGE_TO_FILE_BYTES):
+        stage = LocalBlobStore(tmp_path).stage(size)
+        stage.write(b"x" * size)
+        with pytest.raises(ValueError, match="holds"):
+            stage.write(b"y")
+        stage.discard()
+    assert files(tmp_path) == []
+
+
+def test_without_direct_io_the_same_bytes_land(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """File systems without O_DIRECT (tmpfs, macOS) write through the page cache instead."""
+    monkeypatch.setattr(_staged, "_O_DIRECT", 0)
+    store = LocalBlobStore(tmp_path)
+    data = payload(FLUSH_BYTES + 5)
+    stage = store.stage(len(data))
+    feed(stage, data)
+    assert store.get(stage.commit()).to_pybytes() == data
+
+
+def test_small_tables_stage_in_memory_and_are_put_on_commit(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    stage = store.stage(100)
+    assert isinstance(stage, MemoryStagedBlob)
+    feed(stage, b"z" * 100)
+    assert files(tmp_path) == []  # nothing written before the commit
+    assert store.get(stage.commit()).to_pybytes() == b"z" * 100
