@@ -49,6 +49,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,8 @@ from client import dataset_id, edges_frame  # bench/client.py (this directory)
 from graphport import ServerConfig
 
 FRAMES_PER_TENANT = 4
+#: The phases, in the order they run (``--phases`` picks some; the default leaves out the last).
+PHASES = ("solo", "many", "paced", "paced-big", "many-big", "paced-big-usual")
 
 
 def serve(app: Any) -> tuple[Any, threading.Thread, int]:
@@ -84,6 +87,18 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
+def worker_cpu(server: graphport.Server) -> float:
+    """CPU seconds the live build workers have used (Linux ``/proc``; 0 elsewhere)."""
+    from graphport.server._pool import layout_workers
+
+    total = 0.0
+    for pid in layout_workers().pids():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 class Phase:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -91,15 +106,27 @@ class Phase:
         self.latencies: list[tuple[float, float]] = []  # (start, seconds)
         self.accepted: list[float] = []  # seconds plot() took (the rest is the layout)
         self.errors: list[str] = []
+        self.sent = 0  # plots sent (plot() returned), in the phase or finishing after it
         self.big: tuple[float, float] | None = None  # the big upload's (start, end)
         self.big_id: str | None = None
         self.big_build = 0.0  # seconds from its upload until its graph was built
         self.seconds = 0.0
+        self.client_cpu = 0.0  # CPU seconds of the tenants' threads (the client's side)
+        self.server_cpu = 0.0  # CPU seconds of the rest of this process (the server's threads)
+        self.worker_cpu = 0.0  # CPU seconds of the build workers
 
     def add(self, start: float, seconds: float, accepted: float) -> None:
         with self.lock:
             self.latencies.append((start, seconds))
             self.accepted.append(accepted * 1e3)
+
+    def cpu_line(self) -> str:
+        """CPU milliseconds per plot by side: client threads, server threads, build workers
+        (over every plot sent in the phase, counted or not; the big upload's included)."""
+        plots = max(1, self.sent)
+        parts = {"client": self.client_cpu, "server": self.server_cpu, "workers": self.worker_cpu}
+        text = "  ".join(f"{name} {1e3 * cpu / plots:5.1f}" for name, cpu in parts.items())
+        return f"{'  CPU ms per plot':28} {text}  all {1e3 * sum(parts.values()) / plots:5.1f}"
 
     def ms(self, during: tuple[float, float] | None = None) -> list[float]:
         return [
@@ -149,6 +176,14 @@ def run_phase(
     def tenant(i: int, g: Any) -> None:
         rng = np.random.default_rng(i)
         barrier.wait()
+        cpu0 = time.thread_time()
+        try:
+            plots(i, g, rng)
+        finally:
+            with phase.lock:
+                phase.client_cpu += time.thread_time() - cpu0
+
+    def plots(i: int, g: Any, rng: np.random.Generator) -> None:
         n = 0
         due = time.perf_counter() + (rng.uniform(0, interval) if interval else 0.0)
         while True:
@@ -161,6 +196,8 @@ def run_phase(
             try:
                 url = g.edges(frames[i][n % FRAMES_PER_TENANT], "src", "dst").plot(render=False)
                 accepted = time.perf_counter() - start
+                with phase.lock:
+                    phase.sent += 1
                 server.datasets.graphs.future(dataset_id(str(url))).result()
             except Exception as exc:  # reported, not hidden
                 with phase.lock:
@@ -175,6 +212,14 @@ def run_phase(
     def big_tenant(g: Any, frame: pd.DataFrame) -> None:
         barrier.wait()
         time.sleep(seconds / 4)
+        cpu0 = time.thread_time()
+        try:
+            big_plot(g, frame)
+        finally:
+            with phase.lock:
+                phase.client_cpu += time.thread_time() - cpu0
+
+    def big_plot(g: Any, frame: pd.DataFrame) -> None:
         start = time.perf_counter()
         try:
             url = g.edges(frame, "src", "dst").plot(render=False)
@@ -190,12 +235,16 @@ def run_phase(
     for t in threads:
         t.start()
     end[0] = time.perf_counter() + 3600  # set for real once everyone is at the barrier
+    process0, workers0 = time.process_time(), worker_cpu(server)
     barrier.wait()
     t0 = time.perf_counter()
     end[0] = t0 + seconds
     for t in threads:
         t.join()
+    settle(server)  # the builds of plots sent in the phase: their CPU is the phase's
     phase.seconds = seconds
+    phase.worker_cpu = worker_cpu(server) - workers0  # a worker started meanwhile: its start-up too
+    phase.server_cpu = time.process_time() - process0 - phase.client_cpu
     return phase
 
 
@@ -209,7 +258,15 @@ def main() -> None:
     )
     parser.add_argument("--big-edges", type=int, default=5_000_000)
     parser.add_argument("--quick", action="store_true", help="15 s phases and a 1M-edge upload")
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES[:-1]),
+        help=f"which phases, comma-separated, of {','.join(PHASES)} (default: all but the last)",
+    )
     args = parser.parse_args()
+    chosen = args.phases.split(",")
+    if unknown := set(chosen) - set(PHASES):
+        parser.error(f"unknown phases {sorted(unknown)}; choose from {','.join(PHASES)}")
     if args.quick:
         args.seconds, args.big_edges = 15.0, 1_000_000
     load0 = os.getloadavg()
@@ -253,21 +310,40 @@ def main() -> None:
                 done.big_build = time.perf_counter() - done.big[0]
             return done
 
-        phases = [
-            phase("1 tenant", clients[:1]),
-            phase(f"{n} tenants", clients),
-            phase(f"{n} tenants {paced}", clients, interval=args.interval),
-            phase(f"{n} {paced} + big upload", clients, big=(heavy, big), interval=args.interval),
-            phase(f"{n} tenants + big upload", clients, big=(heavy, big)),
-        ]
+        plans: dict[str, Callable[[], Phase]] = {
+            "solo": lambda: phase("1 tenant", clients[:1]),
+            "many": lambda: phase(f"{n} tenants", clients),
+            "paced": lambda: phase(f"{n} tenants {paced}", clients, interval=args.interval),
+            "paced-big": lambda: phase(
+                f"{n} {paced} + big upload", clients, big=(heavy, big), interval=args.interval
+            ),
+            "many-big": lambda: phase(f"{n} tenants + big upload", clients, big=(heavy, big)),
+            "paced-big-usual": lambda: usual_priority(
+                lambda: phase(
+                    f"{n} {paced} + big, usual prio", clients, big=(heavy, big), interval=args.interval
+                )
+            ),
+        }
+
+        def usual_priority(run: Callable[[], Phase]) -> Phase:
+            """The baseline of the big build's lowest priority: the big build at the workers'
+            usual one, as before (#16)."""
+            graphs = server.datasets.graphs
+            graphs._niceness = lambda row: None  # type: ignore[method-assign]
+            try:
+                return run()
+            finally:
+                del graphs._niceness
+
+        phases = {key: plans[key]() for key in PHASES if key in chosen}
         for g in [*clients, heavy]:
             g.close()
         uv.should_exit = True
         thread.join(timeout=10)
         server.close()
 
-    solo, many, calm, calm_big, _mixed = phases
-    base = len(solo.ms()) / solo.seconds
+    solo = phases.get("solo")
+    base = len(solo.ms()) / solo.seconds if solo is not None else None
     print(
         f"# {n} tenants x {args.edges}-edge graphs with the server's layout, {args.seconds:.0f} s "
         f"phases; big upload {args.big_edges:,} edges; graphport {graphport.__version__}, "
@@ -275,21 +351,28 @@ def main() -> None:
     )
     print(f"# load average before: {load0[0]:.1f} {load0[1]:.1f}; after: {os.getloadavg()[0]:.1f}")
     print("latency: plot() until the graph can be drawn (its layout done)")
-    for phase in phases:
-        print(phase.line(None if phase is solo else base))
-        if phase.big is not None:
-            during = phase.ms(phase.big)
+    for done in phases.values():
+        print(done.line(None if done is solo else base))
+        print(done.cpu_line())
+        if done.big is not None:
+            during = done.ms(done.big)
             print(
                 f"{'  while the big one uploads':28} plots {len(during):6d}  p99 {percentile(during, 99):7.1f} ms"
-                f"  (its plot() took {phase.big[1] - phase.big[0]:.1f} s, its graph {phase.big_build:.1f} s)"
+                f"  (its plot() took {done.big[1] - done.big[0]:.1f} s, its graph {done.big_build:.1f} s)"
             )
-    rate = len(many.ms()) / many.seconds
-    print(
-        f"aims: plots/s >= 1.6x one tenant: {rate / base:.2f}x; p99 < 250 ms: back to back "
-        f"{percentile(many.ms(), 99):.0f} ms (a closed loop of {n} cannot beat {n}/plots-per-s = "
-        f"{1e3 * n / rate:.0f} ms on average), paced {percentile(calm.ms(), 99):.0f} ms, paced with the "
-        f"big upload {percentile(calm_big.ms(), 99):.0f} ms"
-    )
+    aims = []
+    if (many := phases.get("many")) is not None:
+        rate = len(many.ms()) / many.seconds
+        if base:
+            aims.append(f"plots/s >= 1.6x one tenant: {rate / base:.2f}x")
+        aims.append(
+            f"p99 < 250 ms: back to back {percentile(many.ms(), 99):.0f} ms (a closed loop of {n} "
+            f"cannot beat {n}/plots-per-s = {1e3 * n / rate:.0f} ms on average)"
+        )
+    for key, label in (("paced", "paced"), ("paced-big", "paced with the big upload")):
+        if key in phases:
+            aims.append(f"{label} {percentile(phases[key].ms(), 99):.0f} ms")
+    print("aims: " + "; ".join(aims))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import pytest
 from graphport.errors import ValidationError
 from graphport.server import _pool
 from graphport.server._layout_worker import (
+    BIG_NICENESS,
+    WORKER_NICENESS,
     LayoutWorker,
     WorkerDied,
     WorkerPool,
@@ -82,6 +84,29 @@ def test_a_final_terminate_starts_no_new_worker(monkeypatch: pytest.MonkeyPatch)
             _pool.layout_workers().call(os.getpid)
     finally:
         _pool.terminate_workers()
+
+
+def nicenesses() -> list[int]:
+    """The niceness of every thread of this process (in the worker; Linux keeps one per thread)."""
+    return [os.getpriority(os.PRIO_PROCESS, int(tid)) for tid in os.listdir("/proc/self/task")]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="per-thread niceness is Linux's")
+def test_a_big_call_runs_at_the_lowest_priority_in_every_thread_then_the_worker_is_usual_again(
+    pool: WorkerPool,
+) -> None:
+    """#16: a big build at niceness 19 leaves the cores to small builds (niceness 10), numba's
+    and Arrow's threads included; the next call runs at the usual priority (the same worker set
+    back where the system permits it, else a fresh one)."""
+    usual = min(19, os.nice(0) + WORKER_NICENESS)
+    first = pool.call(os.getpid)
+    assert pool.call(nicenesses)[0] == usual  # the worker's main thread
+    threads = pool.call(nicenesses, niceness=BIG_NICENESS)
+    assert len(threads) >= 2 and set(threads) == {BIG_NICENESS}  # every thread, not only the main one
+    after = pool.call(nicenesses)
+    assert after[0] == usual and (BIG_NICENESS not in after or usual == BIG_NICENESS)
+    if os.geteuid() == 0:  # may lower a niceness again: the same worker is set back
+        assert pool.call(os.getpid) == first
 
 
 def test_describe_exit() -> None:

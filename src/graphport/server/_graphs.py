@@ -50,7 +50,7 @@ from ._config import ServerConfig
 from ._ingest import to_ipc_file
 from ._layout_jobs import PositionsUploaded, TableSource, build_with_layout, load, rerun_in_worker
 from ._layout_runs import LayoutRun, LayoutRuns
-from ._layout_worker import WorkerDied, WorkerPoolClosed, describe_exit
+from ._layout_worker import BIG_NICENESS, WorkerDied, WorkerPoolClosed, describe_exit
 from ._pool import big_build_slots, build_slots, layout_workers
 from ._positions import uploaded_positions
 from ._specs import bindings
@@ -289,6 +289,11 @@ class GraphBuilder:
         buffer: pa.Buffer = self._blobs.get(key)
         return buffer
 
+    def _niceness(self, row: Any) -> int | None:
+        """A big graph's build or re-run runs at the lowest CPU priority: small builds beside it
+        (two slots are theirs, ``_pool``) then get the cores, not only the slots."""
+        return BIG_NICENESS if self._queue.is_big(int(row.edges_rows or 0)) else None
+
     def _build(self, dataset_id: str, version: int) -> None:
         with self._db.read() as c:
             row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
@@ -328,6 +333,7 @@ class GraphBuilder:
                 bindings(row.spec, "node"),
                 on_progress=run.receive,
                 on_worker=run.attach,
+                niceness=self._niceness(row),
             )
         except WorkerPoolClosed:
             run.finish("failed", "the server is shutting down")
@@ -436,6 +442,7 @@ class GraphBuilder:
                 run.settings,
                 on_progress=run.receive,
                 on_worker=run.attach,
+                niceness=self._niceness(row),
             )
         except WorkerDied as exc:
             run.finish(

@@ -78,6 +78,30 @@ def describe_exit(returncode: int | None) -> str:
     return f"exit status {returncode}"
 
 
+#: A worker's CPU priority is this much below its server's (niceness added; see :func:`serve`).
+WORKER_NICENESS = 10
+#: A big graph's build runs at the lowest priority, so small builds beside it win the cores
+#: (see :meth:`WorkerPool.call`).
+BIG_NICENESS = 19
+
+
+def set_niceness(pid: int, niceness: int) -> bool:
+    """Set every thread of process ``pid`` to ``niceness``; False when the system refuses (a
+    niceness may be lowered again only with privilege). On Linux a niceness belongs to a thread,
+    not a process: numba's and Arrow's threads, started earlier, keep theirs unless each is set."""
+    try:
+        threads = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:  # no /proc: the process's niceness is the one there is
+        threads = [pid]
+    try:
+        for tid in threads:
+            with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+    except PermissionError:
+        return False
+    return True
+
+
 class _Spawner:
     """Starts every worker from one daemon thread that lives as long as the process.
 
@@ -125,6 +149,8 @@ class LayoutWorker:
         # shutdown at once: without the lock two of them closed the lifeline twice (EBADF, or
         # worse, closing whatever file had reused the descriptor number meanwhile).
         self._terminate_lock = threading.Lock()
+        #: The niceness to go back to after a call that ran at another (WorkerPool.call).
+        self.usual_niceness: int | None = None
         lifeline_read, self._lifeline = os.pipe()  # the child watches lifeline_read for EOF
         try:
             self.proc: subprocess.Popen[bytes] = _spawn(
@@ -218,11 +244,21 @@ class WorkerPool:
         *args: Any,
         on_progress: Callable[[Any], None] | None = None,
         on_worker: Callable[[Running | None], None] | None = None,
+        niceness: int | None = None,
     ) -> Any:
         """``function(*args)`` in a worker process (see :meth:`LayoutWorker.call`).
         ``on_worker`` receives a :class:`Running` handle (pause, resume, cancel) when the call
-        starts in a worker, and None when it ends."""
+        starts in a worker, and None when it ends.
+
+        ``niceness``: the worker's CPU priority for this call (:data:`BIG_NICENESS` for a big
+        graph, so the small builds beside it get the cores first; measured in
+        ``bench/tenants.py``). Afterwards the worker goes back to :data:`WORKER_NICENESS`, or,
+        where lowering a niceness is not permitted, is retired (the pool starts a fresh one)."""
         worker = self._acquire()
+        if niceness is not None:
+            usual = min(19, os.nice(0) + WORKER_NICENESS)  # what serve() gives every worker
+            if niceness > usual and set_niceness(worker.pid, niceness):
+                worker.usual_niceness = usual
         try:
             if on_worker is not None:
                 on_worker(Running(worker))
@@ -272,6 +308,9 @@ class WorkerPool:
         raise WorkerPoolClosed("The server is shutting down.", code="layout_failed")
 
     def _release(self, worker: LayoutWorker) -> None:
+        usual, worker.usual_niceness = worker.usual_niceness, None
+        if usual is not None and worker.alive() and not set_niceness(worker.pid, usual):
+            worker.terminate()  # stuck at a low priority: not for the next small build
         with self._cond:
             if worker.alive() and not self._closed:
                 self._idle.append(worker)
@@ -368,7 +407,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     # Builds and layouts are background work: requests (uploads, reads) should win the CPU when
     # both want it. Measured: a 10M-edge plot() took 17.8 s while the previous upload's layout ran
     # at normal priority, against 2.5 s when no layout was running.
-    os.nice(10)
+    os.nice(WORKER_NICENESS)
     # Compile (or load from numba's cache) every layout kernel now, so the first job does not.
     layout_engine.warm_up()
     global _answers

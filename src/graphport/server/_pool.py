@@ -13,8 +13,10 @@ size, of which big graphs may hold at most :func:`big_build_slots` (one less tha
 at least one), so small graphs always have two workers that no big one may take
 (``_build_queue``). Measured (#16, ``bench/tenants.py``): with one big build in one of two slots,
 every small build of 64 tenants went through the single slot left, at most one core's worth of
-layouts while the big one ran; with a third slot small builds keep two workers, and the
-scheduler shares the cores between the three processes.
+layouts while the big one ran; with a third slot small builds keep two workers. Slots alone do
+not give them the cores, so a big graph's build runs at the lowest priority (niceness 19, small
+ones at 10: the scheduler then gives a small build about 7 times a big one's share of a core;
+``_layout_worker.WorkerPool.call``).
 """
 
 from __future__ import annotations
