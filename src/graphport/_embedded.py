@@ -335,8 +335,10 @@ class RecentCallers:
     since). A principal here is reused under that same rule, so a token signed out, a password
     changed, a user disabled or a key revoked in this process is refused on the very next call
     (every such change ticks the count). The signature and expiry are checked on every call
-    (``TokenIssuer.decode``). With a bus (several processes share the database) revocations of
-    another process do not tick this count: nothing is reused then."""
+    (``TokenIssuer.decode``). With a bus (several processes share the database) a revocation in
+    another process ticks this count when its message arrives (``_core.Server._revoked_elsewhere``,
+    milliseconds after it committed); were that message lost, a caller is still reused for at most
+    ``REUSE_SECONDS``, the bound every access check already trusts caller facts for."""
 
     LIMIT = 256
 
@@ -346,20 +348,14 @@ class RecentCallers:
 
     def principal(self, token: str) -> Principal:
         server = self._server
-        if server.bus is None:
-            server.accounts.tokens.decode(token)  # AuthError when expired or not ours
-            hit = self._cache.get(token)
-            if (
-                hit is not None
-                and hit.resolved is not None
-                and hit.resolved.fresh(server.accounts.revocations)
-            ):
-                return hit
+        server.accounts.tokens.decode(token)  # AuthError when expired or not ours
+        hit = self._cache.get(token)
+        if hit is not None and hit.resolved is not None and hit.resolved.fresh(server.accounts.revocations):
+            return hit
         principal: Principal = server.authenticate(token)
-        if server.bus is None:
-            if len(self._cache) >= self.LIMIT:
-                self._cache.clear()
-            self._cache[token] = principal  # dict writes are atomic: threads may race, harmlessly
+        if len(self._cache) >= self.LIMIT:
+            self._cache.clear()
+        self._cache[token] = principal  # dict writes are atomic: threads may race, harmlessly
         return principal
 
 

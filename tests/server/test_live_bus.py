@@ -121,3 +121,31 @@ def test_a_resync_keeps_the_servers_live_limits(server_config: ServerConfig, sta
         with pytest.raises(GraphportError) as refused:
             server.live_update(owner, ds_id, "edges", pa.table({"eid": [1], "a": [1], "b": [2], "c": [3]}))
         assert refused.value.code == "live_too_many_columns"
+
+
+@pytest.mark.parametrize("stack", ["scale"], indirect=True)
+def test_a_revocation_over_the_bus_ends_the_embedded_clients_reused_caller(
+    pair: tuple[graphport.Server, graphport.Server],
+) -> None:
+    """The embedded client reuses a token's caller for a moment with a bus too (#16): a sign-out
+    in another process ticks this process's revocation count when its notice arrives, and the
+    next call is refused."""
+    from graphport._embedded import DirectTransport
+
+    a, b = pair
+    a.create_user("alice", PASSWORD)
+    token = b.token_for("alice")
+    g = graphport.client(transport=b.local_transport(direct=True))
+    g.register(api=3, protocol="http", server="graphport.local", token=token, verify_token=False)
+    ds = g.edges(pa.table({"eid": [1], "src": ["a"], "dst": ["b"]}), "src", "dst", edge="eid").upload()
+    ds.update(edges=pa.table({"eid": [2], "src": ["b"], "dst": ["c"]}))
+    direct = b.local_transport(direct=True)
+    assert isinstance(direct, DirectTransport)
+    callers = direct._core.ctx.callers
+    assert callers.principal(token) is callers.principal(token)  # reused though a bus is configured
+    count = b.accounts.revocations.now
+    assert a.revoke_token(token)  # signed out through the other process
+    wait_for(lambda: b.accounts.revocations.now != count)
+    with pytest.raises(graphport.GraphportError) as caught:
+        ds.update(edges=pa.table({"eid": [3], "src": ["c"], "dst": ["d"]}))
+    assert (caught.value.status, caught.value.code) == (401, "token_revoked")

@@ -150,6 +150,9 @@ class Server(ServerAPI):
     def _revoked_elsewhere(self, raw: bytes) -> None:
         origin, _, user = raw.partition(b" ")
         if self.live.fanout is None or origin != self.live.fanout.origin:
+            # Caller facts read here before it are not trusted any more either (#16): the
+            # embedded client's reused callers and ``Resolved.fresh`` ask the database again.
+            self.accounts.revocations.tick()
             self.live.revalidate(user_id=int(user))
 
     def __enter__(self) -> Self:

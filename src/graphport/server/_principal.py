@@ -73,8 +73,9 @@ _BY_ID_KEY_EMAIL = _user_query(users.c.id, with_key=True, with_email=True, with_
 
 class RevocationClock:
     """Counts the revocations announced in this process (password changed, key or token revoked,
-    user disabled, email changed, removed from an org): caller facts read before the last one are
-    no longer trusted. Thread-safe."""
+    user disabled, email changed, removed from an org), and those another process announces over
+    the bus when their message arrives: caller facts read before the last one are no longer
+    trusted. Thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
