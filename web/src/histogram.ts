@@ -34,9 +34,76 @@ export type Histogram =
 
 export const isTime = (c: ColumnView): boolean => /^(Timestamp|Date)/.test(c.typeName);
 
+/** What a numeric histogram keeps between filters: its bins, their totals and each row's bin (NULL_BIN: none). */
+interface Binning {
+  bins: number;
+  lo: number;
+  hi: number;
+  step: number;
+  total: Uint32Array;
+  binOf: Uint8Array;
+}
+const NULL_BIN = 255;
+
+/**
+ * Per numbers() array (a new one after any change of the column) and bin count (the panel's and the
+ * timebar's): its binning, or null for few values (shown as categories).
+ */
+const binnings = new WeakMap<Float64Array, Map<number, { rows: number; binning: Binning | null }>>();
+/** Per dictionary: its codes by count, most frequent first (ties by value). */
+const rankings = new WeakMap<Codes, Uint32Array>();
+
+function binning(values: Float64Array, rows: number, bins: number, time: boolean): Binning | null {
+  let cache = binnings.get(values);
+  if (!cache) binnings.set(values, (cache = new Map()));
+  const hit = cache.get(bins);
+  if (hit && hit.rows === rows) return hit.binning;
+  let lo = Infinity;
+  let hi = -Infinity;
+  const seen = new Set<number>();
+  for (let r = 0; r < rows; r++) {
+    const v = values[r];
+    if (Number.isNaN(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (seen.size <= FEW_VALUES) seen.add(v);
+  }
+  if (!time && seen.size <= FEW_VALUES) {
+    cache.set(bins, { rows, binning: null });
+    return null;
+  }
+  if (!Number.isFinite(lo)) lo = hi = 0;
+  const step = (hi - lo) / bins || 1;
+  const total = new Uint32Array(bins);
+  const binOf = new Uint8Array(rows).fill(NULL_BIN);
+  for (let r = 0; r < rows; r++) {
+    const v = values[r];
+    if (Number.isNaN(v)) continue;
+    const k = Math.min(bins - 1, Math.floor((v - lo) / step));
+    binOf[r] = k;
+    total[k]++;
+  }
+  const out = { bins, lo, hi, step, total, binOf };
+  cache.set(bins, { rows, binning: out });
+  return out;
+}
+
+function ranking(dict: Codes): Uint32Array {
+  const hit = rankings.get(dict);
+  if (hit) return hit;
+  const n = dict.values.length;
+  const order = Uint32Array.from({ length: n }, (_, k) => k).sort(
+    (a, b) => dict.counts[b] - dict.counts[a] || (dict.values[a] < dict.values[b] ? -1 : 1),
+  );
+  rankings.set(dict, order);
+  return order;
+}
+
 /**
  * The histogram of `column` (rows = its table's rows). `rowVisible`: 1 per row still shown (null: all);
- * `codes` builds the column's dictionary when it is shown as categories.
+ * `codes` builds the column's dictionary when it is shown as categories. The bins, totals and each row's
+ * bin (numbers) or the categories' order are kept per column version, so after a filter a histogram
+ * is one pass over the rows counting what is visible.
  */
 export function histogram(
   column: ColumnView,
@@ -47,44 +114,33 @@ export function histogram(
 ): Histogram {
   const time = isTime(column);
   if (column.isNumeric || time) {
-    const values = column.numbers();
-    let lo = Infinity;
-    let hi = -Infinity;
-    const seen = new Set<number>();
-    for (let r = 0; r < rows; r++) {
-      const v = values[r];
-      if (Number.isNaN(v)) continue;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-      if (seen.size <= FEW_VALUES) seen.add(v);
-    }
-    if (time || seen.size > FEW_VALUES) {
-      if (!Number.isFinite(lo)) lo = hi = 0;
-      const step = (hi - lo) / bins || 1;
-      const total = new Uint32Array(bins);
-      const visible = new Uint32Array(bins);
-      for (let r = 0; r < rows; r++) {
-        const v = values[r];
-        if (Number.isNaN(v)) continue;
-        const k = Math.min(bins - 1, Math.floor((v - lo) / step));
-        total[k]++;
-        if (rowVisible === null || rowVisible[r]) visible[k]++;
+    const b = binning(column.numbers(), rows, Math.min(bins, NULL_BIN), time);
+    if (b) {
+      let visible: Uint32Array;
+      if (rowVisible === null) visible = b.total.slice();
+      else {
+        const counts = new Uint32Array(NULL_BIN + 1); // the last one gathers nulls
+        const binOf = b.binOf;
+        for (let r = 0; r < rows; r++) counts[binOf[r]] += rowVisible[r];
+        visible = counts.slice(0, b.bins);
       }
-      return { kind: 'numeric', time, lo, hi, step, total, visible };
+      return { kind: 'numeric', time, lo: b.lo, hi: b.hi, step: b.step, total: b.total.slice(), visible };
     }
   }
   const dict = codes();
   const n = dict.values.length;
-  const visible = new Uint32Array(n);
   const c = dict.codes;
+  const visible = new Uint32Array(n);
   if (rowVisible === null) visible.set(dict.counts);
-  else for (let r = 0; r < rows; r++) if (rowVisible[r]) visible[c[r]]++;
-  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => dict.counts[b] - dict.counts[a] || (dict.values[a] < dict.values[b] ? -1 : 1));
-  const bars = order.slice(0, MAX_BARS).map((k) => ({ value: dict.values[k], total: dict.counts[k], visible: visible[k] }));
-  const other = { total: 0, visible: 0, values: Math.max(0, n - MAX_BARS) };
-  for (const k of order.slice(MAX_BARS)) {
-    other.total += dict.counts[k];
-    other.visible += visible[k];
+  else for (let r = 0; r < rows; r++) visible[c[r]] += rowVisible[r];
+  const order = ranking(dict);
+  const shown = Math.min(MAX_BARS, n);
+  const bars: Bar[] = [];
+  for (let k = 0; k < shown; k++) bars.push({ value: dict.values[order[k]], total: dict.counts[order[k]], visible: visible[order[k]] });
+  const other = { total: 0, visible: 0, values: n - shown };
+  for (let k = shown; k < n; k++) {
+    other.total += dict.counts[order[k]];
+    other.visible += visible[order[k]];
   }
   return { kind: 'categorical', bars, other };
 }
@@ -96,6 +152,20 @@ export function rowsVisible(visible: Uint8Array | null, count: number, rowOf: (i
   for (let i = 0; i < count; i++) {
     const r = rowOf(i);
     if (r >= 0 && r < rows && visible[i]) out[r] = 1;
+  }
+  return out;
+}
+
+/**
+ * The same from the index → row array itself (Graph.row, Graph.edgeRow; 0xffffffff: no row), without a
+ * call per index: what the panels use at a million edges.
+ */
+export function rowsVisibleBy(visible: Uint8Array | null, count: number, rowAt: Uint32Array, rows: number): Uint8Array | null {
+  if (visible === null) return null;
+  const out = new Uint8Array(rows);
+  for (let i = 0; i < count; i++) {
+    const r = rowAt[i];
+    if (r < rows) out[r] |= visible[i];
   }
   return out;
 }

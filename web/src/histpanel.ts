@@ -6,7 +6,7 @@ import type { ColumnCodes } from './codes';
 import type { ColumnView } from './data';
 import { $, fmt } from './dom';
 import { degreeColumn } from './filters';
-import { BINS, type Histogram, brushRules, histogram, literal, rowsVisible } from './histogram';
+import { BINS, type Histogram, brushRules, histogram, literal, rowsVisibleBy } from './histogram';
 import type { Scene } from './scene';
 import { type ValueKind, asMillis, kindOf } from './values';
 
@@ -32,8 +32,23 @@ function numberText(v: number): string {
   return Math.abs(v) >= 1000 || Number.isInteger(v) ? fmt(Number(v.toFixed(0))) : String(Number(v.toPrecision(3)));
 }
 
+/** One histogram on screen: its section, what its bins or bars are, and how to show new counts. */
+interface HistView {
+  box: HTMLElement;
+  /** Equal shapes differ only in visible counts (see shapeOf). */
+  shape: string;
+  update(h: Histogram): void;
+}
+
+/** What must match for a histogram to be updated in place: its bins (or bars and totals) and value kind. */
+function shapeOf(h: Histogram, kind: ValueKind): string {
+  if (h.kind === 'numeric') return `n|${kind}|${h.time}|${h.lo}|${h.hi}|${h.step}|${Array.from(h.total).join(',')}`;
+  return `c|${h.bars.map((b) => `${b.value}\u0001${b.total}`).join('\u0000')}|${h.other.values}|${h.other.total}`;
+}
+
 export class HistogramPanel {
   private isOpen = false;
+  private views = new Map<string, HistView>();
 
   constructor(private readonly host: HistogramHost) {}
 
@@ -55,23 +70,35 @@ export class HistogramPanel {
     const s = this.host.scene;
     const g = s.graph;
     const { nodes, edges } = this.host.rows();
-    const nodeRowsVisible = rowsVisible(s.nodeVisible, g.nodeCount, (i) => g.nodeRow(i), nodes);
-    const edgeRowsVisible = rowsVisible(s.edgeVisible, g.edgeCount, (e) => g.edgeRow[e], edges);
-    const list = $('histogram-list');
-    list.replaceChildren();
+    const nodeRowsVisible = rowsVisibleBy(s.nodeVisible, g.nodeCount, g.row, nodes);
+    const edgeRowsVisible = rowsVisibleBy(s.edgeVisible, g.edgeCount, g.edgeRow, edges);
     const columns: [Target, ColumnView, number, Uint8Array | null][] = [];
     for (const [name, col] of g.nodeColumns) {
       if (name !== g.xColumn && name !== g.yColumn) columns.push(['point', col, nodes, nodeRowsVisible]);
     }
     if (!g.nodeColumns.has('degree')) columns.push(['point', degreeColumn(g, nodes), nodes, nodeRowsVisible]);
     for (const col of g.edgeColumns.values()) columns.push(['edge', col, edges, edgeRowsVisible]);
+    // A histogram whose bins or bars are the same as on screen is updated in place (new counts, its canvas
+    // redrawn): a filter changes only what is visible, and a new canvas per histogram per filter cost
+    // tens of ms each with software rendering. The others are built anew.
+    const views = new Map<string, HistView>();
     for (const [target, col, rows, visible] of columns) {
       const h = histogram(col, rows, () => this.host.codes.of(col, rows), visible);
-      list.append(this.render(target, col.name, h, kindOf(col)));
+      const key = `${target}:${col.name}`;
+      const kind = kindOf(col);
+      const shape = shapeOf(h, kind);
+      let view = this.views.get(key);
+      if (view && view.shape === shape) view.update(h);
+      else view = this.render(target, col.name, h, kind, shape);
+      views.set(key, view);
     }
+    this.views = views;
+    const list = $('histogram-list');
+    const boxes = [...views.values()].map((v) => v.box);
+    if (boxes.length !== list.children.length || boxes.some((b, k) => list.children[k] !== b)) list.replaceChildren(...boxes);
   }
 
-  private render(target: Target, column: string, h: Histogram, kind: ValueKind): HTMLElement {
+  private render(target: Target, column: string, h: Histogram, kind: ValueKind, shape: string): HistView {
     const box = document.createElement('section');
     box.className = 'hist';
     box.dataset.column = `${target}:${column}`;
@@ -79,14 +106,37 @@ export class HistogramPanel {
     title.textContent = `${target === 'point' ? 'node' : 'edge'} · ${column}`;
     box.setAttribute('aria-label', `Histogram of ${target === 'point' ? 'node' : 'edge'} ${column}`);
     box.append(title);
-    if (h.kind === 'categorical') box.append(this.bars(target, column, h));
-    else box.append(...this.bins(target, column, h, kind));
-    return box;
+    if (h.kind === 'categorical') {
+      const { list, update } = this.bars(target, column, h);
+      box.append(list);
+      return {
+        box,
+        shape,
+        update: (next) => {
+          if (next.kind === 'categorical') update(next);
+        },
+      };
+    }
+    const { nodes, update } = this.bins(target, column, h, kind);
+    box.append(...nodes);
+    return {
+      box,
+      shape,
+      update: (next) => {
+        if (next.kind === 'numeric') update(next);
+      },
+    };
   }
 
-  private bars(target: Target, column: string, h: Histogram & { kind: 'categorical' }): HTMLElement {
+  private bars(
+    target: Target,
+    column: string,
+    h: Histogram & { kind: 'categorical' },
+  ): { list: HTMLElement; update: (h: Histogram & { kind: 'categorical' }) => void } {
     const ul = document.createElement('ul');
     const max = Math.max(1, ...h.bars.map((b) => b.total), h.other.total);
+    /** Per bar: show its visible count (totals are part of the shape: they never change in place). */
+    const setters: ((visible: number) => void)[] = [];
     const row = (label: string, total: number, visible: number, value: string | null): HTMLLIElement => {
       const li = document.createElement('li');
       const name = document.createElement('span');
@@ -99,11 +149,15 @@ export class HistogramPanel {
       all.style.width = `${(100 * total) / max}%`;
       const shown = document.createElement('span');
       shown.className = 'visible';
-      shown.style.width = `${(100 * visible) / max}%`;
       bar.append(all, shown);
       const count = document.createElement('span');
       count.className = 'count';
-      count.textContent = visible === total ? fmt(total) : `${fmt(visible)} / ${fmt(total)}`;
+      const show = (v: number): void => {
+        shown.style.width = `${(100 * v) / max}%`;
+        count.textContent = v === total ? fmt(total) : `${fmt(v)} / ${fmt(total)}`;
+      };
+      show(visible);
+      setters.push(show);
       li.append(name, bar, count);
       if (value !== null) {
         li.tabIndex = 0;
@@ -124,10 +178,20 @@ export class HistogramPanel {
     };
     for (const b of h.bars) ul.append(row(b.value === '' ? '(empty)' : b.value, b.total, b.visible, b.value));
     if (h.other.values > 0) ul.append(row(`${fmt(h.other.values)} other values`, h.other.total, h.other.visible, null));
-    return ul;
+    const update = (next: Histogram & { kind: 'categorical' }): void => {
+      next.bars.forEach((b, k) => setters[k]?.(b.visible));
+      if (next.other.values > 0) setters[next.bars.length]?.(next.other.visible);
+    };
+    return { list: ul, update };
   }
 
-  private bins(target: Target, column: string, h: Histogram & { kind: 'numeric' }, kind: ValueKind): HTMLElement[] {
+  private bins(
+    target: Target,
+    column: string,
+    first: Histogram & { kind: 'numeric' },
+    kind: ValueKind,
+  ): { nodes: HTMLElement[]; update: (h: Histogram & { kind: 'numeric' }) => void } {
+    let h = first;
     const canvas = document.createElement('canvas');
     const w = 300;
     const height = 56;
@@ -144,7 +208,7 @@ export class HistogramPanel {
     };
     canvas.setAttribute('aria-label', `${column}: ${BINS} bins from ${label(h.lo)} to ${label(h.hi)}; drag across bins to keep that range`);
     const draw = (brush: [number, number] | null): void => {
-      const ctx = canvas.getContext('2d');
+      const ctx = canvas.getContext('2d', { willReadFrequently: true }); // CPU raster: see overlay.ts
       if (!ctx) return;
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
       ctx.clearRect(0, 0, w, height);
@@ -193,6 +257,10 @@ export class HistogramPanel {
     const hi = document.createElement('span');
     hi.textContent = label(h.hi);
     axis.append(lo, hi);
-    return [canvas, axis];
+    const update = (next: Histogram & { kind: 'numeric' }): void => {
+      h = next;
+      draw(null);
+    };
+    return { nodes: [canvas, axis], update };
   }
 }

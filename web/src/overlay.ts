@@ -24,7 +24,10 @@ export class Overlay {
     if (!busy && this.empty) return;
     this.empty = !busy;
     const c = this.canvas;
-    const ctx = c.getContext('2d');
+    // A canvas rasterised on the CPU (willReadFrequently): the first GPU-backed 2D canvas of a page took
+    // ~1 s to set up under software WebGL (SwiftShader), the first hover or selection's wait; rings,
+    // squares and arrows draw as fast on the CPU.
+    const ctx = c.getContext('2d', { willReadFrequently: true });
     if (!ctx) return;
     const v = s.view;
     const ratio = Math.min(window.devicePixelRatio || 1, 2);
