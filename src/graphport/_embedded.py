@@ -142,7 +142,7 @@ class DirectTransport(httpx.BaseTransport):
             if answer is not None:
                 status, answer_headers, content = answer
                 return httpx.Response(
-                    status, headers=answer_headers, content=content, request=httpx.Request(method, _url(url))
+                    status, headers=answer_headers, content=content, request=_request_of(method, url)
                 )
         items = [("host", parts.netloc), *headers.items()]
         if body or method in ("POST", "PUT", "PATCH"):
@@ -151,7 +151,7 @@ class DirectTransport(httpx.BaseTransport):
             method, unquote(parts.path), parts.query, items, body, parts.scheme, parts.hostname or ""
         )
         return httpx.Response(
-            status, headers=answer_headers, content=content, request=httpx.Request(method, _url(url))
+            status, headers=answer_headers, content=content, request=_request_of(method, url)
         )
 
     def _live_write(
@@ -279,9 +279,11 @@ class DirectTransport(httpx.BaseTransport):
 
 
 @functools.lru_cache(maxsize=1024)
-def _url(url: str) -> httpx.URL:
-    """``url`` parsed once (a client repeats a dataset's few URLs; httpx.URL is immutable)."""
-    return httpx.URL(url)
+def _request_of(method: str, url: str) -> httpx.Request:
+    """The request a direct answer names (``Response.request``: errors quote its method and
+    path), made once per method and URL: a client repeats a dataset's few URLs, and nothing
+    reads or changes these requests' bodies or headers (~12 us of each small call, #16)."""
+    return httpx.Request(method, httpx.URL(url))
 
 
 def _loop_running() -> bool:
