@@ -46,6 +46,35 @@ Second pass (#16, 2026-12-05, load 3-7):
   1.5x: what is left is uvicorn's body parsing and the blob write to disk, neither in the
   client; a blob store that writes the body while it arrives (no second pass over 240 MB) is the
   next lever, not taken.
+
+Third pass (#16, 2026-12-05, load 4-9; py-spy of both processes, ``/proc`` CPU of the server):
+
+- The blob's ``write(2)`` was most of the server's time, not its ``fsync``: py-spy put ~1.7 s
+  of each plot on the write line (3 plots at load 6), the fsync ~0.06 s. Alone on this VM a
+  buffered write of 240 MB into fresh page-cache pages took 0.3-3 s, the same bytes written
+  ``O_DIRECT`` from page-aligned memory 0.11-0.15 s with the fsync after it ~3 ms; first-touch
+  page faults are that dear here (240 MB of anonymous memory: 0.17-0.33 s to fault in by
+  copying, 0.09 s with ``MAP_POPULATE``, then 0.015 s to copy into it again).
+- The client's ``ipc_file`` (one growing ``BufferOutputStream``) took 0.03-1.25 s per plot for
+  the same reason; the encode is now the table's own buffers between the IPC metadata (pieces
+  from ``pa.PythonFile``, ~0.2 ms, byte-identical), sent without joining.
+- So the plot route reads its frame as it arrives (``transports/_plot_body``) and stages each
+  table (``storage/_staged``): pieces are copied into page-aligned memory that is reused from
+  upload to upload, and written ``O_DIRECT`` to the table's temporary file on two writer
+  threads while the rest arrives; the engine validates from that memory and commits (tail,
+  fsync, link). Server CPU per 10M-edge plot 0.53-0.76 -> 0.34-0.40 s (staging, fresh memory)
+  -> 0.09-0.13 s (memory reused); what the client waits for after its last byte ~0.16 s.
+- The floor's write is now the faster of a buffered and an ``O_DIRECT`` write (the server
+  writes ``O_DIRECT``; the buffered floor alone had flattered the server: 0.12-1.9 s). Left as
+  it is: ``serve``'s h11 parser (httptools saves ~0.04 s of server CPU per 10M-edge plot,
+  0.29-0.31 vs 0.30-0.45 s, but has no bound on header size, which is why ``serve`` runs h11).
+- Where a plot's time goes now (graphport client, 10M edges, load 8): sending 0.23 s (the
+  server's reading pace: uvicorn's h11 in 64-256 KiB events), the answer after the last byte
+  0.16 s, h11's copies on the client 0.06 s, the encode ~0.
+- ``.venv/bin/python bench/upload.py --reps 3`` twice (load 7.6 and 9.7): 10M edges graphport
+  0.46 s / 0.55 s against floors of 0.49 s / 0.44 s (0.94x, 1.25x; the official client 5.8x,
+  16.8x); 1M edges 2.1x / 2.0x (0.09-0.25 s against 0.04-0.12 s: at 16 MB the fixed costs of a
+  request and a dataset row weigh).
 """
 
 from __future__ import annotations
