@@ -109,6 +109,18 @@ def test_a_big_call_runs_at_the_lowest_priority_in_every_thread_then_the_worker_
         assert pool.call(os.getpid) == first
 
 
+def pandas_loaded() -> bool:
+    import sys
+
+    return "pandas" in sys.modules
+
+
+def test_a_new_worker_has_what_a_build_imports_loaded_before_its_first_job(pool: WorkerPool) -> None:
+    """#16: pyarrow imports pandas the first time a build turns a chunked column into numpy
+    (~0.6 s, paid by the first plot on every new worker); the worker does it as it starts."""
+    assert pool.call(pandas_loaded)
+
+
 def test_describe_exit() -> None:
     assert describe_exit(-9) == "killed by SIGKILL"
     assert describe_exit(3) == "exit status 3"

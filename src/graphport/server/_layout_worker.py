@@ -40,6 +40,8 @@ from concurrent.futures import Future
 from typing import Any, BinaryIO
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import errors as errors_module
 from .. import layout as layout_engine
@@ -410,6 +412,9 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     os.nice(WORKER_NICENESS)
     # Compile (or load from numba's cache) every layout kernel now, so the first job does not.
     layout_engine.warm_up()
+    # A build turns chunked Arrow columns into numpy arrays, and pyarrow imports pandas for that
+    # the first time (~0.6 s): the first small plot on each new worker took that much longer.
+    pc.index_in(pa.chunked_array([pa.array([0])]), value_set=pa.array([0])).to_numpy(zero_copy_only=False)
     global _answers
     _answers = stdout
     while True:
