@@ -522,7 +522,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       const i = g.index.get(key) ?? (typeof key === 'string' && key.trim() !== '' ? g.index.get(Number(key)) : undefined);
       return i === undefined ? null : s.view.toScreen(g.x[i], g.y[i]);
     };
-    debug.idle = () => this.drawer.idle() && !this.camera.animating;
+    debug.idle = () => this.drawer.idle() && !this.camera.animating && !this.table.busy;
     if (p.bool('bench', false)) installBenchHooks(s, this.drawer, this);
     // Layout settings from the URL, and the Layout panel (layoutpanel.ts).
     const layout = new LayoutPanel(this, p.str('dataset') ?? '', p, meta.can_edit === true, storedLayout(nodes.schema.metadata));

@@ -121,6 +121,87 @@ export function sortByOrder(indices: Uint32Array, order: RowOrder, rowOf: (i: nu
   return at < n ? out.slice(0, at) : out;
 }
 
+/**
+ * The first `k` of `indices` in the order sortByOrder gives them (key ascending or descending, ties and
+ * nulls by row, nulls last), without sorting the rest: one pass keeping the best k in a heap, so a
+ * column's first sort can show its top rows at once while the full order is computed afterwards.
+ */
+export function topIndices(indices: Uint32Array, keys: Float64Array, rowOf: (i: number) => number, descending: boolean, k: number): Uint32Array {
+  const n = indices.length;
+  const size = Math.min(k, n);
+  if (size === 0) return new Uint32Array(0);
+  const sign = descending ? -1 : 1;
+  const rowKey = new Float64Array(size);
+  const rowAt = new Float64Array(size); // rows past the keys sort after every row (as nulls)
+  const heap = new Uint32Array(size);
+  // before(a, b): entry a comes first. Nulls (NaN) after numbers; then by row.
+  const before = (ka: number, ra: number, kb: number, rb: number): boolean => {
+    const na = ka !== ka;
+    const nb = kb !== kb;
+    if (na !== nb) return nb;
+    if (!na && ka !== kb) return (ka < kb) === (sign > 0);
+    return ra < rb;
+  };
+  // A max-heap on "comes later": its root is the last of the k kept so far.
+  const siftDown = (at: number, len: number): void => {
+    for (;;) {
+      const l = 2 * at + 1;
+      if (l >= len) return;
+      let worst = l;
+      if (l + 1 < len && before(rowKey[l], rowAt[l], rowKey[l + 1], rowAt[l + 1])) worst = l + 1;
+      if (!before(rowKey[at], rowAt[at], rowKey[worst], rowAt[worst])) return;
+      const v = rowKey[at];
+      const r = rowAt[at];
+      const i = heap[at];
+      rowKey[at] = rowKey[worst];
+      rowAt[at] = rowAt[worst];
+      heap[at] = heap[worst];
+      rowKey[worst] = v;
+      rowAt[worst] = r;
+      heap[worst] = i;
+      at = worst;
+    }
+  };
+  // An entry's key (-0 as 0) and its row; an index without a row sorts after all rows, by position.
+  const entry = (i: number, position: number): [number, number] => {
+    const r = rowOf(i);
+    const inside = r >= 0 && r < keys.length;
+    const v = inside ? keys[r] : NaN;
+    return [v === 0 ? 0 : v, inside ? r : keys.length + position];
+  };
+  for (let a = 0; a < size; a++) {
+    const [v, r] = entry(indices[a], a);
+    rowKey[a] = v;
+    rowAt[a] = r;
+    heap[a] = indices[a];
+  }
+  for (let a = (size >> 1) - 1; a >= 0; a--) siftDown(a, size);
+  for (let a = size; a < n; a++) {
+    const i = indices[a];
+    const r0 = rowOf(i);
+    const v0 = r0 >= 0 && r0 < keys.length ? keys[r0] : NaN;
+    // Most entries lose to the root on the key alone: the common case costs one comparison.
+    if (v0 === v0 && rowKey[0] === rowKey[0] && (v0 > rowKey[0]) === (sign > 0) && v0 !== rowKey[0]) continue;
+    const [v, r] = entry(i, a);
+    if (!before(v, r, rowKey[0], rowAt[0])) continue;
+    rowKey[0] = v;
+    rowAt[0] = r;
+    heap[0] = i;
+    siftDown(0, size);
+  }
+  // Pop the root (the last) down to an ordered list.
+  const out = new Uint32Array(size);
+  for (let len = size; len > 0; len--) {
+    out[len - 1] = heap[0];
+    const last = len - 1;
+    rowKey[0] = rowKey[last];
+    rowAt[0] = rowAt[last];
+    heap[0] = heap[last];
+    siftDown(0, last);
+  }
+  return out;
+}
+
 /** Bits per radix pass: three passes of 11 bits cover a 32-bit word (2,048 counters stay in L1 cache). */
 const BITS = 11;
 const RADIX = 1 << BITS;

@@ -7,11 +7,13 @@ import type { ColumnView } from './data';
 import { $, fmt } from './dom';
 import { degreeColumn } from './filters';
 import type { Scene } from './scene';
-import { type RowOrder, rowOrder, searchIndices, sortByOrder, sortKeys, visibleIndices } from './table';
+import { type RowOrder, rowOrder, searchIndices, sortByOrder, sortKeys, topIndices, visibleIndices } from './table';
 import { cellText } from './values';
 
 /** Row height in CSS pixels (graph.css .trow). */
 const ROW = 22;
+/** Rows a column's first sort lists at once (more than a screenful), before its full order. */
+const HEAD_ROWS = 200;
 
 export interface TableHost {
   readonly scene: Scene;
@@ -117,22 +119,57 @@ export class TablePanel {
     const searchCol = this.columns.find((c) => c.name === select.value);
     if (needle.trim() && searchCol) list = searchIndices(list, needle, this.host.codes.of(searchCol, rows), rowOf);
     const sortCol = this.columns.find((c) => c.name === this.sortBy);
+    this.cancelSort();
+    const listed = list.length;
     if (sortCol) {
       const keys = sortKeys(sortCol, () => this.host.codes.of(sortCol, rows));
-      let order = this.orders.get(keys);
-      if (!order) {
-        order = rowOrder(keys);
-        this.orders.set(keys, order);
+      const order = this.orders.get(keys);
+      if (order) list = sortByOrder(list, order, rowOf, this.descending);
+      else {
+        // A column's first sort: its top rows at once (one pass), the full order (a sort of every row,
+        // cached for the next sorts) right after the rows are on screen, or sooner if the table scrolls.
+        const all = list;
+        const descending = this.descending;
+        this.pendingSort = () => {
+          let full = this.orders.get(keys);
+          if (!full) {
+            full = rowOrder(keys);
+            this.orders.set(keys, full);
+          }
+          this.indices = sortByOrder(all, full, rowOf, descending);
+        };
+        // After the next frame (the listed rows drawn), in a task of its own.
+        requestAnimationFrame(() => window.setTimeout(() => this.finishSort(), 0));
+        list = topIndices(all, keys, rowOf, descending, HEAD_ROWS);
       }
-      list = sortByOrder(list, order, rowOf, this.descending);
     }
     this.indices = list;
     const total = ofNodes ? g.nodeCount : g.edgeCount;
     $('table-count').textContent =
-      this.tab === 'selection' ? `${fmt(list.length)} selected of ${fmt(total)} nodes` : `${fmt(list.length)} of ${fmt(total)} ${this.tab}`;
+      this.tab === 'selection' ? `${fmt(listed)} selected of ${fmt(total)} nodes` : `${fmt(listed)} of ${fmt(total)} ${this.tab}`;
     this.header();
-    $('table-rows').style.height = `${list.length * ROW}px`;
+    $('table-rows').style.height = `${listed * ROW}px`;
     this.paint();
+  }
+
+  /** The full order of a first sort, still to compute (see refresh). */
+  private pendingSort: (() => void) | null = null;
+
+  /** A first sort's full order is still to come. */
+  get busy(): boolean {
+    return this.pendingSort !== null;
+  }
+
+  private cancelSort(): void {
+    this.pendingSort = null;
+  }
+
+  /** Compute the pending full order now (its first HEAD_ROWS rows are the ones already listed). */
+  private finishSort(): void {
+    const run = this.pendingSort;
+    if (!run) return;
+    this.cancelSort();
+    run();
   }
 
   private template(): string {
@@ -167,7 +204,9 @@ export class TablePanel {
     const scroll = $('table-scroll');
     const body = $('table-rows');
     const first = Math.max(0, Math.floor(scroll.scrollTop / ROW) - 5);
-    const last = Math.min(this.indices.length, Math.ceil((scroll.scrollTop + scroll.clientHeight) / ROW) + 5);
+    const end = Math.ceil((scroll.scrollTop + scroll.clientHeight) / ROW) + 5;
+    if (end > this.indices.length) this.finishSort(); // scrolled past the top rows of a first sort
+    const last = Math.min(this.indices.length, end);
     const rowOf = this.rowOf();
     const g = this.host.scene.graph;
     const template = this.template();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ColumnCodes } from '../src/codes';
-import { rowOrder, searchIndices, sortByOrder, sortIndices, sortKeys, visibleIndices } from '../src/table';
+import { rowOrder, searchIndices, sortByOrder, sortIndices, sortKeys, topIndices, visibleIndices } from '../src/table';
 import { column } from './_column';
 
 const codes = new ColumnCodes();
@@ -81,4 +81,23 @@ test('a cached row order sorts any listed subset as a full sort does, both direc
   }
   // An index whose row lies outside the keys goes last.
   assert.deepEqual(Array.from(sortByOrder(Uint32Array.from([5, 0, 1]), rowOrder(Float64Array.from([2, 1])), (i) => i, false)), [1, 0, 5]);
+});
+
+test('the top k of a sort are the first k of the full sort, both directions, with ties, nulls and rows outside', () => {
+  const n = 5_000;
+  let seed = 3;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const keys = Float64Array.from({ length: n }, () => (rand() < 0.3 ? NaN : rand() < 0.1 ? -0 : Math.floor(rand() * 20)));
+  const order = rowOrder(keys);
+  const rowOf = (i: number): number => (i < n ? (i * 31) % n : i); // indices n.. have no key row
+  const listed = Uint32Array.from({ length: n / 2 + 3 }, (_, k) => (k < n / 2 ? (k * 7919) % n : n + 2 - (k - n / 2)));
+  for (const descending of [false, true]) {
+    const full = sortByOrder(listed, order, rowOf, descending);
+    for (const k of [1, 7, 200, listed.length, listed.length + 5]) {
+      assert.deepEqual(Array.from(topIndices(listed, keys, rowOf, descending, k)), Array.from(full.subarray(0, k)), `k ${k} ${descending}`);
+    }
+  }
+  // Every key null: row order.
+  const nulls = new Float64Array(10).fill(NaN);
+  assert.deepEqual(Array.from(topIndices(Uint32Array.from([9, 3, 5, 1]), nulls, (i) => i, true, 3)), [1, 3, 5]);
 });
