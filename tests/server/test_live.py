@@ -659,3 +659,18 @@ def test_a_failing_merged_upsert_applies_its_writes_one_by_one(
     assert sorted(changes["edges"].changed_keys()) == [1, 50, 51]
     assert 52 not in ds.tables["edges"].index
     assert ds.tables["edges"].rows_for([1, 50, 51]).column("w").to_pylist() == [1.0, 1.0, 2.0]
+
+
+def test_merge_upserts_leaves_big_batches_alone() -> None:
+    """Big upserts are vectorised already; merging them would only add a pass over their keys."""
+    from graphport.server._live_dataset import MERGE_ROWS, _Op, merge_upserts
+
+    def op(start: int, n: int) -> _Op:
+        table = _s1(list(range(start, start + n)), 1.0)
+        return _Op("d", "edges", "upsert", table, table.column("eid").to_pylist())
+
+    half = MERGE_ROWS // 2
+    merged = merge_upserts([op(0, half), op(10**6, half), op(2 * 10**6, half)])
+    assert [m.table.num_rows for m in merged] == [MERGE_ROWS, half]  # type: ignore[union-attr]
+    big = [op(0, half + 1), op(10**6, 10)]
+    assert merge_upserts(big) == big
