@@ -167,3 +167,54 @@ def test_the_clients_upload_a_big_table_through_the_stage(server: Server, alice:
             ds = g.edges(edges, "s", "d").upload()
             assert ds.edges().equals(edges)
     assert temporary_files(server) == []
+
+
+def v3_dataset(http: httpx.Client, headers: dict[str, str]) -> str:
+    r = http.post("/api/v2/upload/datasets/", json=SPEC, headers=headers)
+    return str(r.json()["data"]["dataset_id"])
+
+
+def test_a_big_v3_table_upload_is_staged_and_stored_byte_for_byte(
+    server: Server, http: httpx.Client, alice: str
+) -> None:
+    """The official client's upload (REST v3) takes the same path when it says its length."""
+    headers = bearer(server, alice)
+    edges = arrow_file(big_edges())
+    dataset = v3_dataset(http, headers)
+    r = http.post(f"/api/v2/upload/datasets/{dataset}/edges/arrow", content=edges, headers=headers)
+    assert r.status_code == 200 and r.json()["data"]["rows"] == ROWS, r.text
+    assert http.get(f"/api/v2/datasets/{dataset}/edges.arrow", headers=headers).content == edges
+    refused = http.post(
+        f"/api/v2/upload/datasets/{v3_dataset(http, headers)}/edges/arrow",
+        content=b"\x00" * len(edges),
+        headers=headers,
+    )
+    assert_error(refused, 400, "invalid_arrow")
+    assert temporary_files(server) == []
+    assert len(blob_files(server)) == (2 if isinstance(server.blobs, LocalBlobStore) else 1)
+
+
+def test_a_v3_upload_cut_mid_way_leaves_nothing(server: Server, http: httpx.Client, alice: str) -> None:
+    token = server.token_for(alice)
+    dataset = v3_dataset(http, bearer(server, alice))
+    body = arrow_file(big_edges())
+    with served(server) as live:
+        sock = socket.create_connection((live.host, live.port))
+        try:
+            sock.sendall(
+                f"POST /api/v2/upload/datasets/{dataset}/edges/arrow HTTP/1.1\r\nHost: {live.address}\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            )
+            sock.sendall(body[: len(body) // 2])
+            deadline = time.monotonic() + 10
+            while isinstance(server.blobs, LocalBlobStore) and not temporary_files(server):
+                assert time.monotonic() < deadline, "no staged file appeared"
+                time.sleep(0.01)
+            time.sleep(0.1)
+        finally:
+            sock.close()
+        deadline = time.monotonic() + 10
+        while temporary_files(server):
+            assert time.monotonic() < deadline, "the staged file of a cut body stayed"
+            time.sleep(0.01)
+    assert blob_files(server) == []

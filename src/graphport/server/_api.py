@@ -106,10 +106,11 @@ class ServerAPI:
         principal: Principal,
         dataset_id: str,
         kind: str,
-        body: bytes,
+        body: bytes | memoryview | StagedBlob,
         expected_version: int | None = None,
     ) -> int:
-        """Store one table; with ``expected_version`` a stale writer gets ``ConflictError`` (409)."""
+        """Store one table; with ``expected_version`` a stale writer gets ``ConflictError`` (409).
+        The body may be a stage from :meth:`stage_table` (see :meth:`plot`)."""
         return self.datasets.upload_table(principal, dataset_id, kind, body, expected_version)
 
     def plot(

@@ -28,7 +28,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from ..errors import ConflictError, GraphportError, NotFoundError, PayloadTooLarge, ValidationError
-from ..storage import BlobStore, Database
+from ..storage import BlobStore, Database, StagedBlob
 from ..storage._models import dataset_invites, datasets
 from ._access import Action, recheck
 from ._arrow_limits import ArrowLimits
@@ -92,6 +92,24 @@ def validate_upload(table: pa.Table, kind: str, spec: Mapping[str, Any], other_k
     return table_id_kind(table, kind, spec)
 
 
+#: An uploaded table as the transports hand it over: bytes, or staged while it arrived
+#: (``storage/_staged``; the local store has written it to its file meanwhile).
+Sent = bytes | memoryview | StagedBlob
+
+
+def sent_bytes(sent: Sent) -> bytes | memoryview:
+    """The table's bytes (a stage's in memory, no copy), for validation."""
+    return sent.view() if isinstance(sent, StagedBlob) else sent
+
+
+def store_upload(blobs: BlobStore, sent: Sent, upload: Upload) -> str:
+    """The blob key of a validated table: its stage committed as it is, else its bytes stored
+    (an Arrow stream is stored as the file it was converted to)."""
+    if isinstance(sent, StagedBlob) and not upload.ingested.converted:
+        return sent.commit()
+    return blobs.put(upload.ingested.stored)
+
+
 def ingest_upload(
     body: bytes | memoryview, kind: str, spec: Mapping[str, Any], other_kind: str | None, limits: ArrowLimits
 ) -> Upload:
@@ -152,17 +170,18 @@ class TableWriter:
         self._arrow_limits = limits
 
     def upload(
-        self, principal: Principal, row: Any, kind: str, body: bytes, expected_version: int | None
+        self, principal: Principal, row: Any, kind: str, body: Sent, expected_version: int | None
     ) -> int:
         """Store ``body`` as the ``kind`` table of the dataset ``row`` (the caller checked edit
-        rights); returns its row count."""
+        rights); returns its row count. A staged body is committed as the blob (the caller
+        discards it afterwards, which leaves nothing when it was refused)."""
         dataset_id = row.id
 
         def ingest() -> tuple[Upload, str]:
             upload = ingest_upload(
-                body, kind, row.spec, other_id_kind(row, kind, self._blobs), self._arrow_limits
+                sent_bytes(body), kind, row.spec, other_id_kind(row, kind, self._blobs), self._arrow_limits
             )
-            return upload, self._blobs.put(upload.ingested.stored)
+            return upload, store_upload(self._blobs, body, upload)
 
         try:
             upload, key = self._executor().submit(ingest).result()

@@ -42,7 +42,7 @@ from ._dataset_describe import describe
 from ._dataset_reads import TableReads
 from ._dataset_records import DatasetRecord, load_facts_many, load_listing, load_record
 from ._dataset_sharing import notify, sharing_answer, write_invites
-from ._dataset_uploads import PendingDatasetRemoved, TableWriter, Upload, ingest_pair
+from ._dataset_uploads import PendingDatasetRemoved, Sent, TableWriter, ingest_pair, sent_bytes, store_upload
 from ._files import Files
 from ._graphs import GraphBuilder
 from ._pool import graph_executor
@@ -172,7 +172,7 @@ class Datasets:
         principal: Principal,
         dataset_id: str,
         kind: TableKind,
-        body: bytes,
+        body: Sent,
         expected_version: int | None = None,
     ) -> int:
         """Store one table of a dataset; returns its row count. Needs edit rights.
@@ -189,8 +189,8 @@ class Datasets:
         self,
         principal: Principal,
         spec: Any,
-        edges: bytes | memoryview | StagedBlob,
-        nodes: bytes | memoryview | StagedBlob | None,
+        edges: Sent,
+        nodes: Sent | None,
         privacy: Mapping[str, Any] | None,
     ) -> str:
         """Create a dataset from its description and tables in one step (the one-request plot).
@@ -215,16 +215,16 @@ class Datasets:
 
         def ingest() -> dict[str, Any]:
             edge_upload, node_upload = ingest_pair(
-                spec, _bytes(edges), None if nodes is None else _bytes(nodes), self._arrow_limits
+                spec, sent_bytes(edges), None if nodes is None else sent_bytes(nodes), self._arrow_limits
             )
             tables: dict[str, Any] = {
-                "edges_key": self._store(edges, edge_upload),
+                "edges_key": store_upload(self._blobs, edges, edge_upload),
                 "edges_rows": edge_upload.rows,
                 "edges_id_kind": edge_upload.id_kind,
                 "nodes_rows": 0,
             }
             if nodes is not None and node_upload is not None:
-                tables["nodes_key"] = self._store(nodes, node_upload)
+                tables["nodes_key"] = store_upload(self._blobs, nodes, node_upload)
                 tables["nodes_rows"] = node_upload.rows
                 tables["nodes_id_kind"] = node_upload.id_kind
             return tables
@@ -253,12 +253,6 @@ class Datasets:
     def stage_table(self, size: int) -> StagedBlob:
         """A table of ``size`` bytes to receive piece by piece, for :meth:`create_complete`."""
         return self._blobs.stage(size)
-
-    def _store(self, sent: bytes | memoryview | StagedBlob, upload: Upload) -> str:
-        """The blob key of a validated table: its stage committed as is, else its bytes stored."""
-        if isinstance(sent, StagedBlob) and not upload.ingested.converted:
-            return sent.commit()
-        return self._blobs.put(upload.ingested.stored)
 
     # -- sharing ---------------------------------------------------------------------------------
 
@@ -333,10 +327,6 @@ class Datasets:
     def close(self) -> None:
         """Cancel delayed graph builds (jobs already running finish on the pool)."""
         self.graphs.close()
-
-
-def _bytes(table: bytes | memoryview | StagedBlob) -> bytes | memoryview:
-    return table.view() if isinstance(table, StagedBlob) else table
 
 
 __all__ = ["Datasets", "PendingDatasetRemoved", "not_found"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ._dataset_uploads import Sent
 from ._datasets import Datasets
 from ._principal import Principal
 
@@ -47,7 +48,7 @@ class LiveAwareDatasets(Datasets):
         principal: Principal,
         dataset_id: str,
         kind: str,
-        body: bytes,
+        body: Sent,
         expected_version: int | None = None,
     ) -> int:
         rows = super().upload_table(principal, dataset_id, kind, body, expected_version)  # type: ignore[arg-type]

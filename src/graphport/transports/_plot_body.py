@@ -1,4 +1,5 @@
-"""The one-request plot's body (``POST /api/v2/plot``), read as it arrives.
+"""The one-request plot's body (``POST /api/v2/plot``), and a REST v3 table upload's, read as
+they arrive (#16).
 
 The frame (``graphport._wire``) is a length-prefixed JSON header followed by the tables. The
 header is read and checked first; then each table goes, piece by piece as the adapter hands the
@@ -28,7 +29,7 @@ from .._wire import (
     truncated_table_error,
 )
 from ..errors import ValidationError
-from ._context import Context, body_limit, declared_length, too_large
+from ._context import PREALLOCATE_BYTES, Context, body_limit, declared_length, read_body, too_large
 from ._http import Request
 
 
@@ -107,6 +108,34 @@ async def plot_body(ctx: Context, request: Request) -> AsyncIterator[PlotBody]:
             await ctx.run(_discard, list(stages.values()))
         else:
             _discard(list(stages.values()))
+
+
+@contextlib.asynccontextmanager
+async def table_body(ctx: Context, request: Request) -> AsyncIterator[Any]:
+    """The body of a table upload (REST v3, the official client's), staged as it arrives when
+    its Content-Length says 1 MiB or more (else read whole: ``read_body``); a stage the engine
+    did not commit is discarded when the block ends. A body shorter than declared is a 400
+    ``truncated_body`` (the client went away, or sent less than it announced)."""
+    limit, setting = body_limit(ctx, request)
+    declared = declared_length(request, limit, setting)
+    if declared is None or declared < PREALLOCATE_BYTES:
+        yield await read_body(ctx, request)
+        return
+    pieces = _Pieces(request.stream().__aiter__(), limit, setting)
+    stage = ctx.server.stage_table(declared)
+    try:
+        if await pieces.take(declared, into=stage) is None or not await pieces.at_end():
+            raise ValidationError(
+                f"The body does not have the {declared:,} bytes its Content-Length declares "
+                "(truncated upload?).",
+                code="truncated_body",
+            )
+        yield stage
+    finally:
+        if stage.settled:
+            stage.discard()
+        else:
+            await ctx.run(stage.discard)
 
 
 def _discard(stages: list[Stage]) -> None:

@@ -13,6 +13,7 @@ from ..server import Principal
 from ..server._accounts import Login
 from ._context import Context, read_body, read_json
 from ._http import Request, Response, json_response
+from ._plot_body import table_body
 from ._routing import Route, route
 
 
@@ -124,7 +125,13 @@ async def get_dataset(ctx: Context, request: Request, principal: Principal | Non
 async def upload_table(ctx: Context, request: Request, principal: Principal | None) -> Response:
     assert principal is not None
     kind = request.path_params["kind"]
-    body = await read_body(ctx, request)
+    async with table_body(ctx, request) as body:
+        return await _store_table(ctx, request, principal, kind, body)
+
+
+async def _store_table(
+    ctx: Context, request: Request, principal: Principal, kind: str, body: Any
+) -> Response:
     # Versioned write (issue #7): `If-Match: "<version>"` (the `version` of the dataset's metadata)
     # makes a stale writer get 409 version_conflict instead of overwriting a newer table.
     raw = request.headers.get("if-match")
