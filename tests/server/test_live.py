@@ -674,3 +674,38 @@ def test_merge_upserts_leaves_big_batches_alone() -> None:
     assert [m.table.num_rows for m in merged] == [MERGE_ROWS, half]  # type: ignore[union-attr]
     big = [op(0, half + 1), op(10**6, 10)]
     assert merge_upserts(big) == big
+
+
+def test_a_delta_holds_the_rows_as_they_now_read_whether_sent_as_written_or_gathered(
+    server: graphport.Server, owner: Principal, dataset: str
+) -> None:
+    """A poll whose only edge write set every column sends that batch as the delta's rows (#16);
+    otherwise the rows are gathered from the table. Either way they read as the table does."""
+    messages: list[LiveMessage] = []
+    server.subscribe(owner, dataset, messages.append)
+    full = {"src": [1, 2], "dst": [2, 3], "label": ["a", None]}
+    writes = [
+        pa.table({"eid": [3, 100], "w": [None, 2.5], **full}),  # every column: as written
+        pa.table({"w": [7.0, 8.0], "eid": pa.array([3, 101], pa.int32()), **full}),  # cast, reordered
+        pa.table({"eid": [4], "w": [1.0]}),  # some columns: gathered
+        pa.table({"eid": [5, 5], "w": [1.0, 2.0], **{k: v[:1] * 2 for k, v in full.items()}}),  # a key twice
+        pa.table(
+            {
+                "eid": [6],
+                "w": [0.5],
+                "when": pa.array([10**12], pa.timestamp("ms", "UTC")),
+                **{k: v[:1] for k, v in full.items()},
+            }
+        ),  # a new column, every column sent
+    ]
+    for batch in writes:
+        before = len(messages)
+        server.live_update(owner, dataset, "edges", batch)
+        assert len(messages) == before + 1
+        rows = messages[-1].rows("edges", "upsert")
+        assert rows is not None
+        edges, _ = server.live_tables(owner, dataset)
+        now = {r["eid"]: r for r in edges.to_pylist()}
+        sent = rows.to_pylist()
+        assert sent == [now[r["eid"]] for r in sent]
+        assert rows.column_names == edges.column_names and rows.schema.equals(edges.schema)
