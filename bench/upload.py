@@ -4,10 +4,13 @@ measured in the same run.
 
     .venv/bin/python bench/upload.py [--sizes 1000000,10000000] [--reps 2] [--clients graphistry,graphport]
 
-Floor = Arrow IPC encode of the same DataFrame (what the client must do anyway) + sending those
-bytes over loopback to a socket that only reads them + writing them to a file with fsync (what
-durable storage must do anyway): the faster of a buffered write and an ``O_DIRECT`` one, each
-timed in every rep. The ratio says how much graphport adds on top of that floor.
+Floor = Arrow IPC encode of the same DataFrame (what the client must do anyway: the conversion
+from pandas, and the IPC file as the table's own buffers between its metadata, copying nothing)
++ sending those bytes over loopback to a socket that only reads them + writing them to a file
+with fsync (what durable storage must do anyway): the faster of a buffered write and an
+``O_DIRECT`` one, each timed in every rep. (Before the third pass below, the floor's encode
+wrote the file into one ``BytesIO``, a copy a client need not make, and its write was buffered
+only.) The ratio says how much graphport adds on top of that floor.
 The server runs as its own process (as users run it), so its layout work after each upload does
 not share this process's GIL. Both clients plot the same DataFrame in turn (interleaved reps).
 
@@ -71,16 +74,19 @@ Third pass (#16, 2026-12-05, load 4-9; py-spy of both processes, ``/proc`` CPU o
 - Where a plot's time goes now (graphport client, 10M edges, load 8): sending 0.23 s (the
   server's reading pace: uvicorn's h11 in 64-256 KiB events), the answer after the last byte
   0.16 s, h11's copies on the client 0.06 s, the encode ~0.
-- ``.venv/bin/python bench/upload.py --reps 3`` twice (load 7.6 and 9.7): 10M edges graphport
-  0.46 s / 0.55 s against floors of 0.49 s / 0.44 s (0.94x, 1.25x; the official client 5.8x,
-  16.8x); 1M edges 2.1x / 2.0x (0.09-0.25 s against 0.04-0.12 s: at 16 MB the fixed costs of a
-  request and a dataset row weigh).
+- ``.venv/bin/python bench/upload.py --reps 3`` twice (load 7.6 and 9.7), floor as in the second
+  pass but with the faster write: 10M edges graphport 0.46 s / 0.55 s against 0.49 s / 0.44 s
+  (0.94x, 1.25x; the official client 5.8x, 16.8x); 1M edges 2.1x / 2.0x.
+- With the REST v3 uploads staged too and the floor's encode made copy-free (its ``BytesIO`` was
+  0.2-0.3 s of a 0.4-0.6 s floor), twice (load 9.5 and 11.3): 10M edges graphport 0.33 s / 0.33 s
+  against floors of 0.39 s / 0.27 s (0.85x, 1.21x; the floor adds its steps one after the other,
+  the server writes while it receives); the official client 6.2 s / 3.2 s (15.8x, 11.7x: its own
+  hashing and its four requests, as before); 1M edges graphport 0.98x / 1.56x (0.05-0.07 s).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import mmap
 import os
 import socket
@@ -91,6 +97,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import graphistry
 import numpy as np
@@ -121,14 +128,39 @@ def frame(num_edges: int) -> pd.DataFrame:
     )
 
 
+class Pieces:
+    """An output stream for ``pa.PythonFile`` that keeps what the IPC writer hands it: the
+    table's own buffers between the metadata, so the encode copies nothing."""
+
+    def __init__(self) -> None:
+        self.pieces: list[Any] = []
+        self.closed = False
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        self.pieces.append(data)
+        self.size += memoryview(data).nbytes
+        return memoryview(data).nbytes
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
 def floor_seconds(df: pd.DataFrame, directory: Path) -> tuple[float, float, float]:
     t0 = time.perf_counter()
     table = pa.Table.from_pandas(df, preserve_index=False).replace_schema_metadata(None)
-    sink = io.BytesIO()
-    with pa.ipc.new_file(sink, table.schema) as writer:
+    sink = Pieces()
+    with pa.ipc.new_file(pa.PythonFile(sink, mode="w"), table.schema) as writer:
         writer.write_table(table)
-    data = sink.getvalue()
     encode = time.perf_counter() - t0
+    pieces = sink.pieces
+    data = b"".join(memoryview(p).cast("B") for p in pieces)  # for the writes below (untimed)
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -149,7 +181,8 @@ def floor_seconds(df: pd.DataFrame, directory: Path) -> tuple[float, float, floa
     reader.start()
     t1 = time.perf_counter()
     with socket.create_connection(server.getsockname()) as client:
-        client.sendall(data)
+        for piece in pieces:
+            client.sendall(piece)
         client.recv(2)
     send = time.perf_counter() - t1
     reader.join()
