@@ -125,3 +125,28 @@ def test_staging_memory_is_reused_only_once_nothing_refers_to_it(
     third_key = stage.commit()
     stage.discard()
     assert [store.get(k).to_pybytes() for k in (first_key, second_key, third_key)] == [first, second, third]
+
+
+def test_a_failed_disk_write_fails_the_commit_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write error on a writer thread (a full disk) surfaces at commit, after every other
+    write has finished, and the temporary file goes."""
+    import errno
+
+    calls = {"n": 0}
+    real = os.pwrite
+
+    def pwrite(fd: int, data: memoryview, offset: int) -> int:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    store = LocalBlobStore(tmp_path)
+    stage = store.stage(BIG)
+    feed(stage, payload(BIG))
+    with pytest.raises(OSError, match="No space left"):
+        stage.commit()
+    assert stage.settled and files(tmp_path) == [] and list(store.keys()) == []

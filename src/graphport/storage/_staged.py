@@ -30,7 +30,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TypeAlias
 
@@ -177,9 +177,8 @@ class LocalStagedBlob(StagedBlob):
             try:
                 start += os.pwrite(fd, self._view[start:end], start)
             except OSError as exc:
-                if (
-                    exc.errno != errno.EINVAL or not self._direct
-                ):  # EINVAL: the device wants another alignment
+                # EINVAL with direct I/O: the device wants another alignment
+                if exc.errno != errno.EINVAL or not self._direct:
                     raise
                 self._buffered()
 
@@ -191,7 +190,10 @@ class LocalStagedBlob(StagedBlob):
             self._direct = False
 
     def _wait(self) -> None:
+        """Wait for every write handed to the writer threads, then raise the first one's error:
+        none may still be running when the descriptor is closed (its number could be reused)."""
         writes, self._writes = self._writes, []
+        wait(writes)
         for write in writes:
             write.result()
 
