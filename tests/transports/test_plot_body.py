@@ -218,3 +218,36 @@ def test_a_v3_upload_cut_mid_way_leaves_nothing(server: Server, http: httpx.Clie
             assert time.monotonic() < deadline, "the staged file of a cut body stayed"
             time.sleep(0.01)
     assert blob_files(server) == []
+
+
+def test_pieces_are_taken_by_exact_sizes_across_chunks_and_empty_chunks() -> None:
+    import asyncio
+    from collections.abc import AsyncIterator
+
+    from graphport.errors import PayloadTooLarge
+    from graphport.transports._plot_body import _Pieces
+
+    async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+
+    class Sink:
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def write(self, piece: memoryview) -> None:
+            self.data += piece
+
+    async def run() -> None:
+        pieces = _Pieces(chunks(b"", b"ab", b"", b"cdef", b"g"), 100, "max_upload_bytes")
+        assert await pieces.take(3) == b"abc"
+        sink = Sink()
+        assert await pieces.take(3, into=sink) == b"" and sink.data == b"def"  # type: ignore[arg-type]
+        assert not await pieces.at_end()
+        assert await pieces.take(1) == b"g" and await pieces.at_end()
+        assert await pieces.take(1) is None  # the body ended first
+        over = _Pieces(chunks(b"x" * 60, b"y" * 60), 100, "max_upload_bytes")
+        with pytest.raises(PayloadTooLarge, match="max_upload_bytes"):
+            await over.take(120)
+
+    asyncio.run(run())

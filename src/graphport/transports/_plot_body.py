@@ -61,13 +61,15 @@ class _Pieces:
 
     async def _more(self) -> bool:
         """The next chunk into ``_rest``; False at the end of the body."""
-        try:
-            chunk = await anext(self._chunks)
-        except StopAsyncIteration:
-            return False
-        part = memoryview(chunk)  # any buffer: an in-process client sends pyarrow's too
-        if part.format != "B" or part.ndim != 1:
-            part = part.cast("B")
+        part = memoryview(b"")
+        while not part:  # an adapter may hand over empty chunks
+            try:
+                chunk = await anext(self._chunks)
+            except StopAsyncIteration:
+                return False
+            part = memoryview(chunk)  # any buffer: an in-process client sends pyarrow's too
+            if part.format != "B" or part.ndim != 1:
+                part = part.cast("B")
         self._seen += part.nbytes
         if self._seen > self.limit:
             raise too_large(self.limit, self.setting)
