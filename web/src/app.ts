@@ -145,12 +145,12 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       this.colorBy = $<HTMLSelectElement>('color-by').value;
       this.sizeBy = $<HTMLSelectElement>('size-by').value;
       this.legendHidden = new Set(); // categories of another column
-      history.replaceState(history.state, '', withParam(location.href, 'hide', []));
+      this.replaceUrl(withParam(location.href, 'hide', []));
       this.applyStyle(false);
       this.drawer.invalidate(false);
       this.labels.update();
       this.histograms.refresh();
-      history.replaceState(history.state, '', withParam(withParam(location.href, 'colorBy', this.colorBy ? [this.colorBy] : []), 'sizeBy', this.sizeBy ? [this.sizeBy] : []));
+      this.replaceUrl(withParam(withParam(location.href, 'colorBy', this.colorBy ? [this.colorBy] : []), 'sizeBy', this.sizeBy ? [this.sizeBy] : []));
     };
     $('color-by').addEventListener('change', changed);
     $('size-by').addEventListener('change', changed);
@@ -170,7 +170,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     else hidden.add(value);
     this.legendView.show(legend, this.legendHidden);
     this.refreshVisibility();
-    history.replaceState(history.state, '', withParam(location.href, 'hide', [...this.legendHidden]));
+    this.replaceUrl(withParam(location.href, 'hide', [...this.legendHidden]));
   }
 
   /** Per node index, 1 = hidden by the legend; null when no category is switched off. */
@@ -338,7 +338,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.refreshVisibility();
     const kept = (kind: Rule['kind']): string[] => rules.filter((r) => r.kind === kind).map((r) => r.text);
     const href = withParam(withParam(location.href, 'filter', kept('filter')), 'exclude', kept('exclude'));
-    history.replaceState(history.state, '', href);
+    this.replaceUrl(href);
   }
 
   /** After the filters or hidden categories changed: buffers, status, selection, labels, a redraw. */
@@ -559,6 +559,11 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.drawer.invalidate(moving);
   }
 
+  /** Write `href` into the address bar, only when it changes (a replaceState took up to 25 ms when loaded). */
+  private replaceUrl(href: string): void {
+    if (href !== location.href) history.replaceState(history.state, '', href);
+  }
+
   /** Set once the person moved the camera: from then on the URL carries it. */
   private viewMoved = false;
   private viewTimer = 0;
@@ -575,7 +580,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       const r = (v: number): string => String(Number(v.toPrecision(7)));
       let href = location.href;
       for (const [k, v] of [['left', x0], ['right', x1], ['top', y0], ['bottom', y1]] as const) href = withParam(href, k, [r(v)]);
-      history.replaceState(history.state, '', href);
+      this.replaceUrl(href);
     }, 250);
   }
 
@@ -748,7 +753,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     $('selection-status').hidden = n < 2;
     this.table.selectionChanged();
     this.overlay.draw(this.drawer.progress === null && !this.drawer.isMoving());
-    if (this.ready) history.replaceState(history.state, '', withParam(location.href, 'select', selectionParam(s)));
+    if (this.ready) this.replaceUrl(withParam(location.href, 'select', selectionParam(s)));
   }
 
   /** Add the inspected node's visible neighbours to the selection. */

@@ -162,28 +162,29 @@ export function topIndices(indices: Uint32Array, keys: Float64Array, rowOf: (i: 
       at = worst;
     }
   };
-  // An entry's key (-0 as 0) and its row; an index without a row sorts after all rows, by position.
-  const entry = (i: number, position: number): [number, number] => {
-    const r = rowOf(i);
-    const inside = r >= 0 && r < keys.length;
-    const v = inside ? keys[r] : NaN;
-    return [v === 0 ? 0 : v, inside ? r : keys.length + position];
-  };
+  // Each entry's key (-0 as 0) and its row; an index without a row sorts after all rows, by position.
+  const rows = keys.length;
   for (let a = 0; a < size; a++) {
-    const [v, r] = entry(indices[a], a);
-    rowKey[a] = v;
-    rowAt[a] = r;
-    heap[a] = indices[a];
+    const i = indices[a];
+    const r = rowOf(i);
+    const inside = r >= 0 && r < rows;
+    const v = inside ? keys[r] : NaN;
+    rowKey[a] = v === 0 ? 0 : v;
+    rowAt[a] = inside ? r : rows + a;
+    heap[a] = i;
   }
   for (let a = (size >> 1) - 1; a >= 0; a--) siftDown(a, size);
   for (let a = size; a < n; a++) {
     const i = indices[a];
     const r0 = rowOf(i);
-    const v0 = r0 >= 0 && r0 < keys.length ? keys[r0] : NaN;
+    const inside = r0 >= 0 && r0 < rows;
+    const v0 = inside ? keys[r0] : NaN;
+    const root = rowKey[0];
     // Most entries lose to the root on the key alone: the common case costs one comparison.
-    if (v0 === v0 && rowKey[0] === rowKey[0] && (v0 > rowKey[0]) === (sign > 0) && v0 !== rowKey[0]) continue;
-    const [v, r] = entry(i, a);
-    if (!before(v, r, rowKey[0], rowAt[0])) continue;
+    if (v0 === v0 && root === root && v0 !== root && (v0 > root) === (sign > 0)) continue;
+    const v = v0 === 0 ? 0 : v0;
+    const r = inside ? r0 : rows + a;
+    if (!before(v, r, root, rowAt[0])) continue;
     rowKey[0] = v;
     rowAt[0] = r;
     heap[0] = i;
