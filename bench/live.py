@@ -71,6 +71,49 @@ Second pass (#16), thread CPU per 1-row write, load 3-6:
   merge queued upserts of one schema into one upsert per poll (one delta and publish for many);
   the httpx response and request objects the client's flows read (~10% of a 1-row call).
 
+Third pass (#16), the ``on_poll_request`` path, 2 shared cores under load 3-10 (other helpers'
+builds and tests; every figure below is an A/B inside one process, slices alternating, unless
+it says otherwise):
+
+- Where a 1-row write's CPU goes with ``lambda s: pool.submit(s.poll)`` (``time.thread_time`` per
+  thread): writer thread 190-260 us, poll thread 100-150 us per write at 2-4 writes per poll.
+  The two threads share the GIL, so the wall time per write is about their sum (0.9-1.1x the
+  CPU): nothing overlaps but pyarrow's and numpy's own GIL-free spans. py-spy and cProfile both
+  charge the *waits* for the GIL to the call that released it (an IPC write, ``urandom``, a
+  queue put: 100-600 us "inside" ``_stream`` under cProfile, 5-9 us alone), so per-thread CPU
+  and in-process A/B slices are what to read here, not profile shares.
+- The writer: ``read_arrow``'s walk over the declared sizes of the client's own stream was the
+  largest piece (a 1-row stream: checked read 42-68 us, plain read 7-20 us, validation 5 us).
+  Done: the local client hands the engine its table with the stream (``TableCall`` ->
+  ``DirectTransport`` -> ``EncodedTable.read_own``: the stream read as a private copy, validated
+  in full, without the walk, only for tables of plain types), and a write that needs no cast is
+  logged as the bytes it came in. CPU per write, own stream vs the bytes way, two rounds:
+  1 row direct 351 / 425 and 340 / 384 us, 1 row poll 246 / 296 and 465 / 609 us, 100 rows poll
+  284 / 341 and 455 / 511 us (10,000 rows: equal, 9.2 ms). Also the ``httpx.Request`` a direct
+  answer names is made once per URL (~12 us per call).
+- The poll thread: with 2-4 writes per poll each upsert's fixed cost, the delta (gathering the
+  rows back from the numpy columns: 16-20 us) and the subscriber's frame were most of it. Done:
+  a poll merges each table's queued small upserts of one schema into one (``merge_upserts``:
+  same tables as one by one, tested), and a delta whose only edge write set every column sends
+  that batch instead of gathering it (2 us). The merge pays when writes pile up: one poll after a
+  burst (``LiveHub.merge_writes`` on / off), 1-row writes x100: 27-31 vs 42-54 us of poll CPU per
+  write; 100-row writes x20: 104-107 vs 122-141 us. At the 2-4 writes per poll of this benchmark
+  it is within the noise (poll thread 114-199 vs 102-202 us per write). Merged batches are
+  capped at 4,096 rows: merging 10,000-row batches doubled their CPU (a Python pass over every
+  key holding the GIL).
+- A callback asking for one poll per write (docs/live.md's ``pool.submit(s.poll)``) queues many
+  polls that find nothing; ``poll1`` (at most one poll pending, flag cleared before it polls, so
+  no write is stranded, unlike Perspective's try-lock) is printed beside it. In one process at
+  load 3: 1 row 325 vs 365 us CPU per write, 2,717 vs 2,234 rows/s.
+- Figures (``--client-only --duration 2``, two runs, load 6.6-8.1 and 8.1-10.6), ratio to
+  Perspective's local client, direct / poll / poll1: 1 row 0.96 / 0.98 / 0.86 and 0.72 / 0.70 /
+  0.76; 100 rows 0.93 / 1.39 / 1.62 and 0.91 / 0.59 / 1.87; 10,000 rows 2.59 / 2.32 / 3.34 and
+  1.89 / 2.41 / 1.63. Under this load the 1-row aim (>= 1.0) is not met and 100 rows swings
+  around it; a loaded machine also gives Perspective's several C++ threads a larger share of the
+  cores than our one Python thread, so these ratios are a floor. Left: the client's response
+  object and JSON answer (~30 us per call), the live log's record per write (~15 us: durability),
+  the delta and frame per poll.
+
 Run (perspective-python is in the ``bench`` extra)::
 
     .venv/bin/python bench/live.py                 # about 2 minutes
@@ -184,8 +227,27 @@ class GraphportSide:
         self.subscription = self.server.subscribe(self.owner, self.dataset, on_message)
 
     def set_mode(self, mode: str) -> None:
+        """``direct``: no callback; ``poll``: docs/live.md's ``lambda s: pool.submit(s.poll)``, one
+        poll task per write; ``poll1``: at most one poll task pending, its flag cleared before it
+        polls, so a write queued after the clear submits another and none is stranded (Perspective's
+        try-lock pattern coalesces the same way, but releases after its poll and loses work)."""
         pool = self.pool
-        self.server.on_poll_request = None if mode == "direct" else (lambda s: pool.submit(s.poll))
+        if mode == "direct":
+            self.server.on_poll_request = None
+        elif mode == "poll":
+            self.server.on_poll_request = lambda s: pool.submit(s.poll)
+        else:
+            pending = threading.Lock()
+
+            def poll_once(server: Any) -> None:
+                pending.release()
+                server.poll()
+
+            def request(server: Any) -> None:
+                if pending.acquire(blocking=False):
+                    pool.submit(poll_once, server)
+
+            self.server.on_poll_request = request
 
     def update(self, batch: bytes) -> None:
         self.server.live_update(self.owner, self.dataset, "edges", batch)
@@ -284,7 +346,9 @@ def client_section(
     initial: pa.Table, nodes: pa.Table, batches: dict[int, list[bytes]], duration: float, skip_psp: bool
 ) -> list[dict[str, Any]]:
     """Client level, one writer thread: the embedded client against Perspective's local client,
-    both given pyarrow Tables, with and without ``on_poll_request``. Each case runs as
+    both given pyarrow Tables, with and without ``on_poll_request`` (graphport's ``poll`` and
+    ``poll1`` callbacks, see :meth:`GraphportSide.set_mode`, both beside Perspective's poll
+    mode). Each case runs as
     ``CLIENT_SLICES`` alternating slices per side (graphport, Perspective, graphport, ...), so a
     change of the machine's load during the case hits both sides alike."""
     tables = {size: [pa.ipc.open_stream(b).read_all() for b in bs] for size, bs in batches.items()}
@@ -299,9 +363,9 @@ def client_section(
     )
     results = []
     for size, bs in tables.items():
-        for mode in ("direct", "poll"):
+        for mode in ("direct", "poll", "poll1"):
             gp.set_mode(mode)
-            g, p = interleaved(gp, psp.get(mode), bs, size, duration)
+            g, p = interleaved(gp, psp.get("direct" if mode == "direct" else "poll"), bs, size, duration)
             ratio = g["rows_per_s"] / p["rows_per_s"] if p else float("nan")
             print(
                 f"{size:>6} {mode:>6} | {g['rows_per_s']:>23,.0f} | "
