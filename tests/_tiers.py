@@ -57,6 +57,9 @@ FULL_ONLY = (
     "tests/server/test_pool.py::test_a_final_terminate_starts_no_new_worker",
     "tests/server/test_layout_runs.py::test_a_rerun_pauses_resumes_and_cancels_leaving_the_stored_layout",
     "tests/server/test_layout_runs.py::test_closing_the_server_stops_a_rerun_and_keeps_the_stored_layout",
+    # Both clients upload over a socket and in-process and wait for two builds (~3.5 s); the
+    # staged upload path itself stays in the fast tier (the other tests of that file).
+    "tests/transports/test_plot_body.py::test_the_clients_upload_a_big_table_through_the_stage",
 )
 #: Where the fast tier keeps the ``scale`` leg of ``stack``-parametrized tests.
 FAST_SCALE = (
