@@ -73,7 +73,8 @@ Third pass (#16, 2026-12-05, load 4-9; py-spy of both processes, ``/proc`` CPU o
   0.29-0.31 vs 0.30-0.45 s, but has no bound on header size, which is why ``serve`` runs h11).
 - Where a plot's time goes now (graphport client, 10M edges, load 8): sending 0.23 s (the
   server's reading pace: uvicorn's h11 in 64-256 KiB events), the answer after the last byte
-  0.16 s, h11's copies on the client 0.06 s, the encode ~0.
+  0.16 s, h11's copies on the client 0.06 s, the encode ~0. The client's send is sized (a
+  ``Content-Length``, the parts streamed in 1 MiB views, not chunked encoding).
 - ``.venv/bin/python bench/upload.py --reps 3`` twice (load 7.6 and 9.7), floor as in the second
   pass but with the faster write: 10M edges graphport 0.46 s / 0.55 s against 0.49 s / 0.44 s
   (0.94x, 1.25x; the official client 5.8x, 16.8x); 1M edges 2.1x / 2.0x.
