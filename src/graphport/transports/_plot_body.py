@@ -11,7 +11,10 @@ cut mid-way, refused as too large, malformed or failing validation leaves no blo
 
 The checks and errors are those of ``_wire.decode_plot_frame`` on the whole body, and the body's
 limit is ``read_body``'s (``max_upload_bytes``; 413 before anything is read when the declared
-length is over it, else as soon as the bytes are).
+length is over it, else as soon as the bytes are). Pieces are copied into the stage on the event
+loop (a memory copy; the disk writes run on the store's writer threads), and the stage is made
+there too (opening its temporary file); discarding one whose writes may still run goes to the
+executor.
 """
 
 from __future__ import annotations
