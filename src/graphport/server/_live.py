@@ -294,6 +294,12 @@ class LiveHub:
         Thread-safe; a concurrent call waits for the running poll, then drains what is left.
         Cheap when nothing is pending."""
         if not self._queue:  # fast path; a racing append is seen by the poll its writer triggers
+            if self._poll_lock.locked():
+                # A running poll may hold writes it took from the queue, the caller's own among
+                # them (another thread drained it between this caller's append and this check):
+                # wait for it, so a write is applied once its writer's poll returns.
+                with self._poll_lock:
+                    pass
             return
         # Subscribers' callbacks run after the poll lock is released (a ``send`` may write, and a
         # write polls): messages are queued per subscriber in version order under the lock, and
