@@ -280,10 +280,14 @@ export function checkRule(graph: Graph, rule: Rule, nodeRows: number, edgeRows: 
   columnFor(graph, rule.expr, rule.expr.target === 'point' ? nodeRows : edgeRows);
 }
 
+/** Row masks are scratch (read only inside visibility()): one per target, reused while big enough. */
+const scratch: Record<Target, Uint8Array> = { point: new Uint8Array(0), edge: new Uint8Array(0) };
+
 /** Per row of the target's table: 1 when every rule on that target lets it through; null without rules. */
-function ruleRows(graph: Graph, rules: readonly Rule[], rows: number, codes: ColumnCodes): Uint8Array | null {
+function ruleRows(graph: Graph, rules: readonly Rule[], target: Target, rows: number, codes: ColumnCodes): Uint8Array | null {
   if (rules.length === 0) return null;
-  const ok = new Uint8Array(rows).fill(1);
+  if (scratch[target].length < rows) scratch[target] = new Uint8Array(rows);
+  const ok = scratch[target].subarray(0, rows).fill(1);
   for (const rule of rules) andRule(ok, rule.expr, columnFor(graph, rule.expr, rows), rows, codes, rule.kind === 'filter' ? 0 : 1);
   return ok;
 }
@@ -309,8 +313,8 @@ export function visibility(
   if (pointRules.length === 0 && edgeRules.length === 0 && hiddenNodes === null) {
     return { nodes: null, edges: null, nodeCount: n, edgeCount: m };
   }
-  const pointOk = ruleRows(graph, pointRules, nodeRows, codes);
-  const edgeOk = ruleRows(graph, edgeRules, edgeRows, codes);
+  const pointOk = ruleRows(graph, pointRules, 'point', nodeRows, codes);
+  const edgeOk = ruleRows(graph, edgeRules, 'edge', edgeRows, codes);
   const nodes = new Uint8Array(n);
   // A node without a row (0xffffffff: added live, no data yet) matches no rule: only exclusions keep it.
   const rowless = pointRules.some((r) => r.kind === 'filter') ? 0 : 1;

@@ -190,6 +190,10 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
   let nodeOrder: Uint32Array = new Uint32Array(0);
   let nodeMasked = false;
   let edgeMasked = false;
+  /** The visibility bytes of the last masks, kept for the next (the GPU buffer takes a copy): a filter at
+   *  1M edges left 2 MB of garbage each, and the collections it brought came in later interactions. */
+  let nodeVisBytes = new Uint8Array(0);
+  let edgeVisWords = new Uint16Array(0);
   /** The full set's order (buffer slot k holds edge order[k]) and what setEdges was given. */
   let order: Uint32Array = new Uint32Array(0);
   let srcs: Uint32Array = new Uint32Array(0);
@@ -322,7 +326,8 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
         nodeMasked = false;
         return;
       }
-      const vis = new Uint8Array(nodeCount);
+      if (nodeVisBytes.length !== nodeCount) nodeVisBytes = new Uint8Array(nodeCount);
+      const vis = nodeVisBytes;
       for (let k = 0; k < nodeCount; k++) vis[k] = mask[nodeOrder[k]] * 255; // masks hold 0 or 1
       nodeVis({ data: vis, usage: 'dynamic' });
       nodeMasked = true;
@@ -333,9 +338,10 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
         return;
       }
       // Both vertices of an edge in one 16-bit store (masks hold 0 or 1).
-      const vis = new Uint16Array(edgeCount);
+      if (edgeVisWords.length !== edgeCount) edgeVisWords = new Uint16Array(edgeCount);
+      const vis = edgeVisWords;
       for (let k = 0; k < edgeCount; k++) vis[k] = mask[order[k]] * 0xffff;
-      edgeVis({ data: new Uint8Array(vis.buffer), usage: 'dynamic' });
+      edgeVis({ data: new Uint8Array(vis.buffer, 0, edgeCount * 2), usage: 'dynamic' });
       edgeMasked = true;
     },
     setEdgeSubset(edges) {
