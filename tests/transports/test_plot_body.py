@@ -264,3 +264,26 @@ def test_pieces_are_taken_by_exact_sizes_across_chunks_and_empty_chunks() -> Non
             await over.take(120)
 
     asyncio.run(run())
+
+
+def test_concurrent_big_plots_each_store_their_own_bytes(
+    server: Server, http: httpx.Client, alice: str
+) -> None:
+    """Staging memory is reused from upload to upload: plots running at once, and one after
+    another, each get exactly their own table back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers = bearer(server, alice)
+    tables = [arrow_file(big_edges().set_column(0, "s", pa.array(np.full(ROWS, i)))) for i in range(4)]
+    with served(server) as live:
+
+        def plot(edges: bytes) -> str:
+            with httpx.Client(base_url=live.url) as client:
+                r = client.post("/api/v2/plot", content=frame(edges), headers=headers)
+            assert r.status_code == 200, r.text
+            return str(r.json()["data"]["dataset_id"])
+
+        with ThreadPoolExecutor(2) as pool:
+            datasets = list(pool.map(plot, tables))
+    for dataset, edges in zip(datasets, tables, strict=True):
+        assert http.get(f"/api/v2/datasets/{dataset}/edges.arrow", headers=headers).content == edges
