@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, shortest_path
 
 from graphport.errors import ValidationError
 from graphport.layout import LayoutSettings, compute_layout
@@ -123,6 +123,38 @@ def test_progress_streams_packed_provisional_layouts(monkeypatch: pytest.MonkeyP
     piece = np.unique(piece, return_inverse=True)[1]
     for _, px, py in (first, last):
         assert overlapping(boxes(px, py, piece)) == 0
+
+
+def test_small_graphs_keep_their_picture_with_the_small_schedule() -> None:
+    """#16: components under 2,000 nodes take fewer steps; clusters still come apart and a grid
+    still looks like one (on-screen distance follows grid distance)."""
+    for seed in (0, 1):
+        src, dst, label = planted(500, 5, 1000, seed=seed)
+        assert purity(*compute_layout(500, src, dst), label) >= 0.85  # 0.91 measured
+    side = 20
+    index = np.arange(side * side).reshape(side, side)
+    src = np.concatenate([index[:, :-1].ravel(), index[:-1].ravel()])
+    dst = np.concatenate([index[:, 1:].ravel(), index[1:].ravel()])
+    x, y = compute_layout(side * side, src, dst)
+    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(side * side, side * side))
+    hops = shortest_path(graph, unweighted=True, directed=False)
+    apart = np.hypot(x[:, None] - x[None], y[:, None] - y[None])
+    upper = np.triu_indices(side * side, 1)
+    assert np.corrcoef(hops[upper], apart[upper])[0, 1] >= 0.9  # 0.96 measured
+
+
+def test_a_graph_under_the_progress_threshold_is_laid_out_without_calls() -> None:
+    """#16: a graph laid out in milliseconds gets no provisional pictures (calling back after every
+    step kept its steps out of the compiled loop); the result is the same."""
+    from graphport.layout._engine import PROGRESS_FROM
+
+    src, dst, _ = planted(3000, 6, 10000)
+    assert 3000 < PROGRESS_FROM
+    seen: list[int] = []
+    x, y = compute_layout(3000, src, dst, progress=lambda px, py: seen.append(len(px)))
+    without = compute_layout(3000, src, dst)
+    assert seen == []
+    assert np.array_equal(x, without[0]) and np.array_equal(y, without[1])
 
 
 def test_progress_while_refining_given_positions(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -66,9 +66,9 @@ def compute_layout(
     the time (a slow callback spaces the calls out). They are in the frame of the final result
     (components packed, isolated nodes in their block) and are new arrays the callback may keep.
     The final positions are the return value, not a last call. The callback cannot change the
-    result: it is the same with or without one. Graphs with fewer than ``PROGRESS_FROM``
-    (10,000) nodes in components, and graphs made only of components up to 128 nodes, are laid
-    out in one go, without calls.
+    result: it is the same with or without one. Without ``initial`` or a lock, graphs with fewer
+    than ``PROGRESS_FROM`` (10,000) nodes in components, and graphs made only of components up to
+    128 nodes, are laid out in one go, without calls.
     """
     settings = settings or LayoutSettings()
     src, dst = _checked_edges(num_nodes, src, dst, weights)
