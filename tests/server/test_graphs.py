@@ -75,6 +75,12 @@ def aborting_build(*_args: Any) -> tuple[bytes, int]:
     os.abort()
 
 
+def niceness_build(*_args: Any) -> tuple[bytes, int]:
+    """A node table recording the niceness its build ran at."""
+    table = pa.table({"id": ["n0"], "nice": [os.getpriority(os.PRIO_PROCESS, 0)]})
+    return bytes(to_ipc_file(table).to_pybytes()), 1
+
+
 def segfaulting_build(*_args: Any) -> tuple[bytes, int]:
     ctypes.string_at(0)  # reads address 0: SIGSEGV, as a crash in Arrow's C++ code would
     raise AssertionError("unreachable")
@@ -236,6 +242,24 @@ def test_a_small_graph_never_waits_behind_big_ones(server: Server, users: Mappin
         release.set()
     for ds in big:
         graphs.future(ds).result(60)
+
+
+def test_a_big_graph_is_built_at_the_lowest_priority_and_a_small_one_at_the_usual(
+    server: Server, users: Mapping[str, Any]
+) -> None:
+    """#16: small builds beside a big one get the cores, not only their slots."""
+    from graphport.server._layout_worker import BIG_NICENESS, WORKER_NICENESS
+
+    graphs = server.datasets.graphs
+    graphs.configure(ServerConfig(small_graph_edges=5))
+    graphs.worker_build = niceness_build
+    ann = users["ann"]
+    big, small = server.plot(ann, SPEC, edges(50)), server.plot(ann, SPEC, edges(3))
+    nice = {}
+    for ds in (big, small):
+        graphs.future(ds).result(120)
+        nice[ds] = server.datasets.read_table(ann, ds, "nodes").column("nice")[0].as_py()
+    assert nice == {big: BIG_NICENESS, small: min(19, os.nice(0) + WORKER_NICENESS)}
 
 
 def test_a_full_queue_answers_busy(server: Server, users: Mapping[str, Any], http: httpx.Client) -> None:
