@@ -204,8 +204,12 @@ class LocalStagedBlob(StagedBlob):
         if fd is None:
             raise ValueError("the staged blob was already committed or discarded")
         try:
+            aligned = self.size - self.size % ALIGN
+            if self._handed < aligned:  # the last whole blocks, still direct
+                self._write_range(self._handed, aligned)
+                self._handed = aligned
             self._wait()
-            if self._handed < self.size:  # the tail is not a whole number of blocks
+            if self._handed < self.size:  # the tail is not a whole block: through the page cache
                 self._buffered()
                 self._write_range(self._handed, self.size)
             os.fsync(fd)
