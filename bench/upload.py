@@ -83,6 +83,18 @@ Third pass (#16, 2026-12-05, load 4-9; py-spy of both processes, ``/proc`` CPU o
   against floors of 0.39 s / 0.27 s (0.85x, 1.21x; the floor adds its steps one after the other,
   the server writes while it receives); the official client 6.2 s / 3.2 s (15.8x, 11.7x: its own
   hashing and its four requests, as before); 1M edges graphport 0.98x / 1.56x (0.05-0.07 s).
+- The commit wrote the pages not yet handed to the writer threads (up to 8 MiB, or everything
+  when the writes were left to the end) through the page cache; it writes them ``O_DIRECT``
+  now and only the final partial page buffered. (Writing all 240 MB at the commit that way took
+  1.4-3.2 s a plot, ``O_DIRECT`` 0.3-0.6 s; the slice size, 8/32/64 MiB, made no difference
+  the noise let us see.) The table prints every rep now: on this machine one plot in five can
+  take 2-3x the others.
+- Final figures, ``.venv/bin/python bench/upload.py --reps 3`` twice and ``--reps 5`` twice
+  (load 5.3, 5.4, 5.3, 6.5): 10M edges graphport 0.24 / 0.19 / 0.33 / 0.20 s against floors of
+  0.23 / 0.21 / 0.29 / 0.20 s: 1.05x, 0.90x, 1.14x, 0.99x (reps 0.17-0.41 s); one other
+  ``--reps 5`` run at load 5.2 gave 2.82x (0.61 s against 0.22 s). The official client 5.8-12x.
+  1M edges graphport 1.1-2.6x (0.03-0.09 s; single reps up to 0.30 s while the previous
+  plots' layouts run).
 """
 
 from __future__ import annotations
@@ -267,7 +279,7 @@ def main() -> None:
                 clients[name] = g
             print(
                 f"{'edges':>12} {'client':>10}{'plot() s':>11}{'floor s':>10}{'(encode':>9}{'send':>7}"
-                f"{'fsync)':>8}{'ratio':>8}"
+                f"{'fsync)':>8}{'ratio':>8}  {'each plot() s; each floor s'}"
             )
             for size in (int(s) for s in args.sizes.split(",")):
                 df = frame(size)
@@ -285,7 +297,8 @@ def main() -> None:
                     plot_s = statistics.median(plots[name])
                     print(
                         f"{size:>12,} {name:>10}{plot_s:>11.2f}{floor:>10.2f}{enc:>9.2f}{send:>7.2f}"
-                        f"{write:>8.2f}{plot_s / floor:>8.2f}"
+                        f"{write:>8.2f}{plot_s / floor:>8.2f}  {' '.join(f'{p:.2f}' for p in plots[name])}; "
+                        f"{' '.join(f'{sum(f):.2f}' for f in floors)}"
                     )
             print(
                 f"median of {args.reps}; ratio = plot() / floor (1.0 would be free); load average "
