@@ -5,14 +5,22 @@ beside the official ``graphistry`` client (0.61.2), against the same graphport s
 
 The server is a real graphport server (SQLite in a temporary directory) served by uvicorn on
 127.0.0.1 in this process; requests are counted at the server by an ASGI middleware around its app.
-Each phase plots after a warm-up plot (not counted). A phase's time runs until the server has
-finished the layout of every graph it received (a plot is done when it can be drawn), so one
-phase's background work neither slows the next nor goes uncounted.
+Every graph-build worker is started before the first phase, and each phase plots after a
+warm-up plot (not counted). A phase's time runs until the server has finished the layout of every
+graph it received (a plot is done when it can be drawn), so one phase's background work neither
+slows the next nor goes uncounted.
 
 - 1 thread: one client, ``--plots`` plots one after another.
 - 16 threads: graphport shares ONE client between all threads (it is thread-safe); the official
   client gets one client per thread (its documented rule: a client per concurrency context).
   Each thread makes ``--per-thread`` plots; clients register before the clock starts.
+
+Figures of 2026-12-05 (#16), two runs at load 4.7-6.1, edges only (the server lays the graph
+out): graphport 52.7 / 38.0 plots/s on 1 thread and 55.2 / 46.0 from 16 threads; the official
+client 27.7 / 16.2 and 41.3 / 29.5. Issue #16 measured 8.4 / 8.2 and 6.0 / 7.6 before the small
+graphs' layout schedule (``bench/layout_small.py``). The phases are short (20 and 48 plots, well
+under a second each), so one run to the next varies by a third; before the workers were started
+up front a run's first phase could include two worker starts (graphport 1 thread: 5.4 plots/s).
 """
 
 from __future__ import annotations
@@ -84,6 +92,21 @@ def nodes_frame(num_edges: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     nodes = max(2, num_edges // 2)
     return pd.DataFrame({"id": np.arange(nodes), "x": rng.uniform(size=nodes), "y": rng.uniform(size=nodes)})
+
+
+def start_build_workers() -> None:
+    """Start every graph-build worker process now (each holds one for a moment, all at once), so
+    no phase pays a worker's start (1-3 s of CPU: imports, numba's cached kernels) in its time:
+    the pool starts workers only when builds overlap, which the first phase with concurrency
+    would otherwise do inside its clock."""
+    from graphport.server._pool import build_slots, layout_workers
+
+    pool = layout_workers()
+    threads = [threading.Thread(target=pool.call, args=(time.sleep, 0.5)) for _ in range(build_slots())]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def dataset_id(url: str) -> str:
@@ -183,6 +206,8 @@ def main() -> None:
             g = graphistry.client()
             g.register(api=3, protocol="http", server=address, username="bench", password=PASSWORD)
             return g
+
+        start_build_workers()
 
         def measure(name: str, plotters: list[Callable[[], str]], per_thread: int) -> Phase:
             created.append(dataset_id(plotters[0]()))  # warm-up (probe, connections), not counted

@@ -97,7 +97,7 @@ import numpy as np
 import pandas as pd
 
 import graphport
-from client import dataset_id, edges_frame  # bench/client.py (this directory)
+from client import dataset_id, edges_frame, start_build_workers  # bench/client.py (this directory)
 from graphport import ServerConfig
 
 FRAMES_PER_TENANT = 4
@@ -338,6 +338,7 @@ def main() -> None:
 
         clients = [client(f"tenant{i}") for i in range(args.tenants)]
         heavy = client("big")
+        start_build_workers()  # no phase pays a worker's start in its time
         n = args.tenants
         paced = f"paced 1/{args.interval:g}s"
 
