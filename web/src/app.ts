@@ -43,6 +43,12 @@ import { Timebar, type TimebarHost } from './timebar';
 import { withParam } from './urlstate';
 import { cellText } from './values';
 
+/** Run `task` when the page is idle (requestIdleCallback where there is one). */
+function idle(task: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(task, { timeout: 2_000 });
+  else window.setTimeout(task, 100);
+}
+
 /** Edges of the selected node drawn highlighted, at most. */
 const MAX_NEIGHBOURS = 5_000;
 
@@ -228,6 +234,8 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
       settled: () => {
         this.labels.update();
         this.writeView();
+        // The overlay's context, made while idle after the first picture (overlay.ts prepare()).
+        if (debug.completeMs !== null && !this.overlay.prepared) idle(() => this.overlay.prepare());
       },
     });
     this.camera = new Camera(this.scene, this.drawer, () => panelInsets(this.scene.view.width, this.scene.view.height));
