@@ -63,7 +63,7 @@ try {
     const comparator = [];
     const top = [];
     const walk = [];
-    const order = rowOrder(keys);
+    const orders = [rowOrder(keys, false), rowOrder(keys, true)];
     let same = true;
     for (let r = 0; r < repeats; r++) {
       let t = performance.now();
@@ -77,7 +77,7 @@ try {
       topIndices(indices, keys, rowOf, r % 2 === 1, 200);
       top.push(performance.now() - t);
       t = performance.now();
-      sortByOrder(indices, order, rowOf, r % 2 === 1);
+      sortByOrder(indices, orders[r % 2], rowOf);
       walk.push(performance.now() - t);
     }
     console.log(

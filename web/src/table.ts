@@ -55,30 +55,22 @@ export function sortKeys(column: ColumnView, dict: () => Codes): Float64Array {
   return out;
 }
 
-/** Every row of a table in key order: rows ascending by key (nulls last, ties in row order) and their keys. */
-export interface RowOrder {
-  rows: Uint32Array;
-  /** keys[rows[k]]: read in order when walking runs of equal keys. */
-  sorted: Float64Array;
-}
-
-/** The rows 0..keys.length-1 sorted by key (a full sort, once per column). */
-export function rowOrder(keys: Float64Array): RowOrder {
-  const rows = sortIndices(visibleIndices(null, keys.length), keys, (r) => r, false);
-  const sorted = new Float64Array(rows.length);
-  for (let k = 0; k < rows.length; k++) sorted[k] = keys[rows[k]];
-  return { rows, sorted };
+/**
+ * Every row of a table (0..keys.length-1) by key, ascending or descending, ties in row order, nulls last:
+ * a full sort, once per column and direction (descending sorts the negated keys, so ties keep row order).
+ */
+export function rowOrder(keys: Float64Array, descending = false): Uint32Array {
+  const by = descending ? Float64Array.from(keys, (v) => -v) : keys;
+  return sortIndices(visibleIndices(null, by.length), by, (r) => r, false);
 }
 
 /**
- * `indices` sorted by their row's key through `order` (rowOrder of the table's keys): one pass over the
- * rows instead of a sort, so that once a column's order is known every sort of it, whatever is listed,
- * takes a few milliseconds. Ascending or descending; nulls (and rows outside the order) last; ties in
- * row order.
+ * `indices` in the order of `order` (rowOrder of the table's keys, in the direction wanted): one pass over
+ * the rows instead of a sort, so that once a column's order is known every sort of it, whatever is listed,
+ * takes a few milliseconds. Indices whose row lies outside the order come last.
  */
-export function sortByOrder(indices: Uint32Array, order: RowOrder, rowOf: (i: number) => number, descending: boolean): Uint32Array {
-  const { rows: byKey, sorted } = order;
-  const rows = byKey.length;
+export function sortByOrder(indices: Uint32Array, order: Uint32Array, rowOf: (i: number) => number): Uint32Array {
+  const rows = order.length;
   const n = indices.length;
   // slot[row] = 1 + the listed index on that row (0: not listed).
   const slot = new Uint32Array(rows);
@@ -90,30 +82,9 @@ export function sortByOrder(indices: Uint32Array, order: RowOrder, rowOf: (i: nu
     if (r >= 0 && r < rows) slot[r] = i + 1;
     else outside.push(i);
   }
-  // The non-null part of the order: nulls sort last, so it is a prefix.
-  let m = rows;
-  while (m > 0 && sorted[m - 1] !== sorted[m - 1]) m--;
   let at = 0;
-  if (!descending) {
-    for (let k = 0; k < m; k++) {
-      const s = slot[byKey[k]];
-      if (s !== 0) out[at++] = s - 1;
-    }
-  } else {
-    // Runs of equal keys from the end, each run in row order (as a stable descending sort keeps them).
-    for (let b = m; b > 0; ) {
-      const v = sorted[b - 1];
-      let a = b - 1;
-      while (a > 0 && sorted[a - 1] === v) a--;
-      for (let k = a; k < b; k++) {
-        const s = slot[byKey[k]];
-        if (s !== 0) out[at++] = s - 1;
-      }
-      b = a;
-    }
-  }
-  for (let k = m; k < rows; k++) {
-    const s = slot[byKey[k]];
+  for (let k = 0; k < rows; k++) {
+    const s = slot[order[k]];
     if (s !== 0) out[at++] = s - 1;
   }
   for (const i of outside) out[at++] = i;

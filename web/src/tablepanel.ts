@@ -7,7 +7,7 @@ import type { ColumnView } from './data';
 import { $, fmt } from './dom';
 import { degreeColumn } from './filters';
 import type { Scene } from './scene';
-import { type RowOrder, rowOrder, searchIndices, sortByOrder, sortKeys, topIndices, visibleIndices } from './table';
+import { rowOrder, searchIndices, sortByOrder, sortKeys, topIndices, visibleIndices } from './table';
 import { cellText } from './values';
 
 /** Row height in CSS pixels (graph.css .trow). */
@@ -33,9 +33,9 @@ export class TablePanel {
   private columns: ColumnView[] = [];
   private sortBy: string | null = null;
   private descending = false;
-  /** Every row in key order, per sort-key array (the keys are cached per column, see sortKeys): a column
-   *  is sorted once; later sorts of it, in either direction and whatever is listed, walk that order. */
-  private readonly orders = new WeakMap<Float64Array, RowOrder>();
+  /** Every row in key order, per sort-key array (the keys are cached per column, see sortKeys) and
+   *  direction: a column is sorted once per direction; later sorts of it, whatever is listed, walk that. */
+  private readonly orders = new WeakMap<Float64Array, { asc?: Uint32Array; desc?: Uint32Array }>();
 
   constructor(private readonly host: TableHost) {}
 
@@ -123,20 +123,21 @@ export class TablePanel {
     const listed = list.length;
     if (sortCol) {
       const keys = sortKeys(sortCol, () => this.host.codes.of(sortCol, rows));
-      const order = this.orders.get(keys);
-      if (order) list = sortByOrder(list, order, rowOf, this.descending);
+      const descending = this.descending;
+      const dir = descending ? 'desc' : 'asc';
+      let orders = this.orders.get(keys);
+      if (!orders) this.orders.set(keys, (orders = {}));
+      const order = orders[dir];
+      if (order) list = sortByOrder(list, order, rowOf);
       else {
-        // A column's first sort: its top rows at once (one pass), the full order (a sort of every row,
-        // cached for the next sorts) right after the rows are on screen, or sooner if the table scrolls.
+        // A column's first sort (each direction): its top rows at once (one pass), the full order (a sort
+        // of every row, cached for the next sorts) right after the rows are on screen, or sooner if the
+        // table scrolls.
         const all = list;
-        const descending = this.descending;
+        const cache = orders;
         this.pendingSort = () => {
-          let full = this.orders.get(keys);
-          if (!full) {
-            full = rowOrder(keys);
-            this.orders.set(keys, full);
-          }
-          this.indices = sortByOrder(all, full, rowOf, descending);
+          const full = (cache[dir] ??= rowOrder(keys, descending));
+          this.indices = sortByOrder(all, full, rowOf);
         };
         // After the next frame (the listed rows drawn), in a task of its own.
         requestAnimationFrame(() => window.setTimeout(() => this.finishSort(), 0));
