@@ -40,48 +40,51 @@
 //                  until then, and the bench waits for it). "again" walks that cached order.
 // The page is opened with bench=1, which installs these hooks (bench.ts); people's pages never do.
 //
-// Findings, issue #13 (1M edges; CDP profiles of each case, then fixes; figures are two runs of
-// `--sizes 1000000 --frames 20 --baseline` with the baseline built from c2cad15, the commit before the
-// fixes, on the shared 2-core machine at load 6.4-9.0 (run A, one "again") and 6.4-10.2 (run B, median
-// of 3); every figure is to the first frame that shows the change, GPU work completed):
+// Findings, issue #13 (CDP profiles of each case at 1M edges, then fixes). Figures: `--sizes
+// 100000,1000000 --frames 20 --baseline OLD.js`, OLD.js built from c2cad15 (the commit before the fixes),
+// both builds back to back in one run, on the shared 2-core machine at load 1.9-2.5 (04:07-04:10 UTC);
+// every figure is to the first frame that shows the change, GPU work completed; "again" = median of 3.
 //   - Filters: an edge number column's first use read every value through Arrow's get() (~45 ms), each
 //     operator had its own loop and each rule its own 1M-byte array, then a per-edge pass over an array
 //     of rule objects. Now numbers come straight from the column's buffers (a typed-array copy, 64-bit
 //     integers by their two 32-bit words, nulls from the validity bitmap); a comparison is a closed
-//     range, so one loop serves all six operators, ANDed into one row mask per table; then one node pass
-//     and one edge pass. Text filters test each distinct value once (dictionary codes, now shared with
-//     the colour legend, which built its own Map of every row).
+//     range, so one loop serves all six operators, ANDed into one (reused) row mask per table; then one
+//     node pass and one edge pass. Text filters test each distinct value once (dictionary codes, now
+//     shared with the colour legend, which built its own Map of every row).
 //   - Table sort: listing the rows was Uint32Array.from with a callback (60-118 ms alone at 1M); each
-//     sort sorted every row again (85-140 ms). Now a plain loop; a column's first sort lists its top
-//     200 rows in one pass and sorts all rows once after the frame; later sorts walk that order.
+//     sort sorted every row again (85-140 ms). Now a plain loop; a column's first sort (per direction)
+//     lists its top 200 rows in one pass and sorts all rows once after the frame; later sorts walk that
+//     cached order (one forward loop for both directions: a loop met for the first time runs in V8's
+//     baseline tier, e.g. a first descending walk 114 ms, 23 ms again).
 //   - Histograms open: every filter rebuilt every histogram with a new canvas (the page's first
 //     GPU-backed 2D canvas took ~1 s to set up under SwiftShader, each new one tens of ms), binning
 //     each column twice. Now bins, totals and each row's bin are kept per column, a recount is one
 //     pass, unchanged histograms are updated in place, and the canvases rasterise on the CPU.
-//   - Box select: the first overlay draw paid that GPU canvas setup (140-880 ms in profiles) and the
-//     squares were a fillRect each (55-80 ms for 175k); now a CPU canvas and pixels written into one
-//     image (9-16 ms), and the URL is not rewritten when it does not change (replaceState, ~25 ms).
-//   | 1M edges                   | baseline first / again (A; B)     | current first / again (A; B)    |
-//   | point filter (in, text)    | 421 / 100; 105 / 64 ms            | 58 / 45; 100 / 35 ms            |
-//   | edge filter (>, number)    | 462 / 366; 163 / 142 ms           | 87 / 98; 298 / 115 ms           |
-//   | exclusion (=, text)        | 136 / 57; 92 / 91 ms              | 55 / 203; 135 / 51 ms           |
-//   | point:degree >= 10         | 79 / 62; 101 / 77 ms              | 43 / 61; 95 / 48 ms             |
-//   | brush (2 rules)            | 200 / 110; 86 / 136 ms            | 72 / 117; 113 / 69 ms           |
-//   | legend hide / keep only    | 97, 101; 128, 175 ms              | 262, 50; 80, 74 ms              |
-//   | filter, panels open        | 1.17-1.53 s / 0.83-1.23 s         | 160-295 / 122-228 ms            |
-//   | box select (175k nodes)    | 189 / 57; 182 / 173 ms            | 517 / 38; 114 / 31 ms           |
-//   | table sort edges by w      | 335 / 221; 283 / 112 ms           | 22 / 40; 21 / 70 ms             |
-//   | table sort edges by s      | 156 / 232; 333 / 141 ms           | 28 / 87; 72 / 32 ms             |
-//   | pan frame mean (same run)  | 91; 80 ms                         | 60; 63 ms                       |
-//   At this load a single figure can double from one run to the next (exclusion again 203 ms with its
-//   visibility at 104 ms, 5 ms in the other run); the thinned frame to GPU completion (20-170 ms) is
-//   now most of a response. Left over the aim at this load: a rule's first use on 1M rows when V8 has
-//   not compiled its loop yet (edge filter first 87-298 ms; a JIT warm-up on a made-up graph at idle
-//   showed no gain in a same-run A/B and was dropped), filters with both panels open (a recount of five
-//   histograms, the table's relist and a walk of 1M sorted rows, synchronous), and the first overlay
-//   draw after load (box select first 114-517 ms; 28-41 ms on a fresh page, so probably a garbage
-//   collection of the earlier filters' 1M-row arrays). First frames are not compared: the baseline
-//   page opens first, on a cold server.
+//   - Box select: the first overlay draw paid for its 2D context (~250 ms in setTransform in a profile
+//     after a series of filters; now made while idle after the first picture), the squares were a
+//     fillRect each (55-80 ms for 175k; now pixels written into one image, 9-16 ms), and the URL was
+//     rewritten unchanged (replaceState, ~25 ms; now only when it changes).
+//   | 1M edges, first / again          | baseline (c2cad15) | current          |
+//   | point filter (in, text)          | 102 / 49 ms        | 66 / 26 ms       |
+//   | edge filter (>, number)          | 110 / 75 ms        | 73 / 58 ms       |
+//   | exclusion (=, text)              | 66 / 61 ms         | 45 / 48 ms       |
+//   | point:degree >= 10               | 72 / 53 ms         | 54 / 42 ms       |
+//   | brush (2 rules)                  | 70 / 75 ms         | 65 / 52 ms       |
+//   | legend hide / keep only one      | 65 / 48 ms         | 48 / 61 ms       |
+//   | filters, panels open             | 416-689 / 399-593  | 63-105 / 82-125  |
+//   | box select (133k nodes)          | 274 / 58 ms        | 51 / 19 ms       |
+//   | table sort edges by w / desc     | 145, 87 ms         | 37, 20 ms        |
+//   | table sort edges by s            | 107 / 87 ms        | 28 / 18 ms       |
+//   | pan frame mean (same run)        | 36 ms              | 37 ms            |
+//   At 100k edges every current figure is 4-61 ms. Loaded runs (load 6-10, same commands) gave the
+//   same ranking with single figures up to 2-3x higher and doubling from one run to the next (an edge
+//   filter's first use 87-298 ms there: a 1M-row loop V8 has not compiled yet, when the compiler thread
+//   gets little CPU; a JIT warm-up on a made-up graph at idle showed no gain in a same-run A/B and was
+//   dropped). Still over ~100 ms: an edge filter with both panels open (105 / 125 ms: five histograms
+//   recounted, the table relisted and its 1M sorted rows walked, in the same task as the cut so that
+//   the panels are right with the picture). The thinned frame to GPU completion (15-60 ms here) is now
+//   most of a filter's response. First frames are not compared: the baseline page opens first, on a
+//   cold server.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
