@@ -113,6 +113,11 @@ it says otherwise):
   cores than our one Python thread, so these ratios are a floor. Left: the client's response
   object and JSON answer (~30 us per call), the live log's record per write (~15 us: durability),
   the delta and frame per poll.
+- Quiet machine (lead, 2026-12-05 04:11, load 1.1-1.2), two runs, direct / poll / poll1: 1 row
+  2.77 / 0.99 / 0.77 and 2.49 / 0.77 / 1.03; 100 rows 2.80 / 1.26 / 1.21 and 2.58 / 1.30 / 1.06;
+  10,000 rows 4.27 / 2.82 / 3.05 and 3.92 / 2.93 / 3.03. Every aim is met but 1-row writes with
+  ``on_poll_request`` (0.77-1.03: Perspective's own 1-row poll figure moves 2.4-3.1k rows/s
+  between slices).
 
 Run (perspective-python is in the ``bench`` extra)::
 

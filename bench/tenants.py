@@ -83,6 +83,16 @@ What is left: ~20 ms of CPU per plot gives 2 idle cores ~100 plots/s, so 64 tena
 wait ~0.64 s on average; under 250 ms needs under 8 ms per plot, and the client and the server's
 request path alone are ~8 ms. On a shared machine the workers (niceness 10, big builds 19) get
 the CPU last, which is where the paced p99 goes.
+
+Quiet machine (lead, 2026-12-05, load 1.2-1.7):
+- ``--quick``: 1 tenant 52.6 plots/s (p99 27 ms); 64 back to back 87.5 plots/s (**1.66x**), p99
+  942 ms (closed-loop bound 732 ms); paced p99 **53 ms**; paced + 1M-edge upload p99 **115 ms**
+  (its graph 32 s); 64 back to back + 1M upload 1.43x, p99 1.06 s. CPU per plot 19-21 ms
+  (client 2.4-2.8, server 5.8-6.3, workers 10.7-11.7).
+- ``--phases solo,many,paced,paced-big --seconds 30 --big-edges 5000000``: 1 tenant 45.4
+  plots/s; 64 back to back 91.8 plots/s (**2.02x**), p99 875 ms (bound 697 ms); paced p99
+  **62 ms**; paced + 5M-edge upload p99 **89 ms** (146 ms for the plots sent while it uploaded;
+  its plot() 0.2 s, its graph 68 s at the lowest priority).
 """
 
 from __future__ import annotations

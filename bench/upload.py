@@ -95,6 +95,9 @@ Third pass (#16, 2026-12-05, load 4-9; py-spy of both processes, ``/proc`` CPU o
   ``--reps 5`` run at load 5.2 gave 2.82x (0.61 s against 0.22 s). The official client 5.8-12x.
   1M edges graphport 1.1-2.6x (0.03-0.09 s; single reps up to 0.30 s while the previous
   plots' layouts run).
+- Quiet machine (lead, 2026-12-05 04:12, load 1.2-1.7), ``--reps 3``: 10M edges graphport
+  0.18 s against a floor of 0.20 s, **0.90x** (reps 0.19 / 0.18 / 0.18 s); the official client
+  1.32 s, 6.57x. 1M edges graphport 1.16x (0.03 s), official 2.25x.
 """
 
 from __future__ import annotations
