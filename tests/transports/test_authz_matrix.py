@@ -249,7 +249,11 @@ def placeholders(world: World, case: Case, mode: str) -> dict[str, str]:
         server.create_org(slug)
         server.add_member(slug, "frank", "owner")
         server.accounts.invitations.invite_as(world.principals["other_admin"], slug, "alice")
-        (row,) = [i for i in server.accounts.invitations.my_invitations(world.principals["owner"]) if i["slug"] == slug]
+        (row,) = [
+            i
+            for i in server.accounts.invitations.my_invitations(world.principals["owner"])
+            if i["slug"] == slug
+        ]
         ids["invitation"] = row["id"]
     return ids
 
