@@ -63,6 +63,7 @@ COVERED_ELSEWHERE: dict[str, tuple[str, ...]] = {
     "server/_layout_process.py": ("tests/layout/test_server_build.py",),
     "server/_layout_worker.py": ("tests/server/test_pool.py", "tests/server/test_ingest.py"),
     "server/_live_dataset.py": ("tests/server/test_live.py",),
+    "server/_live_writes.py": ("tests/server/test_live.py",),
     "server/_live_datasets.py": ("tests/server/test_live.py", "tests/server/test_live_callbacks.py"),
     "server/_live_messages.py": ("tests/server/test_live.py", "tests/transports/test_live_ws.py"),
     "server/_live_store.py": ("tests/server/test_live_log.py", "tests/server/test_recovery.py"),

@@ -582,12 +582,12 @@ def test_one_poll_of_mixed_writes_leaves_the_tables_of_one_write_at_a_time(
 
 
 def test_merge_upserts_groups_each_tables_upserts_of_one_schema() -> None:
-    from graphport.server._live_dataset import _Op, merge_upserts
+    from graphport.server._live_writes import LiveOp, merge_upserts
 
     def op(
         kind: str, name: str, table: pa.Table | None = None, keys: list[Any] | None = None, lsn: int = 0
-    ) -> _Op:
-        return _Op(
+    ) -> LiveOp:
+        return LiveOp(
             "d",
             kind,
             name,
@@ -633,24 +633,24 @@ def test_a_failing_merged_upsert_applies_its_writes_one_by_one(
 ) -> None:
     """A write that fails when applied (never queued by the hub, which checks writes first) fails
     alone: the merged upsert is retried write by write, and the others still apply."""
-    from graphport.server._live_dataset import _Op
+    from graphport.server._live_writes import LiveOp
 
     ds = server.live.registry.get(owner, dataset)
     good1, good2 = _s1([1, 50], 1.0), _s1([51], 2.0)
-    bad = _Op(dataset, "edges", "upsert", _s1([52], 3.0), [52])
+    bad = LiveOp(dataset, "edges", "upsert", _s1([52], 3.0), [52])
     bad.table = pa.table({"eid": [52], "src": [0], "dst": [1], "w": [3.0]}).drop_columns(
         ["eid"]
     )  # no id column
-    merged = _Op(
+    merged = LiveOp(
         dataset,
         "edges",
         "upsert",
         pa.concat_tables([good1, good2]).drop_columns(["eid"]),  # a merged batch that cannot apply
         [1, 50, 51],
         parts=[
-            _Op(dataset, "edges", "upsert", good1, [1, 50]),
+            LiveOp(dataset, "edges", "upsert", good1, [1, 50]),
             bad,
-            _Op(dataset, "edges", "upsert", good2, [51]),
+            LiveOp(dataset, "edges", "upsert", good2, [51]),
         ],
     )
     with ds.lock:
@@ -663,11 +663,11 @@ def test_a_failing_merged_upsert_applies_its_writes_one_by_one(
 
 def test_merge_upserts_leaves_big_batches_alone() -> None:
     """Big upserts are vectorised already; merging them would only add a pass over their keys."""
-    from graphport.server._live_dataset import MERGE_ROWS, _Op, merge_upserts
+    from graphport.server._live_writes import MERGE_ROWS, LiveOp, merge_upserts
 
-    def op(start: int, n: int) -> _Op:
+    def op(start: int, n: int) -> LiveOp:
         table = _s1(list(range(start, start + n)), 1.0)
-        return _Op("d", "edges", "upsert", table, table.column("eid").to_pylist())
+        return LiveOp("d", "edges", "upsert", table, table.column("eid").to_pylist())
 
     half = MERGE_ROWS // 2
     merged = merge_upserts([op(0, half), op(10**6, half), op(2 * 10**6, half)])

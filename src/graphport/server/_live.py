@@ -48,7 +48,7 @@ import pyarrow as pa
 from ..errors import GraphportError, NotFoundError, ValidationError
 from ..storage import BlobStore, Database
 from ._access import Action
-from ._live_dataset import LiveDataset, Subscription, _Changes, _merge, _Op
+from ._live_dataset import LiveDataset, Subscription
 from ._live_datasets import LiveAwareDatasets
 from ._live_messages import (
     FLUSH_DELAY,
@@ -71,6 +71,7 @@ from ._live_messages import (
 )
 from ._live_registry import Fanout, LiveHost, LiveRegistry
 from ._live_table import Key, keys_from_python
+from ._live_writes import LiveOp, TableChanges, merge_changes
 from ._principal import Principal
 
 __all__ = [
@@ -108,7 +109,7 @@ class LiveHub:
         self.store = self.registry.store
         self.log = self.registry.log
         self.on_poll_request = on_poll_request
-        self._queue: list[_Op] = []
+        self._queue: list[LiveOp] = []
         self._queue_lock = threading.Lock()
         self._poll_lock = threading.Lock()
         self.polls = 0  # polls that applied something (tests and benchmarks read it)
@@ -179,7 +180,7 @@ class LiveHub:
         if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
             raise ValidationError("The keys to remove must be a list of ids.", code="invalid_live_keys")
         canonical = keys_from_python(keys, table.key_type, f"{kind} id")
-        self._enqueue(ds, _Op(dataset_id, kind, "remove", keys=canonical))
+        self._enqueue(ds, LiveOp(dataset_id, kind, "remove", keys=canonical))
         return len(canonical)
 
     def clear(self, principal: Principal | None, dataset_id: str, kind: str | None = None) -> None:
@@ -187,7 +188,7 @@ class LiveHub:
         kinds = KINDS if kind is None else (check_kind(kind),)
         ds = self.registry.open(principal, dataset_id, Action.EDIT)
         for k in kinds:
-            self._enqueue(ds, _Op(dataset_id, k, "clear"), poll=False)
+            self._enqueue(ds, LiveOp(dataset_id, k, "clear"), poll=False)
         self._after_enqueue()
 
     def _write(
@@ -221,13 +222,13 @@ class LiveHub:
                         "binding, so every update appends).",
                         code="binding_mismatch",
                     )
-        op = _Op(dataset_id, kind, name, table=table, keys=keys)
+        op = LiveOp(dataset_id, kind, name, table=table, keys=keys)
         if as_sent:  # the log keeps the bytes that came, which read back as this table
             op.body = data.stream if isinstance(data, EncodedTable) else _as_bytes(data)
         self._enqueue(ds, op)
         return int(table.num_rows)
 
-    def _enqueue(self, ds: LiveDataset, op: _Op, poll: bool = True) -> None:
+    def _enqueue(self, ds: LiveDataset, op: LiveOp, poll: bool = True) -> None:
         log = ds.log
         if log is None:
             with self._queue_lock:
@@ -306,13 +307,13 @@ class LiveHub:
         # handed over after it (issue #17, no lock across a callback).
         work: list[tuple[Subscription, bool]] = []
         with self._poll_lock:
-            touched: dict[str, tuple[LiveDataset, int, dict[Kind, _Changes]]] = {}
+            touched: dict[str, tuple[LiveDataset, int, dict[Kind, TableChanges]]] = {}
             for _ in range(MAX_DRAINS):
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
                 if not batch:
                     break
-                by_dataset: dict[str, list[_Op]] = {}
+                by_dataset: dict[str, list[LiveOp]] = {}
                 for op in batch:
                     by_dataset.setdefault(op.dataset_id, []).append(op)
                 for dataset_id, ops in by_dataset.items():
@@ -323,7 +324,7 @@ class LiveHub:
                         changes = ds.apply(ops, self.merge_writes)
                     if dataset_id in touched:
                         _, base, earlier = touched[dataset_id]
-                        touched[dataset_id] = (ds, base, _merge(earlier, changes))
+                        touched[dataset_id] = (ds, base, merge_changes(earlier, changes))
                     else:
                         touched[dataset_id] = (ds, ds.version, changes)
             for ds, base, changes in touched.values():

@@ -22,10 +22,11 @@ from ..storage import BlobStore, Database
 from ..storage._models import datasets, files
 from ._arrow_limits import ArrowLimits
 from ._ingest import DERIVED_NODE_COLUMN, read_arrow, to_ipc_file
-from ._live_dataset import LiveDataset, _Op
+from ._live_dataset import LiveDataset
 from ._live_log import Record, State
 from ._live_messages import KINDS, OpName, check_kind, logger
 from ._live_table import LiveLimits, LiveTable
+from ._live_writes import LiveOp
 from ._positions import positions_of
 from ._specs import bindings as _bindings
 
@@ -172,10 +173,10 @@ def replay(ds: LiveDataset, records: list[Record]) -> None:
         table = read_arrow(record.body, "live log") if record.body else None
         name: OpName = record.op  # type: ignore[assignment]
         if name == "remove" and table is not None:
-            ops.append(_Op(ds.id, kind, name, keys=table.column("key").to_pylist(), lsn=record.lsn))
+            ops.append(LiveOp(ds.id, kind, name, keys=table.column("key").to_pylist(), lsn=record.lsn))
         else:
             keys = ds.tables[kind].keys_for(table) if table is not None else None
-            ops.append(_Op(ds.id, kind, name, table=table, keys=keys, lsn=record.lsn))
+            ops.append(LiveOp(ds.id, kind, name, table=table, keys=keys, lsn=record.lsn))
     with ds.lock:
         changes = ds.apply(ops)
         if any(c for c in changes.values()):
