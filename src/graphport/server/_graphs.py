@@ -351,27 +351,18 @@ class GraphBuilder:
                 raise _failure(dataset_id, reason)
             return  # a newer upload replaced this version meanwhile; its own job builds it
         data, num_rows = answer
-        key = self._blobs.put(data)
-        with self._db.write() as c:
-            updated = c.execute(
-                datasets.update()
-                .where(
-                    datasets.c.id == dataset_id,
-                    datasets.c.content_version == version,
-                    datasets.c.graph_version != version,  # another job (or process) was first
-                )
-                .values(
-                    graph_key=key,
-                    graph_version=version,
-                    graph_nodes_rows=num_rows,
-                    graph_error=None,
-                    status=sa.case((datasets.c.status == "failed", "ready"), else_=datasets.c.status),
-                )
-            ).rowcount
+        stored = self._store_graph(
+            dataset_id,
+            data,
+            # a newer upload, or another build of this version (job or process), may have won
+            [datasets.c.content_version == version, datasets.c.graph_version != version],
+            graph_version=version,
+            graph_nodes_rows=num_rows,
+            graph_error=None,
+            status=sa.case((datasets.c.status == "failed", "ready"), else_=datasets.c.status),
+        )
         run.finish("done")
-        if not updated:  # a newer upload, or another build of this version, won the race
-            self._blobs.delete(key)
-        elif row.graph_key:
+        if stored and row.graph_key:
             self._blobs.delete(row.graph_key)
 
     # -- re-runs with other settings (issue #12) -------------------------------------------------
@@ -456,23 +447,30 @@ class GraphBuilder:
         if run.cancelled:
             run.finish("cancelled")
             return
-        key = self._blobs.put(data)
-        with self._db.write() as c:
-            updated = c.execute(
-                datasets.update()
-                .where(
-                    datasets.c.id == dataset_id,
-                    datasets.c.content_version == version,
-                    datasets.c.graph_key == graph_key,  # no upload or other re-run meanwhile
-                )
-                .values(graph_key=key, graph_nodes_rows=num_rows)
-            ).rowcount
-        if updated:
+        stored = self._store_graph(
+            dataset_id,
+            data,
+            # no upload or other re-run meanwhile
+            [datasets.c.content_version == version, datasets.c.graph_key == graph_key],
+            graph_nodes_rows=num_rows,
+        )
+        if stored:
             self._blobs.delete(graph_key)
             run.finish("done")
         else:
-            self._blobs.delete(key)
             run.finish("cancelled", "a newer upload or re-run replaced the graph")
+
+    def _store_graph(self, dataset_id: str, data: bytes, where: list[Any], **values: Any) -> bool:
+        """Store a built node table and name it in the dataset's row, if the row still matches
+        ``where`` (compare-and-set); else delete the blob again and answer False."""
+        key = self._blobs.put(data)
+        with self._db.write() as c:
+            updated = c.execute(
+                datasets.update().where(datasets.c.id == dataset_id, *where).values(graph_key=key, **values)
+            ).rowcount
+        if not updated:
+            self._blobs.delete(key)
+        return bool(updated)
 
     def _mark_failed(self, dataset_id: str, version: int, reason: str) -> bool:
         """Mark this version failed, unless a newer upload replaced it (then False)."""
