@@ -224,6 +224,7 @@ class GraphportSide:
         )
         self.callbacks = 0
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="gp-poll")
+        self.batcher: graphport.PollBatcher | None = None
 
         def on_message(message: Any) -> None:
             message.frame()  # what a WebSocket subscriber pays
@@ -232,13 +233,20 @@ class GraphportSide:
         self.subscription = self.server.subscribe(self.owner, self.dataset, on_message)
 
     def set_mode(self, mode: str) -> None:
-        """``direct``: no callback; ``poll``: docs/live.md's ``lambda s: pool.submit(s.poll)``, one
-        poll task per write; ``poll1``: at most one poll task pending, its flag cleared before it
+        """``direct``: no callback; ``batched``: :class:`graphport.PollBatcher` (at most one poll
+        pending, run ``PollBatcher.linger`` = 1 ms after the first write it will take); ``poll``:
+        docs/live.md's ``lambda s: pool.submit(s.poll)``, one poll task per write; ``poll1``: at most one poll task pending, its flag cleared before it
         polls, so a write queued after the clear submits another and none is stranded (Perspective's
         try-lock pattern coalesces the same way, but releases after its poll and loses work)."""
         pool = self.pool
+        if self.batcher is not None:
+            self.batcher.close()
+            self.batcher = None
         if mode == "direct":
             self.server.on_poll_request = None
+        elif mode == "batched":
+            self.batcher = graphport.PollBatcher()  # its own thread, polls 1 ms after a write
+            self.server.on_poll_request = self.batcher
         elif mode == "poll":
             self.server.on_poll_request = lambda s: pool.submit(s.poll)
         else:
@@ -262,9 +270,10 @@ class GraphportSide:
 
     def settle(self) -> None:
         self.pool.submit(lambda: None).result()
-        self.server.poll()
+        self.server.poll()  # (with ``batched`` too: it applies what the batcher's poll would)
 
     def close(self) -> None:
+        self.set_mode("direct")
         self.subscription.close()
         self.pool.shutdown()
         self.server.close()
@@ -279,9 +288,16 @@ class PerspectiveSide:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="psp-poll")
         self.lock = threading.Lock()
 
+        linger = graphport.PollBatcher.LINGER if mode == "linger" else 0.0
+
+        def poll(server: Any) -> None:
+            if linger:  # ``linger``: the same wait before polling as graphport's PollBatcher
+                time.sleep(linger)
+            server.poll()
+
         def on_poll_request(server: Any) -> None:  # perspective's streaming example pattern
             if self.lock.acquire(blocking=False):
-                self.pool.submit(server.poll).add_done_callback(lambda _f: self.lock.release())
+                self.pool.submit(poll, server).add_done_callback(lambda _f: self.lock.release())
 
         self.server = perspective.Server(on_poll_request=None if mode == "direct" else on_poll_request)
         client = self.server.new_local_client()
@@ -325,6 +341,7 @@ class GraphportClientSide(GraphportSide):
         self.owner = self.server.authenticate(self.server.token_for("local"))
         self.callbacks = 0
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="gp-poll")
+        self.batcher: graphport.PollBatcher | None = None
 
         def on_message(message: Any) -> None:
             message.frame()
@@ -358,24 +375,25 @@ def client_section(
     change of the machine's load during the case hits both sides alike."""
     tables = {size: [pa.ipc.open_stream(b).read_all() for b in bs] for size, bs in batches.items()}
     gp = GraphportClientSide(initial, nodes)
-    psp = {} if skip_psp else {m: PerspectiveClientSide(initial, m) for m in ("direct", "poll")}
+    psp = {} if skip_psp else {m: PerspectiveClientSide(initial, m) for m in ("direct", "poll", "linger")}
     print(
         "\nclient level: Dataset.update() of graphport.Server().new_local_client() vs Perspective's "
         "local client Table.update(), pyarrow Tables, 1 writer"
     )
     print(
-        f"{'batch':>6} {'mode':>6} | {'graphport client rows/s':>23} | {'perspective client rows/s':>25} | ratio"
+        f"{'batch':>6} {'mode':>7} | {'graphport client rows/s':>23} | {'perspective client rows/s':>25} "
+        f"{'(mode)':>8} | ratio"
     )
     results = []
     for size, bs in tables.items():
-        for mode in ("direct", "poll", "poll1"):
+        for mode, psp_mode in CLIENT_CASES:
             gp.set_mode(mode)
-            g, p = interleaved(gp, psp.get("direct" if mode == "direct" else "poll"), bs, size, duration)
+            g, p = interleaved(gp, psp.get(psp_mode), bs, size, duration)
             ratio = g["rows_per_s"] / p["rows_per_s"] if p else float("nan")
             print(
-                f"{size:>6} {mode:>6} | {g['rows_per_s']:>23,.0f} | "
+                f"{size:>6} {mode:>7} | {g['rows_per_s']:>23,.0f} | "
                 + (f"{p['rows_per_s']:>25,.0f}" if p else f"{'-':>25}")
-                + f" | {ratio:5.2f}",
+                + f" {'(' + psp_mode + ')':>8} | {ratio:5.2f}",
                 flush=True,
             )
             results.append(
@@ -383,6 +401,7 @@ def client_section(
                     "case": "client",
                     "batch": size,
                     "mode": mode,
+                    "perspective_mode": psp_mode,
                     "graphport": g,
                     "perspective": p,
                     "ratio": ratio,
@@ -395,6 +414,16 @@ def client_section(
 
 
 CLIENT_SLICES = 4
+#: (graphport mode, Perspective mode) per row of the client section: each graphport callback beside
+#: Perspective's streaming-example pattern (``poll``), and the batcher also beside that pattern given
+#: the batcher's 1 ms wait (``linger``), so the wait's own gain shows on both sides.
+CLIENT_CASES = (
+    ("direct", "direct"),
+    ("poll", "poll"),
+    ("poll1", "poll"),
+    ("batched", "poll"),
+    ("batched", "linger"),
+)
 
 
 def interleaved(

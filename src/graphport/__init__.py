@@ -75,7 +75,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .server import ServerConfig, get_num_cpus, set_num_cpus
+from .server import PollBatcher, ServerConfig, get_num_cpus, set_num_cpus
 
 __all__ = [
     "AsyncClient",
@@ -90,6 +90,7 @@ __all__ = [
     "PayloadTooLarge",
     "PermissionDenied",
     "Plottable",
+    "PollBatcher",
     "PrivacySettings",
     "Server",
     "ServerConfig",

@@ -2,7 +2,8 @@
 
 from ._config import ServerConfig
 from ._core import Server
+from ._poll_batcher import PollBatcher
 from ._pool import get_num_cpus, set_num_cpus
 from ._principal import Principal
 
-__all__ = ["Principal", "Server", "ServerConfig", "get_num_cpus", "set_num_cpus"]
+__all__ = ["PollBatcher", "Principal", "Server", "ServerConfig", "get_num_cpus", "set_num_cpus"]

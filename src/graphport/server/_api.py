@@ -150,7 +150,7 @@ class ServerAPI:
 
         Example::
 
-            server = graphport.Server(on_poll_request=lambda s: executor.submit(s.poll))
+            server = graphport.Server(on_poll_request=graphport.PollBatcher())  # see PollBatcher
         """
         self.live.poll()
 
@@ -232,7 +232,7 @@ class ServerAPI:
                 f"Unknown layout setting(s) {', '.join(unknown)}; known: {', '.join(GRAPHISTRY_NAMES)}.",
                 errors=[{"field": k, "message": "unknown layout setting"} for k in unknown],
             )
-        return self.datasets.graphs.rerun(row, LayoutSettings.from_graphistry(settings))
+        return self.datasets.graphs.reruns.rerun(row, LayoutSettings.from_graphistry(settings))
 
     def layout_status(self, principal: Principal | None, dataset_id: str) -> dict[str, Any]:
         """The dataset's layout running (or last run) in this process: state (``none`` when

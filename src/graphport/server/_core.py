@@ -55,6 +55,7 @@ class Server(ServerAPI):
         config: a :class:`ServerConfig`; ``data`` overrides its ``data`` field.
         on_poll_request: called with the server when live updates are pending; the owner must
             then eventually call :meth:`poll`. Without it, updates are applied at once.
+            :class:`~graphport.PollBatcher` is such a callback, batching the writes of 1 ms.
 
     Example::
 
