@@ -170,7 +170,7 @@ def until(check: Any, timeout: float = 60.0) -> None:
 def test_a_rerun_pauses_resumes_and_cancels_leaving_the_stored_layout(server: Server, alice: str) -> None:
     me = server.accounts.require_user(alice)
     ds = built(server, me, mesh(30_000))  # one component above the engine's progress threshold
-    server.datasets.graphs.worker_rerun = slow_rerun
+    server.datasets.graphs.reruns.worker_rerun = slow_rerun
     server.rerun_layout(me, ds, {"linLog": True})
     until(lambda: server.layout_status(me, ds)["frame"] >= 1)
     assert server.control_layout(me, ds, "pause")["state"] == "paused"
@@ -201,7 +201,7 @@ def test_closing_the_server_stops_a_rerun_and_keeps_the_stored_layout(server_con
         me = first.accounts.require_user("carol")
         ds = built(first, me, mesh(30_000))
         x0, _, meta0 = positions(first, me, ds)
-        first.datasets.graphs.worker_rerun = slow_rerun
+        first.datasets.graphs.reruns.worker_rerun = slow_rerun
         first.rerun_layout(me, ds, {"linLog": True})
         until(lambda: first.layout_status(me, ds)["frame"] >= 1)
         started = time.monotonic()

@@ -25,6 +25,10 @@ delay, because the official client sends the nodes table right after the edges.
 
 No lock is held while calling out (the executor, a worker, a future's callbacks): an executor may
 run the job at once in the calling thread (issue #17's deadlock came from exactly that).
+
+Re-running a built graph's layout with other settings is :class:`~graphport.server._layout_reruns.LayoutReruns`
+(``self.reruns``), given the parts of the builder it shares: the executor, the stores, the table
+sources, the niceness of big graphs and the compare-and-set store of a node table.
 """
 
 from __future__ import annotations
@@ -48,11 +52,11 @@ from ..storage._models import datasets
 from ._build_queue import FairQueue, ServerBusy
 from ._config import ServerConfig
 from ._ingest import to_ipc_file
-from ._layout_jobs import PositionsUploaded, TableSource, build_with_layout, load, rerun_in_worker
+from ._layout_jobs import TableSource, build_with_layout, load
+from ._layout_reruns import LayoutReruns
 from ._layout_runs import LayoutRun, LayoutRuns
 from ._layout_worker import BIG_NICENESS, WorkerDied, WorkerPoolClosed, describe_exit
 from ._pool import big_build_slots, build_slots, layout_workers
-from ._positions import uploaded_positions
 from ._specs import bindings
 
 GRAPH_DEBOUNCE = 0.5  # seconds between an edges upload and the eager graph build
@@ -68,13 +72,6 @@ class GraphFailed(GraphportError):
 
     status = 409
     code = "graph_failed"
-
-
-class LayoutBusy(GraphportError):
-    """The dataset's graph is being built (or failed to build): nothing to re-run yet (HTTP 409)."""
-
-    status = 409
-    code = "layout_busy"
 
 
 def build_in_worker(
@@ -124,8 +121,6 @@ class GraphBuilder:
         # 2-5 s behind the previous datasets' layouts (measured by bench/scale.py).
         self._executor = executor
         self.worker_build: WorkerBuild = build_in_worker
-        #: The function a worker runs for a layout re-run (tests slow it down on purpose).
-        self.worker_rerun: Callable[..., tuple[bytes, int]] = rerun_in_worker
         self._lock = threading.Lock()
         self._jobs: dict[tuple[str, int], _Job] = {}
         self._queue: FairQueue[_Job] = FairQueue(
@@ -139,7 +134,16 @@ class GraphBuilder:
         self._closed = False
         #: Layouts running in this process: their provisional frames, pause/resume/cancel.
         self.runs = LayoutRuns()
-        self._reruns: dict[Future[None], LayoutRun] = {}
+        #: Re-runs of a built graph's layout with other settings (``_layout_reruns``).
+        self.reruns = LayoutReruns(
+            db,
+            blobs,
+            executor,
+            self.runs,
+            source=self._source,
+            niceness=self._niceness,
+            store_graph=self._store_graph,
+        )
 
     # -- scheduling ------------------------------------------------------------------------------
 
@@ -268,10 +272,7 @@ class GraphBuilder:
             for job in queued:
                 self._jobs.pop((job.dataset_id, job.version), None)
             running = [job.future for job in self._jobs.values()]
-            reruns = dict(self._reruns)
-        for run in reruns.values():  # a re-run is not worth waiting for: the stored layout stays
-            run.cancel()
-        running += list(reruns)
+        running += self.reruns.stop()  # cancelled, not waited for: the stored layout stays
         for timer in timers:
             timer.cancel()
         for job in queued:
@@ -364,101 +365,6 @@ class GraphBuilder:
         run.finish("done")
         if stored and row.graph_key:
             self._blobs.delete(row.graph_key)
-
-    # -- re-runs with other settings (issue #12) -------------------------------------------------
-
-    def rerun(self, row: Any, settings: LayoutSettings) -> dict[str, Any]:
-        """Lay the dataset's graph (``row``: its row, read by the caller's edit check) out again
-        with ``settings``, in the background; the result replaces ``nodes.arrow`` (persisted: the
-        stored node table is the one the viewer loads, and its ``graphport:layout`` metadata says
-        which settings placed it). A re-run already running is cancelled. Refused (409) while the
-        first build runs or when the positions were uploaded."""
-        if row.graph_version != row.content_version or row.graph_key is None or row.status == "failed":
-            raise LayoutBusy(
-                f"The graph of dataset {row.id!r} is not built yet (or its build failed); "
-                "its layout can be re-run once it is."
-            )
-        if row.nodes_key is not None:
-            schema = load(self._source(row.nodes_key), "nodes").schema
-            if uploaded_positions(schema, bindings(row.spec, "node")) is not None:
-                raise PositionsUploaded(
-                    f"Dataset {row.id!r} has uploaded positions (x/y or node_x/node_y); they win "
-                    "over a layout, so there is none to re-run."
-                )
-        previous = self.runs.get(row.id)
-        if previous is not None and previous.active:
-            if previous.kind == "build":
-                raise LayoutBusy(f"The graph of dataset {row.id!r} is being laid out; try again after.")
-            previous.cancel()
-        run = self.runs.begin(row.id, "rerun", settings.to_graphistry())
-        with self._lock:
-            if self._closed:
-                raise WorkerPoolClosed("The server is shutting down.", code="layout_failed")
-        future = self._executor().submit(
-            self._rerun, row.id, int(row.content_version), str(row.graph_key), run
-        )
-        with self._lock:
-            self._reruns[future] = run
-        future.add_done_callback(self._rerun_ended)
-        return run.describe()
-
-    def _rerun_ended(self, future: Future[None]) -> None:
-        with self._lock:
-            self._reruns.pop(future, None)
-
-    def _rerun(self, dataset_id: str, version: int, graph_key: str, run: LayoutRun) -> None:
-        try:
-            self._rerun_and_store(dataset_id, version, graph_key, run)
-        except BaseException as exc:  # never leave a run "running" behind
-            run.finish("failed", f"{type(exc).__name__}: {exc}")
-            raise
-
-    def _rerun_and_store(self, dataset_id: str, version: int, graph_key: str, run: LayoutRun) -> None:
-        with self._db.read() as c:
-            row = c.execute(sa.select(datasets).where(datasets.c.id == dataset_id)).first()
-        if row is None or row.content_version != version or row.graph_key != graph_key:
-            run.finish("cancelled", "a newer upload replaced the graph")
-            return
-        if run.cancelled:  # stopped before it got a worker
-            run.finish("cancelled")
-            return
-        try:
-            data, num_rows = layout_workers().call(
-                self.worker_rerun,
-                self._source(row.edges_key),
-                self._source(row.nodes_key) if row.nodes_key else None,
-                self._source(graph_key),
-                bindings(row.spec, "edge"),
-                bindings(row.spec, "node"),
-                run.settings,
-                on_progress=run.receive,
-                on_worker=run.attach,
-                niceness=self._niceness(row),
-            )
-        except WorkerDied as exc:
-            run.finish(
-                "failed",
-                None if run.cancelled else f"the layout process died ({describe_exit(exc.returncode)})",
-            )
-            return
-        except GraphportError as exc:
-            run.finish("failed", exc.message)
-            return
-        if run.cancelled:
-            run.finish("cancelled")
-            return
-        stored = self._store_graph(
-            dataset_id,
-            data,
-            # no upload or other re-run meanwhile
-            [datasets.c.content_version == version, datasets.c.graph_key == graph_key],
-            graph_nodes_rows=num_rows,
-        )
-        if stored:
-            self._blobs.delete(graph_key)
-            run.finish("done")
-        else:
-            run.finish("cancelled", "a newer upload or re-run replaced the graph")
 
     def _store_graph(self, dataset_id: str, data: bytes, where: list[Any], **values: Any) -> bool:
         """Store a built node table and name it in the dataset's row, if the row still matches

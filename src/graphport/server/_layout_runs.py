@@ -1,9 +1,9 @@
 """Layouts while they run: their state, their latest provisional positions, pause/resume/cancel.
 
-A graph build (first layout of an upload) and a re-run with new settings both run in a worker
-process (``_graphs``); the worker sends provisional positions (``_layout_worker.report``) at most
-every :data:`FRAME_INTERVAL` seconds, and :class:`LayoutRun` keeps the latest frame so the viewer
-can draw the graph settling (issue #12).
+A graph build (first layout of an upload, ``_graphs``) and a re-run with new settings
+(``_layout_reruns``) both run in a worker process; the worker sends provisional positions
+(``_layout_worker.report``) at most every :data:`FRAME_INTERVAL` seconds, and :class:`LayoutRun`
+keeps the latest frame so the viewer can draw the graph settling (issue #12).
 
 Why frames polled over HTTP, not pushed over the live socket: the live socket carries row deltas
 of live datasets and is opened only after the node table loaded, while a first layout runs
