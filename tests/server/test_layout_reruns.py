@@ -223,3 +223,4 @@ def test_stopping_cancels_a_running_rerun_keeps_the_graph_and_refuses_new_ones(
     with pytest.raises(GraphportError) as closed:
         server.rerun_layout(me, ds, {"linLog": True})
     assert closed.value.status == 503
+    assert server.layout_status(me, ds)["state"] == "cancelled"  # no run began for it

@@ -89,7 +89,11 @@ class LayoutReruns:
         with ``settings``, in the background; the result replaces ``nodes.arrow`` (persisted: the
         stored node table is the one the viewer loads, and its ``graphport:layout`` metadata says
         which settings placed it). A re-run already running is cancelled. Refused (409) while the
-        first build runs or when the positions were uploaded."""
+        first build runs or when the positions were uploaded; 503 once the server is closing (before
+        a run begins: one begun then would stay ``running`` for the viewer's polls)."""
+        with self._lock:
+            if self._closed:
+                raise WorkerPoolClosed("The server is shutting down.", code="layout_failed")
         if row.graph_version != row.content_version or row.graph_key is None or row.status == "failed":
             raise LayoutBusy(
                 f"The graph of dataset {row.id!r} is not built yet (or its build failed); "
@@ -108,9 +112,6 @@ class LayoutReruns:
                 raise LayoutBusy(f"The graph of dataset {row.id!r} is being laid out; try again after.")
             previous.cancel()
         run = self._runs.begin(row.id, "rerun", settings.to_graphistry())
-        with self._lock:
-            if self._closed:
-                raise WorkerPoolClosed("The server is shutting down.", code="layout_failed")
         future = self._executor().submit(
             self._rerun, row.id, int(row.content_version), str(row.graph_key), run
         )
