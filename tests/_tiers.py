@@ -60,6 +60,9 @@ FULL_ONLY = (
     # Both clients upload over a socket and in-process and wait for two builds (~3.5 s); the
     # staged upload path itself stays in the fast tier (the other tests of that file).
     "tests/transports/test_plot_body.py::test_the_clients_upload_a_big_table_through_the_stage",
+    # 40 uploads of 20 MB at once over HTTP (4-5 s); the rest of the attacks on the staged upload
+    # path stay in the fast tier.
+    "tests/transports/test_plot_body_attacks.py::test_forty_big_uploads_at_once_some_cancelled",
 )
 #: Where the fast tier keeps the ``scale`` leg of ``stack``-parametrized tests.
 FAST_SCALE = (

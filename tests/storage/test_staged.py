@@ -150,3 +150,67 @@ def test_a_failed_disk_write_fails_the_commit_and_leaves_nothing(
     with pytest.raises(OSError, match="No space left"):
         stage.commit()
     assert stage.settled and files(tmp_path) == [] and list(store.keys()) == []
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_stage_bigger_than_the_system_maps_is_a_memory_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """256 TiB cannot be mapped here (ENOMEM): a ``MemoryError`` the routes turn into a 413
+    (tests/transports/test_plot_body_attacks.py). The local stage's temporary file and its
+    descriptor, made before the memory was asked for, stayed behind."""
+    monkeypatch.setattr(_staged, "_memory", _staged._Memory())
+    store = LocalBlobStore(tmp_path)
+    before = open_descriptors()
+    for _ in range(3):
+        with pytest.raises(MemoryError, match="staging memory"):
+            store.stage(2**48)
+        with pytest.raises(MemoryError, match="staging memory"):
+            MemoryStagedBlob(2**48, store.put)
+    assert files(tmp_path) == [] and open_descriptors() == before
+    assert _staged._memory.lent == 0
+
+
+def resident() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * _staged.ALIGN
+
+
+@pytest.mark.parametrize("kind", ["local", "memory"])
+def test_a_big_stage_holds_memory_only_for_the_bytes_received(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A 4 GiB stage that received 1 MiB: the local one faults in POPULATE_AHEAD beyond it, the
+    memory one (S3) nothing more. Both made the whole size resident at once (populated, or a
+    zeroed bytearray)."""
+    monkeypatch.setattr(_staged, "_memory", _staged._Memory())  # fresh memory, not a kept region
+    store = LocalBlobStore(tmp_path)
+    before = resident()
+    stage = store.stage(4 * 1024**3) if kind == "local" else MemoryStagedBlob(4 * 1024**3, store.put)
+    try:
+        stage.write(b"x" * 1024**2)
+        time.sleep(0.5)  # the writer threads populate meanwhile (~1 GB/s here)
+        grown = resident() - before
+        assert grown < 1024**2 + _staged.POPULATE_AHEAD + 32 * 1024**2, f"{grown:,} bytes resident"
+    finally:
+        stage.discard()
+
+
+def test_bytes_across_many_population_windows_are_stored_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staging memory faulted in window by window (here 3 pages at a time, unaligned to the
+    writer slices) holds exactly the bytes written."""
+    monkeypatch.setattr(_staged, "POPULATE_AHEAD", 3 * _staged.ALIGN)
+    monkeypatch.setattr(_staged, "_memory", _staged._Memory())
+    store = LocalBlobStore(tmp_path)
+    data = payload(BIG)
+    stage = store.stage(BIG)
+    feed(stage, data)
+    key = stage.commit()
+    stage.discard()
+    assert store.get(key).to_pybytes() == data
+    assert _staged._memory.lent == 0

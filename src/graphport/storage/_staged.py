@@ -43,6 +43,8 @@ Piece: TypeAlias = bytes | bytearray | memoryview | pa.Buffer
 ALIGN = mmap.PAGESIZE
 #: A writer thread takes the received bytes in slices of this size.
 FLUSH_BYTES = 8 * 1024**2
+#: Fresh staging memory is faulted in this far ahead of the bytes received, no further.
+POPULATE_AHEAD = 64 * 1024**2
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 
 
@@ -98,7 +100,10 @@ class MemoryStagedBlob(StagedBlob):
     def __init__(self, size: int, put: Callable[[memoryview], str]) -> None:
         self.size = size
         self._put = put
-        self._view = memoryview(bytearray(size))
+        # Anonymous memory, zero pages until written: a bytearray of the declared size is zeroed
+        # (touched) at once, and a client declaring 8 GiB to the S3 store and sending nothing
+        # held 8 GiB of resident memory for as long as it kept the connection.
+        self._view = memoryview(anonymous_memory(size))[:size]
         self._received = 0
 
     @property
@@ -118,6 +123,16 @@ class MemoryStagedBlob(StagedBlob):
 
     def discard(self) -> None:
         pass
+
+
+def anonymous_memory(size: int) -> mmap.mmap:
+    """A fresh anonymous map of ``size`` bytes (its pages are the kernel's zero page until
+    written); ``MemoryError`` when the system will not map that much (ENOMEM), as Python says
+    it for its own allocations."""
+    try:
+        return mmap.mmap(-1, max(size, 1))
+    except OSError as exc:
+        raise MemoryError(f"cannot map {size:,} bytes of staging memory: {exc.strerror}") from exc
 
 
 _writers_lock = threading.Lock()
@@ -142,13 +157,21 @@ class LocalStagedBlob(StagedBlob):
         self._fd: int | None = fd
         self._path = path
         self._link = link
-        self._direct = bool(_O_DIRECT) and bool(fcntl.fcntl(fd, fcntl.F_GETFL) & _O_DIRECT)
-        memory, fresh = _memory.take(size)
+        try:
+            self._direct = bool(_O_DIRECT) and bool(fcntl.fcntl(fd, fcntl.F_GETFL) & _O_DIRECT)
+            memory, fresh = _memory.take(size)
+        except BaseException:  # no memory for it: the temporary file must not stay behind
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
         self._memory: mmap.mmap | None = memory
         self._view = memoryview(memory)[:size]
         self._received = 0
         self._handed = 0  # bytes given to the writer threads
-        self._writes: list[Future[None]] = [_writer_pool().submit(_populate, memory)] if fresh else []
+        self._writes: list[Future[None]] = []
+        # fresh memory is faulted in ahead of the receiver, up to here (``_populate_ahead``)
+        self._populated = 0 if fresh else size
+        self._populate_ahead()
 
     @property
     def received(self) -> int:
@@ -162,10 +185,24 @@ class LocalStagedBlob(StagedBlob):
         if self._fd is None:
             raise ValueError("the staged blob was already committed or discarded")
         self._received = self._append(self._view, piece)
+        if self._populated - self._received < POPULATE_AHEAD // 2:
+            self._populate_ahead()
         if self._received - self._handed >= FLUSH_BYTES:
             end = self._received - self._received % ALIGN
             self._writes.append(_writer_pool().submit(self._write_range, self._handed, end))
             self._handed = end
+
+    def _populate_ahead(self) -> None:
+        """Have the writer threads fault in the fresh memory up to :data:`POPULATE_AHEAD` past
+        the bytes received (``_populate``), never the whole size at once: a client that declares
+        8 GiB and sends nothing held 8 GiB of resident memory for as long as it kept the
+        connection open (a few such requests and the kernel kills the server)."""
+        memory = self._memory
+        if memory is None or self._populated >= self.size:
+            return
+        end = min(len(memory), -(-(self._received + POPULATE_AHEAD) // ALIGN) * ALIGN)
+        self._writes.append(_writer_pool().submit(_populate, memory, self._populated, end))
+        self._populated = end
 
     def view(self) -> memoryview:
         return self._view[: self._received]
@@ -248,6 +285,14 @@ class _Memory:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._free: list[mmap.mmap] = []
+        self.lent = 0
+        """Bytes of the regions taken and not given back yet (staged blobs not yet discarded)."""
+
+    @property
+    def kept(self) -> int:
+        """Bytes of the regions kept for reuse."""
+        with self._lock:
+            return sum(len(m) for m in self._free)
 
     def take(self, size: int) -> tuple[mmap.mmap, bool]:
         """A page-aligned region of at least ``size`` bytes, and whether it is fresh."""
@@ -256,12 +301,18 @@ class _Memory:
             if fits:
                 region = min(fits, key=len)
                 self._free.remove(region)
+                self.lent += len(region)
                 return region, False
-        return mmap.mmap(-1, max(size, 1)), True
+        region = anonymous_memory(size)
+        with self._lock:
+            self.lent += len(region)
+        return region, True
 
     def give(self, region: mmap.mmap) -> None:
         """Keep ``region`` for a later upload, if nothing refers to it; else leave it to be
         unmapped when the last reference goes."""
+        with self._lock:
+            self.lent -= len(region)
         try:
             region.resize(len(region))  # refused while any buffer of it is exported (a table)
         except (BufferError, OSError, ValueError):
@@ -282,18 +333,19 @@ _memory = _Memory()
 _POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)
 
 
-def _populate(memory: mmap.mmap) -> None:
-    """Fault the staging memory in ahead of the receiver, on a writer thread: the first touch of
-    fresh pages costs more than the copy into them (240 MB: 0.17 s faulted one by one while
-    copying, 0.09 s populated at once and then 0.015 s to copy; on the event loop they were
-    ~0.75 s of each 10M-edge plot at load 4-6). Pages already touched are left as they are."""
+def _populate(memory: mmap.mmap, start: int, end: int) -> None:
+    """Fault the staging memory from ``start`` (page-aligned) to ``end`` in ahead of the
+    receiver, on a writer thread: the first touch of fresh pages costs more than the copy into
+    them (240 MB: 0.17 s faulted one by one while copying, 0.09 s populated at once and then
+    0.015 s to copy; on the event loop they were ~0.75 s of each 10M-edge plot at load 4-6).
+    Pages already touched are left as they are."""
     if sys.platform != "linux":
         return
     step = 32 * 1024**2
-    for start in range(0, len(memory), step):
+    for offset in range(start, end, step):
         try:
-            memory.madvise(_POPULATE_WRITE, start, min(step, len(memory) - start))
-        except OSError:  # an older kernel: the receiver faults the pages in itself
+            memory.madvise(_POPULATE_WRITE, offset, min(step, end - offset))
+        except (OSError, ValueError):  # an older kernel, or a region unmapped meanwhile
             return
 
 

@@ -31,7 +31,7 @@ from .._wire import (
     trailing_bytes_error,
     truncated_table_error,
 )
-from ..errors import ValidationError
+from ..errors import PayloadTooLarge, ValidationError
 from ._context import PREALLOCATE_BYTES, Context, body_limit, declared_length, read_body, too_large
 from ._http import Request
 
@@ -127,7 +127,7 @@ async def table_body(ctx: Context, request: Request) -> AsyncIterator[Any]:
         yield await read_body(ctx, request)
         return
     pieces = _Pieces(request.stream().__aiter__(), limit, setting)
-    stage = ctx.server.stage_table(declared)
+    stage = _stage(ctx, declared, setting)
     try:
         if await pieces.take(declared, into=stage) is None or not await pieces.at_end():
             raise ValidationError(
@@ -141,6 +141,19 @@ async def table_body(ctx: Context, request: Request) -> AsyncIterator[Any]:
             stage.discard()
         else:
             await ctx.run(stage.discard)
+
+
+def _stage(ctx: Context, size: int, setting: str) -> Any:
+    """The engine's stage for a table of ``size`` bytes; a 413 when the server cannot map that
+    much memory for it (a ``max_upload_bytes`` above what the machine holds: the
+    ``MemoryError`` was a 500, and the local store's temporary file stayed)."""
+    try:
+        return ctx.server.stage_table(size)
+    except MemoryError:
+        raise PayloadTooLarge(
+            f"The server cannot hold a table of {size:,} bytes (not enough memory); send less "
+            f"(the server setting {setting} allows more than this machine holds)."
+        ) from None
 
 
 def _discard(stages: list[Stage]) -> None:
@@ -169,7 +182,7 @@ async def _read(ctx: Context, pieces: _Pieces, declared: int | None, stages: dic
     if declared is not None and end < declared:
         raise trailing_bytes_error()
     for name, length in tables:
-        stages[name] = stage = ctx.server.stage_table(length)
+        stages[name] = stage = _stage(ctx, length, pieces.setting)
         if await pieces.take(length, into=stage) is None:
             raise truncated_table_error(name)
     if not await pieces.at_end():
