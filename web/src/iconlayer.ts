@@ -34,7 +34,8 @@ export class IconLayer {
   private counts = { drawn: 0, missing: 0, placeholders: 0, images: 0, edges: 0 };
 
   /**
-   * `edgeIcon` holds values per edge index; `redraw` is asked for when an icon image has loaded.
+   * `edgeIcon` holds values per edge index; `redraw` is asked for when an icon image has loaded. Marks work
+   * their values out when first asked (icons.ts): ask only for what is drawn.
    */
   constructor(
     readonly icon: Marks | null,
@@ -123,7 +124,7 @@ export class IconLayer {
   /** The URL of node i's (kind 'node') or edge i's icon when it is an image this page does not load. */
   blockedUrl(kind: 'node' | 'edge', i: number): string | null {
     const marks = kind === 'node' ? this.icon : this.edgeIcon;
-    const value = marks && !marks.asText ? marks.values[i] : null;
+    const value = marks && !marks.asText ? marks.value(i) : null;
     return value && iconImage(value, location.origin) === 'blocked' ? value : null;
   }
 
@@ -133,15 +134,22 @@ export class IconLayer {
     if (!marks || !scene.showEdges) return;
     const g = scene.graph;
     const v = scene.view;
-    const n = Math.min(g.edgeCount, marks.values.length);
+    const n = Math.min(g.edgeCount, marks.count);
+    // The view, 20 px wider on each side, in graph coordinates: an edge's middle is tested without a
+    // toScreen() (an array) per edge.
+    const [x0, y1] = v.toWorld(-20, -20);
+    const [x1, y0] = v.toWorld(v.width + 20, v.height + 20);
     let drawn = 0;
     for (let e = 0; e < n && drawn < MAX_EDGE_ICONS; e++) {
-      const value = marks.values[e];
-      if (!value || !scene.isEdgeVisible(e)) continue;
+      if (!scene.isEdgeVisible(e)) continue;
       const a = g.src[e];
       const b = g.dst[e];
-      const [x, y] = v.toScreen((g.x[a] + g.x[b]) / 2, (g.y[a] + g.y[b]) / 2);
-      if (x < -20 || y < -20 || x > v.width + 20 || y > v.height + 20) continue;
+      const mx = (g.x[a] + g.x[b]) / 2;
+      const my = (g.y[a] + g.y[b]) / 2;
+      if (!(mx >= x0 && mx <= x1 && my >= y0 && my <= y1)) continue;
+      const value = marks.value(e); // last: only the edges in view have their icon worked out
+      if (!value) continue;
+      const [x, y] = v.toScreen(mx, my);
       ctx.fillStyle = NEUTRAL_DISC;
       ctx.beginPath();
       ctx.arc(x, y, EDGE_ICON * 0.7, 0, Math.PI * 2);
@@ -169,7 +177,7 @@ export class IconLayer {
       if (x < -20 || y < -20 || x > v.width + 20 || y > v.height + 20) continue;
       const d = Math.max(3, scene.sizes[i] * scale);
       let any = false;
-      const icon = this.icon?.values[i];
+      const icon = this.icon?.value(i);
       if (icon && this.icon) {
         // The node as a disc big enough to hold its icon (at least ICON_DISC px across), the icon over it
         // in white, or near-black on a light node.
@@ -185,18 +193,19 @@ export class IconLayer {
         any = true;
       }
       for (const b of this.badges) {
-        const value = b.values[i];
+        const value = b.value(i);
         if (!value) continue;
-        const [ox, oy] = BADGE_OFFSETS[b.position ?? 'TopRight'] ?? [0.75, -0.75];
+        const style = b.badge;
+        const [ox, oy] = BADGE_OFFSETS[style?.position ?? 'TopRight'] ?? [0.75, -0.75];
         const dd = icon ? Math.max(d, ICON_DISC) : d;
-        const size = b.position === 'Cover' ? Math.max(10, dd) : Math.max(9, dd * 0.45);
+        const size = style?.position === 'Cover' ? Math.max(10, dd) : Math.max(9, dd * 0.45);
         const bx = x + (ox * dd) / 2;
         const by = y + (oy * dd) / 2;
-        ctx.fillStyle = b.bg && parseColor(b.bg) ? b.bg : NEUTRAL_DISC;
+        ctx.fillStyle = style?.bg && parseColor(style.bg) ? style.bg : NEUTRAL_DISC;
         ctx.beginPath();
         ctx.arc(bx, by, size * 0.7, 0, Math.PI * 2);
         ctx.fill();
-        ctx.fillStyle = b.color && parseColor(b.color) ? b.color : '#fff';
+        ctx.fillStyle = style?.color && parseColor(style.color) ? style.color : '#fff';
         this.count(this.glyph(ctx, value, b.asText, bx, by, size));
         any = true;
       }

@@ -29,14 +29,77 @@ export const BADGE_OFFSETS: Record<string, [number, number]> = {
   Cover: [0, 0],
 };
 
-/** Per node (or edge) index: the icon name (or text, or image URL) to draw, null for none. */
-export interface Marks {
-  values: (string | null)[];
-  asText: boolean;
-  /** Badges only: where, and the colours of its disc and glyph (null: defaults). */
-  position?: string;
-  color?: string | null;
-  bg?: string | null;
+/** A badge's place on its node and the colours of its disc and glyph (null: defaults). */
+export interface BadgeStyle {
+  position: string;
+  color: string | null;
+  bg: string | null;
+}
+
+/**
+ * Per node (or edge) index: the icon name (or text, or image URL) to draw, null for none. A value is worked
+ * out the first time it is asked for and kept, so binding icons costs nothing until they are drawn: the
+ * overlay asks only for the nodes and edges it draws (on screen, at most a few thousand), where working out
+ * every index (an Arrow get(), its text and a lookup, per row) took 80-100 ms at 1M edges on each style pass.
+ * Kept: per index, a code into a small table of the distinct values met so far (one mapValue each).
+ */
+export class Marks {
+  readonly asText: boolean;
+  /** Badges only. */
+  readonly badge: BadgeStyle | null;
+  /** Per index: 0 = not worked out yet, else 1 + its place in `table`; allocated on the first ask. */
+  private codes: Int32Array | null = null;
+  /** The distinct values: table[0] is null (no row, or a row past `rows`). */
+  private readonly table: (string | null)[] = [null];
+  /** A raw value's text (as valueText gives it) → its code. */
+  private readonly byText = new Map<string, number>();
+
+  /**
+   * `count` indices; `rowOf(i)` is index i's row in `column`, of which the first `rows` are read (an index
+   * with a row out of that range has none); `encoding` maps a row's value (mapValue).
+   */
+  constructor(
+    readonly count: number,
+    private readonly rowOf: (i: number) => number,
+    private readonly column: ColumnView,
+    private readonly encoding: Json | null,
+    private readonly rows: number,
+    options: { asText?: boolean; badge?: BadgeStyle } = {},
+  ) {
+    this.asText = options.asText === true;
+    this.badge = options.badge ?? null;
+  }
+
+  /** Index i's value (null: none, or i out of range). */
+  value(i: number): string | null {
+    if (!(i >= 0 && i < this.count)) return null;
+    this.codes ??= new Int32Array(this.count);
+    let code = this.codes[i];
+    if (code === 0) {
+      code = this.codeOf(i);
+      this.codes[i] = code;
+    }
+    return this.table[code - 1];
+  }
+
+  /** Every index's value (for whoever needs them all; the overlay never does). */
+  all(): (string | null)[] {
+    return Array.from({ length: this.count }, (_, i) => this.value(i));
+  }
+
+  private codeOf(i: number): number {
+    const r = this.rowOf(i);
+    if (!(r >= 0 && r < this.rows)) return 1;
+    const raw = this.column.get(r);
+    const text = valueText(raw); // the same value maps the same way: one mapValue per distinct value
+    let code = this.byText.get(text);
+    if (code === undefined) {
+      this.table.push(mapValue(this.encoding, raw, this.column));
+      code = this.table.length;
+      this.byText.set(text, code);
+    }
+    return code;
+  }
 }
 
 /** "fa-laptop", "fas fa-laptop", " Laptop " → "laptop". */
@@ -94,32 +157,13 @@ export function mapValue(encoding: Json | null, raw: unknown, column: ColumnView
   return raw === null || raw === undefined ? null : out(text);
 }
 
-/** Per index (count of them; rowOf: its row), the encoding's value. */
-function marksFor(count: number, rowOf: (i: number) => number, column: ColumnView, encoding: Json | null, rows: number): (string | null)[] {
-  const perRow = new Map<string, string | null>(); // the same value maps the same way: once per distinct value
-  const values = new Array<string | null>(count).fill(null);
-  for (let i = 0; i < count; i++) {
-    const r = rowOf(i);
-    if (r < 0 || r >= rows) continue;
-    const raw = column.get(r);
-    const key = valueText(raw);
-    let v = perRow.get(key);
-    if (v === undefined) {
-      v = mapValue(encoding, raw, column);
-      perRow.set(key, v);
-    }
-    values[i] = v;
-  }
-  return values;
-}
-
 /** Node icons from pointIconEncoding or the node_icon binding; null when none is bound. */
 export function nodeIcons(graph: Graph, encodings: Json, rows: number): Marks | null {
   const enc = complexEncoding(encodings, 'pointIconEncoding');
   const name = (typeof enc?.attribute === 'string' ? enc.attribute : '') || bindingsOf(encodings).node_icon;
   const column = name ? graph.nodeColumns.get(name) : undefined;
   if (!column) return null;
-  return { values: marksFor(graph.nodeCount, (i) => graph.nodeRow(i), column, enc, rows), asText: enc?.asText === true };
+  return new Marks(graph.nodeCount, (i) => graph.nodeRow(i), column, enc, rows, { asText: enc?.asText === true });
 }
 
 /** Edge icons from edgeIconEncoding or the edge_icon binding (per edge index); null when none is bound. */
@@ -128,7 +172,7 @@ export function edgeIcons(graph: Graph, encodings: Json, rows: number): Marks | 
   const name = (typeof enc?.attribute === 'string' ? enc.attribute : '') || bindingsOf(encodings).edge_icon;
   const column = name ? graph.edgeColumns.get(name) : undefined;
   if (!column) return null;
-  return { values: marksFor(graph.edgeCount, (e) => graph.edgeRow[e], column, enc, rows), asText: enc?.asText === true };
+  return new Marks(graph.edgeCount, (e) => graph.edgeRow[e], column, enc, rows, { asText: enc?.asText === true });
 }
 
 /** Node badges: one Marks per point<Position>Encoding bound to an existing column. */
@@ -139,13 +183,8 @@ export function nodeBadges(graph: Graph, encodings: Json, rows: number): Marks[]
     const column = typeof enc?.attribute === 'string' ? graph.nodeColumns.get(enc.attribute) : undefined;
     if (!enc || !column) continue;
     const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
-    out.push({
-      values: marksFor(graph.nodeCount, (i) => graph.nodeRow(i), column, enc, rows),
-      asText: enc.asText === true,
-      position,
-      color: str(enc.color) ?? str(enc.fg),
-      bg: str(enc.bg),
-    });
+    const badge = { position, color: str(enc.color) ?? str(enc.fg), bg: str(enc.bg) };
+    out.push(new Marks(graph.nodeCount, (i) => graph.nodeRow(i), column, enc, rows, { asText: enc.asText === true, badge }));
   }
   return out;
 }
