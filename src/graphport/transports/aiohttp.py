@@ -31,7 +31,7 @@ from multidict import CIMultiDict
 from ..errors import ConfigError, GraphportError
 from ..server import Server
 from ._app import HttpCore, SocketGrant
-from ._http import Headers, Request, Response
+from ._http import Headers, Request, Response, client_went_away
 from ._live_socket import DEFAULT_MAX_BUFFER, LiveSocket, serve
 
 try:
@@ -46,8 +46,11 @@ __all__ = ["GraphportAIOHTTPHandler", "make_app"]
 
 def _request(request: web.Request) -> Request:
     async def body() -> AsyncIterator[bytes]:
-        async for chunk in request.content.iter_chunked(1024 * 1024):
-            yield chunk
+        try:
+            async for chunk in request.content.iter_chunked(1024 * 1024):
+                yield chunk
+        except ConnectionError:  # the client went away mid-body: a 400, not an unhandled 500
+            raise client_went_away() from None
 
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     return Request(

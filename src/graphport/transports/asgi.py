@@ -25,7 +25,7 @@ from typing import Any
 from ..errors import GraphportError
 from ..server import Server
 from ._app import HttpCore, SocketGrant
-from ._http import Headers, Request, Response, no_body
+from ._http import Headers, Request, Response, client_went_away, no_body
 from ._live_socket import LiveSocket, serve
 from ._redact import install as redact_logs
 
@@ -75,7 +75,7 @@ class GraphportASGI:
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    return
+                    raise client_went_away()  # not the end of the body: it was cut short
                 if chunk := message.get("body", b""):
                     yield chunk
                 if not message.get("more_body", False):
