@@ -219,6 +219,27 @@ def test_a_v3_table_cut_anywhere_is_a_400_and_leaves_nothing(
     settled(server)
 
 
+def test_a_small_table_shorter_or_longer_than_its_content_length_is_refused(
+    server: Server, http: httpx.Client, alice: str
+) -> None:
+    """Under 1 MiB the table is read whole (``read_body``), not staged: an in-process body of
+    another length than declared was read as it came, so a stream cut after its first batch
+    was stored as a valid, shorter table."""
+    headers = bearer(server, alice)
+    dataset = v3_dataset(http, headers)
+    good = arrow_file(edges_table(rows=100, seed=8))
+    assert http.post(v3_path(dataset), content=good, headers=headers).status_code == 200
+    stream, first = arrow_stream(edges_table(rows=1000), batches=2)
+    for sent, declared in ((stream[:first], len(stream)), (stream, first)):
+        r = http.post(
+            v3_path(dataset), content=iter([sent]), headers={**headers, "Content-Length": str(declared)}
+        )
+        assert_error(r, 400, "truncated_body", f"{declared:,}")
+    assert http.get(f"/api/v2/datasets/{dataset}/edges.arrow", headers=headers).content == good
+    built(http, headers, dataset)
+    settled(server)
+
+
 def test_a_body_longer_than_its_content_length_is_refused(
     server: Server, http: httpx.Client, alice: str
 ) -> None:

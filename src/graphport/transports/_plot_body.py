@@ -124,23 +124,29 @@ async def table_body(ctx: Context, request: Request) -> AsyncIterator[Any]:
     limit, setting = body_limit(ctx, request)
     declared = declared_length(request, limit, setting)
     if declared is None or declared < PREALLOCATE_BYTES:
-        yield await read_body(ctx, request)
+        body = await read_body(ctx, request)
+        if declared is not None and len(body) != declared:  # an in-process transport's body
+            raise _not_declared(declared)
+        yield body
         return
     pieces = _Pieces(request.stream().__aiter__(), limit, setting)
     stage = _stage(ctx, declared, setting)
     try:
         if await pieces.take(declared, into=stage) is None or not await pieces.at_end():
-            raise ValidationError(
-                f"The body does not have the {declared:,} bytes its Content-Length declares "
-                "(truncated upload?).",
-                code="truncated_body",
-            )
+            raise _not_declared(declared)
         yield stage
     finally:
         if stage.settled:
             stage.discard()
         else:
             await ctx.run(stage.discard)
+
+
+def _not_declared(declared: int) -> ValidationError:
+    return ValidationError(
+        f"The body does not have the {declared:,} bytes its Content-Length declares (truncated upload?).",
+        code="truncated_body",
+    )
 
 
 def _stage(ctx: Context, size: int, setting: str) -> Any:
