@@ -7,6 +7,8 @@
 //   node bench/viewer.mjs --sizes 1000000 --frames 20 --baseline OLD.js [--again 3]
 //       (each size twice, back to back: the page's viewer.js served from OLD.js, a build of an earlier
 //        commit, then the current one; "again" figures are the median of --again runs)
+//   node bench/viewer.mjs --sizes 1000000 --icons-only --baseline OLD.js   (only the style pass, below:
+//        about 2 minutes; --no-icons leaves that section out of a full run)
 //
 // It starts a real graphport server (the repo's .venv python, or $BENCH_PYTHON) on 127.0.0.1 and a
 // free port, plots one public dataset per size through the engine, then opens
@@ -38,7 +40,29 @@
 //   table sort   = "first" is a column's first sort: its top 200 rows listed at once; the full order of
 //                  every row is computed after that frame, in a task of its own (the page reports busy
 //                  until then, and the bench waits for it). "again" walks that cached order.
+//   style pass   = on the same graph without and with edge icons bound (a second dataset: an edge `kind`
+//                  column of 8 values, encode_edge_icon with 5 fixed icons and `other`, as the official
+//                  client sends it): the load's "style" stage (colours, sizes, legend, icons), a colour-by
+//                  change (a whole style pass, in the change event's task: what a live update or a layout
+//                  re-run also costs), and with icons the overlay's next settled draw (its getContext() to
+//                  the icons it reports), the draw that shows the icons.
 // The page is opened with bench=1, which installs these hooks (bench.ts); people's pages never do.
+//
+// Edge icons (issue #13 follow-up). Every style pass worked out every edge's icon (marksFor: an Arrow get(),
+// its text and a Map lookup per edge, into a 1M-element array), though the overlay draws at most 3,000 of
+// them. Now a Marks works an index's value out the first time the overlay asks (and keeps a code per index
+// into a small table of distinct values), and the edge-icon loop asks only for visible edges in view.
+// `--sizes 1000000 --icons-only --baseline OLD.js`, OLD.js built from c8654a0 (the commit before), both
+// builds back to back in one run, 2 cores at load 2.2-2.5 (05:30-05:33 UTC, 2026-12-05); again = median of 3:
+//   | 1M edges                                  | baseline (c8654a0) | current          |
+//   | style stage at load, no icons / icons     | 155 / 555 ms       | 104 / 113 ms     |
+//   | colour-by change, no icons, first / again | 374 / 416 ms       | 378 / 437 ms     |
+//   | colour-by change, icons, first / again    | 650 / 940 ms       | 203 / 416 ms     |
+//   | icon overlay draw after it, first / again | 47 / 19 ms         | 26 / 17 ms       |
+//   Binding edge icons cost 400-520 ms per style pass at 1M in this run (the earlier note's 80-100 ms was
+//   not a benchmark figure); now nothing there, and the draw that shows the 3,000 icons, which now works
+//   out their 3,000 values, was no slower in the same run. Left as found: the style pass itself (a colour-by
+//   change without icons) takes ~400 ms at 1M.
 //
 // Findings, issue #13 (CDP profiles of each case at 1M edges, then fixes). Figures: `--sizes
 // 100000,1000000 --frames 20 --baseline OLD.js`, OLD.js built from c2cad15 (the commit before the fixes),
@@ -110,6 +134,8 @@ const serverLayout = args.includes('--layout');
 const breakdown = args.includes('--breakdown');
 const baseline = opt('baseline', null);
 const againRuns = Number(opt('again', '3'));
+const iconsOnly = args.includes('--icons-only');
+const withIcons = iconsOnly || !args.includes('--no-icons');
 
 // The study behind issue #4 (regl drawing everything, same machine class, SwiftShader).
 const STUDY = {
@@ -130,6 +156,7 @@ import uvicorn, socket
 
 sizes = [int(s) for s in sys.argv[1].split(",")]
 layout = sys.argv[2] == "1"
+with_icons = sys.argv[3] == "1"
 data = Path(tempfile.mkdtemp(prefix="graphport-bench-viewer-"))
 server = graphport.Server(config=ServerConfig(data=data / "data", secret="bench-viewer-" + "x" * 32))
 server.__enter__()
@@ -143,6 +170,16 @@ def ipc(table):
     return sink.getvalue().to_pybytes()
 
 ids = {}
+icon_ids = {}
+# Edge icons as the official client sends them: encode_edge_icon("kind", categorical_mapping={...},
+# default_mapping="question"), on a text column of 8 kinds.
+ICON_KINDS = [f"k{v}" for v in range(8)]
+EDGE_ICON = {
+    "graphType": "edge", "encodingType": "icon", "attribute": "kind", "variation": "categorical",
+    "mapping": {"categorical": {"fixed": {"k0": "bolt", "k1": "key", "k2": "lock", "k3": "envelope", "k4": "user"},
+                                "other": "question"}},
+    "asText": False,
+}
 for m in sizes:
     rng = np.random.default_rng(m)
     n = max(10, m // 5)
@@ -174,6 +211,15 @@ for m in sizes:
         "edge_encodings": {"bindings": {"source": "s", "destination": "d"}},
         "node_encodings": {"bindings": bindings},
     }, ipc(edges), ipc(nodes), {"mode": "public"})
+    if with_icons:
+        # The same graph with edge icons bound (bench's "edge icons bound" section).
+        kind = pa.array(np.array(ICON_KINDS)[rng.integers(0, len(ICON_KINDS), m)])
+        icon_ids[m] = server.plot(who, {
+            "name": f"bench {m} edges, edge icons",
+            "edge_encodings": {"bindings": {"source": "s", "destination": "d"},
+                               "complex": {"default": {"edgeIconEncoding": EDGE_ICON}}},
+            "node_encodings": {"bindings": bindings},
+        }, ipc(edges.append_column("kind", kind)), ipc(nodes), {"mode": "public"})
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 sock.bind(("127.0.0.1", 0))
@@ -184,7 +230,7 @@ threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True).start()
 import time
 while not uv.started:
     time.sleep(0.01)
-print(json.dumps({"url": f"http://127.0.0.1:{port}", "ids": ids}), flush=True)
+print(json.dumps({"url": f"http://127.0.0.1:{port}", "ids": ids, "icons": icon_ids}), flush=True)
 sys.stdin.read()  # serve until the bench closes our stdin
 uv.should_exit = True
 `;
@@ -197,7 +243,7 @@ function python() {
 
 async function startServer() {
   const t0 = Date.now();
-  const child = spawn(python(), ['-c', SERVER_PY, sizes.join(','), serverLayout ? '1' : '0'], {
+  const child = spawn(python(), ['-c', SERVER_PY, sizes.join(','), serverLayout ? '1' : '0', withIcons ? '1' : '0'], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -220,12 +266,92 @@ const CHROMIUM_ARGS = [
 const tag = (r) => (baseline ? ` (${r.build})` : '');
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
 
+/**
+ * The style pass (issue #13's follow-up: edge icons at 1M edges), on a page that is ready: its cost in the
+ * load (the "style" stage: colours, sizes, legend, icons), then a colour-by change (the same encodings
+ * again: a whole style pass, in the change event's task), first and the median of --again more; with
+ * icons bound, also the overlay's next settled draw (from its getContext() to the icons it reports:
+ * with lazy icons, the one that works out the drawn edges' icons).
+ */
+async function styleCase(page, errors, m, icons) {
+  const r = await page.evaluate(async ([againRuns, icons]) => {
+    const g = window.__graphport;
+    if (g.state !== 'ready') return { error: g.error };
+    const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+    const t0 = performance.now();
+    while (g.completeMs === null && performance.now() - t0 < 120_000) await sleep(50);
+    const settle = async () => {
+      const t = performance.now();
+      while (!g.idle() && performance.now() - t < 60_000) await sleep(20);
+    };
+    // The overlay's draws: each starts with its canvas's getContext() and, with icons, ends reporting them.
+    const overlay = document.getElementById('overlay');
+    const getContext = overlay.getContext.bind(overlay);
+    let start = 0;
+    overlay.getContext = (...a) => {
+      start = performance.now();
+      return getContext(...a);
+    };
+    const draws = [];
+    let reported = g.icons;
+    Object.defineProperty(g, 'icons', {
+      configurable: true,
+      get: () => reported,
+      set: (v) => {
+        reported = v;
+        draws.push({ ms: performance.now() - start, ...v });
+      },
+    });
+    const drawn = async () => {
+      const t = performance.now();
+      while (!draws.some((d) => d.loaded) && performance.now() - t < 30_000) await sleep(20);
+      return draws.find((d) => d.loaded) ?? null; // the first settled draw: the one that works icons out
+    };
+    if (icons) await drawn();
+    await settle();
+    const stages = Object.values(g.marks).sort((a, b) => a - b);
+    const loadStyleMs = g.marks.style - Math.max(...stages.filter((t) => t < g.marks.style));
+    const select = document.getElementById('color-by');
+    const changes = [];
+    const overlays = [];
+    let edgeIcons = 0;
+    for (let k = 0; k <= againRuns; k++) {
+      await settle();
+      draws.length = 0;
+      select.value = select.value === 'group' ? '' : 'group'; // as plotted (node_color=group), or group
+      const t = performance.now();
+      select.dispatchEvent(new Event('change'));
+      changes.push(performance.now() - t);
+      await settle();
+      if (icons) {
+        const d = await drawn();
+        overlays.push(d ? d.ms : NaN);
+        edgeIcons = d ? d.edges : 0;
+      }
+    }
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    return {
+      loadStyleMs,
+      change: { first: changes[0], again: median(changes.slice(1)) },
+      draw: icons ? { first: overlays[0], again: median(overlays.slice(1)) } : null,
+      edgeIcons,
+    };
+  }, [againRuns, icons]);
+  if (r.error || errors.length) throw new Error(`viewer failed at ${m} edges${icons ? ' (edge icons)' : ''}: ${r.error ?? errors.join('; ')}`);
+  console.log(
+    `  ${icons ? 'edge icons bound' : 'no icons'}: style pass at load ${fmt(r.loadStyleMs)}; colour-by change ${fmt(r.change.first)} first, ${fmt(r.change.again)} again` +
+      (icons ? `; icon overlay draw after it ${fmt(r.draw.first)} first, ${fmt(r.draw.again)} again (${r.edgeIcons.toLocaleString('en-US')} edge icons)` : ''),
+  );
+  return r;
+}
+
 async function main() {
   console.log(`load average at the start: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (figures scale with it)`);
   const server = await startServer();
   if (args.includes('--serve')) {
     // Look at the synthetic graphs yourself; Ctrl-C stops the server.
     for (const m of sizes) console.log(`${m} edges: ${server.url}/graph/graph.html?dataset=${server.ids[m]}`);
+    for (const m of sizes) if (server.icons[m]) console.log(`${m} edges, edge icons: ${server.url}/graph/graph.html?dataset=${server.icons[m]}`);
     await new Promise((resolve) => process.once('SIGINT', resolve));
     server.child.stdin.end();
     return;
@@ -234,6 +360,18 @@ async function main() {
   // launch() gives the browser a fresh temporary profile (user-data-dir) and removes it afterwards.
   let browser;
   const rows = [];
+  const styleRows = [];
+  /** A fresh context on dataset `id`, its viewer.js served from `bundle` (a baseline build) when given. */
+  const openPage = async (id, bundle) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    if (bundle) await context.route('**/viewer.js*', (route) => route.fulfill({ path: bundle, contentType: 'text/javascript' }));
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${server.url}/graph/graph.html?dataset=${id}&showLabels=False&live=False&bench=1`);
+    await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 180_000 });
+    return { context, page, errors };
+  };
   try {
     browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
     // With --baseline, each size runs first with that bundle (the page's viewer.js served from the file
@@ -242,125 +380,141 @@ async function main() {
     for (const { m, bundle } of runs) {
       const build = bundle ? 'baseline' : 'current';
       if (baseline) console.log(`-- ${m.toLocaleString('en-US')} edges, ${build} build${bundle ? ` (${bundle})` : ''}`);
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
-      if (bundle) await context.route('**/viewer.js*', (route) => route.fulfill({ path: bundle, contentType: 'text/javascript' }));
-      const page = await context.newPage();
-      const errors = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(`${server.url}/graph/graph.html?dataset=${server.ids[m]}&showLabels=False&live=False&bench=1`);
-      await page.waitForFunction(() => document.body.dataset.state !== 'loading', null, { timeout: 180_000 });
-      const r = await page.evaluate(async ([n, breakdown, againRuns]) => {
-        const g = window.__graphport;
-        if (g.state !== 'ready') return { error: g.error };
-        // Wait for the complete picture (big graphs finish it over several frames).
-        const t0 = performance.now();
-        while (g.completeMs === null && performance.now() - t0 < 120_000) await new Promise((res) => setTimeout(res, 50));
-        const pan = await g.benchPan(n, 6);
-        const full = g.benchFull(3);
-        const nodesOnly = breakdown ? await g.benchPan(Math.min(n, 20), 6, 'none') : null;
-        // Filter / exclusion response: rules in, visibility computed, buffers uploaded, first frame done.
-        // Each case runs twice: the first pays for building a text column's dictionary (cached after).
-        const groups = Array.from({ length: 10 }, (_, k) => `g${String(k).padStart(2, '0')}`).join(', ');
-        const cases = {
-          'point filter (in, text)': [{ kind: 'filter', text: `point:group in (${groups})` }],
-          'edge filter (>, number)': [{ kind: 'filter', text: 'edge:w > 0.5' }],
-          'exclusion (=, text)': [{ kind: 'exclude', text: 'point:group = g00' }],
-          'point:degree >= 10': [{ kind: 'filter', text: 'point:degree >= 10' }],
-          'brush (edge:w range, 2 rules)': [{ kind: 'filter', text: 'edge:w >= 0.2' }, { kind: 'filter', text: 'edge:w < 0.4' }],
-          'clear': [],
-        };
-        const filters = {};
-        // A person filters a still picture: wait until the previous one is complete (idle) each time.
-        const settle = async () => {
-          const t = performance.now();
-          while (!g.idle() && performance.now() - t < 60_000) await new Promise((res) => setTimeout(res, 20));
-        };
-        // "again": the median of --again runs (3), each on a still picture (one run on a shared, loaded
-        // machine could take twice as long as the next).
-        const repeated = async (run, ms) => {
-          const runs = [];
-          for (let k = 0; k < againRuns; k++) {
-            if (k > 0) await settle();
-            runs.push(run());
+      if (!iconsOnly) {
+        const { context, page, errors } = await openPage(server.ids[m], bundle);
+        const r = await page.evaluate(async ([n, breakdown, againRuns]) => {
+          const g = window.__graphport;
+          if (g.state !== 'ready') return { error: g.error };
+          // Wait for the complete picture (big graphs finish it over several frames).
+          const t0 = performance.now();
+          while (g.completeMs === null && performance.now() - t0 < 120_000) await new Promise((res) => setTimeout(res, 50));
+          const pan = await g.benchPan(n, 6);
+          const full = g.benchFull(3);
+          const nodesOnly = breakdown ? await g.benchPan(Math.min(n, 20), 6, 'none') : null;
+          // Filter / exclusion response: rules in, visibility computed, buffers uploaded, first frame done.
+          // Each case runs twice: the first pays for building a text column's dictionary (cached after).
+          const groups = Array.from({ length: 10 }, (_, k) => `g${String(k).padStart(2, '0')}`).join(', ');
+          const cases = {
+            'point filter (in, text)': [{ kind: 'filter', text: `point:group in (${groups})` }],
+            'edge filter (>, number)': [{ kind: 'filter', text: 'edge:w > 0.5' }],
+            'exclusion (=, text)': [{ kind: 'exclude', text: 'point:group = g00' }],
+            'point:degree >= 10': [{ kind: 'filter', text: 'point:degree >= 10' }],
+            'brush (edge:w range, 2 rules)': [{ kind: 'filter', text: 'edge:w >= 0.2' }, { kind: 'filter', text: 'edge:w < 0.4' }],
+            'clear': [],
+          };
+          const filters = {};
+          // A person filters a still picture: wait until the previous one is complete (idle) each time.
+          const settle = async () => {
+            const t = performance.now();
+            while (!g.idle() && performance.now() - t < 60_000) await new Promise((res) => setTimeout(res, 20));
+          };
+          // "again": the median of --again runs (3), each on a still picture (one run on a shared, loaded
+          // machine could take twice as long as the next).
+          const repeated = async (run, ms) => {
+            const runs = [];
+            for (let k = 0; k < againRuns; k++) {
+              if (k > 0) await settle();
+              runs.push(run());
+            }
+            return runs.sort((a, b) => ms(a) - ms(b))[Math.floor(runs.length / 2)];
+          };
+          for (const [name, rules] of Object.entries(cases)) {
+            await settle();
+            const first = g.benchFilter(rules);
+            await settle();
+            const again = await repeated(() => g.benchFilter(rules), (x) => x.totalMs);
+            filters[name] = { first, again, cut: g.cutMs };
           }
-          return runs.sort((a, b) => ms(a) - ms(b))[Math.floor(runs.length / 2)];
-        };
-        for (const [name, rules] of Object.entries(cases)) {
           await settle();
-          const first = g.benchFilter(rules);
+          // Legend actions on the colour column (group): hide g00, show it again, keep only g00, all again.
+          const legend = {};
+          for (const [name, value, only] of [['legend: hide one of 40', 'g00', false], ['legend: show it again', 'g00', false], ['legend: keep only one (shift)', 'g00', true], ['legend: all again (shift)', 'g00', true]]) {
+            legend[name] = g.benchLegend(value, only);
+            await settle();
+          }
+          // The other tools of issue #13: box select, edge picking, the data table's sort.
+          const tools = {};
+          // Each runs twice on a still picture: "first" may pay for a column's numbers or dictionary (cached).
+          const timed = async (name, run) => {
+            await settle();
+            const first = run();
+            await settle();
+            tools[name] = { first, again: await repeated(run, (x) => x.ms) };
+          };
+          await timed('box select (middle quarter)', () => g.benchBoxSelect());
+          await timed('edge pick (hover, click)', () => g.benchEdgePick());
+          await timed('table sort: edges by w (number)', () => g.benchSort('edges', 'w', false));
+          await timed('table sort: edges by w, descending', () => g.benchSort('edges', 'w', true));
+          await timed('table sort: nodes by group (text, first)', () => g.benchSort('nodes', 'group', false));
+          await timed('table sort: edges by s (number)', () => g.benchSort('edges', 's', false));
+          // The same filters with the Histograms panel and the Data table open: every histogram recounts and
+          // the table (left open by the sorts above, on the edges sorted by s) relists and re-sorts its rows,
+          // in the same task, before the frame.
+          const panels = {};
+          document.getElementById('btn-histograms').click();
           await settle();
-          const again = await repeated(() => g.benchFilter(rules), (x) => x.totalMs);
-          filters[name] = { first, again, cut: g.cutMs };
+          for (const [name, rules] of [['point filter, panels open', cases['point filter (in, text)']], ['edge filter, panels open', cases['edge filter (>, number)']], ['clear, panels open', []]]) {
+            await settle();
+            const first = g.benchFilter(rules);
+            await settle();
+            panels[name] = { first, again: await repeated(() => g.benchFilter(rules), (x) => x.totalMs) };
+          }
+          document.getElementById('btn-histograms').click();
+          return { filters, legend, panels, tools, nodesOnly, first: g.firstFrameMs, complete: g.completeMs, marks: g.marks, renderer: g.renderer, nodes: g.nodeCount, edges: g.edgeCount, pan, full };
+        }, [frames, breakdown, againRuns]);
+        if (r.error || errors.length) throw new Error(`viewer failed at ${m} edges: ${r.error ?? errors.join('; ')}`);
+        rows.push({ m, build, ...r });
+        for (const [name, f] of Object.entries(r.filters)) {
+          console.log(
+            `  ${name}: ${fmt(f.first.totalMs)} first (${fmt(f.first.applyMs)} apply + ${fmt(f.first.frameMs)} frame), ` +
+              `[again: ${Object.entries(f.cut).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}] ` +
+              `${fmt(f.again.totalMs)} again; ${f.again.visibleNodes.toLocaleString('en-US')} nodes, ${f.again.visibleEdges.toLocaleString('en-US')} edges visible`,
+          );
         }
-        await settle();
-        // Legend actions on the colour column (group): hide g00, show it again, keep only g00, all again.
-        const legend = {};
-        for (const [name, value, only] of [['legend: hide one of 40', 'g00', false], ['legend: show it again', 'g00', false], ['legend: keep only one (shift)', 'g00', true], ['legend: all again (shift)', 'g00', true]]) {
-          legend[name] = g.benchLegend(value, only);
-          await settle();
+        for (const [name, f] of Object.entries(r.panels ?? {})) {
+          console.log(`  ${name}: ${fmt(f.first.totalMs)} first, ${fmt(f.again.totalMs)} again (${fmt(f.again.applyMs)} apply + ${fmt(f.again.frameMs)} frame)`);
         }
-        // The other tools of issue #13: box select, edge picking, the data table's sort.
-        const tools = {};
-        // Each runs twice on a still picture: "first" may pay for a column's numbers or dictionary (cached).
-        const timed = async (name, run) => {
-          await settle();
-          const first = run();
-          await settle();
-          tools[name] = { first, again: await repeated(run, (x) => x.ms) };
-        };
-        await timed('box select (middle quarter)', () => g.benchBoxSelect());
-        await timed('edge pick (hover, click)', () => g.benchEdgePick());
-        await timed('table sort: edges by w (number)', () => g.benchSort('edges', 'w', false));
-        await timed('table sort: edges by w, descending', () => g.benchSort('edges', 'w', true));
-        await timed('table sort: nodes by group (text, first)', () => g.benchSort('nodes', 'group', false));
-        await timed('table sort: edges by s (number)', () => g.benchSort('edges', 's', false));
-        // The same filters with the Histograms panel and the Data table open: every histogram recounts and
-        // the table (left open by the sorts above, on the edges sorted by s) relists and re-sorts its rows,
-        // in the same task, before the frame.
-        const panels = {};
-        document.getElementById('btn-histograms').click();
-        await settle();
-        for (const [name, rules] of [['point filter, panels open', cases['point filter (in, text)']], ['edge filter, panels open', cases['edge filter (>, number)']], ['clear, panels open', []]]) {
-          await settle();
-          const first = g.benchFilter(rules);
-          await settle();
-          panels[name] = { first, again: await repeated(() => g.benchFilter(rules), (x) => x.totalMs) };
+        for (const [name, f] of Object.entries(r.legend)) {
+          console.log(
+            `  ${name}: ${fmt(f.totalMs)} (${fmt(f.applyMs)} apply + ${fmt(f.frameMs)} frame); ` +
+              `${f.visibleNodes.toLocaleString('en-US')} nodes, ${f.visibleEdges.toLocaleString('en-US')} edges visible`,
+          );
         }
-        document.getElementById('btn-histograms').click();
-        return { filters, legend, panels, tools, nodesOnly, first: g.firstFrameMs, complete: g.completeMs, marks: g.marks, renderer: g.renderer, nodes: g.nodeCount, edges: g.edgeCount, pan, full };
-      }, [frames, breakdown, againRuns]);
-      if (r.error || errors.length) throw new Error(`viewer failed at ${m} edges: ${r.error ?? errors.join('; ')}`);
-      rows.push({ m, build, ...r });
-      for (const [name, f] of Object.entries(r.filters)) {
+        for (const [name, t] of Object.entries(r.tools)) {
+          console.log(`  ${name}: ${fmt(t.first.ms)} first, ${fmt(t.again.ms)} again (${t.again.count.toLocaleString('en-US')})`);
+        }
         console.log(
-          `  ${name}: ${fmt(f.first.totalMs)} first (${fmt(f.first.applyMs)} apply + ${fmt(f.first.frameMs)} frame), ` +
-            `[again: ${Object.entries(f.cut).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}] ` +
-            `${fmt(f.again.totalMs)} again; ${f.again.visibleNodes.toLocaleString('en-US')} nodes, ${f.again.visibleEdges.toLocaleString('en-US')} edges visible`,
+          `${m.toLocaleString('en-US')} edges (${r.nodes.toLocaleString('en-US')} nodes, ${r.renderer}): first frame ${fmt(r.first)}, complete ${fmt(r.complete)} ` +
+            `[${Object.entries(r.marks).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}]; pan ${fmt(r.pan.meanMs)} mean, ` +
+            `${fmt(r.pan.p95Ms)} p95 (${r.pan.nodesDrawn.toLocaleString("en-US")} nodes, ${r.pan.edgesDrawn.toLocaleString("en-US")} edges drawn); full redraw ${fmt(r.full.meanMs)}` +
+            (r.nodesOnly ? `; nodes only ${fmt(r.nodesOnly.meanMs)}` : ''),
         );
+        await context.close();
       }
-      for (const [name, f] of Object.entries(r.panels ?? {})) {
-        console.log(`  ${name}: ${fmt(f.first.totalMs)} first, ${fmt(f.again.totalMs)} again (${fmt(f.again.applyMs)} apply + ${fmt(f.again.frameMs)} frame)`);
+      // The style pass on fresh pages: the graph as above, then the same graph with edge icons bound.
+      for (const icons of withIcons ? [false, true] : []) {
+        const { context, page, errors } = await openPage(icons ? server.icons[m] : server.ids[m], bundle);
+        styleRows.push({ m, build, icons, ...(await styleCase(page, errors, m, icons)) });
+        await context.close();
       }
-      for (const [name, f] of Object.entries(r.legend)) {
-        console.log(
-          `  ${name}: ${fmt(f.totalMs)} (${fmt(f.applyMs)} apply + ${fmt(f.frameMs)} frame); ` +
-            `${f.visibleNodes.toLocaleString('en-US')} nodes, ${f.visibleEdges.toLocaleString('en-US')} edges visible`,
-        );
-      }
-      for (const [name, t] of Object.entries(r.tools)) {
-        console.log(`  ${name}: ${fmt(t.first.ms)} first, ${fmt(t.again.ms)} again (${t.again.count.toLocaleString('en-US')})`);
-      }
-      console.log(
-        `${m.toLocaleString('en-US')} edges (${r.nodes.toLocaleString('en-US')} nodes, ${r.renderer}): first frame ${fmt(r.first)}, complete ${fmt(r.complete)} ` +
-          `[${Object.entries(r.marks).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}]; pan ${fmt(r.pan.meanMs)} mean, ` +
-          `${fmt(r.pan.p95Ms)} p95 (${r.pan.nodesDrawn.toLocaleString("en-US")} nodes, ${r.pan.edgesDrawn.toLocaleString("en-US")} edges drawn); full redraw ${fmt(r.full.meanMs)}` +
-          (r.nodesOnly ? `; nodes only ${fmt(r.nodesOnly.meanMs)}` : ''),
-      );
-      await context.close();
     }
   } finally {
     await browser?.close();
     server.child.stdin.end();
+  }
+  if (styleRows.length > 0) {
+    console.log('\n| edges | edge icons | style pass at load | colour-by change first / again | icon overlay draw after it, first / again | edge icons drawn |');
+    console.log('|---:|---|---:|---:|---:|---:|');
+    for (const r of styleRows) {
+      console.log(
+        `| ${r.m.toLocaleString('en-US')}${tag(r)} | ${r.icons ? 'bound' : 'none'} | ${fmt(r.loadStyleMs)} | ${fmt(r.change.first)} / ${fmt(r.change.again)} | ` +
+          `${r.icons ? `${fmt(r.draw.first)} / ${fmt(r.draw.again)}` : '–'} | ${r.icons ? r.edgeIcons.toLocaleString('en-US') : '–'} |`,
+      );
+    }
+  }
+  if (rows.length === 0) {
+    console.log(`\ncores: ${os.cpus().length}, load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    return;
   }
   console.log('\n| edges | nodes | first frame | complete picture | study first frame | pan frame mean / p95 | full redraw | study redraw |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
