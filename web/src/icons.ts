@@ -40,7 +40,8 @@ export interface BadgeStyle {
  * Per node (or edge) index: the icon name (or text, or image URL) to draw, null for none. A value is worked
  * out the first time it is asked for and kept, so binding icons costs nothing until they are drawn: the
  * overlay asks only for the nodes and edges it draws (on screen, at most a few thousand), where working out
- * every index (an Arrow get(), its text and a lookup, per row) took 80-100 ms at 1M edges on each style pass.
+ * every index (an Arrow get(), its text and a lookup, per row) took 400-520 ms at 1M edges on each style pass
+ * (bench/viewer.mjs, its style-pass section).
  * Kept: per index, a code into a small table of the distinct values met so far (one mapValue each).
  */
 export class Marks {
