@@ -214,3 +214,40 @@ def test_bytes_across_many_population_windows_are_stored_whole(
     stage.discard()
     assert store.get(key).to_pybytes() == data
     assert _staged._memory.lent == 0
+
+
+def test_a_discard_while_the_commit_runs_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request cancelled while the engine commits its stage discards it on another thread
+    (transports/_plot_body._drop): the discard waits for the commit, which stores the blob
+    whole; without the turn-taking it closed the descriptor under the commit's fsync."""
+    import threading
+
+    in_fsync, release = threading.Event(), threading.Event()
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        in_fsync.set()
+        assert release.wait(10)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    store = LocalBlobStore(tmp_path)
+    data = payload(BIG)
+    stage = store.stage(BIG)
+    feed(stage, data)
+    keys: list[str] = []
+    committing = threading.Thread(target=lambda: keys.append(stage.commit()))
+    committing.start()
+    assert in_fsync.wait(10)
+    discarding = threading.Thread(target=stage.discard)
+    discarding.start()
+    time.sleep(0.1)
+    assert discarding.is_alive()  # waiting for the commit
+    release.set()
+    committing.join(10)
+    discarding.join(10)
+    (key,) = keys
+    assert store.get(key).to_pybytes() == data
+    assert files(tmp_path) == [tmp_path / key[:2] / f"{key}.arrow"]

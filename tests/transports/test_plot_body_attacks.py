@@ -685,3 +685,58 @@ def test_a_stream_cut_at_a_batch_boundary_by_a_client_going_away_stores_nothing(
         settled(server)
         assert live_health(live)
     assert http.get(f"/api/v2/datasets/{dataset}/edges.arrow", headers=headers).content == good
+
+
+def test_uploads_in_flight_when_the_http_server_stops_leave_nothing(
+    server: Server, alice: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn cancels the requests still running after its graceful timeout (``graphport
+    serve`` sets one): the cancelled requests' stages are discarded all the same. Before, the
+    discard (awaited on the executor) was cancelled too, and the temporary files, their
+    descriptors and the staging memory stayed."""
+    import threading
+
+    import uvicorn
+
+    token = server.token_for(alice)
+    with httpx.Client(transport=server.local_transport(), base_url="http://testserver") as http:
+        dataset = v3_dataset(http, bearer(server, alice))
+    table = arrow_file(edges_table())
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        server.asgi_app(), log_level="warning", lifespan="off", timeout_graceful_shutdown=0.5
+    )
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    clients = []
+    try:
+        while not uv.started:
+            time.sleep(0.01)
+        for path, body in (("/api/v2/plot", frame(table)), (v3_path(dataset), table)):
+            client = socket.create_connection(("127.0.0.1", port))
+            client.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[: len(body) // 2]
+            )
+            clients.append(client)
+        deadline = time.monotonic() + 10
+        while isinstance(server.blobs, LocalBlobStore) and len(temporary_files(server)) < 2:
+            assert time.monotonic() < deadline, temporary_files(server)  # both staged to files
+            time.sleep(0.01)
+        time.sleep(0.1)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        for client in clients:
+            client.close()
+    assert not thread.is_alive()
+    settled(server)
+    assert blob_files(server) == []
+    # uvicorn reports the requests it cancelled; nothing else was logged as an error
+    cancelled = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert all(r.name == "uvicorn.error" for r in cancelled), [r.getMessage() for r in cancelled]
+    caplog.clear()

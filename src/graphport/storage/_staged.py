@@ -50,7 +50,8 @@ _O_DIRECT = getattr(os, "O_DIRECT", 0)
 
 class StagedBlob(abc.ABC):
     """A blob of ``size`` bytes being received. Not thread-safe: one caller writes, validates,
-    then commits or discards it."""
+    then commits or discards it (a discard may come from another thread while the commit runs:
+    it waits for it, :class:`LocalStagedBlob`)."""
 
     size: int
 
@@ -150,13 +151,18 @@ def _writer_pool() -> ThreadPoolExecutor:
 class LocalStagedBlob(StagedBlob):
     """Pieces kept in memory and written to the temporary file ``path`` (open as ``fd``, created
     by the store) as they arrive; ``commit`` writes the tail, fsyncs and calls ``link(path)``,
-    which links the file under a new key and returns it (``LocalBlobStore``)."""
+    which links the file under a new key and returns it (``LocalBlobStore``).
+
+    ``commit`` and ``discard`` may be called from two threads at once (a request cancelled while
+    the engine commits, or while its discard runs on the executor: the cancelled request discards
+    again on its own thread): they take turns, and the second finds nothing left to do."""
 
     def __init__(self, size: int, fd: int, path: Path, link: Callable[[Path], str]) -> None:
         self.size = size
         self._fd: int | None = fd
         self._path = path
         self._link = link
+        self._ending = threading.Lock()  # commit and discard, one at a time
         try:
             self._direct = bool(_O_DIRECT) and bool(fcntl.fcntl(fd, fcntl.F_GETFL) & _O_DIRECT)
             memory, fresh = _memory.take(size)
@@ -235,6 +241,10 @@ class LocalStagedBlob(StagedBlob):
             write.result()
 
     def commit(self) -> str:
+        with self._ending:
+            return self._commit()
+
+    def _commit(self) -> str:
         if self._received != self.size:
             raise ValueError(f"only {self._received:,} of {self.size:,} bytes were written")
         fd = self._fd
@@ -251,7 +261,7 @@ class LocalStagedBlob(StagedBlob):
                 self._write_range(self._handed, self.size)
             os.fsync(fd)
         except BaseException:
-            self.discard()
+            self._discard()
             raise
         os.close(fd)
         self._fd = None
@@ -261,6 +271,10 @@ class LocalStagedBlob(StagedBlob):
             self._path.unlink(missing_ok=True)
 
     def discard(self) -> None:
+        with self._ending:
+            self._discard()
+
+    def _discard(self) -> None:
         if self._fd is not None:
             try:
                 with contextlib.suppress(Exception):  # the writes' errors do not matter any more

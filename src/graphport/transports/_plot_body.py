@@ -19,6 +19,7 @@ executor.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, NamedTuple, Protocol
@@ -109,10 +110,7 @@ async def plot_body(ctx: Context, request: Request) -> AsyncIterator[PlotBody]:
     try:
         yield await _read(ctx, pieces, declared, stages)
     finally:
-        if any(not stage.settled for stage in stages.values()):
-            await ctx.run(_discard, list(stages.values()))
-        else:
-            _discard(list(stages.values()))
+        await _drop(ctx, list(stages.values()))
 
 
 @contextlib.asynccontextmanager
@@ -136,10 +134,7 @@ async def table_body(ctx: Context, request: Request) -> AsyncIterator[Any]:
             raise _not_declared(declared)
         yield stage
     finally:
-        if stage.settled:
-            stage.discard()
-        else:
-            await ctx.run(stage.discard)
+        await _drop(ctx, [stage])
 
 
 def _not_declared(declared: int) -> ValidationError:
@@ -165,6 +160,21 @@ def _stage(ctx: Context, size: int, setting: str) -> Any:
 def _discard(stages: list[Stage]) -> None:
     for stage in stages:
         stage.discard()
+
+
+async def _drop(ctx: Context, stages: list[Stage]) -> None:
+    """Discard ``stages``: off the loop when writes may still be in flight, on it when the
+    request is cancelled meanwhile (a server stopping with uploads in flight: uvicorn cancels
+    them after its graceful timeout, and the temporary file, its descriptor and the staging
+    memory stayed). A stage discarded twice is discarded once (``StagedBlob.discard``)."""
+    if all(stage.settled for stage in stages):
+        _discard(stages)
+        return
+    try:
+        await ctx.run(_discard, stages)
+    except asyncio.CancelledError:
+        _discard(stages)
+        raise
 
 
 async def _read(ctx: Context, pieces: _Pieces, declared: int | None, stages: dict[str, Any]) -> PlotBody:
