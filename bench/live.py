@@ -119,6 +119,36 @@ it says otherwise):
   ``on_poll_request`` (0.77-1.03: Perspective's own 1-row poll figure moves 2.4-3.1k rows/s
   between slices).
 
+Fourth pass (#16, 2026-12-05), the cost of a poll per write, measured per thread (``time.thread_time``
+and ``/proc`` per task, 5,000 1-row writes through the local client, quiet machine, load ~1):
+
+- Direct: one thread, ~300 us of CPU per write. With ``lambda s: pool.submit(s.poll)`` (or
+  ``poll1``): ~3,100-3,300 polls for 5,000 writes, the writer's thread 305-372 us and the poll
+  thread 232-322 us of CPU per write (50-70 us of each in the kernel: the futex waits of two
+  threads taking turns at the GIL), ~580-720 us in all: twice the direct cost, for the same work.
+- Waiting before the poll lets the writes of that window share it: a poll 0.2 / 1 / 5 ms after the
+  first pending write gave 1,297 / 454 / 168 polls and 422 / 269 / 275 us of CPU per write (writer
+  254 / 172 / 206 us). Hence ``graphport.PollBatcher`` (``server/_poll_batcher.py``): at most one
+  poll pending per server, its flag cleared before it polls (no write stranded), run 1 ms after the
+  first write it takes; docs/live.md recommends it. Through it: 451 polls for 5,000 writes, writer
+  174 us + poll thread 68 us per write, 229 us of wall time per write (direct: 302 us).
+- The ``batched`` rows run it beside Perspective's streaming-example pattern (the aim's baseline),
+  then beside that pattern given the same 1 ms wait (``linger``): Perspective's queued update is
+  cheaper per write than our writer (~160 us of CPU per 1-row write when its polls are batched, ours
+  ~230 us: the local client's flow and answer ~60-90 us, the engine's checks, log record and queue
+  ~100 us, our share of the poll ~45 us), so with the same wait it is ahead for 1-row writes.
+- Figures (``--client-only --duration 2``), ratio to Perspective's local client, three runs at load
+  0.4-1.2, 1.1-2.4 and 2.4-3.7; batched against Perspective's pattern / against it with the 1 ms wait:
+  1 row 1.56 / 0.66, 1.50 / 0.71, 1.27 / 0.51; 100 rows 1.57 / 1.38, 1.41 / 1.41, 1.15 / 1.12;
+  10,000 rows 2.72 / 2.32, 2.40 / 1.91, 0.80 / 2.61 (the 0.80: 273k rows/s in a slice where the
+  poll-per-write rows did 610-840k; the background flush of the 100k-row table runs in those slices).
+  The other rows in the same runs, direct / poll / poll1: 1 row 2.58 / 1.05 / 1.11, 1.18 / 0.98 /
+  0.89, 0.92 / 0.96 / 1.05 (Perspective's own direct 1-row figure moved from 1,267 to 2,838 rows/s
+  between runs); 100 rows 2.60 / 1.25 / 1.12, 1.85 / 1.24 / 1.51, 1.46 / 1.42 / 1.28; 10,000 rows
+  3.10 / 3.38 / 3.22, 4.52 / 2.63 / 2.89, 3.71 / 1.83 / 1.34. So with ``on_poll_request`` the aim
+  (>= 1.0) holds through the batcher for 1- and 100-row writes in every run; one poll per write
+  stays near parity (0.89-1.11) for 1-row writes, and so does direct 1-row on Perspective's good slices.
+
 Run (perspective-python is in the ``bench`` extra)::
 
     .venv/bin/python bench/live.py                 # about 2 minutes
