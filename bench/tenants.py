@@ -101,8 +101,8 @@ against 43.9 for 1 tenant, 22.8 ms of CPU per plot): 81.9 plots/s done (1.87x), 
 through the phase. One tenant alone keeps about one core busy (its plot is a chain: client, server,
 worker), so "1.6x one tenant" is ~80% of the machine whatever the CPU per plot; the p99 aim holds at
 lighter loads (16 plots/s offered: 53-62 ms above), and back to back it needs more than 256 plots/s
-(64 / 0.25 s), while the 8.8 ms of CPU a 1k-edge layout alone takes (``bench/layout_small.py``) caps
-2 cores at 227 plots/s before the client and the server do anything.
+(64 / 0.25 s), while the ~9.5 ms of CPU a 1k-edge layout alone takes (``bench/layout_small.py``) caps
+2 cores at ~210 plots/s before the client and the server do anything.
 """
 
 from __future__ import annotations
