@@ -43,7 +43,9 @@ Piece: TypeAlias = bytes | bytearray | memoryview | pa.Buffer
 ALIGN = mmap.PAGESIZE
 #: A writer thread takes the received bytes in slices of this size.
 FLUSH_BYTES = 8 * 1024**2
-#: Fresh staging memory is faulted in this far ahead of the bytes received, no further.
+#: Fresh staging memory is faulted in ahead of the bytes received as far as they reach (at
+#: least POPULATE_FIRST, at most POPULATE_AHEAD): an idle connection costs 1 MiB, not its size.
+POPULATE_FIRST = 1024**2
 POPULATE_AHEAD = 64 * 1024**2
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 
@@ -191,22 +193,26 @@ class LocalStagedBlob(StagedBlob):
         if self._fd is None:
             raise ValueError("the staged blob was already committed or discarded")
         self._received = self._append(self._view, piece)
-        if self._populated - self._received < POPULATE_AHEAD // 2:
+        if self._populated < self.size and self._populated - self._received < self._ahead() // 2:
             self._populate_ahead()
         if self._received - self._handed >= FLUSH_BYTES:
             end = self._received - self._received % ALIGN
             self._writes.append(_writer_pool().submit(self._write_range, self._handed, end))
             self._handed = end
 
+    def _ahead(self) -> int:
+        return min(POPULATE_AHEAD, max(POPULATE_FIRST, self._received))
+
     def _populate_ahead(self) -> None:
-        """Have the writer threads fault in the fresh memory up to :data:`POPULATE_AHEAD` past
-        the bytes received (``_populate``), never the whole size at once: a client that declares
-        8 GiB and sends nothing held 8 GiB of resident memory for as long as it kept the
-        connection open (a few such requests and the kernel kills the server)."""
+        """Have the writer threads fault in the fresh memory ahead of the bytes received
+        (``_populate``), as far again as they reach (1 MiB at first, 64 MiB at most), never the
+        whole size at once: a client that declares 8 GiB and sends nothing held 8 GiB of
+        resident memory for as long as it kept the connection open (a few such requests and the
+        kernel kills the server)."""
         memory = self._memory
         if memory is None or self._populated >= self.size:
             return
-        end = min(len(memory), -(-(self._received + POPULATE_AHEAD) // ALIGN) * ALIGN)
+        end = min(len(memory), -(-(self._received + self._ahead()) // ALIGN) * ALIGN)
         self._writes.append(_writer_pool().submit(_populate, memory, self._populated, end))
         self._populated = end
 
