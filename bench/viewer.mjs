@@ -313,6 +313,7 @@ async function styleCase(page, errors, m, icons) {
     const loadStyleMs = g.marks.style - Math.max(...stages.filter((t) => t < g.marks.style));
     const select = document.getElementById('color-by');
     const changes = [];
+    const stageRuns = [];
     const overlays = [];
     let edgeIcons = 0;
     for (let k = 0; k <= againRuns; k++) {
@@ -322,6 +323,10 @@ async function styleCase(page, errors, m, icons) {
       const t = performance.now();
       select.dispatchEvent(new Event('change'));
       changes.push(performance.now() - t);
+      // The pass's stages (debug.styleMs; absent in builds before it) and the rest of the change's task.
+      const st = { ...(g.styleMs ?? {}) };
+      st.rest = changes[changes.length - 1] - Object.values(st).reduce((a, b) => a + b, 0);
+      stageRuns.push(st);
       await settle();
       if (icons) {
         const d = await drawn();
@@ -333,6 +338,7 @@ async function styleCase(page, errors, m, icons) {
     return {
       loadStyleMs,
       change: { first: changes[0], again: median(changes.slice(1)) },
+      stages: { first: stageRuns[0], again: stageRuns[stageRuns.length - 1] },
       draw: icons ? { first: overlays[0], again: median(overlays.slice(1)) } : null,
       edgeIcons,
     };
@@ -342,6 +348,8 @@ async function styleCase(page, errors, m, icons) {
     `  ${icons ? 'edge icons bound' : 'no icons'}: style pass at load ${fmt(r.loadStyleMs)}; colour-by change ${fmt(r.change.first)} first, ${fmt(r.change.again)} again` +
       (icons ? `; icon overlay draw after it ${fmt(r.draw.first)} first, ${fmt(r.draw.again)} again (${r.edgeIcons.toLocaleString('en-US')} edge icons)` : ''),
   );
+  const stagesText = (st) => Object.entries(st).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+  console.log(`    colour-by change stages, ms: first [${stagesText(r.stages.first)}]; last again [${stagesText(r.stages.again)}]`);
   return r;
 }
 

@@ -11,7 +11,7 @@ import { columnsOf, idValues } from './data';
 import { debug } from './debug';
 import { $, fmt } from './dom';
 import { Drawer } from './drawing';
-import { type Json, type Legend, bindingsOf, edgeStyle, edgeWidths, nodeStyle, obj } from './encodings';
+import { type Json, type Legend, bindingsOf, edgeColorsFollowNodes, edgeStyle, edgeWidths, nodeStyle, obj } from './encodings';
 import { bindEvents, type Controls } from './events';
 import { type ExportHost, exportCsv, exportPng } from './exporter';
 import { FilterPanel } from './filterpanel';
@@ -36,6 +36,7 @@ import { createCanvasRenderer } from './canvasrenderer';
 import { createWebGLRenderer } from './webglrenderer';
 import { DEFAULT_BG, Scene } from './scene';
 import { SearchBox } from './searchbox';
+import { orderBySize, sameSizes } from './sizeorder';
 import { type PageStyle, applyPageStyle, pageStyle } from './style';
 import { nodesInBox, resolveSelection, selectionParam } from './selection';
 import { Grid } from './spatial';
@@ -151,9 +152,10 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const changed = (): void => {
       this.colorBy = $<HTMLSelectElement>('color-by').value;
       this.sizeBy = $<HTMLSelectElement>('size-by').value;
+      const hadHidden = this.legendHidden.size > 0;
       this.legendHidden = new Set(); // categories of another column
       this.replaceUrl(withParam(location.href, 'hide', []));
-      this.applyStyle(false);
+      this.applyStyle(false, true, hadHidden); // the cut changes only when categories were hidden
       this.drawer.invalidate(false);
       this.labels.update();
       this.histograms.refresh();
@@ -372,29 +374,66 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     this.timebar.refresh();
   }
 
-  /** Colours, sizes and the legend from the encodings, uploaded to the renderer. */
-  private applyStyle(first = true): void {
+  /**
+   * Colours, sizes and the legend from the encodings, uploaded to the renderer. `styleOnly`: a colour-by /
+   * size-by change, where nodes, edges, rows and positions are as they were: only new colours are
+   * uploaded (and the nodes again when their sizes, hence their order, changed), the edges only when
+   * their colours follow the nodes', and visibility only when `cutChanged` (hidden legend categories).
+   * Everything else (the load, live updates, layouts) rebuilds everything.
+   */
+  private applyStyle(first = true, styleOnly = false, cutChanged = true): void {
     const mark = (name: string): void => {
       if (first) debug.marks[name] = performance.now(); // the loading stages only, not live restyles
+    };
+    const stages: Record<string, number> = {};
+    let t = performance.now();
+    const stage = (name: string): void => {
+      const now = performance.now();
+      stages[name] = now - t;
+      t = now;
     };
     const s = this.scene;
     const g = s.graph;
     const p = this.params;
     const style = nodeStyle(g, this.effectiveNodeEncodings(), p.num('pointSize', 1), this.nodeRows, this.codes);
+    const sizesKept = sameSizes(s.sizes, style.sizes) && s.bySize.length === g.nodeCount;
     s.sizes = style.sizes;
     s.colors = style.colors;
-    this.edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows, this.codes).colors;
+    stage('nodeStyle');
+    const edgesFollow = !styleOnly || edgeColorsFollowNodes(g, this.edgeEnc);
+    if (edgesFollow) {
+      this.edgeColors = edgeStyle(g, this.edgeEnc, style.colors, p.num('edgeOpacity', 0.45), this.edgeRows, this.codes).colors;
+    }
+    stage('edgeStyle');
     this.legend = style.legend;
     this.legendView.show(style.legend, this.legendHidden);
     placePanels();
+    stage('legend');
     this.applyMarks();
+    stage('marks');
     mark('style');
-    s.bySize = Uint32Array.from({ length: g.nodeCount }, (_, i) => i).sort((a, b) => style.sizes[b] - style.sizes[a]);
-    this.computeVisibility();
-    this.drawer.uploadNodes();
-    mark('upNodes');
-    this.drawer.uploadEdges(this.edgeColors, edgeWidths(g, this.edgeEnc, this.edgeRows));
-    mark('upEdges');
+    // Biggest first, ties by index; unchanged sizes keep their order.
+    if (!sizesKept) s.bySize = orderBySize(style.sizes, g.nodeCount);
+    stage('sort');
+    if (!styleOnly || cutChanged) this.computeVisibility();
+    stage('visibility');
+    if (!styleOnly) {
+      this.drawer.uploadNodes();
+      stage('upNodes');
+      mark('upNodes');
+      this.drawer.uploadEdges(this.edgeColors, edgeWidths(g, this.edgeEnc, this.edgeRows));
+      stage('upEdges');
+      mark('upEdges');
+    } else {
+      if (sizesKept) this.drawer.uploadNodeColors();
+      else this.drawer.uploadNodes(); // a new order: positions and sizes too (and the node mask in it)
+      stage('upNodes');
+      if (edgesFollow) this.drawer.uploadEdgeColors(this.edgeColors);
+      stage('upEdges');
+      if (cutChanged) this.drawer.applyCut();
+      stage('cut');
+    }
+    debug.styleMs = stages;
   }
 
   /** Icons and badges from the node encodings, edge icons from the edge encodings; the icon set is fetched the first time any are bound. */

@@ -44,8 +44,15 @@ export function createCanvasRenderer(canvas: HTMLCanvasElement): Renderer | null
       dst = d;
       edgeColors = c;
       edgeCount = fullCount = count;
-      order = fullOrder = edgeOrder(count);
+      if (fullOrder.length !== count) fullOrder = edgeOrder(count); // the same order for the same count
+      order = fullOrder;
       edgeMask = null;
+    },
+    setNodeColors(c) {
+      colors = c;
+    },
+    setEdgeColors(c) {
+      edgeColors = c;
     },
     setNodeMask(mask) {
       nodeMask = mask;

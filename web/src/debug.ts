@@ -32,6 +32,8 @@ export interface DebugApi {
   selectedEdge: number;
   /** The last filter change's stages, in ms (visibility, masks/buffers, labels and the rest). */
   cutMs: Record<string, number>;
+  /** The last style pass's stages, in ms (colours and sizes, edge colours, legend, marks, order, visibility, uploads). */
+  styleMs: Record<string, number>;
   view: View | null;
   screenOf(id: unknown): [number, number] | null;
   /** True when nothing is moving, animating or still being drawn. */
@@ -65,6 +67,7 @@ export const debug: DebugApi = {
   hoveredEdge: -1,
   selectedEdge: -1,
   cutMs: {},
+  styleMs: {},
   view: null,
   screenOf: () => null,
   idle: () => false,

@@ -58,6 +58,16 @@ export class Drawer {
     this.renderer.setNodeMask(s.nodeVisible);
   }
 
+  /** New node colours (scene.colors) for the nodes uploaded last: same nodes, order and positions. */
+  uploadNodeColors(): void {
+    this.renderer.setNodeColors(this.scene.colors);
+  }
+
+  /** New edge colours (8 bytes per edge index) for the edges uploaded last; the mask and subset stay. */
+  uploadEdgeColors(colors: Uint8Array): void {
+    this.renderer.setEdgeColors(colors);
+  }
+
   /** Upload every edge; `colors` holds 8 bytes (two RGBA) per edge index, `widths` px per edge index
    *  (edge_weight; null: hairlines). Then the current cut. */
   uploadEdges(colors: Uint8Array, widths: Float32Array | null = null): void {

@@ -169,9 +169,10 @@ export function colorColumn(column: ColumnView, rows: number, encoding: Json | n
       order.forEach(([k], i) => colorOf.set(k, pal[i % pal.length]));
     }
   }
-  const byCode = dict.values.map((v) => colorOf.get(v) ?? other);
+  const byCode = Uint32Array.from(dict.values, (v) => wordOf(colorOf.get(v) ?? other));
   const dc = dict.codes;
-  for (let i = 0; i < rows; i++) put(i, byCode[dc[i]]);
+  const out32 = words(out);
+  for (let i = 0; i < rows; i++) out32[i] = byCode[dc[i]];
   const shown = order.slice(0, 12);
   const entry = ([k, n]: [string, number]): LegendEntry => ({ label: k === '' ? '(empty)' : k, value: k, color: colorOf.get(k) ?? other, count: n });
   return {
@@ -192,19 +193,17 @@ export interface NodeStyle {
   legend: Legend | null;
 }
 
-/** Pick rows of a per-row RGBA array into per-node order (graph.row). */
+/** Pick rows of a per-row RGBA array into per-node order (graph.row), a 32-bit word per colour. */
 function byNode(graph: Graph, perRow: Uint8Array): Uint8Array {
   const out = new Uint8Array(graph.nodeCount * 4);
+  const out32 = words(out);
+  const row32 = words(perRow);
+  const fallback = wordOf(DEFAULT_NODE);
+  const rows = row32.length;
+  const nodeRow = graph.row;
   for (let i = 0; i < graph.nodeCount; i++) {
-    const r = graph.nodeRow(i);
-    if (r < 0 || r * 4 >= perRow.length) {
-      out.set(DEFAULT_NODE, i * 4);
-    } else {
-      out[i * 4] = perRow[r * 4];
-      out[i * 4 + 1] = perRow[r * 4 + 1];
-      out[i * 4 + 2] = perRow[r * 4 + 2];
-      out[i * 4 + 3] = perRow[r * 4 + 3];
-    }
+    const r = nodeRow[i]; // 0xffffffff: no row (a node added live)
+    out32[i] = r < rows ? row32[r] : fallback;
   }
   return out;
 }
@@ -222,7 +221,7 @@ export function nodeStyle(graph: Graph, encodings: Json, pointSize: number, rows
     legend = result.legend;
   } else {
     colors = new Uint8Array(graph.nodeCount * 4);
-    for (let i = 0; i < graph.nodeCount; i++) colors.set(DEFAULT_NODE, i * 4);
+    words(colors).fill(wordOf(DEFAULT_NODE));
   }
 
   // Sizes: the node_size column scaled to 0.5x–3x, else by degree (hubs a little bigger).
@@ -267,6 +266,36 @@ export function nodeStyle(graph: Graph, encodings: Json, pointSize: number, rows
   return { colors, sizes, legend };
 }
 
+/** RGBA bytes as the one 32-bit word a Uint32Array over them holds (the platform's byte order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** In such a word: the RGB bits, and where the alpha byte goes. */
+const RGB_BITS = LITTLE_ENDIAN ? 0x00ffffff : 0xffffff00;
+const ALPHA_SHIFT = LITTLE_ENDIAN ? 24 : 0;
+
+/** A byte array's RGBA words (its length a multiple of 4, its offset aligned: ours always are). */
+function words(bytes: Uint8Array): Uint32Array {
+  return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+}
+
+/** One colour as that word. */
+function wordOf(c: RGBA): number {
+  return words(Uint8Array.from(c))[0];
+}
+
+/**
+ * True when edge colours come from the endpoints' node colours (no edge_color column or encoding, and not
+ * both edge_source_color and edge_destination_color): a node colour change recolours the edges.
+ */
+export function edgeColorsFollowNodes(graph: Graph, encodings: Json): boolean {
+  const bindings = bindingsOf(encodings);
+  const enc = complexEncoding(encodings, 'edgeColorEncoding');
+  const colName = (typeof enc?.attribute === 'string' ? enc.attribute : '') || bindings.edge_color;
+  if (colName && graph.edgeColumns.get(colName)) return false;
+  const src = bindings.edge_source_color ? graph.edgeColumns.get(bindings.edge_source_color) : undefined;
+  const dst = bindings.edge_destination_color ? graph.edgeColumns.get(bindings.edge_destination_color) : undefined;
+  return !(src && dst);
+}
+
 export interface EdgeStyle {
   /** RGBA per edge endpoint: [src colour, dst colour] per edge index. */
   colors: Uint8Array;
@@ -307,8 +336,27 @@ export function edgeStyle(
   const [wlo, whi] = weights ? [quantile(weights, 0.05), quantile(weights, 0.95)] : [0, 0];
   const wspan = whi - wlo || 1;
   const base = Math.max(0, Math.min(1, opacity));
+  // Each endpoint's colour is one 32-bit word: its RGB bits from the row's or the node's colour, then the
+  // edge's alpha byte (a word copy per endpoint, not 8 byte stores).
+  const out32 = words(out);
+  const srcBy = perRow ?? srcRow;
+  const dstBy = perRow ?? dstRow;
+  const s32 = words(srcBy ?? nodeColors);
+  const d32 = words(dstBy ?? nodeColors);
+  const src = graph.src;
+  const dst = graph.dst;
+  const rows = graph.edgeRow;
+  if (!srcBy && !dstBy && !alphas && !weights) {
+    // The usual case: both ends from node colours, one alpha for every edge.
+    const a = Math.round(base * 255) << ALPHA_SHIFT;
+    for (let e = 0; e < m; e++) {
+      out32[e * 2] = (s32[src[e]] & RGB_BITS) | a;
+      out32[e * 2 + 1] = (d32[dst[e]] & RGB_BITS) | a;
+    }
+    return { colors: out };
+  }
   for (let e = 0; e < m; e++) {
-    const row = graph.edgeRow[e];
+    const row = rows[e];
     let a = base;
     if (alphas) {
       const v = alphas[row];
@@ -318,19 +366,9 @@ export function edgeStyle(
       const w = weights[row];
       if (!Number.isNaN(w)) a *= 0.35 + 0.65 * Math.max(0, Math.min(1, (w - wlo) / wspan));
     }
-    const alpha = Math.round(a * 255);
-    const cs = perRow ?? srcRow ?? nodeColors;
-    const cd = perRow ?? dstRow ?? nodeColors;
-    const s = cs === nodeColors ? graph.src[e] * 4 : row * 4;
-    const d = cd === nodeColors ? graph.dst[e] * 4 : row * 4;
-    out[e * 8] = cs[s];
-    out[e * 8 + 1] = cs[s + 1];
-    out[e * 8 + 2] = cs[s + 2];
-    out[e * 8 + 3] = alpha;
-    out[e * 8 + 4] = cd[d];
-    out[e * 8 + 5] = cd[d + 1];
-    out[e * 8 + 6] = cd[d + 2];
-    out[e * 8 + 7] = alpha;
+    const alpha = Math.round(a * 255) << ALPHA_SHIFT;
+    out32[e * 2] = (s32[srcBy ? row : src[e]] & RGB_BITS) | alpha;
+    out32[e * 2 + 1] = (d32[dstBy ? row : dst[e]] & RGB_BITS) | alpha;
   }
   return { colors: out };
 }

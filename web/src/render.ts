@@ -30,6 +30,10 @@ export interface Renderer {
    * `widths`: line width in CSS pixels per edge index (the edge_weight binding), or null for hairlines.
    */
   setEdges(src: Uint32Array, dst: Uint32Array, colors: Uint8Array, count: number, widths?: Float32Array | null): void;
+  /** New colours for the nodes / edges last given (same count, order, positions, mask and subset): a
+   *  colour-by change uploads only these. Node colours: RGBA per node index; edges: 8 bytes per edge. */
+  setNodeColors(colors: Uint8Array): void;
+  setEdgeColors(colors: Uint8Array): void;
   /**
    * Filters without re-uploading positions (see drawing.ts for when each is used):
    * setNodeMask / setEdgeMask: 1 per node / edge index = drawn (null: all); hidden ones are clipped in

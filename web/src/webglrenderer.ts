@@ -139,6 +139,18 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
   let dsts: Uint32Array = new Uint32Array(0);
   let colors32: Uint32Array = new Uint32Array(0);
   let subCount = -1; // -1: drawing the full set
+  /** The subset's edges in buffer order (slot k holds edge subEdges[k]). */
+  let subEdges: Uint32Array = new Uint32Array(0);
+  /** Edge colours in buffer order: slot k's two endpoint words from edge order[k] (for the full set or a subset). */
+  const edgeColorsInOrder = (slots: Uint32Array, n: number): Uint8Array => {
+    const col32 = new Uint32Array(n * 2);
+    for (let k = 0; k < n; k++) {
+      const e = slots[k] * 2;
+      col32[k * 2] = colors32[e];
+      col32[k * 2 + 1] = colors32[e + 1];
+    }
+    return new Uint8Array(col32.buffer);
+  };
   const one = { constant: [1] };
   let xs: Float32Array = new Float32Array(0);
   let ys: Float32Array = new Float32Array(0);
@@ -260,6 +272,17 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       nodeOrder = order;
       nodeMasked = false;
     },
+    setNodeColors(c) {
+      const c32 = new Uint32Array(c.buffer, c.byteOffset, nodeCount);
+      const col32 = new Uint32Array(nodeCount);
+      for (let k = 0; k < nodeCount; k++) col32[k] = c32[nodeOrder[k]];
+      nodeColor({ data: new Uint8Array(col32.buffer), usage: 'dynamic' });
+    },
+    setEdgeColors(c) {
+      colors32 = new Uint32Array(c.buffer, c.byteOffset, edgeCount * 2);
+      edgeColor({ data: edgeColorsInOrder(order, edgeCount), usage: 'static' });
+      if (subCount >= 0) subColor({ data: edgeColorsInOrder(subEdges, subCount), usage: 'dynamic' });
+    },
     setNodeMask(mask) {
       if (mask === null) {
         nodeMasked = false;
@@ -291,28 +314,28 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       const n = edges.length;
       const shuffle = edgeOrder(n); // any prefix a uniform sample of the subset, as for the full set
       const pos = new Float32Array(n * 4);
-      const col32 = new Uint32Array(n * 2);
+      const slots = new Uint32Array(n);
       for (let k = 0; k < n; k++) {
         const e = edges[shuffle[k]];
+        slots[k] = e;
         const a = srcs[e];
         const b = dsts[e];
         pos[k * 4] = xs[a];
         pos[k * 4 + 1] = ys[a];
         pos[k * 4 + 2] = xs[b];
         pos[k * 4 + 3] = ys[b];
-        col32[k * 2] = colors32[e * 2];
-        col32[k * 2 + 1] = colors32[e * 2 + 1];
       }
       subPos({ data: pos, usage: 'dynamic' });
-      subColor({ data: new Uint8Array(col32.buffer), usage: 'dynamic' });
-      if (widthsByEdge) subWidth({ data: Float32Array.from({ length: n }, (_, k) => widthsByEdge![edges[shuffle[k]]]), usage: 'dynamic' });
+      subColor({ data: edgeColorsInOrder(slots, n), usage: 'dynamic' });
+      if (widthsByEdge) subWidth({ data: Float32Array.from({ length: n }, (_, k) => widthsByEdge![slots[k]]), usage: 'dynamic' });
+      subEdges = slots;
       subCount = n;
     },
     get edgesInBuffer() {
       return subCount >= 0 ? subCount : edgeCount;
     },
     setEdges(src, dst, c, count, widths) {
-      order = edgeOrder(count);
+      if (order.length !== count) order = edgeOrder(count); // the same order for the same count
       widthsByEdge = widths && drawWideEdges ? widths : null;
       if (widthsByEdge) edgeWidth({ data: Float32Array.from({ length: count }, (_, k) => widthsByEdge![order[k]]), usage: 'static' });
       const pos = new Float32Array(count * 4);
