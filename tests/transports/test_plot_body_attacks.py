@@ -243,6 +243,25 @@ def test_a_small_table_shorter_or_longer_than_its_content_length_is_refused(
     settled(server)
 
 
+@pytest.mark.parametrize("direct", [False, True], ids=["asgi", "direct"])
+def test_a_content_length_of_other_unicode_digits_is_no_length(
+    server: Server, alice: str, direct: bool
+) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises: a 500 on the in-process transports
+    (the HTTP servers refuse such a header themselves)."""
+    headers = bearer(server, alice)
+    with httpx.Client(transport=server.local_transport(direct=direct), base_url="http://testserver") as http:
+        for value in ("\u00b2", "\u00b9\u00b2\u00b3"):  # superscript digits (a header is latin-1)
+            length = {"Content-Length": value.encode("latin-1")}
+            r = http.post("/api/v2/plot", content=iter([b"abc"]), headers={**headers, **length})
+            assert_error(r, 400, "invalid_plot_frame")
+            r = http.post(
+                v3_path(v3_dataset(http, headers)), content=iter([b"abc"]), headers={**headers, **length}
+            )
+            assert_error(r, 400, "invalid_arrow")
+    settled(server)
+
+
 def test_a_body_longer_than_its_content_length_is_refused(
     server: Server, http: httpx.Client, alice: str
 ) -> None:

@@ -210,7 +210,7 @@ def declared_length(request: Request, limit: int, setting: str) -> int | None:
     """The body's ``Content-Length`` (None when not given): a 413 before anything is read when
     it is over ``limit``."""
     declared = request.headers.get("content-length")
-    if not declared or not declared.isdigit():
+    if not declared or not (declared.isascii() and declared.isdigit()):  # "²" is a digit to str
         return None
     if int(declared) > limit:
         raise PayloadTooLarge(
