@@ -18,7 +18,7 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -762,3 +762,82 @@ def test_uploads_in_flight_when_the_http_server_stops_leave_nothing(
     cancelled = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
     assert all(r.name == "uvicorn.error" for r in cancelled), [r.getMessage() for r in cancelled]
     caplog.clear()
+
+
+def test_a_file_upload_grows_its_buffer_with_the_bytes_that_come(
+    server: Server, http: httpx.Client, alice: str
+) -> None:
+    """The files route reads its body whole (``read_body``), into a buffer that doubles as bytes
+    arrive: two idle connections declaring 1 GiB each grew the server by 2 GiB resident (the
+    buffer was the declared size, zero-filled at once); a 3 MB file sent in uvicorn's chunks,
+    through several doublings, is the table it was."""
+    headers = bearer(server, alice)
+    token = server.token_for(alice)
+    file_id = http.post("/api/v2/files", json={"file_type": "arrow", "name": "f"}, headers=headers).json()[
+        "file_id"
+    ]
+    path = f"/api/v2/upload/files/{file_id}"
+    table = edges_table(rows=3 * ROWS, seed=9)
+    with served(server) as live:
+        before = resident()
+        idle = []
+        try:
+            for _ in range(2):
+                sock = socket.create_connection((live.host, live.port))
+                sock.sendall(
+                    f"POST {path} HTTP/1.1\r\nHost: {live.address}\r\nAuthorization: Bearer {token}\r\n"
+                    f"Content-Length: {1024**3}\r\n\r\n".encode()
+                )
+                idle.append(sock)
+            time.sleep(1)
+            grown = resident() - before
+            assert grown < 64 * 1024**2, f"{grown:,} bytes resident"
+        finally:
+            for sock in idle:
+                sock.close()
+        with httpx.Client(base_url=live.url, headers=headers) as client:
+            assert client.post(path, content=arrow_file(table)).status_code == 200
+        assert live_health(live)
+    r = http.post("/api/v2/upload/datasets/", json={**SPEC, "edge_files": [file_id]}, headers=headers)
+    dataset = r.json()["data"]["dataset_id"]
+    got = http.get(f"/api/v2/datasets/{dataset}/edges.arrow", headers=headers).content
+    assert pa.ipc.open_file(got).read_all().equals(table)
+    built(http, headers, dataset)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sent=st.integers(0, 12 * 1024**2),
+    declared_delta=st.integers(-3 * 1024**2, 3 * 1024**2),
+    chunk=st.integers(4096, 3 * 1024**2),
+)
+def test_a_declared_body_read_whole_is_exactly_the_bytes_sent(
+    sent: int, declared_delta: int, chunk: int
+) -> None:
+    """``read_body``'s buffer for a declared body grows with the bytes (1 MiB, then GROWTH times
+    what came, up to the declared size): whatever the declared length, the chunking and where
+    the growth steps fall, the body read is the bytes sent, and over the limit a 413."""
+    import asyncio
+
+    from graphport.errors import PayloadTooLarge
+    from graphport.transports._context import _read_declared
+    from graphport.transports._http import Headers, Request
+
+    data = BODY[:sent]
+    declared = max(PREALLOCATE_BYTES, sent + declared_delta)
+    limit = 10 * 1024**2
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), chunk):
+            yield data[start : start + chunk]
+
+    request = Request(method="POST", path="/", query_string="", headers=Headers([]), body=chunks)
+    if sent > limit:
+        with pytest.raises(PayloadTooLarge):
+            asyncio.run(_read_declared(request, min(declared, limit), limit, "max_upload_bytes"))
+    else:
+        got = asyncio.run(_read_declared(request, min(declared, limit), limit, "max_upload_bytes"))
+        assert got == data
+
+
+BODY = np.random.default_rng(10).integers(0, 256, 12 * 1024**2, dtype=np.uint8).tobytes()
