@@ -8,7 +8,7 @@
 //       (each size twice, back to back: the page's viewer.js served from OLD.js, a build of an earlier
 //        commit, then the current one; "again" figures are the median of --again runs)
 //   node bench/viewer.mjs --sizes 1000000 --icons-only --baseline OLD.js   (only the style pass, below:
-//        about 2 minutes; --no-icons leaves that section out of a full run)
+//        colour-by, size-by, layout re-run; about 3 minutes; --no-icons leaves that section out of a full run)
 //
 // It starts a real graphport server (the repo's .venv python, or $BENCH_PYTHON) on 127.0.0.1 and a
 // free port, plots one public dataset per size through the engine, then opens
@@ -43,9 +43,12 @@
 //   style pass   = on the same graph without and with edge icons bound (a second dataset: an edge `kind`
 //                  column of 8 values, encode_edge_icon with 5 fixed icons and `other`, as the official
 //                  client sends it): the load's "style" stage (colours, sizes, legend, icons), a colour-by
-//                  change (a whole style pass, in the change event's task: what a live update or a layout
-//                  re-run also costs), and with icons the overlay's next settled draw (its getContext() to
-//                  the icons it reports), the draw that shows the icons.
+//                  change (in the change event's task), with its stages (debug.styleMs: node colours and
+//                  sizes, edge colours, legend, marks, order by size, visibility, uploads; "rest" is the
+//                  rest of the task), a size-by change (by the first numeric column: new sizes, a new
+//                  order), a layout re-run's restyle (benchRelayout: the nodes moved to where they are, the
+//                  whole pass a live update also runs; older builds lack the hook), and with icons
+//                  the overlay's next settled draw (its getContext() to the icons it reports).
 // The page is opened with bench=1, which installs these hooks (bench.ts); people's pages never do.
 //
 // Edge icons (issue #13 follow-up). Every style pass worked out every edge's icon (marksFor: an Arrow get(),
@@ -63,6 +66,30 @@
 //   not a benchmark figure); now nothing there, and the draw that shows the 3,000 icons, which now works
 //   out their 3,000 values, was no slower in the same run. Left as found: the style pass itself (a colour-by
 //   change without icons) takes ~400 ms at 1M.
+//
+// Style pass, issue #16. Profile of a colour-by change at 1M (debug.styleMs, 7bb4982 plus the stage marks only,
+// load 0.8-1.6, 05:42 UTC): upEdges 126-499 ms (setEdges: a new shuffle, every edge's positions and colours
+// rebuilt, 24 MB sent again), sort 51-81 ms (Uint32Array.from + a comparator sort of 200k nodes), nodeStyle
+// 15-37 ms, edgeStyle 11-48 ms (8 byte stores per edge), upNodes 4-12 ms, legend + marks + visibility < 4 ms,
+// the rest of the change's task ~3 ms. Now a colour-by / size-by change uploads only new colours (node
+// colours as words in the uploaded order; edge colours only when they follow the nodes'; the nodes again only
+// when sizes changed their order; visibility only when hidden categories come back); the order by size is a
+// stable radix sort of the sizes' float bits (sizeorder.ts: the comparator's order, ties by index), kept when
+// sizes are unchanged; colours are written as 32-bit words; a full pass keeps the edge order for the same
+// count and does not re-send unchanged edge colours. `--sizes 1000000 --icons-only --baseline OLD.js`, OLD.js
+// built from 7bb4982 (the commit before), both builds back to back; run 1 at 05:53 (load 4.2 -> 1.9), run 2
+// at 05:58 (load 4.2 -> 2.0), 2026-12-05, 2 cores; again = median of 3:
+//   | 1M edges, first / again              | baseline (7bb4982)          | current                   |
+//   | colour-by change, no icons (r1; r2)  | 367 / 555 ms; 343 / 655 ms  | 63 / 71 ms; 85 / 62 ms    |
+//   | colour-by change, icons (r1; r2)     | 253 / 450 ms; 230 / 352 ms  | 95 / 66 ms; 58 / 66 ms    |
+//   | size-by change (id), none; icons (r2)| 338 / 407 ms; 389 / 399 ms  | 104 / 55 ms; 83 / 75 ms   |
+//   | layout re-run restyle, none; icons   | - (no hook)                 | 369 / 246 ms; 215 / 210 ms|
+//   | style stage at load, none / icons    | r1 127 / 108, r2 107 / 116  | r1 125 / 114, r2 194 / 146|
+//   A colour-by change's stages now: nodeStyle 10-18, edgeStyle 11-19, upEdges (colours only) 17-44, the rest
+//   under 10 ms. Left over ~150 ms at 1M: a layout re-run / live update (the full pass): the edge positions
+//   re-sent (16 MB, upEdges 112-358 ms) and the column dictionaries rebuilt after restyle clears them
+//   (nodeStyle 49-69 ms); indexed edges over the node position buffer would send 200k positions instead.
+//   Run 2's load style stage (194 / 146 against 107 / 116) did not repeat in run 1: recheck on a quiet machine.
 //
 // Findings, issue #13 (CDP profiles of each case at 1M edges, then fixes). Figures: `--sizes
 // 100000,1000000 --frames 20 --baseline OLD.js`, OLD.js built from c2cad15 (the commit before the fixes),
@@ -335,7 +362,35 @@ async function styleCase(page, errors, m, icons) {
       }
     }
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    // A size-by change (by id: new sizes, so a new order and the nodes uploaded again), and a layout
+    // re-run's restyle (the whole pass a live update also runs), where the build has the hook.
+    const sizeSelect = document.getElementById('size-by');
+    const sizeColumn = [...sizeSelect.options].map((o) => o.value).find((v) => v && v !== 'degree') ?? 'degree';
+    const sizeChanges = [];
+    for (let k = 0; k <= againRuns; k++) {
+      await settle();
+      sizeSelect.value = sizeSelect.value === sizeColumn ? '' : sizeColumn;
+      const t = performance.now();
+      sizeSelect.dispatchEvent(new Event('change'));
+      sizeChanges.push(performance.now() - t);
+    }
+    if (sizeSelect.value !== '') {
+      await settle();
+      sizeSelect.value = '';
+      sizeSelect.dispatchEvent(new Event('change'));
+    }
+    const relayouts = [];
+    const relayoutStages = [];
+    for (let k = 0; g.benchRelayout && k <= againRuns; k++) {
+      await settle();
+      relayouts.push(g.benchRelayout().ms);
+      relayoutStages.push({ ...g.styleMs });
+    }
+    await settle();
     return {
+      sizeColumn,
+      sizeChange: { first: sizeChanges[0], again: median(sizeChanges.slice(1)) },
+      relayout: relayouts.length ? { first: relayouts[0], again: median(relayouts.slice(1)), stages: relayoutStages[relayoutStages.length - 1] } : null,
       loadStyleMs,
       change: { first: changes[0], again: median(changes.slice(1)) },
       stages: { first: stageRuns[0], again: stageRuns[stageRuns.length - 1] },
@@ -350,6 +405,10 @@ async function styleCase(page, errors, m, icons) {
   );
   const stagesText = (st) => Object.entries(st).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
   console.log(`    colour-by change stages, ms: first [${stagesText(r.stages.first)}]; last again [${stagesText(r.stages.again)}]`);
+  console.log(
+    `    size-by change (${r.sizeColumn}) ${fmt(r.sizeChange.first)} first, ${fmt(r.sizeChange.again)} again; layout re-run restyle ` +
+      (r.relayout ? `${fmt(r.relayout.first)} first, ${fmt(r.relayout.again)} again [last: ${stagesText(r.relayout.stages)}]` : '– (no hook in this build)'),
+  );
   return r;
 }
 
@@ -511,11 +570,12 @@ async function main() {
     server.child.stdin.end();
   }
   if (styleRows.length > 0) {
-    console.log('\n| edges | edge icons | style pass at load | colour-by change first / again | icon overlay draw after it, first / again | edge icons drawn |');
-    console.log('|---:|---|---:|---:|---:|---:|');
+    console.log('\n| edges | edge icons | style pass at load | colour-by change first / again | size-by change first / again | layout re-run restyle first / again | icon overlay draw after it, first / again | edge icons drawn |');
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
     for (const r of styleRows) {
       console.log(
         `| ${r.m.toLocaleString('en-US')}${tag(r)} | ${r.icons ? 'bound' : 'none'} | ${fmt(r.loadStyleMs)} | ${fmt(r.change.first)} / ${fmt(r.change.again)} | ` +
+          `${fmt(r.sizeChange.first)} / ${fmt(r.sizeChange.again)} | ${r.relayout ? `${fmt(r.relayout.first)} / ${fmt(r.relayout.again)}` : '–'} | ` +
           `${r.icons ? `${fmt(r.draw.first)} / ${fmt(r.draw.again)}` : '–'} | ${r.icons ? r.edgeIcons.toLocaleString('en-US') : '–'} |`,
       );
     }

@@ -23,6 +23,7 @@ export interface Explorer {
   selectBox(ax: number, ay: number, bx: number, by: number): void;
   pickEdge(px: number, py: number): number;
   sortTable(tab: 'nodes' | 'edges', column: string, descending: boolean): void;
+  moveNodes(x: ArrayLike<number>, y: ArrayLike<number>, fit: boolean): void;
 }
 
 export interface TimedResult {
@@ -54,6 +55,9 @@ export interface BenchApi {
   benchEdgePick(): TimedResult;
   /** Open the data table on `tab` sorted by `column`: visible rows, sort, and the rows in view painted. */
   benchSort(tab: 'nodes' | 'edges', column: string, descending: boolean): TimedResult;
+  /** A layout re-run's restyle (what a live update also runs: everything styled and uploaded again),
+   *  with the positions the nodes have, in the task that applies it. */
+  benchRelayout(): TimedResult;
 }
 
 function stats(times: number[]): { meanMs: number; p95Ms: number; maxMs: number } {
@@ -138,6 +142,21 @@ export function installBenchHooks(scene: Scene, drawer: Drawer, explorer: Explor
       explorer.sortTable(tab, column, descending);
       const rows = document.querySelectorAll('#table-rows .trow').length;
       return { ms: performance.now() - t, count: rows };
+    },
+    benchRelayout() {
+      const g = scene.graph;
+      const x = new Float64Array(g.nodeCount);
+      const y = new Float64Array(g.nodeCount);
+      for (let i = 0; i < g.nodeCount; i++) {
+        const r = g.row[i];
+        if (r < g.nodeCount) {
+          x[r] = g.x[i];
+          y[r] = g.y[i];
+        }
+      }
+      const t = performance.now();
+      explorer.moveNodes(x, y, false);
+      return { ms: performance.now() - t, count: g.nodeCount };
     },
   };
   Object.assign(debug, api);

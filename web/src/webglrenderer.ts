@@ -335,14 +335,14 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       return subCount >= 0 ? subCount : edgeCount;
     },
     setEdges(src, dst, c, count, widths) {
+      // Colours as they were (a layout re-run, a live update of other columns): the buffer keeps them.
+      const c32 = new Uint32Array(c.buffer, c.byteOffset, count * 2);
+      let sameColors = count === edgeCount && order.length === count && colors32.length === count * 2;
+      for (let k = 0; sameColors && k < count * 2; k++) if (c32[k] !== colors32[k]) sameColors = false;
       if (order.length !== count) order = edgeOrder(count); // the same order for the same count
       widthsByEdge = widths && drawWideEdges ? widths : null;
       if (widthsByEdge) edgeWidth({ data: Float32Array.from({ length: count }, (_, k) => widthsByEdge![order[k]]), usage: 'static' });
       const pos = new Float32Array(count * 4);
-      const col = new Uint8Array(count * 8);
-      // RGBA as one 32-bit word per endpoint: two word copies per edge, no per-edge objects.
-      const col32 = new Uint32Array(col.buffer);
-      const c32 = new Uint32Array(c.buffer, c.byteOffset, count * 2);
       for (let k = 0; k < count; k++) {
         const e = order[k];
         const a = src[e];
@@ -351,15 +351,13 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
         pos[k * 4 + 1] = ys[a];
         pos[k * 4 + 2] = xs[b];
         pos[k * 4 + 3] = ys[b];
-        col32[k * 2] = c32[e * 2];
-        col32[k * 2 + 1] = c32[e * 2 + 1];
       }
       edgePos({ data: pos, usage: 'static' });
-      edgeColor({ data: col, usage: 'static' });
+      colors32 = c32;
+      if (!sameColors) edgeColor({ data: edgeColorsInOrder(order, count), usage: 'static' });
       edgeCount = count;
       srcs = src;
       dsts = dst;
-      colors32 = c32;
       edgeMasked = false;
       subCount = -1;
     },
