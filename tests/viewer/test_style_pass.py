@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -34,6 +35,9 @@ class Site:
     networks: str
     edge_coloured: str
     workdir: Any
+    placed: str
+    placed_elsewhere: str
+    elsewhere: tuple[list[float], list[float]]
 
     def viewer(self, dataset: str, extra: str = "") -> str:
         return f"{self.url}/graph/graph.html?dataset={dataset}&showLabels=False&live=False{extra}"
@@ -75,8 +79,33 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
         networks = plot("honeypot networks", {})
         edge_coloured = plot("honeypot, edges by vulnerability", {"edge_color": "vuln"})
+        # The same graph placed twice (float32 position columns), the second time the first's positions
+        # shuffled among the nodes (the same bounds, so the same first fit and node scale): a layout's new
+        # positions applied to the first must draw the second.
+        rng = np.random.default_rng(1)
+        xy = rng.uniform(-10, 10, (len(ips), 2)).astype(np.float32)
+        placed = []
+        for seed, order in ((1, np.arange(len(ips))), (2, rng.permutation(len(ips)))):
+            px, py = xy[order, 0], xy[order, 1]
+            positions = nodes.append_column("px", pa.array(px)).append_column("py", pa.array(py))
+            placed.append(
+                server.plot(
+                    alice,
+                    {
+                        "name": f"honeypot placed {seed}",
+                        "edge_encodings": {"bindings": {"source": "attacker", "destination": "victim"}},
+                        "node_encodings": {
+                            "bindings": {"node": "id", "node_color": "net", "node_x": "px", "node_y": "py"}
+                        },
+                    },
+                    arrow_bytes(honeypot_edges()),
+                    arrow_bytes(positions),
+                    {"mode": "public"},
+                )
+            )
+            moved = ([float(v) for v in px], [float(v) for v in py])
         with served(server) as live:
-            yield Site(live.url, networks, edge_coloured, root)
+            yield Site(live.url, networks, edge_coloured, root, placed[0], placed[1], moved)
 
 
 CANVAS = "document.getElementById('canvas').toDataURL('image/png')"
@@ -185,3 +214,34 @@ def test_edges_coloured_by_their_own_column_keep_their_colours(site: Site) -> No
     r = compare(site, site.edge_coloured, cam, [("color-by", "weight")], cam + "&colorBy=weight")
     assert r["after"] != r["before"]
     assert r["after"] == r["fresh"]
+
+
+@pytest.mark.parametrize("cut", ["", "&filter=" + quote("edge:count > 16")])
+def test_a_layouts_new_positions_draw_what_a_page_opened_with_them_draws(site: Site, cut: str) -> None:
+    """A layout's frames and result move the nodes without styling anything again: nodes and edges (every
+    edge, or the few a filter leaves in buffers of their own) are drawn where a page opened on those
+    positions draws them."""
+    cam = "&left=-12&right=12&top=-12&bottom=12" + cut
+    x, y = site.elsewhere
+    s = run_steps(
+        site.workdir,
+        [
+            {"op": "goto", "url": site.viewer(site.placed, cam + "&bench=1")},
+            {"op": "eval", "expr": CANVAS},
+            {
+                "op": "eval",
+                "expr": f"window.__graphport.benchRelayout({json.dumps(x)}, {json.dumps(y)}).count",
+            },
+            {"op": "until", "expr": IDLE},
+            {"op": "eval", "expr": CANVAS},
+            {"op": "eval", "expr": "window.__graphport.visibleEdges"},
+            {"op": "goto", "url": site.viewer(site.placed_elsewhere, cam)},
+            {"op": "eval", "expr": CANVAS},
+            {"op": "eval", "expr": "window.__graphport.visibleEdges"},
+        ],
+    )["steps"]
+    before, moved_count, after, after_edges, fresh, fresh_edges = s[1], s[2], s[4], s[5], s[7], s[8]
+    assert moved_count == len(x)
+    assert after != before, "the nodes moved"
+    assert after_edges == fresh_edges
+    assert after == fresh, "drawn where a page opened on those positions draws them"

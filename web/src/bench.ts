@@ -55,9 +55,9 @@ export interface BenchApi {
   benchEdgePick(): TimedResult;
   /** Open the data table on `tab` sorted by `column`: visible rows, sort, and the rows in view painted. */
   benchSort(tab: 'nodes' | 'edges', column: string, descending: boolean): TimedResult;
-  /** A layout re-run's restyle (what a live update also runs: everything styled and uploaded again),
-   *  with the positions the nodes have, in the task that applies it. */
-  benchRelayout(): TimedResult;
+  /** A layout run's new positions applied (App.moveNodes, as a layout frame or result), in the task that
+   *  applies them: by default the positions the nodes have; `x`, `y` (in nodes.arrow row order) move them. */
+  benchRelayout(x?: ArrayLike<number>, y?: ArrayLike<number>): TimedResult;
 }
 
 function stats(times: number[]): { meanMs: number; p95Ms: number; maxMs: number } {
@@ -143,7 +143,7 @@ export function installBenchHooks(scene: Scene, drawer: Drawer, explorer: Explor
       const rows = document.querySelectorAll('#table-rows .trow').length;
       return { ms: performance.now() - t, count: rows };
     },
-    benchRelayout() {
+    benchRelayout(newX, newY) {
       const g = scene.graph;
       const x = new Float64Array(g.nodeCount);
       const y = new Float64Array(g.nodeCount);
@@ -153,6 +153,10 @@ export function installBenchHooks(scene: Scene, drawer: Drawer, explorer: Explor
           x[r] = g.x[i];
           y[r] = g.y[i];
         }
+      }
+      if (newX && newY) {
+        x.set(Array.from(newX).slice(0, x.length));
+        y.set(Array.from(newY).slice(0, y.length));
       }
       const t = performance.now();
       explorer.moveNodes(x, y, false);
