@@ -46,8 +46,8 @@
 //                  change (in the change event's task), with its stages (debug.styleMs: node colours and
 //                  sizes, edge colours, legend, marks, order by size, visibility, uploads; "rest" is the
 //                  rest of the task), a size-by change (by the first numeric column: new sizes, a new
-//                  order), a layout re-run's restyle (benchRelayout: the nodes moved to where they are, the
-//                  whole pass a live update also runs; older builds lack the hook), and with icons
+//                  order), a layout's positions applied (benchRelayout: App.moveNodes with the positions the
+//                  nodes have, as a layout frame; older builds lack the hook), and with icons
 //                  the overlay's next settled draw (its getContext() to the icons it reports).
 // The page is opened with bench=1, which installs these hooks (bench.ts); people's pages never do.
 //
@@ -79,17 +79,26 @@
 // count and does not re-send unchanged edge colours. `--sizes 1000000 --icons-only --baseline OLD.js`, OLD.js
 // built from 7bb4982 (the commit before), both builds back to back; run 1 at 05:53 (load 4.2 -> 1.9), run 2
 // at 05:58 (load 4.2 -> 2.0), 2026-12-05, 2 cores; again = median of 3:
-//   | 1M edges, first / again              | baseline (7bb4982)          | current                   |
+//   | 1M edges, first / again              | baseline (7bb4982)          | r1 64b884f; r2 314503a    |
 //   | colour-by change, no icons (r1; r2)  | 367 / 555 ms; 343 / 655 ms  | 63 / 71 ms; 85 / 62 ms    |
 //   | colour-by change, icons (r1; r2)     | 253 / 450 ms; 230 / 352 ms  | 95 / 66 ms; 58 / 66 ms    |
 //   | size-by change (id), none; icons (r2)| 338 / 407 ms; 389 / 399 ms  | 104 / 55 ms; 83 / 75 ms   |
-//   | layout re-run restyle, none; icons   | - (no hook)                 | 369 / 246 ms; 215 / 210 ms|
+//   | layout positions applied (r2: the full pass then), none; icons | - (no hook) | 369 / 246 ms; 215 / 210 ms|
 //   | style stage at load, none / icons    | r1 127 / 108, r2 107 / 116  | r1 125 / 114, r2 194 / 146|
 //   A colour-by change's stages now: nodeStyle 10-18, edgeStyle 11-19, upEdges (colours only) 17-44, the rest
-//   under 10 ms. Left over ~150 ms at 1M: a layout re-run / live update (the full pass): the edge positions
-//   re-sent (16 MB, upEdges 112-358 ms) and the column dictionaries rebuilt after restyle clears them
-//   (nodeStyle 49-69 ms); indexed edges over the node position buffer would send 200k positions instead.
-//   Run 2's load style stage (194 / 146 against 107 / 116) did not repeat in run 1: recheck on a quiet machine.
+//   under 10 ms. Then a layout's frames and result (App.moveNodes) stopped running the full pass (restyle():
+//   dictionaries, colours, legend, every upload) for new positions: they upload positions, the cut and the
+//   grid. Run 3 at 06:08 (load 3.0 -> 1.9), `--baseline` a build of 314503a (the commit before), against a880b76:
+//   | 1M edges, first / again              | baseline (314503a)          | current (a880b76)         |
+//   | layout positions applied, none; icons| 298 / 301 ms; 163 / 296 ms  | 133 / 173 ms; 176 / 133 ms|
+//   | colour-by change, none; icons        | 86 / 67 ms; 60 / 56 ms      | 66 / 51 ms; 66 / 53 ms    |
+//   | size-by change, none; icons          | 75 / 61 ms; 85 / 76 ms      | 99 / 52 ms; 75 / 78 ms    |
+//   | style stage at load, none / icons    | 103 / 96 ms                 | 115 / 112 ms              |
+//   Left over ~150 ms at 1M: applying a layout's positions (120-190 ms of it re-sending the edges' positions,
+//   16 MB) and a live update, which still runs the full pass (restyle(): the column dictionaries rebuilt after
+//   it clears them, 50-70 ms, and every upload; the 314503a layout column is that pass). Indexed edges over
+//   the node position buffer would send 200k positions instead. The load style stage moves +-15 ms between
+//   builds with the same code in it (run 3); run 2's 194 / 146 did not repeat: recheck on a quiet machine.
 //
 // Findings, issue #13 (CDP profiles of each case at 1M edges, then fixes). Figures: `--sizes
 // 100000,1000000 --frames 20 --baseline OLD.js`, OLD.js built from c2cad15 (the commit before the fixes),
@@ -406,7 +415,7 @@ async function styleCase(page, errors, m, icons) {
   const stagesText = (st) => Object.entries(st).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
   console.log(`    colour-by change stages, ms: first [${stagesText(r.stages.first)}]; last again [${stagesText(r.stages.again)}]`);
   console.log(
-    `    size-by change (${r.sizeColumn}) ${fmt(r.sizeChange.first)} first, ${fmt(r.sizeChange.again)} again; layout re-run restyle ` +
+    `    size-by change (${r.sizeColumn}) ${fmt(r.sizeChange.first)} first, ${fmt(r.sizeChange.again)} again; layout positions applied ` +
       (r.relayout ? `${fmt(r.relayout.first)} first, ${fmt(r.relayout.again)} again [last: ${stagesText(r.relayout.stages)}]` : '– (no hook in this build)'),
   );
   return r;
@@ -570,7 +579,7 @@ async function main() {
     server.child.stdin.end();
   }
   if (styleRows.length > 0) {
-    console.log('\n| edges | edge icons | style pass at load | colour-by change first / again | size-by change first / again | layout re-run restyle first / again | icon overlay draw after it, first / again | edge icons drawn |');
+    console.log('\n| edges | edge icons | style pass at load | colour-by change first / again | size-by change first / again | layout positions applied first / again | icon overlay draw after it, first / again | edge icons drawn |');
     console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
     for (const r of styleRows) {
       console.log(
