@@ -148,6 +148,11 @@ and ``/proc`` per task, 5,000 1-row writes through the local client, quiet machi
   3.10 / 3.38 / 3.22, 4.52 / 2.63 / 2.89, 3.71 / 1.83 / 1.34. So with ``on_poll_request`` the aim
   (>= 1.0) holds through the batcher for 1- and 100-row writes in every run; one poll per write
   stays near parity (0.89-1.11) for 1-row writes, and so does direct 1-row on Perspective's good slices.
+- Quiet machine (lead, 2026-12-05 06:14, load 1.4-2.1), two runs, batched against Perspective's
+  pattern / with the same wait: 1 row 1.52 / 0.68 and 1.57 / 0.71; 100 rows 1.98 / 1.31 and
+  1.93 / 1.38; 10,000 rows 2.19 / 2.45 and 2.49 / 2.58. Direct / poll / poll1: 1 row 2.62 / 0.91 /
+  0.94 and 2.50 / 1.03 / 1.04; 100 rows 2.69 / 1.13 / 1.23 and 2.63 / 1.12 / 1.18; 10,000 rows
+  3.74 / 2.83 / 3.20 and 4.54 / 3.19 / 3.25.
 
 Run (perspective-python is in the ``bench`` extra)::
 

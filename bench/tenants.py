@@ -94,6 +94,14 @@ Quiet machine (lead, 2026-12-05, load 1.2-1.7):
   **62 ms**; paced + 5M-edge upload p99 **89 ms** (146 ms for the plots sent while it uploaded;
   its plot() 0.2 s, its graph 68 s at the lowest priority).
 
+Quiet machine again after this session's upload-path changes (lead, 2026-12-05 06:16, load 1.4-2.3):
+``--quick``: 1 tenant 52.1 plots/s; 64 back to back 79.3 plots/s (1.52x), p99 1.63 s (bound 807 ms);
+paced p99 130 ms; paced + 1M-edge upload p99 92 ms (115 ms for the plots sent while it uploaded);
+64 back to back + 1M upload 1.48x. ``--quick --phases solo,many`` right after: 45.1 and 90.5
+plots/s (2.01x), p99 1.35 s. CPU per plot 19.3-22.7 ms (client 2.4-3.1, server 5.9-8.2, workers
+10.9-12.5): the ratio's swing (1.52-2.02x over this session's quiet runs) is how much of a core the
+lone tenant gets.
+
 Both aims in one phase? (lead, 2026-12-05 05:08, load 0.3 -> 1.7) ``--quick --phases solo,paced
 --interval 0.76``: 64 tenants offered 1.6x what one tenant alone does (64 / 0.76 s = 84 plots/s
 against 43.9 for 1 tenant, 22.8 ms of CPU per plot): 81.9 plots/s done (1.87x), p50 542 ms, p99

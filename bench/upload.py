@@ -98,6 +98,10 @@ Third pass (#16, 2026-12-05, load 4-9; py-spy of both processes, ``/proc`` CPU o
 - Quiet machine (lead, 2026-12-05 04:12, load 1.2-1.7), ``--reps 3``: 10M edges graphport
   0.18 s against a floor of 0.20 s, **0.90x** (reps 0.19 / 0.18 / 0.18 s); the official client
   1.32 s, 6.57x. 1M edges graphport 1.16x (0.03 s), official 2.25x.
+- After the attacks on the upload paths (staging memory faulted in only ahead of the bytes that
+  came, 1 MiB at first; lead, 2026-12-05 06:14, load 2.1-2.2, ``--reps 3``, two runs): 10M edges
+  graphport 0.26 / 0.23 s against floors of 0.27 / 0.23 s, **0.96x / 0.99x**; the official client
+  6.78x / 7.57x. 1M edges graphport 1.13x / 1.20x.
 """
 
 from __future__ import annotations
