@@ -193,12 +193,16 @@ def test_schemathesis_signed_in(server: Server, live: LiveServer) -> None:
     assert not figures.problems, "\n\n".join(figures.problems[:10])
     assert sum(figures.server_errors.values()) == 0
     # The links carried created ids into the operations that take them: the core logic answered.
+    # Which of an id's operations a run reaches is chance (the stateful phase picks links at random
+    # and the server's ids differ from run to run): one run made 8 organizations and 8 invitations
+    # to them, and never read one back by GET /api/v2/orgs/{slug}. So each id's operations count
+    # as a group.
     ok = {label for (label, status) in figures.statuses if status < 300}
-    for label in (
-        "POST /api/v2/upload/datasets",
-        "GET /api/v2/upload/datasets/{dataset_id}",
-        "PUT /api/v2/datasets/{dataset_id}/privacy",
-        "POST /api/v2/orgs",
-        "GET /api/v2/orgs/{slug}",
-    ):
+    for label in ("POST /api/v2/upload/datasets", "POST /api/v2/orgs"):
         assert label in ok, (label, sorted(ok))
+    for needs in (
+        "/api/v2/upload/datasets/{dataset_id}",
+        "/api/v2/datasets/{dataset_id}",
+        "/api/v2/orgs/{slug}",
+    ):
+        assert any(label.split(" ", 1)[1].startswith(needs) for label in ok), (needs, sorted(ok))
