@@ -57,6 +57,20 @@ def test_writes_of_a_window_share_one_poll(server: graphport.Server, owner: Prin
     assert server.live.pending() == 0
 
 
+def test_the_poll_waits_its_linger(server: graphport.Server, owner: Principal) -> None:
+    """A write is applied after ``linger``, not at once: that wait is what lets writes share."""
+    dataset = make_dataset(server, owner)
+    batcher = graphport.PollBatcher(linger=0.5)
+    server.on_poll_request = batcher
+    try:
+        server.live_update(owner, dataset, "edges", row(700))
+        time.sleep(0.1)  # a poll run as soon as asked would have applied it by now
+        assert server.live.pending() == 1
+        assert applied(server, owner, dataset, {700})
+    finally:
+        batcher.close()
+
+
 def test_no_write_is_left_queued_with_writers_on_several_threads(
     server: graphport.Server, owner: Principal
 ) -> None:
