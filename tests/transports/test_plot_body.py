@@ -133,21 +133,19 @@ def test_an_oversize_body_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
             assert blob_files(server) == []
 
 
-def test_a_body_cut_mid_way_leaves_nothing(server: Server, alice: str) -> None:
-    """A client that goes away after half its table: the table's file, already being written,
-    is removed, and no blob or dataset stays."""
-    body = frame(arrow_file(big_edges()))
-    token = server.token_for(alice)
+def send_half_and_go_away(server: Server, path: str, token: str, body: bytes) -> None:
+    """POST ``body`` to ``path`` over a socket, stop half way once its stage is being written (a
+    file on the local store; S3 stages in memory), close, and wait until no staged file is left."""
     with served(server) as live:
         sock = socket.create_connection((live.host, live.port))
         try:
             sock.sendall(
-                f"POST /api/v2/plot HTTP/1.1\r\nHost: {live.address}\r\nAuthorization: Bearer {token}\r\n"
+                f"POST {path} HTTP/1.1\r\nHost: {live.address}\r\nAuthorization: Bearer {token}\r\n"
                 f"Content-Length: {len(body)}\r\n\r\n".encode()
             )
             sock.sendall(body[: len(body) // 2])
             deadline = time.monotonic() + 10
-            staged_to_file = isinstance(server.blobs, LocalBlobStore)  # S3 stages in memory
+            staged_to_file = isinstance(server.blobs, LocalBlobStore)
             while staged_to_file and not temporary_files(server):  # written while it arrives
                 assert time.monotonic() < deadline, "no staged file appeared"
                 time.sleep(0.01)
@@ -158,6 +156,13 @@ def test_a_body_cut_mid_way_leaves_nothing(server: Server, alice: str) -> None:
         while temporary_files(server):
             assert time.monotonic() < deadline, "the staged file of a cut body stayed"
             time.sleep(0.01)
+
+
+def test_a_body_cut_mid_way_leaves_nothing(server: Server, alice: str) -> None:
+    """A client that goes away after half its table: the table's file, already being written,
+    is removed, and no blob or dataset stays."""
+    token = server.token_for(alice)
+    send_half_and_go_away(server, "/api/v2/plot", token, frame(arrow_file(big_edges())))
     assert blob_files(server) == []
     assert server.list_datasets(server.authenticate(token)) == []
 
@@ -208,28 +213,9 @@ def test_a_big_v3_table_upload_is_staged_and_stored_byte_for_byte(
 
 
 def test_a_v3_upload_cut_mid_way_leaves_nothing(server: Server, http: httpx.Client, alice: str) -> None:
-    token = server.token_for(alice)
     dataset = v3_dataset(http, bearer(server, alice))
-    body = arrow_file(big_edges())
-    with served(server) as live:
-        sock = socket.create_connection((live.host, live.port))
-        try:
-            sock.sendall(
-                f"POST /api/v2/upload/datasets/{dataset}/edges/arrow HTTP/1.1\r\nHost: {live.address}\r\n"
-                f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-            )
-            sock.sendall(body[: len(body) // 2])
-            deadline = time.monotonic() + 10
-            while isinstance(server.blobs, LocalBlobStore) and not temporary_files(server):
-                assert time.monotonic() < deadline, "no staged file appeared"
-                time.sleep(0.01)
-            time.sleep(0.1)
-        finally:
-            sock.close()
-        deadline = time.monotonic() + 10
-        while temporary_files(server):
-            assert time.monotonic() < deadline, "the staged file of a cut body stayed"
-            time.sleep(0.01)
+    path = f"/api/v2/upload/datasets/{dataset}/edges/arrow"
+    send_half_and_go_away(server, path, server.token_for(alice), arrow_file(big_edges()))
     assert blob_files(server) == []
 
 

@@ -8,7 +8,7 @@ import { Camera } from './camera';
 import { ColumnCodes } from './codes';
 import { luminance, parseColor, toCss } from './colors';
 import { columnsOf, idValues } from './data';
-import { debug } from './debug';
+import { debug, stageClock } from './debug';
 import { $, fmt } from './dom';
 import { Drawer } from './drawing';
 import { type Json, type Legend, bindingsOf, edgeColorsFollowNodes, edgeStyle, edgeWidths, nodeStyle, obj } from './encodings';
@@ -385,13 +385,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
     const mark = (name: string): void => {
       if (first) debug.marks[name] = performance.now(); // the loading stages only, not live restyles
     };
-    const stages: Record<string, number> = {};
-    let t = performance.now();
-    const stage = (name: string): void => {
-      const now = performance.now();
-      stages[name] = now - t;
-      t = now;
-    };
+    const { stages, stage } = stageClock();
     const s = this.scene;
     const g = s.graph;
     const p = this.params;
@@ -608,13 +602,7 @@ export class App implements Controls, HistogramHost, LegendActions, TableHost, E
   private positionsMoved(): void {
     const s = this.scene;
     const g = s.graph;
-    const stages: Record<string, number> = {};
-    let t = performance.now();
-    const stage = (name: string): void => {
-      const now = performance.now();
-      stages[name] = now - t;
-      t = now;
-    };
+    const { stages, stage } = stageClock();
     this.drawer.uploadNodes();
     stage('upNodes');
     this.drawer.uploadEdges(this.edgeColors, edgeWidths(g, this.edgeEnc, this.edgeRows));

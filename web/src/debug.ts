@@ -75,3 +75,18 @@ export const debug: DebugApi = {
 };
 
 if (typeof window !== 'undefined') window.__graphport = debug;
+
+/**
+ * A clock for the stages of one pass: `stage(name)` records the ms since the previous stage (or since
+ * the clock was made) under `name` in `stages` (what `debug.styleMs` shows).
+ */
+export function stageClock(): { stages: Record<string, number>; stage: (name: string) => void } {
+  const stages: Record<string, number> = {};
+  let t = performance.now();
+  const stage = (name: string): void => {
+    const now = performance.now();
+    stages[name] = now - t;
+    t = now;
+  };
+  return { stages, stage };
+}

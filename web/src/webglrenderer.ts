@@ -90,6 +90,28 @@ precision mediump float;
 varying vec4 vColor;
 void main() { gl_FragColor = vColor; }`;
 
+/** The positions of both endpoints of edges `slots[0..n)`, in that order: x0 y0 x1 y1 per edge. */
+function endpointPositions(
+  slots: ArrayLike<number>,
+  n: number,
+  src: ArrayLike<number>,
+  dst: ArrayLike<number>,
+  xs: Float32Array,
+  ys: Float32Array,
+): Float32Array {
+  const pos = new Float32Array(n * 4);
+  for (let k = 0; k < n; k++) {
+    const e = slots[k];
+    const a = src[e];
+    const b = dst[e];
+    pos[k * 4] = xs[a];
+    pos[k * 4 + 1] = ys[a];
+    pos[k * 4 + 2] = xs[b];
+    pos[k * 4 + 3] = ys[b];
+  }
+  return pos;
+}
+
 /**
  * The context has alpha, premultiplied as the blending below writes it: a clear with alpha 0 lets a page
  * background (style()'s gradient or image) show through; an opaque clear draws exactly as without alpha.
@@ -313,19 +335,9 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       }
       const n = edges.length;
       const shuffle = edgeOrder(n); // any prefix a uniform sample of the subset, as for the full set
-      const pos = new Float32Array(n * 4);
       const slots = new Uint32Array(n);
-      for (let k = 0; k < n; k++) {
-        const e = edges[shuffle[k]];
-        slots[k] = e;
-        const a = srcs[e];
-        const b = dsts[e];
-        pos[k * 4] = xs[a];
-        pos[k * 4 + 1] = ys[a];
-        pos[k * 4 + 2] = xs[b];
-        pos[k * 4 + 3] = ys[b];
-      }
-      subPos({ data: pos, usage: 'dynamic' });
+      for (let k = 0; k < n; k++) slots[k] = edges[shuffle[k]];
+      subPos({ data: endpointPositions(slots, n, srcs, dsts, xs, ys), usage: 'dynamic' });
       subColor({ data: edgeColorsInOrder(slots, n), usage: 'dynamic' });
       if (widthsByEdge) subWidth({ data: Float32Array.from({ length: n }, (_, k) => widthsByEdge![slots[k]]), usage: 'dynamic' });
       subEdges = slots;
@@ -342,17 +354,7 @@ export function createWebGLRenderer(canvas: HTMLCanvasElement): Renderer | null 
       if (order.length !== count) order = edgeOrder(count); // the same order for the same count
       widthsByEdge = widths && drawWideEdges ? widths : null;
       if (widthsByEdge) edgeWidth({ data: Float32Array.from({ length: count }, (_, k) => widthsByEdge![order[k]]), usage: 'static' });
-      const pos = new Float32Array(count * 4);
-      for (let k = 0; k < count; k++) {
-        const e = order[k];
-        const a = src[e];
-        const b = dst[e];
-        pos[k * 4] = xs[a];
-        pos[k * 4 + 1] = ys[a];
-        pos[k * 4 + 2] = xs[b];
-        pos[k * 4 + 3] = ys[b];
-      }
-      edgePos({ data: pos, usage: 'static' });
+      edgePos({ data: endpointPositions(order, count, src, dst, xs, ys), usage: 'static' });
       colors32 = c32;
       if (!sameColors) edgeColor({ data: edgeColorsInOrder(order, count), usage: 'static' });
       edgeCount = count;
