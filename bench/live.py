@@ -119,24 +119,27 @@ it says otherwise):
   ``on_poll_request`` (0.77-1.03: Perspective's own 1-row poll figure moves 2.4-3.1k rows/s
   between slices).
 
-Fourth pass (#16, 2026-12-05), the cost of a poll per write, measured per thread (``time.thread_time``
-and ``/proc`` per task, 5,000 1-row writes through the local client, quiet machine, load ~1):
+Fourth pass (#16, 2026-12-05), the cost of a poll per write, measured per thread with
+``bench/live_threads.py`` (``/proc`` per task, 5,000 1-row writes through the local client, two runs,
+quiet machine, load 0.8-1.0):
 
-- Direct: one thread, ~300 us of CPU per write. With ``lambda s: pool.submit(s.poll)`` (or
-  ``poll1``): ~3,100-3,300 polls for 5,000 writes, the writer's thread 305-372 us and the poll
-  thread 232-322 us of CPU per write (50-70 us of each in the kernel: the futex waits of two
-  threads taking turns at the GIL), ~580-720 us in all: twice the direct cost, for the same work.
+- Direct: one thread, 288-295 us of wall time and 296-299 us of CPU per write. With
+  ``lambda s: pool.submit(s.poll)``: 2,387-2,857 polls for 5,000 writes, 381-453 us of wall time,
+  the writer 234-296 us and the poll thread 212-224 us of CPU per write (44-54 us of it in the
+  kernel: the futex waits of two threads taking turns at the GIL), 447-526 us in all for the work
+  one thread did in ~300 (``poll1``: 381-398 us).
 - Waiting before the poll lets the writes of that window share it: a poll 0.2 / 1 / 5 ms after the
-  first pending write gave 1,297 / 454 / 168 polls and 422 / 269 / 275 us of CPU per write (writer
-  254 / 172 / 206 us). Hence ``graphport.PollBatcher`` (``server/_poll_batcher.py``): at most one
-  poll pending per server, its flag cleared before it polls (no write stranded), run 1 ms after the
-  first write it takes; docs/live.md recommends it. Through it: 451 polls for 5,000 writes, writer
-  174 us + poll thread 68 us per write, 229 us of wall time per write (direct: 302 us).
+  first pending write gave 978-1,019 / 391-406 / 116-118 polls and 321-338 / 229-231 / 179-184 us
+  of CPU per write. Hence ``graphport.PollBatcher`` (``server/_poll_batcher.py``): at most one poll
+  pending per server, its flag cleared before it polls (no write stranded), run 1 ms after the first
+  write it takes; docs/live.md recommends it. Through it: 443-473 polls, 227-247 us of wall time and
+  249-269 us of CPU per write.
 - The ``batched`` rows run it beside Perspective's streaming-example pattern (the aim's baseline),
-  then beside that pattern given the same 1 ms wait (``linger``): Perspective's queued update is
-  cheaper per write than our writer (~160 us of CPU per 1-row write when its polls are batched, ours
-  ~230 us: the local client's flow and answer ~60-90 us, the engine's checks, log record and queue
-  ~100 us, our share of the poll ~45 us), so with the same wait it is ahead for 1-row writes.
+  then beside that pattern given the same 1 ms wait (``linger``). With the wait, Perspective's 1-row
+  write costs 118-180 us of wall time and 115-173 us of CPU in the same runs: its queued update is
+  cheaper than our writer's path, so with the same wait it is ahead for 1-row writes. Where ours goes
+  (throwaway probes timing each layer in turn, not kept): the local client's flow and answer
+  ~60-90 us, the engine's checks, log record and queue ~100 us, our share of the poll ~45 us.
 - Figures (``--client-only --duration 2``), ratio to Perspective's local client, three runs at load
   0.4-1.2, 1.1-2.4 and 2.4-3.7; batched against Perspective's pattern / against it with the 1 ms wait:
   1 row 1.56 / 0.66, 1.50 / 0.71, 1.27 / 0.51; 100 rows 1.57 / 1.38, 1.41 / 1.41, 1.15 / 1.12;

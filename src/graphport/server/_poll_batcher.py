@@ -7,10 +7,10 @@
 Why (issue #16): the plain callback ``lambda s: executor.submit(s.poll)`` runs one poll per write
 when writes are small. Each poll pays its fixed cost (a delta, a frame per subscriber, a publish)
 and every hand-over between the writer's thread and the poll's makes both wait for the GIL: with
-1-row writes, two threads spent ~580 us of CPU per write where a writer applying its own writes
+1-row writes, two threads spent 447-526 us of CPU per write where a writer applying its own writes
 spent ~300 us. Waiting ``linger`` seconds (1 ms by default) before polling lets the writes of that
-window ride in one poll: ~11 writes per poll and ~270 us of CPU per write in the same probe (see
-``bench/live.py``). A viewer draws at most every ~16 ms, so a 1 ms wait is not seen; a write is
+window ride in one poll: ~11 writes per poll and 249-269 us of CPU per write
+(``bench/live_threads.py``; ``bench/live.py`` has the ratios to Perspective). A viewer draws at most every ~16 ms, so a 1 ms wait is not seen; a write is
 still applied within ``linger`` plus one poll of its being queued.
 
 Nothing is stranded: at most one poll is pending per server, and its flag is cleared *before* it
